@@ -1,0 +1,16 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.tsx?$': '<rootDir>/test/support/esbuild-transform.cjs' },
+  moduleNameMapper: {
+    '^#domain/(.*)$': '<rootDir>/functions/shared/domain/$1',
+    '^#adapters/(.*)$': '<rootDir>/functions/shared/adapters/$1',
+    '^#shared/(.*)$': '<rootDir>/functions/shared/$1',
+  },
+  moduleFileExtensions: ['ts', 'js', 'cjs', 'json', 'node'],
+  // Two cores here and in CI: keep the worker count honest.
+  maxWorkers: 2,
+  testTimeout: 30000,
+};

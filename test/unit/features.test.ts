@@ -1,0 +1,233 @@
+import {
+  applyCardEvent,
+  applyEvent,
+  applyMerchantEvent,
+  FEATURE_DEFAULTS,
+  FEATURE_NAMES,
+  FEATURES,
+  type FeatureRequest,
+  type FeatureState,
+  featureVector,
+  LIMITS,
+  WINDOWS,
+} from '#domain/features';
+import type { AuthorizationEvent, LabelEvent } from '#domain/types';
+
+const T0 = Date.parse('2026-10-05T10:00:00.000Z');
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+
+let counter = 0;
+function auth(ms: number, overrides: Partial<AuthorizationEvent> = {}): AuthorizationEvent {
+  counter += 1;
+  return {
+    type: 'authorization',
+    eventId: `evt_${counter}`,
+    transactionId: `tx_${counter}`,
+    cardId: 'card_1',
+    merchantId: 'm_1',
+    mcc: '5411',
+    amount: 1000,
+    currency: 'EUR',
+    country: 'DE',
+    channel: 'card_present',
+    timestamp: new Date(ms).toISOString(),
+    outcome: 'approved',
+    ...overrides,
+  };
+}
+
+function label(ms: number, txMs: number, overrides: Partial<LabelEvent> = {}): LabelEvent {
+  counter += 1;
+  return {
+    type: 'label',
+    eventId: `lbl_${counter}`,
+    transactionId: `tx_${counter}`,
+    cardId: 'card_1',
+    merchantId: 'm_1',
+    label: 'chargeback',
+    timestamp: new Date(ms).toISOString(),
+    transactionTimestamp: new Date(txMs).toISOString(),
+    ...overrides,
+  };
+}
+
+const request: FeatureRequest = {
+  cardId: 'card_1',
+  merchantId: 'm_2',
+  mcc: '5411',
+  amount: 2000,
+  country: 'DE',
+  channel: 'ecommerce',
+  deviceId: 'dev_1',
+};
+
+function replay(events: (AuthorizationEvent | LabelEvent)[]): FeatureState {
+  return events.reduce<FeatureState>((state, event) => applyEvent(state, event), {});
+}
+
+function named(vector: number[]): Record<string, number> {
+  return Object.fromEntries(FEATURE_NAMES.map((name, i) => [name, vector[i] as number]));
+}
+
+describe('feature spec', () => {
+  it('lists each feature once, grouped request → card → merchant', () => {
+    expect(new Set(FEATURE_NAMES).size).toBe(FEATURES.length);
+    const order = FEATURES.map((f) => f.source);
+    const firstCard = order.indexOf('card');
+    const firstMerchant = order.indexOf('merchant');
+    expect(order.slice(0, firstCard).every((s) => s === 'request')).toBe(true);
+    expect(order.slice(firstCard, firstMerchant).every((s) => s === 'card')).toBe(true);
+    expect(order.slice(firstMerchant).every((s) => s === 'merchant')).toBe(true);
+  });
+});
+
+describe('featureVector', () => {
+  it('returns the documented defaults for card and merchant when state is missing', () => {
+    const vector = featureVector({}, request, T0);
+    expect(vector).toHaveLength(FEATURES.length);
+    FEATURES.forEach((f, i) => {
+      if (f.source !== 'request') expect(vector[i]).toBe(f.default);
+    });
+    const v = named(vector);
+    expect(v.amount_log).toBeCloseTo(Math.log1p(2000), 12);
+    expect(v.hour_of_day).toBe(10);
+    expect(v.channel_code).toBe(1);
+    expect(v.has_device).toBe(1);
+  });
+
+  it('counts the current 5-minute bucket and the 11 before it as the last hour', () => {
+    // prepare: one event in the oldest bucket of the window, one just outside it
+    const bucketNow = Math.floor(T0 / WINDOWS.m5.width) * WINDOWS.m5.width;
+    const oldestInWindow = bucketNow - 11 * WINDOWS.m5.width;
+    const state = replay([auth(oldestInWindow - 1), auth(oldestInWindow, { amount: 700 })]);
+    // act
+    const v = named(featureVector(state, request, T0));
+    // assert
+    expect(v.card_count_1h).toBe(1);
+    expect(v.card_amount_1h).toBe(700);
+    expect(v.card_count_24h).toBe(2);
+  });
+
+  it('drops an hourly bucket exactly when the 24 h window rolls past it', () => {
+    const event = auth(T0);
+    const state = replay([event]);
+    const bucketEnd = Math.floor(T0 / HOUR) * HOUR;
+    expect(named(featureVector(state, request, bucketEnd + 24 * HOUR - 1)).card_count_24h).toBe(1);
+    expect(named(featureVector(state, request, bucketEnd + 24 * HOUR)).card_count_24h).toBe(0);
+  });
+
+  it('keeps 7 daily buckets and forgets older ones as new days arrive', () => {
+    const events = Array.from({ length: 10 }, (_, day) => auth(T0 + day * DAY));
+    const state = replay(events);
+    expect(state.card?.d1).toHaveLength(WINDOWS.d1.keep);
+    const v = named(featureVector(state, request, T0 + 9 * DAY + MIN));
+    expect(v.card_count_7d).toBe(7);
+    expect(v.card_age_days).toBeCloseTo(9 + 1 / (24 * 60), 9);
+  });
+
+  it('ignores buckets that start after the request time', () => {
+    const state = replay([auth(T0 + 10 * MIN)]);
+    const v = named(featureVector(state, request, T0));
+    expect(v.card_count_1h).toBe(0);
+    expect(v.card_seconds_since_last).toBe(0);
+  });
+
+  it('computes request-time features against the card’s history', () => {
+    const state = replay([
+      auth(T0 - 2 * HOUR, { amount: 1000, country: 'DE', deviceId: 'dev_1', merchantId: 'm_a' }),
+      auth(T0 - 30 * MIN, { amount: 3000, country: 'FR', deviceId: 'dev_1', merchantId: 'm_b' }),
+    ]);
+    const v = named(featureVector(state, { ...request, amount: 8000, country: 'US', deviceId: 'dev_9' }, T0));
+    expect(v.card_seconds_since_last).toBe(30 * 60);
+    expect(v.card_amount_ratio).toBeCloseTo(8000 / 2000, 12);
+    expect(v.card_new_country).toBe(1);
+    expect(v.card_new_device).toBe(1);
+    expect(v.card_distinct_merchants_1h).toBe(1);
+    expect(v.card_distinct_merchants_24h).toBe(2);
+    // of 08:00 and 09:30, only 09:30 falls in the hours 9–11 UTC around the request's 10:00
+    expect(v.card_hour_share).toBeCloseTo(0.5, 12);
+    const known = named(featureVector(state, { ...request, country: 'FR', deviceId: 'dev_1' }, T0));
+    expect(known.card_new_country).toBe(0);
+    expect(known.card_new_device).toBe(0);
+    const noDevice = named(featureVector(state, { ...request, deviceId: undefined }, T0));
+    expect(noDevice.card_new_device).toBe(-1);
+  });
+
+  it('computes the merchant fraud rate from labels in the bucket of the labelled transaction', () => {
+    const tx = auth(T0 - 3 * DAY, { merchantId: 'm_2' });
+    const state = replay([tx, auth(T0 - 2 * DAY, { merchantId: 'm_2' }), label(T0 - DAY, T0 - 3 * DAY)]);
+    const v = named(featureVector(state, request, T0));
+    expect(v.merchant_fraud_rate_30d).toBeCloseTo(0.5, 12);
+    expect(v.merchant_count_24h).toBe(0);
+  });
+});
+
+describe('applyCardEvent', () => {
+  it('counts a duplicated event once', () => {
+    const event = auth(T0);
+    const once = applyCardEvent(undefined, event);
+    const twice = applyCardEvent(once.state, event);
+    expect(once.applied).toBe(true);
+    expect(twice.applied).toBe(false);
+    expect(twice.state.total).toEqual([1, 1000]);
+  });
+
+  it('gives the same aggregates whatever the arrival order', () => {
+    const events = [auth(T0 - 50 * MIN), auth(T0 - 3 * HOUR, { country: 'FR' }), auth(T0 - 5 * MIN)];
+    const inOrder = replay([...events].sort((a, b) => a.timestamp.localeCompare(b.timestamp)));
+    const shuffled = replay([events[2], events[0], events[1]] as AuthorizationEvent[]);
+    expect(featureVector(shuffled, request, T0)).toEqual(featureVector(inOrder, request, T0));
+  });
+
+  it('does not let a late event move "last seen" backwards', () => {
+    const state = replay([auth(T0 - MIN, { country: 'FR' }), auth(T0 - HOUR, { country: 'ES' })]);
+    expect(state.card?.lastSeen).toBe(T0 - MIN);
+    expect(state.card?.countries.at(-1)).toBe('FR');
+  });
+
+  it('drops an event older than the retained window from the buckets but still counts it in totals', () => {
+    const state = replay([auth(T0), auth(T0 - 30 * DAY)]);
+    expect(state.card?.d1.every(([start]) => start >= Math.floor(T0 / DAY) * DAY - 6 * DAY)).toBe(true);
+    expect(state.card?.total[0]).toBe(2);
+  });
+
+  it('bounds the remembered event ids', () => {
+    const state = replay(Array.from({ length: LIMITS.cardEventIds + 10 }, (_, i) => auth(T0 + i * MIN)));
+    expect(state.card?.seen).toHaveLength(LIMITS.cardEventIds);
+  });
+
+  it('ignores label events', () => {
+    expect(applyCardEvent(undefined, label(T0, T0 - DAY)).applied).toBe(false);
+  });
+
+  it('rejects an unparseable timestamp instead of bucketing it at NaN', () => {
+    expect(() => applyCardEvent(undefined, auth(T0, { timestamp: 'yesterday' }))).toThrow(RangeError);
+  });
+});
+
+describe('applyMerchantEvent', () => {
+  it('counts a redelivered label once and ignores legitimate confirmations in the fraud count', () => {
+    const tx = auth(T0 - DAY, { merchantId: 'm_2' });
+    const lbl = label(T0, T0 - DAY);
+    let state = applyMerchantEvent(undefined, tx).state;
+    state = applyMerchantEvent(state, lbl).state;
+    const again = applyMerchantEvent(state, lbl);
+    expect(again.applied).toBe(false);
+    const legit = applyMerchantEvent(
+      again.state,
+      label(T0, T0 - DAY, { label: 'confirmed_legitimate' }),
+    ).state;
+    expect(legit.d1.reduce((sum, b) => sum + b[3], 0)).toBe(1);
+  });
+
+  it('keeps defaults for a merchant that has only seen labels', () => {
+    const state = { merchant: applyMerchantEvent(undefined, label(T0, T0 - 40 * DAY)).state };
+    expect(named(featureVector(state, request, T0)).merchant_fraud_rate_30d).toBe(-1);
+  });
+});
+
+it('exports defaults aligned with names', () => {
+  expect(FEATURE_DEFAULTS).toHaveLength(FEATURE_NAMES.length);
+});
