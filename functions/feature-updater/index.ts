@@ -1,0 +1,23 @@
+/** Lambda entry for the SQS-triggered feature updater. */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { createDynamoClients } from '#adapters/dynamo-client';
+import { DynamoFeatureWriter } from '#adapters/dynamo-feature-store';
+import { readNumber, readString } from '#shared/config';
+import { createUpdaterHandler } from './handler';
+
+const stage = readString(process.env, 'STAGE', 'dev');
+const { documents } = createDynamoClients({ requestTimeoutMs: 2000, maxAttempts: 3 });
+const writer = new DynamoFeatureWriter(documents, readString(process.env, 'FEATURE_TABLE_NAME'), {
+  ttlSeconds: readNumber(process.env, 'FEATURE_TTL_SECONDS', 180 * 86_400, { min: 3600 }),
+});
+
+export const handler = createUpdaterHandler({
+  writer,
+  logger: new Logger({ serviceName: 'feature-updater', persistentKeys: { stage } }),
+  metrics: new Metrics({
+    namespace: 'FraudScoring',
+    serviceName: 'feature-updater',
+    defaultDimensions: { stage },
+  }),
+});

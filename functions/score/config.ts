@@ -1,0 +1,35 @@
+import { type Env, readNumber, readOptionalString, readString } from '#shared/config';
+
+/** Settings of the score function, read once at init. */
+export interface ScoreConfig {
+  stage: string;
+  featureTableName: string;
+  idempotencyTableName: string;
+  /** Directory holding model.onnx and model.json. */
+  modelDir: string;
+  /** Path of the decision policy JSON. */
+  policyPath: string;
+  featureTimeoutMs: number;
+  maxFeatureAgeMs: number;
+  idempotencyTtlSeconds: number;
+  /** Local DynamoDB endpoint; unset in AWS. */
+  dynamoEndpoint?: string;
+  region: string;
+  functionVersion: string;
+}
+
+export function loadScoreConfig(env: Env = process.env): Readonly<ScoreConfig> {
+  return Object.freeze({
+    stage: readString(env, 'STAGE', 'local'),
+    featureTableName: readString(env, 'FEATURE_TABLE_NAME'),
+    idempotencyTableName: readString(env, 'IDEMPOTENCY_TABLE_NAME'),
+    modelDir: readString(env, 'MODEL_DIR'),
+    policyPath: readString(env, 'POLICY_PATH'),
+    featureTimeoutMs: readNumber(env, 'FEATURE_TIMEOUT_MS', 60, { min: 1, max: 10_000 }),
+    maxFeatureAgeMs: readNumber(env, 'FEATURE_MAX_AGE_SECONDS', 90 * 86_400, { min: 1 }) * 1000,
+    idempotencyTtlSeconds: readNumber(env, 'IDEMPOTENCY_TTL_SECONDS', 86_400, { min: 60 }),
+    dynamoEndpoint: readOptionalString(env, 'DYNAMODB_ENDPOINT'),
+    region: readString(env, 'AWS_REGION', 'us-east-1'),
+    functionVersion: readString(env, 'AWS_LAMBDA_FUNCTION_VERSION', '$LATEST'),
+  });
+}

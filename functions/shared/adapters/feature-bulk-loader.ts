@@ -1,0 +1,82 @@
+/**
+ * Offline → online materialization: folds events into card and merchant state in memory
+ * with the shared domain functions, then writes whole items with BatchWriteItem.
+ * Rerunning with the same file writes the same items (safe to rerun); a later event
+ * through the updater applies on top, because the updater re-reads and version-checks.
+ */
+import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { applyCardEvent, applyMerchantEvent, type CardState, type MerchantState } from '#domain/features';
+import type { TransactionEvent } from '#domain/types';
+import { cardKey, merchantKey } from '#shared/table-schema';
+import { cardToAttributes, merchantToAttributes } from './feature-items';
+
+/** Holds state for every card and merchant seen while folding a stream of events. */
+export class FeatureAccumulator {
+  readonly cards = new Map<string, CardState>();
+  readonly merchants = new Map<string, MerchantState>();
+  events = 0;
+
+  add(event: TransactionEvent): void {
+    this.events += 1;
+    if (event.type === 'authorization') {
+      this.cards.set(event.cardId, applyCardEvent(this.cards.get(event.cardId), event).state);
+    }
+    this.merchants.set(
+      event.merchantId,
+      applyMerchantEvent(this.merchants.get(event.merchantId), event).state,
+    );
+  }
+
+  /** Items ready to write, cards first. */
+  items(now: number, ttlSeconds: number): Record<string, unknown>[] {
+    const meta = { v: 1, updatedAt: now, ttl: Math.floor(now / 1000) + ttlSeconds };
+    return [
+      ...[...this.cards].map(([id, state]) => ({ pk: cardKey(id), ...cardToAttributes(state), ...meta })),
+      ...[...this.merchants].map(([id, state]) => ({
+        pk: merchantKey(id),
+        ...merchantToAttributes(state),
+        ...meta,
+      })),
+    ];
+  }
+}
+
+/** Some items stayed unprocessed after every retry. */
+export class BulkWriteError extends Error {
+  override readonly name = 'BulkWriteError';
+}
+
+export interface BulkWriteOptions {
+  /** Retries for unprocessed items, with exponential backoff. @default 8 */
+  maxRetries?: number;
+  /** Called after each batch with the number of items written so far. */
+  onProgress?: (written: number) => void;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Writes items in batches of 25, retrying unprocessed items with backoff. */
+export async function bulkWrite(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  items: readonly Record<string, unknown>[],
+  options: BulkWriteOptions = {},
+): Promise<number> {
+  const maxRetries = options.maxRetries ?? 8;
+  const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  let written = 0;
+  for (let i = 0; i < items.length; i += 25) {
+    let requests = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+    for (let attempt = 0; requests.length > 0; attempt += 1) {
+      if (attempt > maxRetries) {
+        throw new BulkWriteError(`${requests.length} items still unprocessed after ${maxRetries} retries`);
+      }
+      if (attempt > 0) await sleep(Math.min(2000, 25 * 2 ** attempt));
+      const result = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } }));
+      const left = (result.UnprocessedItems?.[tableName] ?? []) as typeof requests;
+      written += requests.length - left.length;
+      requests = left;
+    }
+    options.onProgress?.(written);
+  }
+  return written;
+}

@@ -1,0 +1,73 @@
+/**
+ * Runs a model directory (`model.onnx` + `model.json`) with onnxruntime-node. The session
+ * is created once and warmed up with one inference, so the first real request pays
+ * nothing for graph initialisation.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { type ModelCard, parseModelCard } from '#domain/model-card';
+import type { ModelRunner } from '#domain/ports';
+
+/** The model could not be loaded or run. */
+export class ModelUnavailableError extends Error {
+  override readonly name = 'ModelUnavailableError';
+}
+
+export class OnnxModelRunner implements ModelRunner {
+  private constructor(
+    readonly card: ModelCard,
+    private readonly session: InferenceSession,
+  ) {}
+
+  get model() {
+    return { name: this.card.name, version: this.card.version };
+  }
+
+  /**
+   * Loads and validates the card, creates the session (`intraOpNumThreads: 1`: one request
+   * per Lambda environment, and more threads only add scheduling jitter for trees this
+   * small) and runs one warm-up inference on the default vector.
+   */
+  static async load(dir: string): Promise<OnnxModelRunner> {
+    let card: ModelCard;
+    let session: InferenceSession;
+    try {
+      card = parseModelCard(JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')));
+      session = await InferenceSession.create(join(dir, 'model.onnx'), {
+        intraOpNumThreads: 1,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+      });
+    } catch (error) {
+      throw new ModelUnavailableError(`cannot load model from ${dir}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    const runner = new OnnxModelRunner(card, session);
+    await runner.score([card.features.map((f) => f.default)]);
+    return runner;
+  }
+
+  async score(rows: readonly (readonly number[])[]): Promise<number[]> {
+    const width = this.card.features.length;
+    const data = new Float32Array(rows.length * width);
+    rows.forEach((row, i) => {
+      if (row.length !== width)
+        throw new ModelUnavailableError(`row ${i} has ${row.length} values, expected ${width}`);
+      data.set(row, i * width);
+    });
+    try {
+      const output = await this.session.run(
+        { [this.card.input.name]: new Tensor('float32', data, [rows.length, width]) },
+        [this.card.output.name],
+      );
+      const scores = output[this.card.output.name]?.data as Float32Array | undefined;
+      if (!scores || scores.length !== rows.length) throw new Error('unexpected output shape');
+      return Array.from(scores);
+    } catch (error) {
+      throw new ModelUnavailableError(`inference failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+}

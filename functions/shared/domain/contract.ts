@@ -1,0 +1,174 @@
+/**
+ * The API contract: request schemas for `POST /v1/score` and `POST /v1/events`. The
+ * handlers validate with these schemas and `scripts/openapi.ts` generates the OpenAPI
+ * document from them, so the two cannot drift.
+ */
+import { z } from 'zod';
+import { CHANNELS, LABELS, type ScoreRequest } from './types';
+
+/** Largest accepted request body, in bytes. */
+export const MAX_BODY_BYTES = 8 * 1024;
+
+const id = (description: string) =>
+  z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only')
+    .describe(description);
+
+const isoTimestamp = z.iso.datetime({ offset: true }).describe('ISO-8601 time with offset or Z');
+
+export const scoreRequestSchema = z
+  .strictObject({
+    transactionId: id('Unique per authorization; retries reuse it and get the same answer'),
+    cardId: id('Card token from the vault; raw card numbers are rejected'),
+    merchantId: id('Merchant identifier'),
+    mcc: z
+      .string()
+      .regex(/^\d{4}$/, 'four digits')
+      .describe('ISO 18245 merchant category code'),
+    amount: z.number().int().positive().max(1e11).describe('Amount in minor units (cents)'),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'ISO 4217 code, e.g. EUR')
+      .describe('ISO 4217 alphabetic code'),
+    country: z
+      .string()
+      .regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 code, e.g. DE')
+      .describe('Country where the transaction happens'),
+    channel: z.enum(CHANNELS),
+    timestamp: isoTimestamp,
+    deviceId: id('Device fingerprint').optional(),
+    ip: z.union([z.ipv4(), z.ipv6()]).optional(),
+    customerId: id('Customer identifier').optional(),
+  })
+  .meta({ id: 'ScoreRequest' });
+
+const eventBase = {
+  eventId: id('Unique per event; redelivery reuses it'),
+  transactionId: id('The transaction this event is about'),
+  cardId: id('Card token'),
+  merchantId: id('Merchant identifier'),
+  timestamp: isoTimestamp,
+};
+
+export const authorizationEventSchema = z.strictObject({
+  type: z.literal('authorization'),
+  ...eventBase,
+  mcc: scoreRequestSchema.shape.mcc,
+  amount: scoreRequestSchema.shape.amount,
+  currency: scoreRequestSchema.shape.currency,
+  country: scoreRequestSchema.shape.country,
+  channel: scoreRequestSchema.shape.channel,
+  deviceId: scoreRequestSchema.shape.deviceId,
+  outcome: z.enum(['approved', 'declined']),
+});
+
+export const labelEventSchema = z.strictObject({
+  type: z.literal('label'),
+  ...eventBase,
+  label: z.enum(LABELS),
+  transactionTimestamp: isoTimestamp,
+});
+
+export const eventSchema = z.discriminatedUnion('type', [authorizationEventSchema, labelEventSchema]);
+
+/** `POST /v1/events` takes one event or a batch of up to 25. */
+export const eventsRequestSchema = z
+  .union([eventSchema, z.strictObject({ events: z.array(eventSchema).min(1).max(25) })])
+  .meta({ id: 'EventsRequest' });
+
+/** A machine-readable error, returned as `{ error: { code, message, field } }`. */
+export const errorSchema = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      field: z.string().optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export const scoreResponseSchema = z
+  .object({
+    transactionId: z.string(),
+    score: z
+      .number()
+      .min(0)
+      .max(1)
+      .nullable()
+      .describe('Calibrated fraud probability; null when no model scored'),
+    decision: z.enum(['approve', 'review', 'decline']),
+    reasons: z.array(
+      z.object({
+        code: z.string(),
+        feature: z.string().optional(),
+        value: z.number().optional(),
+        contribution: z.number().optional(),
+      }),
+    ),
+    model: z.object({ name: z.string(), version: z.string() }).nullable(),
+    policyVersion: z.string(),
+    degraded: z.array(z.enum(['features_unavailable', 'model_unavailable', 'neural_unavailable'])),
+  })
+  .meta({ id: 'ScoreResponse' });
+
+export type ScoreResponse = z.infer<typeof scoreResponseSchema>;
+
+// --- Raw card numbers (PAN) -------------------------------------------------------------
+
+/** Luhn checksum over a digit string. */
+export function luhnValid(digits: string): boolean {
+  let sum = 0;
+  let double = false;
+  for (let i = digits.length - 1; i >= 0; i -= 1) {
+    let d = digits.charCodeAt(i) - 48;
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    double = !double;
+  }
+  return sum % 10 === 0;
+}
+
+/** Runs of 13–19 digits, optionally separated by single spaces or dashes as PANs are often written. */
+const PAN_CANDIDATE = /(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)/g;
+
+/** True when the string contains something that looks like a card number (13–19 digits passing Luhn). */
+export function containsPan(value: string): boolean {
+  for (const match of value.matchAll(PAN_CANDIDATE)) {
+    const digits = match[0].replace(/[ -]/g, '');
+    if (digits.length >= 13 && digits.length <= 19 && luhnValid(digits)) return true;
+  }
+  return false;
+}
+
+/**
+ * The path of the first string field (at any depth) holding a PAN, or undefined. Runs on the
+ * raw parsed body before schema validation, so a PAN is caught even in an unknown field.
+ */
+export function findPan(value: unknown, path: string[] = []): string | undefined {
+  if (typeof value === 'string') return containsPan(value) ? path.join('.') || '(body)' : undefined;
+  if (typeof value === 'number' && Number.isInteger(value)) {
+    return containsPan(String(value)) ? path.join('.') || '(body)' : undefined;
+  }
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = findPan(item, [...path, String(i)]);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      const found = findPan(item, [...path, key]);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+export type ValidScoreRequest = z.infer<typeof scoreRequestSchema> & ScoreRequest;

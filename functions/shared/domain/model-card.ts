@@ -1,0 +1,120 @@
+/**
+ * The model card (`models/<name>/<version>/model.json`): what a model expects and how it
+ * was measured. Serving refuses a card whose feature spec differs from the code's, so a
+ * model can never be fed features it was not trained on.
+ */
+import { z } from 'zod';
+import { FEATURE_SPEC_VERSION, FEATURES } from './features';
+
+const featureSchema = z.object({
+  name: z.string().min(1),
+  source: z.enum(['request', 'card', 'merchant']),
+  default: z.number(),
+  description: z.string(),
+});
+
+const thresholdSchema = z.object({
+  score: z.number().min(0).max(1),
+  fpr: z.number().min(0).max(1),
+  recall: z.number().min(0).max(1),
+});
+
+export const modelCardSchema = z.object({
+  schemaVersion: z.literal(1),
+  name: z.string().regex(/^[a-z0-9-]+$/),
+  version: z.string().min(1),
+  created: z.iso.datetime(),
+  description: z.string().optional(),
+  framework: z.record(z.string(), z.unknown()),
+  training: z.object({
+    seed: z.number().int(),
+    data: z.record(z.string(), z.unknown()),
+    hyperparameters: z.record(z.string(), z.unknown()),
+    durationSeconds: z.number().nonnegative(),
+  }),
+  featureSpecVersion: z.string(),
+  features: z.array(featureSchema).min(1),
+  input: z.object({
+    name: z.string(),
+    dtype: z.literal('float32'),
+    shape: z.tuple([z.null(), z.number().int()]),
+  }),
+  output: z.object({ name: z.string(), description: z.string().optional() }),
+  calibration: z.object({
+    method: z.enum(['none', 'platt']),
+    a: z.number().optional(),
+    b: z.number().optional(),
+    eceBefore: z.number().optional(),
+    eceAfter: z.number().optional(),
+  }),
+  thresholds: z
+    .object({ review: thresholdSchema, decline: thresholdSchema })
+    .refine((t) => t.review.score <= t.decline.score, {
+      message: 'review threshold must not exceed decline',
+    }),
+  metrics: z.object({
+    rocAuc: z.number(),
+    prAuc: z.number(),
+    recallAt1PctFpr: z.number(),
+    ece: z.number(),
+    brier: z.number().optional(),
+    holdoutRows: z.number().int().positive(),
+    holdoutFraudRate: z.number(),
+  }),
+  scoreHistogram: z
+    .object({
+      edges: z.array(z.number()).min(2),
+      counts: z.array(z.number()),
+      fractions: z.array(z.number()),
+    })
+    .refine((h) => h.counts.length === h.edges.length - 1 && h.fractions.length === h.counts.length, {
+      message: 'histogram needs one count and fraction per bin',
+    }),
+  replay: z.object({
+    file: z.string(),
+    cases: z.number().int().positive(),
+    tolerance: z.number().positive(),
+  }),
+});
+
+export type ModelCard = z.infer<typeof modelCardSchema>;
+
+/** The card is malformed or was trained on another feature definition. */
+export class ModelCardError extends Error {
+  override readonly name = 'ModelCardError';
+}
+
+/**
+ * Validates a parsed `model.json` and checks that its feature spec is the one this code
+ * computes (same names, order and defaults). Throws {@link ModelCardError} naming the problem.
+ */
+export function parseModelCard(json: unknown): ModelCard {
+  const parsed = modelCardSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ModelCardError(
+      `invalid model card at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+      {
+        cause: parsed.error,
+      },
+    );
+  }
+  const card = parsed.data;
+  if (card.featureSpecVersion !== FEATURE_SPEC_VERSION) {
+    throw new ModelCardError(
+      `model ${card.name}@${card.version} was trained on feature spec ${card.featureSpecVersion}, this code computes ${FEATURE_SPEC_VERSION}`,
+    );
+  }
+  const mismatch = FEATURES.findIndex(
+    (f, i) => card.features[i]?.name !== f.name || card.features[i]?.default !== f.default,
+  );
+  if (mismatch >= 0 || card.features.length !== FEATURES.length) {
+    throw new ModelCardError(
+      `model ${card.name}@${card.version} feature list differs from the code at position ${Math.max(mismatch, FEATURES.length)}`,
+    );
+  }
+  if (card.input.shape[1] !== FEATURES.length) {
+    throw new ModelCardError(`model input has ${card.input.shape[1]} columns, expected ${FEATURES.length}`);
+  }
+  return card;
+}

@@ -1,0 +1,100 @@
+/**
+ * HTTP plumbing shared by the API handlers: one error class per client mistake and the one
+ * place that maps errors to responses. Error messages never echo field values, so a raw
+ * card number in the body cannot reach a response or a log.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { z } from 'zod';
+import { findPan, MAX_BODY_BYTES } from '#domain/contract';
+
+/** A client error with a machine-readable code (returned as `{error: {code, message, field}}`). */
+export class HttpError extends Error {
+  override readonly name: string = 'HttpError';
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export class ValidationError extends HttpError {
+  override readonly name = 'ValidationError';
+  constructor(code: string, message: string, field?: string) {
+    super(400, code, message, field);
+  }
+}
+
+export class ConflictError extends HttpError {
+  override readonly name = 'ConflictError';
+  constructor(code: string, message: string, headers: Record<string, string> = {}) {
+    super(409, code, message, undefined, headers);
+  }
+}
+
+const JSON_HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
+
+export function jsonResponse(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): APIGatewayProxyResult {
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+/** Maps any error to a response: known client errors keep their code, everything else is a 500 without details. */
+export function errorResponse(error: unknown): APIGatewayProxyResult {
+  if (error instanceof HttpError) {
+    const body = {
+      error: { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) },
+    };
+    return jsonResponse(error.statusCode, body, error.headers);
+  }
+  return jsonResponse(500, { error: { code: 'INTERNAL_ERROR', message: 'internal error' } });
+}
+
+/**
+ * Parses and validates a JSON body: size limit, JSON syntax, raw card numbers anywhere
+ * (checked before the schema, so even unknown fields are covered), then the schema.
+ */
+export function parseBody<S extends z.ZodType>(
+  event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>,
+  schema: S,
+): z.infer<S> {
+  if (!event.body) throw new ValidationError('BODY_REQUIRED', 'request body is required');
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
+    throw new HttpError(413, 'BODY_TOO_LARGE', `request body exceeds ${MAX_BODY_BYTES} bytes`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ValidationError('INVALID_JSON', 'request body is not valid JSON');
+  }
+  const panField = findPan(json);
+  if (panField) {
+    throw new ValidationError(
+      'PAN_DETECTED',
+      'a raw card number was found; send the card token instead',
+      panField,
+    );
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.join('.') || undefined;
+    const code =
+      issue?.code === 'unrecognized_keys'
+        ? 'UNKNOWN_FIELD'
+        : issue?.code === 'invalid_type' && issue.input === undefined
+          ? 'MISSING_FIELD'
+          : 'INVALID_FIELD';
+    const unknownKeys = issue?.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
+    throw new ValidationError(code, `${issue?.message ?? 'invalid request'}${unknownKeys}`, field);
+  }
+  return parsed.data;
+}
