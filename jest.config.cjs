@@ -3,7 +3,9 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.tsx?$': '<rootDir>/test/support/esbuild-transform.cjs' },
+  transform: { '^.+\\.(tsx?|m?js)$': '<rootDir>/test/support/esbuild-transform.cjs' },
+  // Middy 6 ships ES modules only; everything else in node_modules is CommonJS already.
+  transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   moduleNameMapper: {
     '^#domain/(.*)$': '<rootDir>/functions/shared/domain/$1',
     '^#adapters/(.*)$': '<rootDir>/functions/shared/adapters/$1',

@@ -14,11 +14,13 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { z } from 'zod';
 import { createDynamoClients } from '#adapters/dynamo-client';
 import { DynamoFeatureStore } from '#adapters/dynamo-feature-store';
-import { OnnxModelRunner } from '#adapters/onnx-model-runner';
+import { ModelUnavailableError, OnnxModelRunner } from '#adapters/onnx-model-runner';
 import { scoreRequestSchema, type ValidScoreRequest } from '#domain/contract';
 import { parsePolicy } from '#domain/policy';
+import type { ModelRunner } from '#domain/ports';
 import { type ScoreOutcome, type ScoringDeps, scoreTransaction } from '#domain/score';
 import { ConflictError, errorResponse, HttpError, jsonResponse, parseBody } from '#shared/http';
 import type { ScoreConfig } from './config';
@@ -114,6 +116,42 @@ export function createHandler(deps: ScoreHandlerDeps) {
     .use(logMetrics(metrics, { captureColdStartMetric: true }));
 }
 
+const replaySchema = z.strictObject({
+  kind: z.literal('replay'),
+  cases: z
+    .array(z.strictObject({ features: z.array(z.number()) }))
+    .min(1)
+    .max(512),
+});
+
+/** Direct-invoke payload of the pre-traffic hook: feature vectors in, the model's scores out. */
+export type ReplayRequest = z.infer<typeof replaySchema>;
+export interface ReplayResponse {
+  model: { name: string; version: string };
+  scores: number[];
+  durationMs: number;
+}
+
+export function isReplayRequest(event: unknown): boolean {
+  return typeof event === 'object' && event !== null && (event as { kind?: unknown }).kind === 'replay';
+}
+
+/**
+ * Scores the replay set's stored feature vectors with the loaded model. Only reachable by
+ * direct invocation (API Gateway events never carry `kind`), which IAM grants to the
+ * pre-traffic hook alone. Throws when the model is unavailable, so the hook fails the
+ * deployment instead of passing a rules-only version.
+ */
+export function createReplayHandler(model: ModelRunner | undefined) {
+  return async function replayHandler(event: unknown): Promise<ReplayResponse> {
+    if (!model) throw new ModelUnavailableError('model unavailable: this version cannot score');
+    const request = replaySchema.parse(event);
+    const started = performance.now();
+    const scores = await model.score(request.cases.map((c) => c.features));
+    return { model: model.model, scores, durationMs: performance.now() - started };
+  };
+}
+
 /** Idempotency failures that are the caller's to fix, mapped to 409s. */
 function idempotencyError(error: unknown): HttpError | undefined {
   const name = (error as Error | undefined)?.name;
@@ -151,7 +189,10 @@ export function idempotentScore(
     throwOnNoIdempotencyKey: true,
     responseHook: (response) => ({ ...(response as object), replayed: true }) as never,
   });
-  const wrapped = makeIdempotent(score, { persistenceStore: options.persistence, config });
+  // Powertools cannot store a result holding `undefined` (the record would stay "in
+  // progress"), so the stored outcome is its JSON form.
+  const storable: ScoreFn = async (request) => JSON.parse(JSON.stringify(await score(request)));
+  const wrapped = makeIdempotent(storable, { persistenceStore: options.persistence, config });
   return {
     registerContext: (context) => config.registerLambdaContext(context),
     score: async (request) => {
@@ -216,15 +257,20 @@ export async function initScoreHandler(config: ScoreConfig) {
     logger,
     metrics,
   });
+  const replay = createReplayHandler(model);
+  const api = createHandler({
+    score,
+    registerContext,
+    logger,
+    metrics,
+    tracer,
+    dimensions: { functionVersion: config.functionVersion, modelVersion: model?.model.version ?? 'none' },
+  });
   return {
     model,
-    handler: createHandler({
-      score,
-      registerContext,
-      logger,
-      metrics,
-      tracer,
-      dimensions: { functionVersion: config.functionVersion, modelVersion: model?.model.version ?? 'none' },
-    }),
+    /** API Gateway events go to the API handler; the hook's `{kind: 'replay'}` payloads to the replay handler. */
+    dispatch: (event: unknown, context: Context) =>
+      isReplayRequest(event) ? replay(event) : api(event as APIGatewayProxyEvent, context),
+    handler: api,
   };
 }

@@ -6,6 +6,7 @@
 import { loadScoreConfig } from './config';
 import { initScoreHandler } from './handler';
 
-const { handler: scoreHandler } = await initScoreHandler(loadScoreConfig());
+const { dispatch } = await initScoreHandler(loadScoreConfig());
 
-export const handler = scoreHandler;
+/** API Gateway proxy events, and the pre-traffic hook's direct `{kind: 'replay'}` invocations. */
+export const handler = dispatch;

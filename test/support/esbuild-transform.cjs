@@ -5,7 +5,7 @@ const { transformSync } = require('esbuild');
 module.exports = {
   process(source, filename) {
     const { code, map } = transformSync(source, {
-      loader: filename.endsWith('.tsx') ? 'tsx' : 'ts',
+      loader: filename.endsWith('.tsx') ? 'tsx' : /\.m?js$/.test(filename) ? 'js' : 'ts',
       format: 'cjs',
       target: 'node20',
       sourcemap: 'external',

@@ -1,0 +1,162 @@
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoFeatureStore, DynamoFeatureWriter } from '#adapters/dynamo-feature-store';
+import { bulkWrite, FeatureAccumulator } from '#adapters/feature-bulk-loader';
+import { applyEvent, type FeatureState, featureVector } from '#domain/features';
+import type { AuthorizationEvent, LabelEvent, TransactionEvent } from '#domain/types';
+import { FEATURE_TABLE } from '#shared/table-schema';
+import { startTestDynamo, type TestDynamo } from '../support/dynamo';
+
+const T0 = Date.parse('2026-11-20T12:00:00.000Z');
+let dynamo: TestDynamo;
+
+beforeAll(async () => {
+  dynamo = await startTestDynamo();
+});
+afterAll(async () => {
+  await dynamo.close();
+});
+
+let n = 0;
+function auth(minutesAgo: number, overrides: Partial<AuthorizationEvent> = {}): AuthorizationEvent {
+  n += 1;
+  return {
+    type: 'authorization',
+    eventId: `evt-${n}`,
+    transactionId: `tx-${n}`,
+    cardId: 'card_it',
+    merchantId: 'm_it',
+    mcc: '5411',
+    amount: 1200,
+    currency: 'EUR',
+    country: 'DE',
+    channel: 'ecommerce',
+    deviceId: 'dev-1',
+    timestamp: new Date(T0 - minutesAgo * 60_000).toISOString(),
+    outcome: 'approved',
+    ...overrides,
+  };
+}
+
+const request = {
+  cardId: 'card_it',
+  merchantId: 'm_it',
+  mcc: '5411',
+  amount: 5000,
+  country: 'FR',
+  channel: 'ecommerce' as const,
+  deviceId: 'dev-2',
+};
+
+describe('feature table schema', () => {
+  it('is created from the shared key definition', async () => {
+    const { Table } = await dynamo.client.send(new DescribeTableCommand({ TableName: dynamo.featureTable }));
+    expect(Table?.KeySchema).toEqual([{ AttributeName: FEATURE_TABLE.partitionKey.name, KeyType: 'HASH' }]);
+  });
+});
+
+describe('DynamoFeatureWriter + DynamoFeatureStore', () => {
+  it('round-trips state so serving computes exactly the features training computes', async () => {
+    // prepare: the same events through the writer (DynamoDB) and through applyEvent (memory)
+    const events: TransactionEvent[] = [
+      auth(90),
+      auth(50, { merchantId: 'm_other' }),
+      auth(5, { country: 'NL' }),
+    ];
+    const writer = new DynamoFeatureWriter(dynamo.documents, dynamo.featureTable, { clock: () => T0 });
+    for (const event of events) await writer.apply(event);
+    const inMemory = new FeatureAccumulator();
+    for (const event of events) inMemory.add(event);
+    // act
+    const store = new DynamoFeatureStore(dynamo.documents, dynamo.featureTable, () => T0 + 1000);
+    const found = await store.get('card_it', 'm_it');
+    // assert
+    expect(found.ageMs).toEqual({ card: 1000, merchant: 1000 });
+    const reference = { card: inMemory.cards.get('card_it'), merchant: inMemory.merchants.get('m_it') };
+    expect(featureVector(found, request, T0)).toEqual(featureVector(reference, request, T0));
+    expect(found.card?.seen).toEqual([]); // the read path projects the event-id list away
+  });
+
+  it('counts a redelivered event once', async () => {
+    const writer = new DynamoFeatureWriter(dynamo.documents, dynamo.featureTable);
+    const event = auth(1, { cardId: 'card_dup', merchantId: 'm_dup' });
+    expect(await writer.apply(event)).toEqual({ card: 'applied', merchant: 'applied' });
+    expect(await writer.apply(event)).toEqual({ card: 'duplicate', merchant: 'duplicate' });
+    const { Item } = await dynamo.documents.send(
+      new GetCommand({ TableName: dynamo.featureTable, Key: { pk: 'card#card_dup' } }),
+    );
+    expect(Item?.total).toEqual([1, 1200]);
+    expect(Item?.v).toBe(1);
+    expect(typeof Item?.ttl).toBe('number');
+  });
+
+  it('applies concurrent events on one item without losing any (optimistic version check)', async () => {
+    const writer = new DynamoFeatureWriter(dynamo.documents, dynamo.featureTable, { maxConflictRetries: 20 });
+    const events = Array.from({ length: 8 }, (_, i) =>
+      auth(i, { cardId: 'card_race', merchantId: 'm_race' }),
+    );
+    await Promise.all(events.map((e) => writer.apply(e)));
+    const { Item } = await dynamo.documents.send(
+      new GetCommand({ TableName: dynamo.featureTable, Key: { pk: 'card#card_race' } }),
+    );
+    expect(Item?.total).toEqual([8, 9600]);
+  });
+
+  it('stores a label once and counts it against the merchant once', async () => {
+    const writer = new DynamoFeatureWriter(dynamo.documents, dynamo.featureTable);
+    const tx = auth(60 * 24, { cardId: 'card_lbl', merchantId: 'm_lbl' });
+    await writer.apply(tx);
+    const label: LabelEvent = {
+      type: 'label',
+      eventId: 'lbl-1',
+      transactionId: tx.transactionId,
+      cardId: 'card_lbl',
+      merchantId: 'm_lbl',
+      label: 'chargeback',
+      timestamp: new Date(T0).toISOString(),
+      transactionTimestamp: tx.timestamp,
+    };
+    await writer.apply(label);
+    await writer.apply(label);
+    const stored = await dynamo.documents.send(
+      new GetCommand({ TableName: dynamo.featureTable, Key: { pk: `label#${tx.transactionId}` } }),
+    );
+    expect(stored.Item).toMatchObject({ label: 'chargeback', cardId: 'card_lbl', eventId: 'lbl-1' });
+    const found = await new DynamoFeatureStore(dynamo.documents, dynamo.featureTable).get(
+      'card_lbl',
+      'm_lbl',
+    );
+    expect(found.merchant?.d1.reduce((sum, b) => sum + b[3], 0)).toBe(1);
+  });
+
+  it('returns nothing for an unknown card and merchant', async () => {
+    const found = await new DynamoFeatureStore(dynamo.documents, dynamo.featureTable).get(
+      'nobody',
+      'nowhere',
+    );
+    expect(found).toEqual({
+      card: undefined,
+      merchant: undefined,
+      ageMs: { card: undefined, merchant: undefined },
+    });
+  });
+});
+
+describe('bulk loader', () => {
+  it('materializes the same features as the updater, and a rerun changes nothing', async () => {
+    const events = [auth(30, { cardId: 'card_bulk' }), auth(10, { cardId: 'card_bulk', merchantId: 'm_b2' })];
+    const acc = new FeatureAccumulator();
+    for (const e of events) acc.add(e);
+    const items = acc.items(T0, 86_400);
+    expect(await bulkWrite(dynamo.documents, dynamo.featureTable, items)).toBe(items.length);
+    const store = new DynamoFeatureStore(dynamo.documents, dynamo.featureTable, () => T0);
+    const first = await store.get('card_bulk', 'm_b2');
+    await bulkWrite(dynamo.documents, dynamo.featureTable, acc.items(T0, 86_400));
+    const second = await store.get('card_bulk', 'm_b2');
+    expect(second).toEqual(first);
+    const inMemory = events.reduce<FeatureState>((s, e) => applyEvent(s, e), {});
+    expect(featureVector(first, { ...request, cardId: 'card_bulk', merchantId: 'm_b2' }, T0)).toEqual(
+      featureVector({ card: inMemory.card, merchant: acc.merchants.get('m_b2') }, request, T0),
+    );
+  });
+});

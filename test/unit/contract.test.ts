@@ -1,0 +1,64 @@
+import { containsPan, findPan, luhnValid, scoreRequestSchema } from '#domain/contract';
+
+const validRequest = {
+  transactionId: 'tx-1',
+  cardId: 'card_000001',
+  merchantId: 'm_00001',
+  mcc: '5411',
+  amount: 4599,
+  currency: 'EUR',
+  country: 'DE',
+  channel: 'card_present',
+  timestamp: '2026-11-23T10:00:00.000Z',
+};
+
+describe('PAN detection', () => {
+  it.each([
+    ['4111111111111111', true],
+    ['4111 1111 1111 1111', true],
+    ['4111-1111-1111-1111', true],
+    ['5500005555555559', true],
+    ['378282246310005', true], // Amex, 15 digits
+    ['4111111111111112', false], // fails Luhn
+    ['123456789012', false], // 12 digits
+    ['tx-20261123-000001', false],
+    ['2026-11-23T10:00:00.000Z', false],
+  ])('containsPan(%s) is %s', (value, expected) => {
+    expect(containsPan(value)).toBe(expected);
+  });
+
+  it('finds a PAN at any depth and names the field, including unknown fields', () => {
+    expect(findPan({ ...validRequest, note: { text: 'card 4111111111111111 used' } })).toBe('note.text');
+    expect(findPan({ ...validRequest, list: ['x', '5500005555555559'] })).toBe('list.1');
+    expect(findPan({ ...validRequest, cardNumber: 4111111111111111 })).toBe('cardNumber');
+    expect(findPan(validRequest)).toBeUndefined();
+  });
+
+  it('implements Luhn', () => {
+    expect(luhnValid('79927398713')).toBe(true);
+    expect(luhnValid('79927398710')).toBe(false);
+  });
+});
+
+describe('scoreRequestSchema', () => {
+  it('accepts a valid request with optional fields', () => {
+    const parsed = scoreRequestSchema.safeParse({ ...validRequest, deviceId: 'dev_1', ip: '192.0.2.1' });
+    expect(parsed.success).toBe(true);
+  });
+
+  it.each([
+    ['amount', 0],
+    ['amount', 12.5],
+    ['mcc', '541'],
+    ['currency', 'eur'],
+    ['channel', 'fax'],
+    ['timestamp', 'yesterday'],
+    ['ip', '999.1.1.1'],
+  ])('rejects %s = %p', (field, value) => {
+    expect(scoreRequestSchema.safeParse({ ...validRequest, [field]: value }).success).toBe(false);
+  });
+
+  it('rejects unknown fields', () => {
+    expect(scoreRequestSchema.safeParse({ ...validRequest, extra: 1 }).success).toBe(false);
+  });
+});

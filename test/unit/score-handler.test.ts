@@ -1,0 +1,153 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { scoreTransaction } from '#domain/score';
+import { ConflictError } from '#shared/http';
+import {
+  createHandler,
+  createReplayHandler,
+  isReplayRequest,
+  type ScoreFn,
+} from '../../functions/score/handler';
+import { lambdaContext } from '../../scripts/local/api-gateway';
+import { FakeModel, scoringDeps, validRequest } from '../support/fakes';
+
+const PAN = '4111111111111111';
+
+function apiEvent(body: unknown): APIGatewayProxyEvent {
+  return {
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    isBase64Encoded: false,
+    httpMethod: 'POST',
+    path: '/v1/score',
+    headers: {},
+  } as unknown as APIGatewayProxyEvent;
+}
+
+/** Captures everything written to stdout/stderr (Powertools logs and EMF) while `work` runs. */
+async function captureOutput<T>(work: () => Promise<T>): Promise<{ result: T; output: string }> {
+  const chunks: string[] = [];
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    chunks.push(String(chunk));
+    return true;
+  });
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    chunks.push(String(chunk));
+    return true;
+  });
+  try {
+    return { result: await work(), output: chunks.join('') };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+function handlerWith(score: ScoreFn) {
+  return createHandler({
+    score,
+    logger: new Logger({ serviceName: 'score-test', logLevel: 'DEBUG' }),
+    metrics: new Metrics({ namespace: 'FraudScoringTest', serviceName: 'score-test' }),
+    tracer: new Tracer({ serviceName: 'score-test', enabled: false }),
+    dimensions: { functionVersion: '7', modelVersion: '0.0.1' },
+  });
+}
+
+const realScore: ScoreFn = (request) => scoreTransaction(scoringDeps(), request);
+
+async function call(score: ScoreFn, body: unknown) {
+  const handler = handlerWith(score);
+  const { result, output } = await captureOutput(
+    () => handler(apiEvent(body), lambdaContext('score')) as Promise<APIGatewayProxyResult>,
+  );
+  return { response: result, json: JSON.parse(result.body), output };
+}
+
+describe('score handler', () => {
+  it('answers 200 with the decision, a Server-Timing header and EMF metrics', async () => {
+    const { response, json, output } = await call(realScore, validRequest);
+    expect(response.statusCode).toBe(200);
+    expect(json).toMatchObject({ transactionId: 'tx-1', decision: expect.any(String), degraded: [] });
+    expect(response.headers?.['Server-Timing']).toMatch(
+      /^features;dur=[\d.]+, inference;dur=[\d.]+, total;dur=[\d.]+$/,
+    );
+    expect(output).toContain('"LatencyTotal"');
+    expect(output).toContain('"modelVersion":"0.0.1"');
+  });
+
+  it.each([
+    ['not json', 400, 'INVALID_JSON', undefined],
+    [{ ...validRequest, amount: undefined }, 400, 'MISSING_FIELD', 'amount'],
+    [{ ...validRequest, amount: -5 }, 400, 'INVALID_FIELD', 'amount'],
+    [{ ...validRequest, surprise: true }, 400, 'UNKNOWN_FIELD', undefined],
+    [{ ...validRequest, padding: 'x'.repeat(9000) }, 413, 'BODY_TOO_LARGE', undefined],
+  ])('rejects %#: %s with %s %s', async (body, status, code, field) => {
+    const { response, json } = await call(realScore, body);
+    expect(response.statusCode).toBe(status);
+    expect(json.error.code).toBe(code);
+    if (field) expect(json.error.field).toBe(field);
+  });
+
+  it('rejects an empty body', async () => {
+    const { response, json } = await call(realScore, '');
+    expect(response.statusCode).toBe(400);
+    expect(json.error.code).toBe('BODY_REQUIRED');
+  });
+
+  it('rejects a raw card number with 400 and never writes it to a log', async () => {
+    const score = jest.fn(realScore);
+    const { response, json, output } = await call(score, {
+      ...validRequest,
+      cardId: PAN,
+      note: `pan ${PAN}`,
+    });
+    expect(response.statusCode).toBe(400);
+    expect(json.error).toMatchObject({ code: 'PAN_DETECTED', field: 'cardId' });
+    expect(score).not.toHaveBeenCalled();
+    expect(output).toContain('PAN_DETECTED'); // the rejection is logged…
+    expect(output).not.toContain(PAN); // …without the number
+    expect(response.body).not.toContain(PAN);
+  });
+
+  it('maps idempotency conflicts to 409 with their code', async () => {
+    const { response, json } = await call(async () => {
+      throw new ConflictError('IDEMPOTENCY_MISMATCH', 'different body');
+    }, validRequest);
+    expect(response.statusCode).toBe(409);
+    expect(json.error.code).toBe('IDEMPOTENCY_MISMATCH');
+  });
+
+  it('hides unexpected errors behind a 500 without details', async () => {
+    const { response, json } = await call(async () => {
+      throw new Error('secret internals');
+    }, validRequest);
+    expect(response.statusCode).toBe(500);
+    expect(json.error.code).toBe('INTERNAL_ERROR');
+    expect(response.body).not.toContain('secret');
+  });
+});
+
+describe('replay handler', () => {
+  it('scores stored feature vectors with the loaded model', async () => {
+    const model = new FakeModel({ amount_log: 1 });
+    const replay = createReplayHandler(model);
+    const row = (await model.score([[0]])).length === 1 ? new Array(21).fill(0) : [];
+    const result = await replay({ kind: 'replay', cases: [{ features: row }, { features: row }] });
+    expect(result.model).toEqual(model.model);
+    expect(result.scores).toHaveLength(2);
+    expect(result.durationMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('fails when the model is unavailable, so the deployment fails', async () => {
+    await expect(
+      createReplayHandler(undefined)({ kind: 'replay', cases: [{ features: [1] }] }),
+    ).rejects.toThrow(/model unavailable/);
+  });
+
+  it('is only selected for payloads that say kind: replay', () => {
+    expect(isReplayRequest({ kind: 'replay', cases: [] })).toBe(true);
+    expect(isReplayRequest(apiEvent(validRequest))).toBe(false);
+    expect(isReplayRequest(null)).toBe(false);
+  });
+});

@@ -1,0 +1,126 @@
+import { applyEvent, type FeatureState } from '#domain/features';
+import { scoreTransaction } from '#domain/score';
+import type { AuthorizationEvent } from '#domain/types';
+import { FakeFeatureStore, FakeModel, scoringDeps, validRequest } from '../support/fakes';
+
+const NOW = Date.parse(validRequest.timestamp);
+
+function history(count: number, merchants: number): FeatureState {
+  let state: FeatureState = {};
+  for (let i = 0; i < count; i += 1) {
+    const event: AuthorizationEvent = {
+      type: 'authorization',
+      eventId: `e${i}`,
+      transactionId: `t${i}`,
+      cardId: validRequest.cardId,
+      merchantId: `m_${i % merchants}`,
+      mcc: '5411',
+      amount: 300,
+      currency: 'EUR',
+      country: 'DE',
+      channel: 'ecommerce',
+      timestamp: new Date(NOW - (i + 1) * 60_000).toISOString(),
+      outcome: 'approved',
+    };
+    state = applyEvent(state, event);
+  }
+  return state;
+}
+
+describe('scoreTransaction', () => {
+  it('scores with the stored features and explains the score with the largest contributions', async () => {
+    // prepare
+    const state = history(8, 8);
+    const model = new FakeModel({ card_count_1h: 0.5, card_distinct_merchants_1h: 0.1, amount_log: 0.2 });
+    const deps = scoringDeps({
+      model,
+      features: new FakeFeatureStore({ card: state.card, merchant: undefined, ageMs: { card: 1000 } }),
+    });
+    // act
+    const outcome = await scoreTransaction(deps, validRequest);
+    // assert
+    expect(outcome.response.degraded).toEqual([]);
+    expect(outcome.response.model).toEqual({ name: 'fake', version: '0.0.1' });
+    expect(model.calls).toHaveLength(1); // the row and its perturbations in one batch
+    const codes = outcome.response.reasons.map((r) => r.code);
+    expect(codes[0]).toBe('CARD_TESTING_PATTERN'); // rule reason first
+    // weights × distance from default: count 8×0.5, distinct merchants 8×0.1, amount (ln 4600 − ln 2501)×0.2
+    expect(codes.slice(1)).toEqual(['CARD_COUNT_1H', 'CARD_DISTINCT_MERCHANTS_1H', 'AMOUNT_LOG']);
+    expect(outcome.response.decision).toBe('decline');
+    expect(outcome.signals.cardFound).toBe(true);
+  });
+
+  it('scores a first-seen card with defaults and no degradation', async () => {
+    const outcome = await scoreTransaction(scoringDeps(), validRequest);
+    expect(outcome.response.degraded).toEqual([]);
+    expect(outcome.response.score).not.toBeNull();
+    expect(outcome.signals.cardFound).toBe(false);
+  });
+
+  it('degrades to defaults when the feature read fails', async () => {
+    const outcome = await scoreTransaction(
+      scoringDeps({ features: new FakeFeatureStore(new Error('ECONNREFUSED')) }),
+      validRequest,
+    );
+    expect(outcome.response.degraded).toEqual(['features_unavailable']);
+    expect(outcome.response.score).not.toBeNull();
+    expect(outcome.signals.errors).toEqual([{ stage: 'features', message: 'ECONNREFUSED' }]);
+  });
+
+  it('degrades to defaults when the feature read exceeds its budget', async () => {
+    const started = Date.now();
+    const outcome = await scoreTransaction(
+      scoringDeps({ features: new FakeFeatureStore('hang'), featureTimeoutMs: 30 }),
+      validRequest,
+    );
+    expect(outcome.response.degraded).toEqual(['features_unavailable']);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('treats items older than the freshness limit as missing and counts them', async () => {
+    const state = history(3, 3);
+    const outcome = await scoreTransaction(
+      scoringDeps({
+        features: new FakeFeatureStore({
+          card: state.card,
+          merchant: state.merchant,
+          ageMs: { card: 7_200_000, merchant: 10 },
+        }),
+      }),
+      validRequest,
+    );
+    expect(outcome.signals.cardFound).toBe(false);
+    expect(outcome.signals.staleItems).toBe(1);
+    expect(outcome.response.degraded).toEqual([]);
+  });
+
+  it('answers rules-only when inference throws', async () => {
+    const outcome = await scoreTransaction(scoringDeps({ model: new FakeModel({}, true) }), validRequest);
+    expect(outcome.response).toMatchObject({
+      score: null,
+      model: null,
+      decision: 'review', // the test policy's fallback
+      degraded: ['model_unavailable'],
+    });
+  });
+
+  it('answers rules-only when no model was loaded, and rules still apply', async () => {
+    const state = history(8, 8);
+    const outcome = await scoreTransaction(
+      scoringDeps({
+        model: undefined,
+        features: new FakeFeatureStore({ card: state.card, ageMs: { card: 1 } }),
+      }),
+      validRequest,
+    );
+    expect(outcome.response).toMatchObject({ decision: 'decline', degraded: ['model_unavailable'] });
+  });
+
+  it('reports both degradations together', async () => {
+    const outcome = await scoreTransaction(
+      scoringDeps({ model: undefined, features: new FakeFeatureStore(new Error('down')) }),
+      validRequest,
+    );
+    expect(outcome.response.degraded).toEqual(['features_unavailable', 'model_unavailable']);
+  });
+});
