@@ -9,7 +9,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { eventsRequestSchema } from '#domain/contract';
+import { eventsSchemaFor } from '#domain/contract';
 import type { EventQueue } from '#domain/event-queue';
 import type { TransactionEvent } from '#domain/types';
 import { errorResponse, HttpError, jsonResponse, parseBody } from '#shared/http';
@@ -24,7 +24,7 @@ export function createEventsHandler(deps: EventsHandlerDeps) {
   const { logger, metrics } = deps;
   async function eventsHandler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
     try {
-      const body = parseBody(event, eventsRequestSchema);
+      const body = parseBody(event, eventsSchemaFor);
       const events = ('events' in body ? body.events : [body]) as TransactionEvent[];
       await deps.queue.send(events);
       metrics.addMetric('EventsAccepted', MetricUnit.Count, events.length);

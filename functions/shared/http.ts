@@ -60,9 +60,24 @@ export function errorResponse(error: unknown): APIGatewayProxyResult {
  * Parses and validates a JSON body: size limit, JSON syntax, raw card numbers anywhere
  * (checked before the schema, so even unknown fields are covered), then the schema.
  */
+/** The value at a path of issue segments, or undefined when any step is missing. */
+function valueAt(json: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>(
+    (node, key) =>
+      node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined,
+    json,
+  );
+}
+
+/**
+ * Parses and validates a JSON body: size limit, JSON syntax, raw card numbers anywhere
+ * (checked before the schema, so even unknown fields are covered), then the schema.
+ * `schema` may be chosen from the parsed JSON (e.g. single event vs batch), so errors
+ * name the failing field instead of a union.
+ */
 export function parseBody<S extends z.ZodType>(
   event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>,
-  schema: S,
+  schema: S | ((json: unknown) => S),
 ): z.infer<S> {
   if (!event.body) throw new ValidationError('BODY_REQUIRED', 'request body is required');
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
@@ -83,18 +98,21 @@ export function parseBody<S extends z.ZodType>(
       panField,
     );
   }
-  const parsed = schema.safeParse(json);
+  const chosen = typeof schema === 'function' ? schema(json) : schema;
+  const parsed = chosen.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const field = issue?.path.join('.') || undefined;
-    const code =
-      issue?.code === 'unrecognized_keys'
-        ? 'UNKNOWN_FIELD'
-        : issue?.code === 'invalid_type' && issue.input === undefined
-          ? 'MISSING_FIELD'
-          : 'INVALID_FIELD';
-    const unknownKeys = issue?.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
-    throw new ValidationError(code, `${issue?.message ?? 'invalid request'}${unknownKeys}`, field);
+    const path = issue?.path ?? [];
+    const field = path.join('.') || undefined;
+    if (issue?.code === 'unrecognized_keys') {
+      throw new ValidationError('UNKNOWN_FIELD', `unknown field(s): ${issue.keys.join(', ')}`, field);
+    }
+    const missing = path.length > 0 && valueAt(json, path) === undefined;
+    throw new ValidationError(
+      missing ? 'MISSING_FIELD' : 'INVALID_FIELD',
+      issue?.message ?? 'invalid request',
+      field,
+    );
   }
   return parsed.data;
 }

@@ -74,10 +74,15 @@ export const labelEventSchema = z.strictObject({
 
 export const eventSchema = z.discriminatedUnion('type', [authorizationEventSchema, labelEventSchema]);
 
+export const eventsBatchSchema = z.strictObject({ events: z.array(eventSchema).min(1).max(25) });
+
 /** `POST /v1/events` takes one event or a batch of up to 25. */
-export const eventsRequestSchema = z
-  .union([eventSchema, z.strictObject({ events: z.array(eventSchema).min(1).max(25) })])
-  .meta({ id: 'EventsRequest' });
+export const eventsRequestSchema = z.union([eventSchema, eventsBatchSchema]).meta({ id: 'EventsRequest' });
+
+/** Picks the single-event or batch schema from the body's shape, so errors name the failing field. */
+export function eventsSchemaFor(json: unknown): typeof eventSchema | typeof eventsBatchSchema {
+  return json !== null && typeof json === 'object' && 'events' in json ? eventsBatchSchema : eventSchema;
+}
 
 /** A machine-readable error, returned as `{ error: { code, message, field } }`. */
 export const errorSchema = z
