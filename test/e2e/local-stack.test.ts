@@ -46,7 +46,7 @@ async function post(stack: LocalStack, path: string, body: unknown) {
   return {
     status: response.status,
     headers: response.headers,
-    json: (await response.json()) as Record<string, any>,
+    json: (await response.json()) as ApiJson,
   };
 }
 
