@@ -1,0 +1,281 @@
+/**
+ * `npm run bench`: the scoring path's costs, measured side by side in one run.
+ *
+ * - raw BatchGetItem against the embedded server (in a child process, so it does not share
+ *   this process's event loop with the code under test);
+ * - raw inference: one row, and the batch the handler really runs (row + reason-code
+ *   perturbations);
+ * - the score handler invoked in-process, with and without the idempotency layer (which
+ *   adds a conditional put and an update per request);
+ * - cold init of the Lambda bundle: module load + ONNX session + warm-up + first score,
+ *   in a fresh Node process.
+ *
+ * Options: --iterations N (default 2000), --skip-cold.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { createDynamoClients } from '#adapters/dynamo-client';
+import { DynamoFeatureStore, DynamoFeatureWriter } from '#adapters/dynamo-feature-store';
+import { OnnxModelRunner } from '#adapters/onnx-model-runner';
+import { FEATURE_DEFAULTS, featureVector } from '#domain/features';
+import { parsePolicy } from '#domain/policy';
+import { type ScoringDeps, scoreTransaction } from '#domain/score';
+import type { AuthorizationEvent } from '#domain/types';
+import { FEATURE_TABLE, IDEMPOTENCY_TABLE } from '#shared/table-schema';
+import { createHandler, idempotentScore } from '../functions/score/handler';
+import { lambdaContext } from './local/api-gateway';
+import { DEFAULT_MODEL_DIR, DEFAULT_POLICY, ROOT } from './local/app';
+import { ensureTable } from './local/dynamo-local';
+
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
+
+interface Stats {
+  p50: number;
+  p99: number;
+  mean: number;
+}
+
+function stats(samples: number[]): Stats {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+  return { p50: at(0.5), p99: at(0.99), mean: sorted.reduce((a, b) => a + b, 0) / sorted.length };
+}
+
+async function measure(
+  label: string,
+  iterations: number,
+  work: (i: number) => Promise<unknown>,
+): Promise<Stats> {
+  for (let i = 0; i < Math.min(200, iterations / 10); i += 1) await work(-1 - i); // warm-up
+  const samples: number[] = [];
+  for (let i = 0; i < iterations; i += 1) {
+    const started = performance.now();
+    await work(i);
+    samples.push(performance.now() - started);
+  }
+  const s = stats(samples);
+  process.stdout.write(
+    `  ${label.padEnd(46)} p50 ${s.p50.toFixed(3).padStart(8)} ms   p99 ${s.p99.toFixed(3).padStart(8)} ms   mean ${s.mean.toFixed(3).padStart(8)} ms\n`,
+  );
+  return s;
+}
+
+/** Starts dynalite in its own process and resolves with its endpoint. */
+function startDynaliteProcess(): Promise<{ endpoint: string; child: ChildProcess }> {
+  const script =
+    "const d=require('dynalite')({createTableMs:0});d.listen(0,'127.0.0.1',()=>console.log(d.address().port))";
+  const child = spawn(process.execPath, ['-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.stdout?.once('data', (data: Buffer) =>
+      resolve({ endpoint: `http://127.0.0.1:${data.toString().trim()}`, child }),
+    );
+  });
+}
+
+function apiEvent(body: unknown): APIGatewayProxyEvent {
+  return { body: JSON.stringify(body), isBase64Encoded: false } as unknown as APIGatewayProxyEvent;
+}
+
+/** Bundles the Lambda entry like the CDK does and times a cold start in a fresh process. */
+function coldInit(endpoint: string): Record<string, number> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-cold-'));
+  const bundle = join(dir, 'index.mjs');
+  execFileSync(
+    join(ROOT, 'node_modules', '.bin', 'esbuild'),
+    [
+      join(ROOT, 'functions', 'score', 'index.ts'),
+      '--bundle',
+      '--platform=node',
+      '--format=esm',
+      '--target=node20',
+      `--outfile=${bundle}`,
+      '--external:onnxruntime-node',
+      '--main-fields=module,main',
+      "--banner:js=import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+      '--log-level=error',
+    ],
+    { cwd: ROOT },
+  );
+  const probe = `
+    const t0 = performance.now();
+    const mod = await import(${JSON.stringify(bundle)});
+    const t1 = performance.now();
+    const body = JSON.stringify({ transactionId: 'cold-' + Date.now(), cardId: 'card_bench', merchantId: 'm_bench', mcc: '5411', amount: 2500, currency: 'EUR', country: 'DE', channel: 'ecommerce', timestamp: new Date().toISOString() });
+    const res = await mod.handler({ body, isBase64Encoded: false }, { functionName: 'score', awsRequestId: 'x', getRemainingTimeInMillis: () => 3000 });
+    const t2 = performance.now();
+    if (res.statusCode !== 200) throw new Error('cold score failed: ' + res.body);
+    console.log(JSON.stringify({ initMs: t1 - t0, firstScoreMs: t2 - t1, totalMs: t2 - t0 }));
+  `;
+  const probeFile = join(dir, 'probe.mjs');
+  writeFileSync(probeFile, probe);
+  const runs: Record<string, number>[] = [];
+  for (let i = 0; i < 3; i += 1) {
+    const out = execFileSync(process.execPath, [probeFile], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        NODE_PATH: join(ROOT, 'node_modules'),
+        FEATURE_TABLE_NAME: 'bench-features',
+        IDEMPOTENCY_TABLE_NAME: 'bench-idempotency',
+        MODEL_DIR: DEFAULT_MODEL_DIR,
+        POLICY_PATH: DEFAULT_POLICY,
+        DYNAMODB_ENDPOINT: endpoint,
+        POWERTOOLS_TRACE_ENABLED: 'false',
+        AWS_LAMBDA_FUNCTION_NAME: 'score',
+      },
+    });
+    runs.push(JSON.parse(out.toString().trim().split('\n').pop() as string));
+  }
+  // The median of three fresh processes: the first also warms the OS file cache.
+  const median = (key: string) => runs.map((r) => r[key] as number).sort((a, b) => a - b)[1] as number;
+  return { initMs: median('initMs'), firstScoreMs: median('firstScoreMs'), totalMs: median('totalMs') };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      iterations: { type: 'string', default: '2000' },
+      'skip-cold': { type: 'boolean', default: false },
+    },
+  });
+  const iterations = Number(values.iterations);
+  const { endpoint, child } = await startDynaliteProcess();
+  const { client, documents } = createDynamoClients({ endpoint, requestTimeoutMs: 2000 });
+  try {
+    await ensureTable(client, 'bench-features', FEATURE_TABLE);
+    await ensureTable(client, 'bench-idempotency', IDEMPOTENCY_TABLE);
+    // A card with a week of history and a busy merchant, written through the real updater.
+    const writer = new DynamoFeatureWriter(documents, 'bench-features');
+    const now = Date.now();
+    for (let i = 0; i < 60; i += 1) {
+      const event: AuthorizationEvent = {
+        type: 'authorization',
+        eventId: `bench-${i}`,
+        transactionId: `bench-${i}`,
+        cardId: 'card_bench',
+        merchantId: i % 3 === 0 ? 'm_bench' : `m_${i % 7}`,
+        mcc: '5411',
+        amount: 1000 + i * 37,
+        currency: 'EUR',
+        country: i % 11 === 0 ? 'FR' : 'DE',
+        channel: 'ecommerce',
+        deviceId: 'dev-1',
+        timestamp: new Date(now - (60 - i) * 2.5 * 3_600_000).toISOString(),
+        outcome: 'approved',
+      };
+      await writer.apply(event);
+    }
+    const store = new DynamoFeatureStore(documents, 'bench-features');
+    const model = await OnnxModelRunner.load(DEFAULT_MODEL_DIR);
+    const policy = parsePolicy(JSON.parse(readFileSync(DEFAULT_POLICY, 'utf8')));
+    const request = {
+      transactionId: 'bench',
+      cardId: 'card_bench',
+      merchantId: 'm_bench',
+      mcc: '5411',
+      amount: 2500,
+      currency: 'EUR',
+      country: 'DE',
+      channel: 'ecommerce' as const,
+      deviceId: 'dev-1',
+      timestamp: new Date(now).toISOString(),
+    };
+    const state = await store.get('card_bench', 'm_bench');
+    const vector = featureVector(state, request, now);
+    const batch = [
+      vector,
+      ...vector.flatMap((v, i) =>
+        v === FEATURE_DEFAULTS[i]
+          ? []
+          : [[...vector.slice(0, i), FEATURE_DEFAULTS[i] as number, ...vector.slice(i + 1)]],
+      ),
+    ];
+
+    process.stdout.write(
+      `\nbench: ${iterations} iterations each, Node ${process.version}, model ${model.model.name}@${model.model.version}\n\n`,
+    );
+    const get = await measure('BatchGetItem (card + merchant, dynalite)', iterations, () =>
+      store.get('card_bench', 'm_bench'),
+    );
+    const one = await measure('inference, 1 row', iterations, () => model.score([vector]));
+    const inf = await measure(`inference, handler batch (${batch.length} rows)`, iterations, () =>
+      model.score(batch),
+    );
+
+    const deps: ScoringDeps = {
+      features: store,
+      model,
+      thresholds: {
+        review: model.card.thresholds.review.score,
+        decline: model.card.thresholds.decline.score,
+      },
+      policy,
+      featureTimeoutMs: 1000,
+      maxFeatureAgeMs: 90 * 86_400_000,
+    };
+    const observability = {
+      logger: new Logger({ serviceName: 'bench', logLevel: 'ERROR' }),
+      metrics: new Metrics({ namespace: 'Bench', serviceName: 'bench' }),
+      tracer: new Tracer({ serviceName: 'bench', enabled: false }),
+      dimensions: { functionVersion: 'bench', modelVersion: model.model.version },
+    };
+    const plain = createHandler({ ...observability, score: (r) => scoreTransaction(deps, r) });
+    const ctx = lambdaContext('score');
+    const handlerStats = await measure('handler in-process (no idempotency)', iterations, (i) =>
+      plain(apiEvent({ ...request, transactionId: `plain-${i}` }), ctx),
+    );
+    const idem = idempotentScore((r) => scoreTransaction(deps, r), {
+      persistence: new DynamoDBPersistenceLayer({ tableName: 'bench-idempotency', awsSdkV3Client: client }),
+      ttlSeconds: 3600,
+      logger: observability.logger,
+      metrics: observability.metrics,
+    });
+    const withIdem = createHandler({
+      ...observability,
+      score: idem.score,
+      registerContext: idem.registerContext,
+    });
+    const idemStats = await measure(
+      'handler in-process (with idempotency)',
+      Math.min(iterations, 1000),
+      (i) => withIdem(apiEvent({ ...request, transactionId: `idem-${i}-${now}` }), ctx),
+    );
+
+    const ratio = (h: Stats) => ({ p50: h.p50 / (get.p50 + inf.p50), p99: h.p99 / (get.p99 + inf.p99) });
+    const r = ratio(handlerStats);
+    const ri = ratio(idemStats);
+    process.stdout.write(
+      `\n  handler ÷ (BatchGetItem + inference)          p50 ${r.p50.toFixed(2)}   p99 ${r.p99.toFixed(2)}   (goal ≤ 1.25)\n` +
+        `  same, with idempotency (+2 DynamoDB writes)   p50 ${ri.p50.toFixed(2)}   p99 ${ri.p99.toFixed(2)}\n` +
+        `  inference: 1 row vs handler batch            p50 ${one.p50.toFixed(3)} vs ${inf.p50.toFixed(3)} ms\n`,
+    );
+    if (!values['skip-cold']) {
+      const cold = coldInit(endpoint);
+      process.stdout.write(
+        `\n  cold init (fresh process, ESM bundle as deployed; median of 3):\n` +
+          `    module load + config + ONNX session + warm-up   ${cold.initMs?.toFixed(1)} ms\n` +
+          `    first score after init                          ${cold.firstScoreMs?.toFixed(1)} ms\n` +
+          `    total                                           ${cold.totalMs?.toFixed(1)} ms\n`,
+      );
+    }
+    process.stdout.write('\n');
+  } finally {
+    client.destroy();
+    child.kill();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
