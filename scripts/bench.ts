@@ -88,6 +88,8 @@ function apiEvent(body: unknown): APIGatewayProxyEvent {
 
 /** Bundles the Lambda entry like the CDK does and times a cold start in a fresh process. */
 function coldInit(endpoint: string): Record<string, number> {
+  // A temp dir outside the repo: onnxruntime-node is found only through NODE_PATH, as from the
+  // layer in Lambda, so the probe fails if the bundle resolved it any other way.
   const dir = mkdtempSync(join(tmpdir(), 'bench-cold-'));
   const bundle = join(dir, 'index.mjs');
   execFileSync(
@@ -230,9 +232,8 @@ async function main(): Promise<void> {
       dimensions: { functionVersion: 'bench', modelVersion: model.model.version },
     };
     const plain = createHandler({ ...observability, score: (r) => scoreTransaction(deps, r) });
-    const ctx = lambdaContext('score');
     const handlerStats = await measure('handler in-process (no idempotency)', iterations, (i) =>
-      plain(apiEvent({ ...request, transactionId: `plain-${i}` }), ctx),
+      plain(apiEvent({ ...request, transactionId: `plain-${i}` }), lambdaContext('score')),
     );
     const idem = idempotentScore((r) => scoreTransaction(deps, r), {
       persistence: new DynamoDBPersistenceLayer({ tableName: 'bench-idempotency', awsSdkV3Client: client }),
@@ -248,7 +249,7 @@ async function main(): Promise<void> {
     const idemStats = await measure(
       'handler in-process (with idempotency)',
       Math.min(iterations, 1000),
-      (i) => withIdem(apiEvent({ ...request, transactionId: `idem-${i}-${now}` }), ctx),
+      (i) => withIdem(apiEvent({ ...request, transactionId: `idem-${i}-${now}` }), lambdaContext('score')),
     );
 
     const ratio = (h: Stats) => ({ p50: h.p50 / (get.p50 + inf.p50), p99: h.p99 / (get.p99 + inf.p99) });

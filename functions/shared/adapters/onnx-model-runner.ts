@@ -5,7 +5,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InferenceSession, Tensor } from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
+
+// Loaded with require, not import: the score function is bundled as ESM, and a bare ESM
+// import ignores NODE_PATH, so it would miss the layer's /opt/nodejs/node_modules in Lambda.
+// require (the bundle banner's createRequire) follows NODE_PATH.
+const { InferenceSession, Tensor }: typeof Ort = require('onnxruntime-node');
+type InferenceSession = Ort.InferenceSession;
 import { type ModelCard, parseModelCard } from '#domain/model-card';
 import type { ModelRunner } from '#domain/ports';
 
