@@ -23,6 +23,11 @@ describe('PAN detection', () => {
     ['123456789012', false], // 12 digits
     ['tx-20261123-000001', false],
     ['2026-11-23T10:00:00.000Z', false],
+    ['6011000990139424', true], // Discover
+    ['2223003122003222', true], // Mastercard 2-series
+    ['135410014004955', true], // UATP, 15 digits starting with 1
+    ['tx-1795430000004', false], // epoch ms: 13 digits, Luhn-valid, but no card network starts with 1
+    ['8000000000000003', false], // Luhn-valid, leading 8 is no card network
   ])('containsPan(%s) is %s', (value, expected) => {
     expect(containsPan(value)).toBe(expected);
   });

@@ -142,11 +142,22 @@ export function luhnValid(digits: string): boolean {
 /** Runs of 13–19 digits, optionally separated by single spaces or dashes as PANs are often written. */
 const PAN_CANDIDATE = /(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)/g;
 
-/** True when the string contains something that looks like a card number (13–19 digits passing Luhn). */
+/**
+ * Card networks issue PANs with a leading digit of 2–6 (Mastercard 2/5, Amex/Diners/JCB 3,
+ * Visa 4, Discover/UnionPay/Maestro 6); UATP airline cards start with 1 and have 15 digits.
+ * The check matters: a 13-digit epoch-milliseconds timestamp (leading 1) inside an id passes
+ * Luhn one time in ten and would otherwise be rejected as a card number.
+ */
+function plausibleIssuer(digits: string): boolean {
+  const first = digits.charCodeAt(0) - 48;
+  return (first >= 2 && first <= 6) || (first === 1 && digits.length === 15);
+}
+
+/** True when the string contains something that looks like a card number (13–19 digits, a card-network leading digit, passing Luhn). */
 export function containsPan(value: string): boolean {
   for (const match of value.matchAll(PAN_CANDIDATE)) {
     const digits = match[0].replace(/[ -]/g, '');
-    if (digits.length >= 13 && digits.length <= 19 && luhnValid(digits)) return true;
+    if (digits.length >= 13 && digits.length <= 19 && plausibleIssuer(digits) && luhnValid(digits)) return true;
   }
   return false;
 }
