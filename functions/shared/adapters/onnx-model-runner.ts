@@ -12,6 +12,7 @@ import type * as Ort from 'onnxruntime-node';
 // require (the bundle banner's createRequire) follows NODE_PATH.
 const { InferenceSession, Tensor }: typeof Ort = require('onnxruntime-node');
 type InferenceSession = Ort.InferenceSession;
+
 import { type ModelCard, parseModelCard } from '#domain/model-card';
 import type { ModelRunner } from '#domain/ports';
 

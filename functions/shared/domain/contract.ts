@@ -157,7 +157,8 @@ function plausibleIssuer(digits: string): boolean {
 export function containsPan(value: string): boolean {
   for (const match of value.matchAll(PAN_CANDIDATE)) {
     const digits = match[0].replace(/[ -]/g, '');
-    if (digits.length >= 13 && digits.length <= 19 && plausibleIssuer(digits) && luhnValid(digits)) return true;
+    if (digits.length >= 13 && digits.length <= 19 && plausibleIssuer(digits) && luhnValid(digits))
+      return true;
   }
   return false;
 }
