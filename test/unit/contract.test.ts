@@ -1,16 +1,5 @@
 import { containsPan, findPan, luhnValid, scoreRequestSchema } from '#domain/contract';
-
-const validRequest = {
-  transactionId: 'tx-1',
-  cardId: 'card_000001',
-  merchantId: 'm_00001',
-  mcc: '5411',
-  amount: 4599,
-  currency: 'EUR',
-  country: 'DE',
-  channel: 'card_present',
-  timestamp: '2026-11-23T10:00:00.000Z',
-};
+import { validRequest } from '../support/fakes';
 
 describe('PAN detection', () => {
   it.each([
@@ -28,6 +17,10 @@ describe('PAN detection', () => {
     ['135410014004955', true], // UATP, 15 digits starting with 1
     ['tx-1795430000004', false], // epoch ms: 13 digits, Luhn-valid, but no card network starts with 1
     ['8000000000000003', false], // Luhn-valid, leading 8 is no card network
+    ['3782 822463 10005', true], // Amex as printed, 4-6-5
+    ['tx-1795426770881-10', false], // epoch ms + sequence: 15 digits, leading 1, Luhn-valid, not grouped like a card
+    ['ref 135-410014-004955', false], // digit runs split by dashes in no card grouping
+    ['41111111 11111111', false],
   ])('containsPan(%s) is %s', (value, expected) => {
     expect(containsPan(value)).toBe(expected);
   });

@@ -139,8 +139,15 @@ export function luhnValid(digits: string): boolean {
   return sum % 10 === 0;
 }
 
-/** Runs of 13–19 digits, optionally separated by single spaces or dashes as PANs are often written. */
-const PAN_CANDIDATE = /(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)/g;
+/**
+ * A PAN as people write it: 13–19 digits in one run, or in the groupings printed on cards with
+ * one separator (space or dash) used throughout: 4-4-4-4 with an optional last group of 1–3
+ * (Visa, Mastercard, Discover, 19-digit Maestro/UnionPay) and 4-6-4 / 4-6-5 (Diners, Amex).
+ * Any other digit-dash mix is not a candidate: ids like `tx-1795426770881-10` (epoch ms and a
+ * sequence number) would otherwise read as a 15-digit number and fail Luhn only nine times in ten.
+ */
+const PAN_CANDIDATE =
+  /(?<!\d)(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?|\d{4}([ -])\d{6}\2\d{4,5})(?!\d)/g;
 
 /**
  * Card networks issue PANs with a leading digit of 2–6 (Mastercard 2/5, Amex/Diners/JCB 3,
