@@ -4,6 +4,7 @@
  * model can never be fed features it was not trained on.
  */
 import { z } from 'zod';
+import { describeFirstIssue } from './errors';
 import { FEATURE_SPEC_VERSION, FEATURES } from './features';
 
 const featureSchema = z.object({
@@ -91,13 +92,9 @@ export class ModelCardError extends Error {
 export function parseModelCard(json: unknown): ModelCard {
   const parsed = modelCardSchema.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ModelCardError(
-      `invalid model card at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
-      {
-        cause: parsed.error,
-      },
-    );
+    throw new ModelCardError(`invalid model card ${describeFirstIssue(parsed.error)}`, {
+      cause: parsed.error,
+    });
   }
   const card = parsed.data;
   if (card.featureSpecVersion !== FEATURE_SPEC_VERSION) {

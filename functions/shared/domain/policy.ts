@@ -13,6 +13,7 @@
  * match, and the threshold step is replaced by `fallback.decision` (the rules-only mode).
  */
 import { z } from 'zod';
+import { describeFirstIssue } from './errors';
 import { FEATURE_NAMES } from './features';
 
 export const DECISIONS = ['approve', 'review', 'decline'] as const;
@@ -98,8 +99,7 @@ export class PolicyError extends Error {
 export function parsePolicy(json: unknown): Policy {
   const parsed = policySchema.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new PolicyError(`invalid policy at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`, {
+    throw new PolicyError(`invalid policy ${describeFirstIssue(parsed.error)}`, {
       cause: parsed.error,
     });
   }

@@ -38,21 +38,14 @@ export type AuthorizationOutcome = 'approved' | 'declined';
 export const LABELS = ['chargeback', 'confirmed_fraud', 'confirmed_legitimate'] as const;
 export type Label = (typeof LABELS)[number];
 
-/** An authorization event: the transaction happened (feeds the velocity aggregates). */
-export interface AuthorizationEvent {
+/**
+ * An authorization event: the transaction happened (feeds the velocity aggregates). It
+ * carries the scored request's transaction fields, so the updater sees what scoring saw.
+ */
+export interface AuthorizationEvent extends Omit<ScoreRequest, 'ip' | 'customerId'> {
   type: 'authorization';
   /** Unique per event; redelivery of the same event carries the same id. */
   eventId: string;
-  transactionId: string;
-  cardId: string;
-  merchantId: string;
-  mcc: string;
-  amount: number;
-  currency: string;
-  country: string;
-  channel: Channel;
-  timestamp: string;
-  deviceId?: string;
   outcome: AuthorizationOutcome;
 }
 
