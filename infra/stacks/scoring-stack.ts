@@ -1,0 +1,139 @@
+/**
+ * The service of one stage: score function with its delivery pipeline, events path, API,
+ * dashboard and alarms. Everything comes in as typed props from `infra/bin/app.ts`; nothing
+ * here reads the environment or CDK context.
+ */
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import { alarmSettings, type StageConfig } from '../config/stage-config';
+import { ServiceKey } from '../constructs/encryption';
+import { EventsPipeline } from '../constructs/events-pipeline';
+import type { FeatureTable, IdempotencyTable } from '../constructs/feature-table';
+import type { ModelArtifacts } from '../constructs/model-artifacts';
+import { ServiceMonitoring } from '../constructs/monitoring';
+import { acknowledgeServiceFindings } from '../constructs/nag';
+import { ScoreDelivery } from '../constructs/score-delivery';
+import { ScoringApi } from '../constructs/scoring-api';
+import { ScoringFunction } from '../constructs/scoring-function';
+
+export interface ScoringStackProps extends StackProps {
+  /** The validated stage settings. */
+  config: StageConfig;
+  /** The model version to serve, already checked. */
+  model: ModelArtifacts;
+  /** Online feature table (data stack). */
+  featureTable: FeatureTable;
+  /** Idempotency table (data stack). */
+  idempotencyTable: IdempotencyTable;
+  /**
+   * onnxruntime layer code for `config.architecture`.
+   * @default - built by layers/onnxruntime/build.ts
+   */
+  onnxRuntimeLayer?: lambda.Code;
+  /**
+   * Entry overrides, for tests that must not depend on handler files (keys: score, events,
+   * updater, preTraffic, postTraffic).
+   * @default - the files under functions/
+   */
+  entries?: Partial<Record<'score' | 'events' | 'updater' | 'preTraffic' | 'postTraffic', string>>;
+}
+
+export class ScoringStack extends Stack {
+  readonly scoring: ScoringFunction;
+  readonly delivery: ScoreDelivery;
+  readonly events: EventsPipeline;
+  readonly api: ScoringApi;
+  readonly monitoring: ServiceMonitoring;
+
+  constructor(scope: Construct, id: string, props: ScoringStackProps) {
+    const { config, model } = props;
+    super(scope, id, {
+      description: `Fraud scoring (${config.stage}): API, score function with canary delivery, events path, monitoring`,
+      ...props,
+    });
+    // Logs and alarm topics share one key; CloudWatch Logs and CloudWatch alarms may use it.
+    const opsKey = new ServiceKey(this, 'OpsKey', {
+      description: `Encrypts fraud-scoring ${config.stage} logs and alarm topics`,
+      allowCloudWatchLogs: true,
+      allowCloudWatchAlarms: true,
+    }).key;
+    const logs = { logsKey: opsKey, logRetentionDays: config.logRetentionDays };
+
+    this.scoring = new ScoringFunction(this, 'Score', {
+      ...logs,
+      stage: config.stage,
+      architecture: config.architecture,
+      model,
+      memoryMb: config.scoreFunction.memoryMb,
+      timeoutSeconds: config.scoreFunction.timeoutSeconds,
+      settings: config.scoreFunction,
+      featureTable: props.featureTable,
+      idempotencyTable: props.idempotencyTable,
+      capacity: config.capacity,
+      layerCode: props.onnxRuntimeLayer,
+      entry: props.entries?.score,
+    });
+
+    const page = config.alarms.page;
+    this.delivery = new ScoreDelivery(this, 'Delivery', {
+      ...logs,
+      stage: config.stage,
+      scoring: this.scoring,
+      model,
+      strategy: config.deployment.strategy,
+      preTrafficMaxLatencyMs: config.deployment.preTrafficMaxLatencyMs,
+      guardrails: {
+        canaryErrors: alarmSettings(page, page.canaryErrors),
+        canaryLatencyP99Ms: alarmSettings(page, page.canaryLatencyP99Ms),
+        canaryAppErrorRatePercent: alarmSettings(page, page.canaryAppErrorRatePercent),
+      },
+      architecture: config.architecture,
+      preTrafficEntry: props.entries?.preTraffic,
+      postTrafficEntry: props.entries?.postTraffic,
+    });
+
+    this.events = new EventsPipeline(this, 'Events', {
+      ...logs,
+      stage: config.stage,
+      featureTable: props.featureTable,
+      architecture: config.architecture,
+      updaterTimeoutSeconds: config.events.updaterTimeoutSeconds,
+      maxBatchingWindowSeconds: config.events.maxBatchingWindowSeconds,
+      featureTtlSeconds: config.events.featureTtlSeconds,
+      eventsEntry: props.entries?.events,
+      updaterEntry: props.entries?.updater,
+    });
+
+    this.api = new ScoringApi(this, 'Api', {
+      ...logs,
+      stage: config.stage,
+      scoreFunction: this.scoring.alias,
+      eventsFunction: this.events.eventsFunction,
+      auth: config.api.auth,
+      throttling: config.api.throttling,
+      waf: config.api.waf,
+    });
+
+    this.monitoring = new ServiceMonitoring(this, 'Monitoring', {
+      stage: config.stage,
+      alarms: config.alarms,
+      notifications: config.notifications,
+      topicKey: opsKey,
+      scoring: this.scoring,
+      modelVersion: model.card.version,
+      rollbackAlarms: this.delivery.rollbackAlarms,
+      api: this.api,
+      events: this.events,
+      featureTable: props.featureTable.table,
+      idempotencyTable: props.idempotencyTable.table,
+    });
+
+    acknowledgeServiceFindings(this, {
+      api: this.api,
+      delivery: this.delivery,
+      auth: config.api.auth,
+      waf: config.api.waf,
+    });
+  }
+}
