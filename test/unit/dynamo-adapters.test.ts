@@ -104,3 +104,28 @@ describe('bulkWrite with a mocked client', () => {
     ).rejects.toBeInstanceOf(BulkWriteError);
   });
 });
+
+describe('createDynamoClients region', () => {
+  const saved = process.env.AWS_REGION;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.AWS_REGION;
+    else process.env.AWS_REGION = saved;
+  });
+
+  it('uses the Lambda region (AWS_REGION) when no region is given, not a hard-coded one', async () => {
+    process.env.AWS_REGION = 'eu-west-1';
+    const { client } = createDynamoClients({});
+    expect(await client.config.region()).toBe('eu-west-1');
+    client.destroy();
+  });
+
+  it('uses an explicit region, and a placeholder one for a local endpoint', async () => {
+    delete process.env.AWS_REGION;
+    const explicit = createDynamoClients({ region: 'ap-southeast-2' }).client;
+    const local = createDynamoClients({ endpoint: 'http://127.0.0.1:9' }).client;
+    expect(await explicit.config.region()).toBe('ap-southeast-2');
+    expect(await local.config.region()).toBe('us-east-1');
+    explicit.destroy();
+    local.destroy();
+  });
+});

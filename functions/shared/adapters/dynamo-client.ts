@@ -11,6 +11,11 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 export interface DynamoClientOptions {
+  /**
+   * AWS region.
+   * @default - the SDK's resolution (AWS_REGION, which Lambda sets; then the profile);
+   *   `us-east-1` for a local endpoint, which ignores it
+   */
   region?: string;
   /** Local endpoint (dynalite) for the local stack and tests; unset in AWS. */
   endpoint?: string;
@@ -29,7 +34,7 @@ export function createDynamoClients(options: DynamoClientOptions = {}): {
 } {
   const agentOptions = { keepAlive: true, maxSockets: 50 };
   const client = new DynamoDBClient({
-    region: options.region ?? 'us-east-1',
+    region: options.region ?? (options.endpoint ? 'us-east-1' : undefined),
     endpoint: options.endpoint,
     maxAttempts: options.maxAttempts ?? 2,
     // A local endpoint needs credentials of some kind; dynalite ignores them.
