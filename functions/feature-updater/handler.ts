@@ -43,12 +43,26 @@ export function createUpdaterHandler(deps: UpdaterDeps) {
   const { logger, metrics, writer } = deps;
 
   async function recordHandler(record: SQSRecord): Promise<void> {
-    const event = parseEventRecord(record.body);
-    const outcome = await writer.apply(event);
-    if (outcome.card === 'duplicate' && outcome.merchant === 'duplicate') {
-      metrics.addMetric('EventsDuplicate', MetricUnit.Count, 1);
-    } else {
-      metrics.addMetric('EventsApplied', MetricUnit.Count, 1);
+    let eventId: string | undefined;
+    try {
+      const event = parseEventRecord(record.body);
+      eventId = event.eventId;
+      const outcome = await writer.apply(event);
+      if (outcome.card === 'duplicate' && outcome.merchant === 'duplicate') {
+        metrics.addMetric('EventsDuplicate', MetricUnit.Count, 1);
+      } else {
+        metrics.addMetric('EventsApplied', MetricUnit.Count, 1);
+      }
+    } catch (error) {
+      // Enough to find the message in the queue or the DLQ; never the body (card tokens, amounts).
+      logger.warn('event failed', {
+        messageId: record.messageId,
+        eventId,
+        receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 0),
+        name: (error as Error).name,
+        error: (error as Error).message,
+      });
+      throw error;
     }
   }
 
@@ -64,8 +78,6 @@ export function createUpdaterHandler(deps: UpdaterDeps) {
       const failed = response.batchItemFailures.length;
       if (failed > 0) {
         metrics.addMetric('EventsFailed', MetricUnit.Count, failed);
-        for (const error of processor.errors)
-          logger.warn('event failed', { error: error.message, name: error.name });
       }
       return response;
     } finally {

@@ -16,6 +16,8 @@ export interface ScoreConfig {
   dynamoEndpoint?: string;
   region: string;
   functionVersion: string;
+  /** The model version this deploy ships (the metric dimension even if loading fails). */
+  modelVersion?: string;
 }
 
 export function loadScoreConfig(env: Env = process.env): Readonly<ScoreConfig> {
@@ -31,5 +33,6 @@ export function loadScoreConfig(env: Env = process.env): Readonly<ScoreConfig> {
     dynamoEndpoint: readOptionalString(env, 'DYNAMODB_ENDPOINT'),
     region: readString(env, 'AWS_REGION', 'us-east-1'),
     functionVersion: readString(env, 'AWS_LAMBDA_FUNCTION_VERSION', '$LATEST'),
+    modelVersion: readOptionalString(env, 'MODEL_VERSION'),
   });
 }

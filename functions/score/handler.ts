@@ -83,7 +83,7 @@ export function createHandler(deps: ScoreHandlerDeps) {
       if (outcome.replayed) metrics.addMetric('IdempotentReplay', MetricUnit.Count, 1);
       else recordMetrics(metrics, outcome);
       for (const failure of outcome.signals.errors)
-        logger.warn('degraded', { stage: failure.stage, error: failure.message });
+        logger.warn('degraded', { failedStep: failure.stage, error: failure.message });
       logger.info('scored', {
         decision: outcome.response.decision,
         score: outcome.response.score,
@@ -114,6 +114,22 @@ export function createHandler(deps: ScoreHandlerDeps) {
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }));
+}
+
+/**
+ * Dimensions of every score metric. `modelVersion` is the version this deploy ships
+ * (`MODEL_VERSION`), also when the model failed to load: the version-scoped alarms query that
+ * exact set, so a rules-only environment must publish under it to be seen (its degraded
+ * answers, its 5xx) instead of under a dimension set no alarm watches.
+ */
+export function metricDimensions(
+  config: Pick<ScoreConfig, 'functionVersion' | 'modelVersion'>,
+  model: ModelRunner | undefined,
+): { functionVersion: string; modelVersion: string } {
+  return {
+    functionVersion: config.functionVersion,
+    modelVersion: config.modelVersion ?? model?.model.version ?? 'none',
+  };
 }
 
 const replaySchema = z.strictObject({
@@ -264,7 +280,7 @@ export async function initScoreHandler(config: ScoreConfig) {
     logger,
     metrics,
     tracer,
-    dimensions: { functionVersion: config.functionVersion, modelVersion: model?.model.version ?? 'none' },
+    dimensions: metricDimensions(config, model),
   });
   return {
     model,

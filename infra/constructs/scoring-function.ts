@@ -128,6 +128,8 @@ export class ScoringFunction extends Construct {
           FEATURE_TABLE_NAME: props.featureTable.table.tableName,
           IDEMPOTENCY_TABLE_NAME: props.idempotencyTable.table.tableName,
           MODEL_DIR: `/var/task/${MODEL_DIR_IN_BUNDLE}`,
+          // The metric dimension the version-scoped alarms query, even if the model fails to load.
+          MODEL_VERSION: props.model.card.version,
           POLICY_PATH: `/var/task/${POLICY_FILE_IN_BUNDLE}`,
           FEATURE_TIMEOUT_MS: String(props.settings.featureTimeoutMs),
           FEATURE_MAX_AGE_SECONDS: String(props.settings.featureMaxAgeSeconds),

@@ -8,10 +8,12 @@ import {
   createHandler,
   createReplayHandler,
   isReplayRequest,
+  metricDimensions,
   type ScoreFn,
 } from '../../functions/score/handler';
 import { lambdaContext } from '../../scripts/local/api-gateway';
 import { FakeModel, scoringDeps, validRequest } from '../support/fakes';
+import { captureOutput } from '../support/output';
 
 const PAN = '4111111111111111';
 
@@ -23,25 +25,6 @@ function apiEvent(body: unknown): APIGatewayProxyEvent {
     path: '/v1/score',
     headers: {},
   } as unknown as APIGatewayProxyEvent;
-}
-
-/** Captures everything written to stdout/stderr (Powertools logs and EMF) while `work` runs. */
-async function captureOutput<T>(work: () => Promise<T>): Promise<{ result: T; output: string }> {
-  const chunks: string[] = [];
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    chunks.push(String(chunk));
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    chunks.push(String(chunk));
-    return true;
-  });
-  try {
-    return { result: await work(), output: chunks.join('') };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
 }
 
 function handlerWith(score: ScoreFn) {
@@ -149,5 +132,22 @@ describe('replay handler', () => {
     expect(isReplayRequest({ kind: 'replay', cases: [] })).toBe(true);
     expect(isReplayRequest(apiEvent(validRequest))).toBe(false);
     expect(isReplayRequest(null)).toBe(false);
+  });
+});
+
+describe('metric dimensions', () => {
+  it('publish under the shipped model version even when the model failed to load', () => {
+    expect(metricDimensions({ functionVersion: '12', modelVersion: '1.0.0' }, undefined)).toEqual({
+      functionVersion: '12',
+      modelVersion: '1.0.0',
+    });
+  });
+
+  it('fall back to the loaded model, then to "none", when the deploy names no version (local stack)', () => {
+    expect(metricDimensions({ functionVersion: '$LATEST' }, new FakeModel())).toEqual({
+      functionVersion: '$LATEST',
+      modelVersion: '0.0.1',
+    });
+    expect(metricDimensions({ functionVersion: '$LATEST' }, undefined).modelVersion).toBe('none');
   });
 });

@@ -1,0 +1,81 @@
+/**
+ * The SQS feature updater: partial batch responses (only failed records come back), invalid
+ * bodies reported as failures, and failure logs that locate the message without its body.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { TransactionEvent } from '#domain/types';
+import { createUpdaterHandler } from '../../functions/feature-updater/handler';
+import { lambdaContext } from '../../scripts/local/api-gateway';
+import { validRequest } from '../support/fakes';
+import { captureOutput } from '../support/output';
+
+const event = (n: number) => ({
+  ...validRequest,
+  type: 'authorization',
+  eventId: `evt-${n}`,
+  transactionId: `tx-${n}`,
+  outcome: 'approved',
+});
+
+const record = (messageId: string, body: string, receiveCount = 1) =>
+  ({
+    messageId,
+    body,
+    attributes: { ApproximateReceiveCount: String(receiveCount) },
+    eventSource: 'aws:sqs',
+  }) as unknown as SQSRecord;
+
+function updater(apply: (e: TransactionEvent) => Promise<{ card: string; merchant: string }>) {
+  return createUpdaterHandler({
+    writer: { apply } as never,
+    logger: new Logger({ serviceName: 'feature-updater-test' }),
+    metrics: new Metrics({ namespace: 'FraudScoringTest', serviceName: 'feature-updater-test' }),
+  });
+}
+
+describe('feature updater', () => {
+  it('reports only the failed records, and applies the rest', async () => {
+    const applied: string[] = [];
+    const handler = updater(async (e) => {
+      if (e.eventId === 'evt-2') throw new Error('conditional update lost three times');
+      applied.push(e.eventId);
+      return { card: 'applied', merchant: 'applied' };
+    });
+    const batch = {
+      Records: [
+        record('m1', JSON.stringify(event(1))),
+        record('m2', JSON.stringify(event(2)), 3),
+        record('m3', '{"not":"an event","cardId":"card_secret_token"}'),
+        record('m4', JSON.stringify(event(4))),
+      ],
+    } as SQSEvent;
+    const { result, output } = await captureOutput(() => handler(batch, lambdaContext('feature-updater')));
+    expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['m2', 'm3']);
+    expect(applied).toEqual(['evt-1', 'evt-4']);
+
+    const failures = output
+      .split('\n')
+      .filter((l) => l.includes('"event failed"'))
+      .map((l) => JSON.parse(l))
+      .sort((a, b) => a.messageId.localeCompare(b.messageId));
+    expect(failures).toEqual([
+      expect.objectContaining({ messageId: 'm2', eventId: 'evt-2', receiveCount: 3 }),
+      expect.objectContaining({ messageId: 'm3', name: 'InvalidEventError', receiveCount: 1 }),
+    ]);
+    expect(output).not.toContain('card_secret_token');
+    expect(output).toMatch(/"EventsFailed":2/);
+  });
+
+  it('returns every record as failed when the whole batch fails, instead of throwing', async () => {
+    const handler = updater(async () => {
+      throw new Error('table unavailable');
+    });
+    const batch = {
+      Records: [record('a', JSON.stringify(event(1))), record('b', JSON.stringify(event(2)))],
+    } as SQSEvent;
+    const { result } = await captureOutput(() => handler(batch, lambdaContext('feature-updater')));
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'a' }, { itemIdentifier: 'b' }]);
+  });
+});
