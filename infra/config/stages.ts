@@ -4,6 +4,7 @@
  * (`npm run capacity -- --peak-rps … --p99-ms … --headroom …`): provisioned concurrency =
  * peak RPS × p99 duration (s) × headroom.
  */
+import prodCapacity from './prod.capacity.json';
 import type { StageConfigInput } from './stage-config';
 
 /** The model every stage serves unless it says otherwise. */
@@ -53,8 +54,9 @@ export const dev: StageConfigInput = {
     },
   },
   deployment: {
-    // Fast canary: exercises the hooks and the rollback alarms on every dev deploy.
-    strategy: { type: 'canary', percentage: 50, intervalMinutes: 1 },
+    // Short canary that still lets the guardrails fire: they need 2 of 3 one-minute datapoints,
+    // so a 1-minute step would end before any alarm could roll it back.
+    strategy: { type: 'canary', percentage: 50, intervalMinutes: 5 },
     preTrafficMaxLatencyMs: 2_000,
   },
   api: { auth: 'iam', throttling: { rateLimit: 50, burstLimit: 100 }, waf: false },
@@ -80,25 +82,27 @@ export const prod: StageConfigInput = {
     featureMaxAgeSeconds: 90 * 86_400,
     idempotencyTtlSeconds: 86_400,
   },
+  // Written by the planner: npm run capacity -- --peak-rps 300 --p99-ms 50 --headroom 3 --avg-rps 120
+  //   --avg-ms 20 --memory-mb 1769 --region eu-west-1 --write infra/config/prod.capacity.json
+  // (peak PC 45 = 300 RPS × 0.05 s × 3; the floor keeps a 10 % canary share above one environment).
   capacity: {
-    // 300 RPS × 0.05 s × 3 headroom ≈ 45 at the peak; 10 off-peak keeps a canary share of ≥ 1.
-    minProvisioned: 10,
-    maxProvisioned: 60,
-    utilizationTarget: 0.6,
+    minProvisioned: prodCapacity.provisionedConcurrency.min,
+    maxProvisioned: prodCapacity.provisionedConcurrency.max,
+    utilizationTarget: prodCapacity.provisionedConcurrency.utilizationTarget,
     scheduled: [
       {
         name: 'weekday-peak',
         schedule: 'cron(30 6 ? * MON-FRI *)',
         timeZone: 'Europe/Berlin',
-        minCapacity: 45,
-        maxCapacity: 90,
+        minCapacity: prodCapacity.peakProvisionedConcurrency,
+        maxCapacity: prodCapacity.provisionedConcurrency.max,
       },
       {
         name: 'weekday-evening',
         schedule: 'cron(0 21 ? * MON-FRI *)',
         timeZone: 'Europe/Berlin',
-        minCapacity: 10,
-        maxCapacity: 60,
+        minCapacity: prodCapacity.provisionedConcurrency.min,
+        maxCapacity: prodCapacity.provisionedConcurrency.max,
       },
     ],
   },

@@ -1,0 +1,126 @@
+/**
+ * Security properties of the synthesized stages: cdk-nag (AWS Solutions + PCI DSS 3.2.1) passes
+ * with every acknowledgement reasoned, and actually fails on a finding; encryption at rest;
+ * least-privilege grants with no wildcard actions on data resources.
+ */
+import { Stack } from 'aws-cdk-lib';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { applyNagPacks } from '../../infra/constructs/nag';
+import {
+  asList,
+  type CfnResource,
+  functionId,
+  functionStatements,
+  iamStatements,
+  resources,
+  stage,
+  testApp,
+} from './support';
+
+describe('cdk-nag at synth', () => {
+  it.each(['dev', 'prod'] as const)('%s synthesizes with no unacknowledged finding', (name) => {
+    // stage() runs app.synth() with both packs registered; it throws on any finding.
+    expect(() => stage(name)).not.toThrow();
+  });
+
+  it('fails synth on a finding nobody acknowledged (the packs really run)', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Unsafe', { env: { account: '000000000000', region: 'eu-west-1' } });
+    new sqs.Queue(stack, 'PlainQueue', { encryption: sqs.QueueEncryption.UNENCRYPTED });
+    applyNagPacks(app);
+    expect(() => app.synth()).toThrow(/AwsSolutions-SQS2/); // no server-side encryption
+  });
+});
+
+describe.each(['dev', 'prod'] as const)('least privilege and encryption (%s)', (name) => {
+  const { service, data } = stage(name);
+
+  it('grants no wildcard action anywhere', () => {
+    for (const { policy, statement } of [...iamStatements(service), ...iamStatements(data)]) {
+      for (const action of asList(statement.Action as string | string[])) {
+        expect({ policy, action }).toEqual({ policy, action: expect.not.stringMatching(/\*/) });
+      }
+    }
+  });
+
+  it('uses "*" resources only for X-Ray, which has no resource-level permissions', () => {
+    for (const { policy, statement } of iamStatements(service)) {
+      if (!asList(statement.Resource).includes('*')) continue;
+      expect({ policy, actions: asList(statement.Action as string[]).sort() }).toEqual({
+        policy,
+        actions: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+      });
+    }
+  });
+
+  const actionsOf = (prefix: string) =>
+    functionStatements(service, functionId(service, prefix))
+      .flatMap((s) => asList(s.Action as string[]))
+      .filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:'))
+      .sort();
+
+  it('lets the score function read features with BatchGetItem only, and use its idempotency records', () => {
+    expect(actionsOf('ScoreFunction')).toEqual(
+      [
+        'dynamodb:BatchGetItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'kms:Decrypt',
+        'kms:Decrypt',
+        'kms:DescribeKey',
+        'kms:DescribeKey',
+        'kms:Encrypt',
+        'kms:GenerateDataKey',
+      ].sort(),
+    );
+    const statements = functionStatements(service, functionId(service, 'ScoreFunction'));
+    const batchGet = statements.find((s) => asList(s.Action as string[]).includes('dynamodb:BatchGetItem'));
+    const writes = statements.find((s) => asList(s.Action as string[]).includes('dynamodb:PutItem'));
+    // Reads the feature table, writes only the idempotency table: never the same resource.
+    expect(JSON.stringify(batchGet?.Resource)).not.toEqual(JSON.stringify(writes?.Resource));
+    expect(asList(batchGet?.Action as string[])).toEqual(['dynamodb:BatchGetItem']);
+  });
+
+  it('lets the events function only enqueue, and the updater only read-modify-write single items', () => {
+    expect(actionsOf('EventsFunction')).toEqual(['kms:Decrypt', 'kms:GenerateDataKey', 'sqs:SendMessage']);
+    const updater = actionsOf('EventsUpdater');
+    expect(updater).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:UpdateItem']));
+    expect(updater.filter((a) => /Scan|Query|Delete|Batch/.test(a) && a.startsWith('dynamodb:'))).toEqual([]);
+    expect(updater).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage']));
+  });
+
+  it('keeps every permission in a customer-managed policy, no AWS managed policy on function roles', () => {
+    service.resourceCountIs('AWS::IAM::Policy', 0);
+    for (const prefix of ['ScoreFunction', 'EventsFunction', 'EventsUpdater', 'DeliveryPreTrafficHook']) {
+      const fn = resources(service, 'AWS::Lambda::Function')[functionId(service, prefix)] as CfnResource;
+      const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+      expect(resources(service, 'AWS::IAM::Role')[roleId]?.Properties?.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  it('encrypts every log group with a customer key, keeps it for the configured days and masks card data', () => {
+    const groups = Object.values(resources(service, 'AWS::Logs::LogGroup'));
+    expect(groups.length).toBeGreaterThanOrEqual(6);
+    for (const group of groups) {
+      expect(group.Properties).toMatchObject({
+        KmsKeyId: expect.anything(),
+        RetentionInDays: stage(name).config.logRetentionDays,
+      });
+      expect(JSON.stringify(group.Properties?.DataProtectionPolicy)).toContain('CreditCardNumber');
+    }
+  });
+
+  it('encrypts queues, topics and keys rotate', () => {
+    for (const q of Object.values(resources(service, 'AWS::SQS::Queue'))) {
+      expect(q.Properties?.KmsMasterKeyId).toBeDefined();
+    }
+    for (const t of Object.values(resources(service, 'AWS::SNS::Topic'))) {
+      expect(t.Properties?.KmsMasterKeyId).toBeDefined();
+    }
+    for (const k of Object.values(resources(service, 'AWS::KMS::Key'))) {
+      expect(k.Properties?.EnableKeyRotation).toBe(true);
+    }
+  });
+});
