@@ -52,18 +52,11 @@ export function scoreMetric(
     label?: string;
   },
 ): cloudwatch.Metric {
-  return new cloudwatch.Metric({
-    namespace: METRICS_NAMESPACE,
-    metricName: name,
-    statistic: options.statistic,
-    period: Duration.minutes(1),
-    label: options.label,
-    dimensionsMap: {
-      service: 'score',
-      stage: options.stage,
-      functionVersion: options.functionVersion,
-      modelVersion: options.modelVersion,
-    },
+  return appMetric(name, options, {
+    service: 'score',
+    stage: options.stage,
+    functionVersion: options.functionVersion,
+    modelVersion: options.modelVersion,
   });
 }
 
@@ -92,12 +85,21 @@ export function serviceMetric(
   name: string,
   options: { stage: string; statistic: string; label?: string },
 ): cloudwatch.Metric {
+  return appMetric(name, options, { service, stage: options.stage });
+}
+
+/** A one-minute metric of the application's namespace with its full dimension set. */
+function appMetric(
+  name: string,
+  options: { statistic: string; label?: string },
+  dimensionsMap: Record<string, string>,
+): cloudwatch.Metric {
   return new cloudwatch.Metric({
     namespace: METRICS_NAMESPACE,
     metricName: name,
     statistic: options.statistic,
     period: Duration.minutes(1),
     label: options.label,
-    dimensionsMap: { service, stage: options.stage },
+    dimensionsMap,
   });
 }

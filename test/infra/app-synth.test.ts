@@ -5,7 +5,7 @@
  * bundle, onnxruntime-node resolved only from the layer through NODE_PATH — and must reproduce
  * the model card's replay scores.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { REPLAY_FILE_IN_BUNDLE } from '../../infra/constructs/score-delivery';
 import { MODEL_DIR_IN_BUNDLE, POLICY_FILE_IN_BUNDLE } from '../../infra/constructs/scoring-function';
 import { stackNames } from '../../infra/stacks/stage';
+import { runProcess } from '../support/process';
 
 const ROOT = join(__dirname, '..', '..');
 const MODEL_DIR = join(ROOT, 'models', 'fraud-gbdt', '1.0.0');
@@ -123,7 +124,11 @@ describe('cdk synth -c stage=prod (bundling on)', () => {
       const out = await handler(${JSON.stringify({ kind: 'replay', cases: cases.map((c) => ({ features: c.features })) })}, {});
       process.stdout.write(JSON.stringify(out));
     `;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    const {
+      status: code,
+      stdout,
+      stderr,
+    } = await runProcess(process.execPath, ['--input-type=module', '-e', script], {
       cwd: tmpdir(),
       env: {
         PATH: process.env.PATH,
@@ -139,15 +144,6 @@ describe('cdk synth -c stage=prod (bundling on)', () => {
         AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
       },
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
     const out = JSON.parse(stdout) as { model: { version: string }; scores: number[] };
     expect(out.model.version).toBe('1.0.0');

@@ -5,7 +5,7 @@
  * the arch of this machine, loaded in a fresh Node.js process that resolves onnxruntime-node
  * only through NODE_PATH, as Lambda does with /opt/nodejs/node_modules.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   closeSync,
@@ -32,6 +32,7 @@ import {
   LayerBuildError,
   MB,
 } from '../../layers/onnxruntime/build';
+import { runProcess } from '../support/process';
 
 const ROOT = join(__dirname, '..', '..');
 const NODE_MODULES = join(ROOT, 'node_modules');
@@ -230,19 +231,7 @@ describe('buildOnnxRuntimeLayer', () => {
     const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
     const code = `const { buildOnnxRuntimeLayer } = require('./layers/onnxruntime/build');
       console.log(buildOnnxRuntimeLayer('arm64', { outDir: ${JSON.stringify(outDir)} }));`;
-    const build = () =>
-      new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
-        const child = spawn(tsx, ['-e', code], { cwd: ROOT });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => {
-          stdout += d;
-        });
-        child.stderr.on('data', (d) => {
-          stderr += d;
-        });
-        child.on('close', (status) => done({ status, stdout, stderr }));
-      });
+    const build = () => runProcess(tsx, ['-e', code], { cwd: ROOT });
     // act
     const results = await Promise.all([build(), build(), build()]);
     // assert
