@@ -10,9 +10,8 @@ import { createDynamoClients } from '#adapters/dynamo-client';
 import { bulkWrite, FeatureAccumulator } from '#adapters/feature-bulk-loader';
 import type { TransactionEvent } from '#domain/types';
 import { simulate } from '../models/training/simulator';
-import { ROOT, startLocalStack } from './local/app';
+import { ROOT, SEED_DEFAULTS, seededWindowStart, startLocalStack } from './local/app';
 
-const DAY = 86_400_000;
 /** The most recent events go through the real updater; older history is bulk-loaded (see README). */
 const LIVE_REPLAY_MS = 6 * 3_600_000;
 
@@ -29,9 +28,9 @@ async function main(): Promise<void> {
       port: { type: 'string', default: '3000' },
       'in-memory': { type: 'boolean', default: false },
       'data-dir': { type: 'string', default: `${ROOT}/.local-data` },
-      cards: { type: 'string', default: '500' },
-      days: { type: 'string', default: '14' },
-      seed: { type: 'string', default: '7' },
+      cards: { type: 'string', default: String(SEED_DEFAULTS.cards) },
+      days: { type: 'string', default: String(SEED_DEFAULTS.days) },
+      seed: { type: 'string', default: String(SEED_DEFAULTS.seed) },
       reseed: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
     },
@@ -58,7 +57,7 @@ async function main(): Promise<void> {
   let sampleCard = 'card_000001';
   if (existing === 0 || values.reseed) {
     const now = Date.now();
-    const start = new Date(Math.floor(now / DAY) * DAY - (days - 1) * DAY).toISOString().slice(0, 10);
+    const start = seededWindowStart(now, days);
     const events: TransactionEvent[] = [];
     for (const event of simulate({ cards, days, seed: Number(values.seed), start })) {
       if (Date.parse(event.timestamp) > now) continue;

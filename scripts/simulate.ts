@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { requestOf } from '../models/training/export-features';
 import { simulate } from '../models/training/simulator';
-import { ROOT } from './local/app';
+import { ROOT, SEED_DEFAULTS, seededWindowStart } from './local/app';
 
 interface Sample {
   status: number;
@@ -107,9 +107,9 @@ async function main(): Promise<void> {
       rps: { type: 'string', default: '20' },
       seconds: { type: 'string', default: '30' },
       url: { type: 'string', default: 'http://127.0.0.1:3000' },
-      cards: { type: 'string', default: '500' },
-      seed: { type: 'string', default: '7' },
-      'history-days': { type: 'string', default: '14' },
+      cards: { type: 'string', default: String(SEED_DEFAULTS.cards) },
+      seed: { type: 'string', default: String(SEED_DEFAULTS.seed) },
+      'history-days': { type: 'string', default: String(SEED_DEFAULTS.days) },
       'fraud-rate': { type: 'string', default: '0.02' },
     },
   });
@@ -130,9 +130,8 @@ async function main(): Promise<void> {
   const historyDays = Number(values['history-days']);
   if (!(Number.isInteger(historyDays) && historyDays >= 1 && historyDays <= 60))
     usage(`--history-days must be 1–60 (what npm start seeded), got ${values['history-days']}`);
-  const DAY = 86_400_000;
   const now = Date.now();
-  const start = new Date(Math.floor(now / DAY) * DAY - (historyDays - 1) * DAY).toISOString().slice(0, 10);
+  const start = seededWindowStart(now, historyDays);
   const stream = simulate({
     cards: Number(values.cards),
     days: historyDays + 60,

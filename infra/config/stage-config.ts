@@ -180,7 +180,10 @@ export class StageConfigError extends Error {
 }
 
 const positiveInt = z.number().int().positive();
-const RETENTION_DAYS = Object.values(RetentionDays).filter((v): v is number => typeof v === 'number');
+/** Retention values CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS: readonly number[] = Object.values(RetentionDays).filter(
+  (v): v is number => typeof v === 'number',
+);
 const evaluation = z.strictObject({
   periodMinutes: z.union([z.literal(1), z.literal(5), z.literal(15), z.literal(60)]),
   evaluationPeriods: positiveInt.max(1440),
@@ -282,8 +285,8 @@ const stageConfigSchema = z
       maxBatchingWindowSeconds: z.number().int().min(0).max(300),
       featureTtlSeconds: positiveInt.min(3600),
     }),
-    logRetentionDays: positiveInt.refine((d) => RETENTION_DAYS.includes(d), {
-      message: `must be one of ${RETENTION_DAYS.join(', ')}`,
+    logRetentionDays: positiveInt.refine((d) => LOG_RETENTION_DAYS.includes(d), {
+      message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
     }),
     notifications: z.strictObject({ page: subscribers, ticket: subscribers }),
   })

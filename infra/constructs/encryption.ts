@@ -8,11 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-
-/** Retention values CloudWatch Logs accepts, in days. */
-export const LOG_RETENTION_DAYS: readonly number[] = Object.values(logs.RetentionDays).filter(
-  (v): v is number => typeof v === 'number',
-);
+import { LOG_RETENTION_DAYS } from '../config/stage-config';
 
 /** The `logs.RetentionDays` member for a number of days. @throws Error for a value Logs does not accept */
 export function retentionDays(days: number): logs.RetentionDays {

@@ -28,6 +28,15 @@ export const ROOT = join(__dirname, '..', '..');
 export const DEFAULT_MODEL_DIR = join(ROOT, 'models', 'fraud-gbdt', '1.0.0');
 export const DEFAULT_POLICY = join(ROOT, 'functions', 'score', 'policy.json');
 
+/** What `npm start` seeds by default; `npm run simulate` continues the same population. */
+export const SEED_DEFAULTS = { cards: 500, days: 14, seed: 7 } as const;
+
+const DAY_MS = 86_400_000;
+/** First day (`YYYY-MM-DD`) of a seeded window of `days` days that ends with today (UTC). */
+export function seededWindowStart(now: number, days: number): string {
+  return new Date(Math.floor(now / DAY_MS) * DAY_MS - (days - 1) * DAY_MS).toISOString().slice(0, 10);
+}
+
 export interface LocalStackOptions {
   /** HTTP port; 0 picks a free one. @default 0 */
   port?: number;
