@@ -4,7 +4,8 @@
  * leaving the deployment to wait for the lifecycle event's one-hour timeout.
  */
 import { join } from 'node:path';
-import { ConfigError, type Env, readNumber, readString } from '#shared/config';
+import { ConfigError } from '#domain/errors';
+import { type Env, readNumber, readString } from '#shared/config';
 
 export interface PreTrafficConfig {
   /** Qualified ARN of the version being deployed (`…:function:<name>:<version>`). */

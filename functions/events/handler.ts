@@ -1,18 +1,18 @@
 /**
- * `POST /v1/events`: validates authorization outcomes and labels and enqueues them for the
- * feature updater. Answers 202: the aggregates change asynchronously, and the event ids
- * make a retried request safe.
+ * `POST /v1/events`, HTTP glue only: validate authorization outcomes and labels, enqueue them
+ * for the feature updater, answer 202. The aggregates change asynchronously, and the event ids
+ * make a retried request safe. A queue failure is an `EnqueueError`, answered 503 by the
+ * shared middleware.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { eventsSchemaFor } from '#domain/contract';
 import type { EventQueue } from '#domain/event-queue';
 import type { TransactionEvent } from '#domain/types';
-import { errorResponse, HttpError, jsonResponse, parseBody } from '#shared/http';
+import { apiHandler } from '#shared/api-middleware';
+import { jsonResponse, parseBody } from '#shared/http';
+import { EventsMetric } from '#shared/metrics-contract';
 
 export interface EventsHandlerDeps {
   queue: EventQueue;
@@ -21,34 +21,12 @@ export interface EventsHandlerDeps {
 }
 
 export function createEventsHandler(deps: EventsHandlerDeps) {
-  const { logger, metrics } = deps;
   async function eventsHandler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-    try {
-      const body = parseBody(event, eventsSchemaFor);
-      const events = ('events' in body ? body.events : [body]) as TransactionEvent[];
-      await deps.queue.send(events);
-      metrics.addMetric('EventsAccepted', MetricUnit.Count, events.length);
-      return jsonResponse(202, { accepted: events.length, eventIds: events.map((e) => e.eventId) });
-    } catch (error) {
-      if (error instanceof HttpError) {
-        metrics.addMetric('ClientErrors', MetricUnit.Count, 1);
-        logger.info('rejected', { code: error.code, field: error.field });
-      } else {
-        metrics.addMetric('Errors', MetricUnit.Count, 1);
-        logger.error('enqueue failed', error as Error);
-        return jsonResponse(503, {
-          error: { code: 'QUEUE_UNAVAILABLE', message: 'events could not be accepted; retry' },
-        });
-      }
-      return errorResponse(error);
-    }
+    const body = parseBody(event, eventsSchemaFor);
+    const events = ('events' in body ? body.events : [body]) as TransactionEvent[];
+    await deps.queue.send(events);
+    deps.metrics.addMetric(EventsMetric.EventsAccepted, MetricUnit.Count, events.length);
+    return jsonResponse(202, { accepted: events.length, eventIds: events.map((e) => e.eventId) });
   }
-  return middy(eventsHandler).use(injectLambdaContext(logger)).use(logMetrics(metrics));
-}
-
-export function eventsObservability(stage: string) {
-  return {
-    logger: new Logger({ serviceName: 'events', persistentKeys: { stage } }),
-    metrics: new Metrics({ namespace: 'FraudScoring', serviceName: 'events', defaultDimensions: { stage } }),
-  };
+  return apiHandler('eventsHandler', eventsHandler, deps);
 }

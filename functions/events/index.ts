@@ -1,12 +1,23 @@
-/** Lambda entry for `POST /v1/events`. */
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { SqsEventQueue } from '#adapters/sqs-event-queue';
-import { readString } from '#shared/config';
-import { createEventsHandler, eventsObservability } from './handler';
+/**
+ * The events function's wiring: the one place that builds its real dependencies. The Lambda
+ * entry (`lambda.ts`) and the local stack start it through {@link createEventsFunction}.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { EventQueue } from '#domain/event-queue';
+import { METRICS_NAMESPACE, MetricService } from '#shared/metrics-contract';
+import type { EventsConfig } from './config';
+import { createEventsHandler } from './handler';
 
-const queue = new SqsEventQueue(new SQSClient({}), readString(process.env, 'EVENTS_QUEUE_URL'));
-
-export const handler = createEventsHandler({
-  queue,
-  ...eventsObservability(readString(process.env, 'STAGE', 'dev')),
-});
+/** Builds the events function over a queue (SQS in AWS, the local stack's queue locally). */
+export function createEventsFunction(config: Pick<EventsConfig, 'stage'>, queue: EventQueue) {
+  return createEventsHandler({
+    queue,
+    logger: new Logger({ serviceName: MetricService.events, persistentKeys: { stage: config.stage } }),
+    metrics: new Metrics({
+      namespace: METRICS_NAMESPACE,
+      serviceName: MetricService.events,
+      defaultDimensions: { stage: config.stage },
+    }),
+  });
+}

@@ -1,23 +1,35 @@
-/** Lambda entry for the SQS-triggered feature updater. */
+/**
+ * The feature updater's wiring: the one place that builds its real dependencies. The Lambda
+ * entry (`lambda.ts`) and the local stack start it through {@link createUpdaterFunction}.
+ */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createDynamoClients } from '#adapters/dynamo-client';
 import { DynamoFeatureWriter } from '#adapters/dynamo-feature-store';
-import { readNumber, readString } from '#shared/config';
+import { METRICS_NAMESPACE, MetricService } from '#shared/metrics-contract';
+import type { UpdaterConfig } from './config';
 import { createUpdaterHandler } from './handler';
 
-const stage = readString(process.env, 'STAGE', 'dev');
-const { documents } = createDynamoClients({ requestTimeoutMs: 2000, maxAttempts: 3 });
-const writer = new DynamoFeatureWriter(documents, readString(process.env, 'FEATURE_TABLE_NAME'), {
-  ttlSeconds: readNumber(process.env, 'FEATURE_TTL_SECONDS', 180 * 86_400, { min: 3600 }),
-});
-
-export const handler = createUpdaterHandler({
-  writer,
-  logger: new Logger({ serviceName: 'feature-updater', persistentKeys: { stage } }),
-  metrics: new Metrics({
-    namespace: 'FraudScoring',
-    serviceName: 'feature-updater',
-    defaultDimensions: { stage },
-  }),
-});
+/** Builds the SQS-triggered feature updater. Off the scoring path: generous timeouts, three attempts. */
+export function createUpdaterFunction(config: UpdaterConfig) {
+  const { documents } = createDynamoClients({
+    endpoint: config.dynamoEndpoint,
+    requestTimeoutMs: 2000,
+    maxAttempts: 3,
+  });
+  const handler = createUpdaterHandler({
+    writer: new DynamoFeatureWriter(documents, config.featureTableName, {
+      ttlSeconds: config.featureTtlSeconds,
+    }),
+    logger: new Logger({
+      serviceName: MetricService.featureUpdater,
+      persistentKeys: { stage: config.stage },
+    }),
+    metrics: new Metrics({
+      namespace: METRICS_NAMESPACE,
+      serviceName: MetricService.featureUpdater,
+      defaultDimensions: { stage: config.stage },
+    }),
+  });
+  return { handler, close: () => documents.destroy() };
+}

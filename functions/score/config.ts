@@ -1,4 +1,4 @@
-import { type Env, readNumber, readOptionalString, readString } from '#shared/config';
+import { type Env, readEnum, readNumber, readOptionalString, readString } from '#shared/config';
 
 /** Settings of the score function, read once at init. */
 export interface ScoreConfig {
@@ -11,7 +11,11 @@ export interface ScoreConfig {
   policyPath: string;
   featureTimeoutMs: number;
   maxFeatureAgeMs: number;
+  /** Store and replay answers per transactionId. Off only for benchmarks. */
+  idempotencyEnabled: boolean;
   idempotencyTtlSeconds: number;
+  /** Budget of the answer write; past it the answer is returned unstored (`IdempotencyUnavailable`). */
+  idempotencyTimeoutMs: number;
   /** Local DynamoDB endpoint; unset in AWS. */
   dynamoEndpoint?: string;
   region: string;
@@ -29,7 +33,9 @@ export function loadScoreConfig(env: Env = process.env): Readonly<ScoreConfig> {
     policyPath: readString(env, 'POLICY_PATH'),
     featureTimeoutMs: readNumber(env, 'FEATURE_TIMEOUT_MS', 60, { min: 1, max: 10_000 }),
     maxFeatureAgeMs: readNumber(env, 'FEATURE_MAX_AGE_SECONDS', 90 * 86_400, { min: 1 }) * 1000,
+    idempotencyEnabled: readEnum(env, 'IDEMPOTENCY_ENABLED', ['true', 'false'], 'true') === 'true',
     idempotencyTtlSeconds: readNumber(env, 'IDEMPOTENCY_TTL_SECONDS', 86_400, { min: 60 }),
+    idempotencyTimeoutMs: readNumber(env, 'IDEMPOTENCY_TIMEOUT_MS', 100, { min: 1, max: 10_000 }),
     dynamoEndpoint: readOptionalString(env, 'DYNAMODB_ENDPOINT'),
     region: readString(env, 'AWS_REGION', 'us-east-1'),
     functionVersion: readString(env, 'AWS_LAMBDA_FUNCTION_VERSION', '$LATEST'),

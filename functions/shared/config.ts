@@ -2,11 +2,7 @@
  * Typed environment readers. Handlers call them once, in `loadConfig(env)`, and fail fast
  * with a message naming the variable; domain code never reads `process.env`.
  */
-
-/** A required setting is missing or malformed. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+import { ConfigError } from '#domain/errors';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -38,4 +34,17 @@ export function readNumber(
   if (range.max !== undefined && value > range.max)
     throw new ConfigError(`${name} must be ≤ ${range.max}, got ${value}`);
   return value;
+}
+
+export function readEnum<const T extends string>(
+  env: Env,
+  name: string,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw))
+    throw new ConfigError(`environment variable ${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  return raw as T;
 }

@@ -1,39 +1,12 @@
 /**
- * HTTP plumbing shared by the API handlers: one error class per client mistake and the one
- * place that maps errors to responses. Error messages never echo field values, so a raw
+ * HTTP plumbing shared by the API handlers: body parsing and the one place that maps errors
+ * to responses (through `ERROR_STATUS`). Error messages never echo field values, so a raw
  * card number in the body cannot reach a response or a log.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
 import { findPan, MAX_BODY_BYTES } from '#domain/contract';
-
-/** A client error with a machine-readable code (returned as `{error: {code, message, field}}`). */
-export class HttpError extends Error {
-  override readonly name: string = 'HttpError';
-  constructor(
-    readonly statusCode: number,
-    readonly code: string,
-    message: string,
-    readonly field?: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
-export class ValidationError extends HttpError {
-  override readonly name = 'ValidationError';
-  constructor(code: string, message: string, field?: string) {
-    super(400, code, message, field);
-  }
-}
-
-export class ConflictError extends HttpError {
-  override readonly name = 'ConflictError';
-  constructor(code: string, message: string, headers: Record<string, string> = {}) {
-    super(409, code, message, undefined, headers);
-  }
-}
+import { ERROR_STATUS, FraudScoringError, IdempotencyConflictError, ValidationError } from '#domain/errors';
 
 const JSON_HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
 
@@ -45,21 +18,30 @@ export function jsonResponse(
   return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
-/** Maps any error to a response: known client errors keep their code, everything else is a 500 without details. */
-export function errorResponse(error: unknown): APIGatewayProxyResult {
-  if (error instanceof HttpError) {
-    const body = {
-      error: { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) },
-    };
-    return jsonResponse(error.statusCode, body, error.headers);
-  }
-  return jsonResponse(500, { error: { code: 'INTERNAL_ERROR', message: 'internal error' } });
+/** Public messages of the server-side codes: internals never reach the caller. */
+const SERVER_MESSAGES: Partial<Record<keyof typeof ERROR_STATUS, string>> = {
+  QUEUE_UNAVAILABLE: 'events could not be accepted; retry',
+  INTERNAL_ERROR: 'internal error',
+};
+
+/** The HTTP status an error is answered with (500 for anything without a known code). */
+export function statusOf(error: unknown): number {
+  return error instanceof FraudScoringError && error.code ? ERROR_STATUS[error.code] : 500;
 }
 
-/**
- * Parses and validates a JSON body: size limit, JSON syntax, raw card numbers anywhere
- * (checked before the schema, so even unknown fields are covered), then the schema.
- */
+/** Maps any error to a response: known codes keep their code and status, everything else is a 500 without details. */
+export function errorResponse(error: unknown): APIGatewayProxyResult {
+  const code = error instanceof FraudScoringError && error.code ? error.code : 'INTERNAL_ERROR';
+  const status = ERROR_STATUS[code];
+  const message = SERVER_MESSAGES[code] ?? (error as Error).message;
+  const field = error instanceof ValidationError ? error.field : undefined;
+  const headers: Record<string, string> =
+    error instanceof IdempotencyConflictError && error.retryAfterSeconds !== undefined
+      ? { 'Retry-After': String(error.retryAfterSeconds) }
+      : {};
+  return jsonResponse(status, { error: { code, message, ...(field ? { field } : {}) } }, headers);
+}
+
 /** The value at a path of issue segments, or undefined when any step is missing. */
 function valueAt(json: unknown, path: readonly PropertyKey[]): unknown {
   return path.reduce<unknown>(
@@ -82,7 +64,7 @@ export function parseBody<S extends z.ZodType>(
   if (!event.body) throw new ValidationError('BODY_REQUIRED', 'request body is required');
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
-    throw new HttpError(413, 'BODY_TOO_LARGE', `request body exceeds ${MAX_BODY_BYTES} bytes`);
+    throw new ValidationError('BODY_TOO_LARGE', `request body exceeds ${MAX_BODY_BYTES} bytes`);
   }
   let json: unknown;
   try {

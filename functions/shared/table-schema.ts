@@ -16,7 +16,7 @@ export const FEATURE_TABLE: TableSchema = Object.freeze({
   ttlAttribute: 'ttl',
 });
 
-/** Powertools idempotency records (its default attribute names). */
+/** Stored score answers for idempotent retries (`answer#<transactionId>`), expiring with `expiration`. */
 export const IDEMPOTENCY_TABLE: TableSchema = Object.freeze({
   partitionKey: Object.freeze({ name: 'id', type: 'S' as const }),
   ttlAttribute: 'expiration',
@@ -24,4 +24,5 @@ export const IDEMPOTENCY_TABLE: TableSchema = Object.freeze({
 
 export const cardKey = (cardId: string) => `card#${cardId}`;
 export const merchantKey = (merchantId: string) => `merchant#${merchantId}`;
+export const answerKey = (transactionId: string) => `answer#${transactionId}`;
 export const labelKey = (transactionId: string) => `label#${transactionId}`;

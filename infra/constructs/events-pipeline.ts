@@ -86,7 +86,7 @@ export class EventsPipeline extends Construct {
     const events = new ServiceFunction(this, 'Events', {
       service: 'events',
       stage: props.stage,
-      entry: props.eventsEntry ?? join(REPO_ROOT, 'functions', 'events', 'index.ts'),
+      entry: props.eventsEntry ?? join(REPO_ROOT, 'functions', 'events', 'lambda.ts'),
       description: 'Accepts authorization outcomes and labels and enqueues them',
       architecture: props.architecture,
       logsKey: props.logsKey,
@@ -110,7 +110,7 @@ export class EventsPipeline extends Construct {
     const updater = new ServiceFunction(this, 'Updater', {
       service: 'feature-updater',
       stage: props.stage,
-      entry: props.updaterEntry ?? join(REPO_ROOT, 'functions', 'feature-updater', 'index.ts'),
+      entry: props.updaterEntry ?? join(REPO_ROOT, 'functions', 'feature-updater', 'lambda.ts'),
       description: 'Applies transaction events to the online feature items',
       architecture: props.architecture,
       logsKey: props.logsKey,

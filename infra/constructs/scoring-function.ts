@@ -1,5 +1,5 @@
 /**
- * The score function: an ESM bundle of `functions/score/index.ts` with the model and the
+ * The score function: an ESM bundle of `functions/score/lambda.ts` with the model and the
  * decision policy copied in, the onnxruntime layer for its architecture, alias `live` on the
  * current version, and provisioned concurrency on that alias owned by Application Auto
  * Scaling (never by the alias resource itself; see docs/deploy.md#provisioned-concurrency-and-codedeploy).
@@ -76,7 +76,7 @@ export interface ScoringFunctionProps {
   layerCode?: lambda.Code;
   /**
    * Handler entry. Uses top-level await, so it is bundled as ESM.
-   * @default functions/score/index.ts
+   * @default functions/score/lambda.ts
    */
   entry?: string;
   /**
@@ -115,7 +115,7 @@ export class ScoringFunction extends Construct {
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       ...defaults.function,
       description,
-      entry: props.entry ?? join(REPO_ROOT, 'functions', 'score', 'index.ts'),
+      entry: props.entry ?? join(REPO_ROOT, 'functions', 'score', 'lambda.ts'),
       architecture,
       memorySize: props.memoryMb,
       timeout: Duration.seconds(props.timeoutSeconds),

@@ -7,19 +7,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult, SQSEvent } from 'aws-lambda';
 import { createDynamoClients } from '#adapters/dynamo-client';
-import { DynamoFeatureWriter } from '#adapters/dynamo-feature-store';
 import type { EventQueue } from '#domain/event-queue';
 import type { TransactionEvent } from '#domain/types';
 import { FEATURE_TABLE, IDEMPOTENCY_TABLE } from '#shared/table-schema';
-import { createEventsHandler, eventsObservability } from '../../functions/events/handler';
-import { createUpdaterHandler } from '../../functions/feature-updater/handler';
+import { createEventsFunction } from '../../functions/events/index';
+import { loadUpdaterConfig } from '../../functions/feature-updater/config';
+import { createUpdaterFunction } from '../../functions/feature-updater/index';
 import { loadScoreConfig } from '../../functions/score/config';
-import { initScoreHandler } from '../../functions/score/handler';
+import { createScoreFunction } from '../../functions/score/index';
 import { openApiDocument } from '../openapi';
 import { apiGatewayEvent, lambdaContext } from './api-gateway';
 import { ensureTable, type LocalDynamo, startDynalite } from './dynamo-local';
@@ -129,7 +127,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   await ensureTable(client, FEATURE_TABLE_NAME, FEATURE_TABLE);
   await ensureTable(client, IDEMPOTENCY_TABLE_NAME, IDEMPOTENCY_TABLE);
 
-  const score = await initScoreHandler(
+  const score = await createScoreFunction(
     loadScoreConfig({
       STAGE: stage,
       FEATURE_TABLE_NAME,
@@ -140,17 +138,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       DYNAMODB_ENDPOINT: dynamoEndpoint,
     }),
   );
-  const updater = createUpdaterHandler({
-    writer: new DynamoFeatureWriter(documents, FEATURE_TABLE_NAME),
-    logger: new Logger({ serviceName: 'feature-updater', persistentKeys: { stage } }),
-    metrics: new Metrics({
-      namespace: 'FraudScoring',
-      serviceName: 'feature-updater',
-      defaultDimensions: { stage },
-    }),
-  });
-  const queue = new InProcessQueue((event) => updater(event, lambdaContext('feature-updater', 30_000)));
-  const events = createEventsHandler({ queue, ...eventsObservability(stage) });
+  const updater = createUpdaterFunction(
+    loadUpdaterConfig({ STAGE: stage, FEATURE_TABLE_NAME, DYNAMODB_ENDPOINT: dynamoEndpoint }),
+  );
+  const queue = new InProcessQueue((event) =>
+    updater.handler(event, lambdaContext('feature-updater', 30_000)),
+  );
+  const events = createEventsFunction({ stage }, queue);
   const openApi = JSON.stringify(openApiDocument(), null, 2);
 
   const server: Server = createServer((req, res) => {
@@ -222,6 +216,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await stopDynamo();
+      score.close();
+      updater.close();
       client.destroy();
     },
   };

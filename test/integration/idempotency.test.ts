@@ -1,13 +1,14 @@
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+/**
+ * Stored answers on the embedded DynamoDB-compatible server: the answer is read in the same
+ * BatchGetItem as the features and stored with one conditional put.
+ */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { scoreTransaction } from '#domain/score';
-import { ConflictError } from '#shared/http';
-import { idempotentScore, type ScoreFn } from '../../functions/score/handler';
-import { lambdaContext } from '../../scripts/local/api-gateway';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
+import { IdempotencyConflictError } from '#domain/errors';
+import { type ScoringDeps, scoreTransaction } from '#domain/score';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
-import { scoringDeps, validRequest } from '../support/fakes';
+import { FakeModel, scoringDeps, validRequest } from '../support/fakes';
 
 let dynamo: TestDynamo;
 beforeAll(async () => {
@@ -17,56 +18,107 @@ afterAll(async () => {
   await dynamo.close();
 });
 
-const quiet = () => ({
-  logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
-  metrics: new Metrics({ namespace: 'Test', serviceName: 'test' }),
-});
-
-function idempotent(score: ScoreFn, client = dynamo.client) {
-  const wrapped = idempotentScore(score, {
-    persistence: new DynamoDBPersistenceLayer({ tableName: dynamo.idempotencyTable, awsSdkV3Client: client }),
-    ttlSeconds: 3600,
-    ...quiet(),
+function deps(options: { clock?: () => number; documents?: DynamoDBDocumentClient; model?: FakeModel } = {}) {
+  const clock = options.clock ?? Date.now;
+  const store = new DynamoScoringStore(options.documents ?? dynamo.documents, {
+    featureTableName: dynamo.featureTable,
+    answerTableName: dynamo.idempotencyTable,
+    clock,
   });
-  wrapped.registerContext(lambdaContext('score', 10_000));
-  return wrapped.score;
+  const model = options.model ?? new FakeModel({ amount_log: 1 });
+  const scoring: ScoringDeps = scoringDeps({
+    store,
+    model,
+    now: clock,
+    featureTimeoutMs: 2000,
+    idempotency: { timeoutMs: 2000, ttlSeconds: 3600 },
+  });
+  return { scoring, model };
 }
 
-describe('idempotent scoring (Powertools persistence on the embedded server)', () => {
+describe('idempotent scoring (stored answers on the embedded server)', () => {
   it('returns the stored answer for a retried transactionId without scoring again', async () => {
-    const inner = jest.fn((request) => scoreTransaction(scoringDeps(), request));
-    const score = idempotent(inner);
+    // prepare
+    const { scoring, model } = deps();
     const request = { ...validRequest, transactionId: 'idem-1' };
-    const first = await score(request);
-    const second = await score({ ...request });
-    expect(inner).toHaveBeenCalledTimes(1);
+    // act
+    const first = await scoreTransaction(scoring, request);
+    const second = await scoreTransaction(scoring, { ...request });
+    // assert
+    expect(model.calls).toHaveLength(1);
     expect(second.response).toEqual(first.response);
-    expect(second.replayed).toBe(true);
-    expect(first.replayed).toBeUndefined();
+    expect(first.idempotency).toBe('stored');
+    expect(second.idempotency).toBe('replayed');
   });
 
-  it('refuses the same transactionId with a different body with 409 IDEMPOTENCY_MISMATCH', async () => {
-    const score = idempotent((request) => scoreTransaction(scoringDeps(), request));
-    await score({ ...validRequest, transactionId: 'idem-2' });
-    const attempt = score({ ...validRequest, transactionId: 'idem-2', amount: 999_999 });
-    await expect(attempt).rejects.toBeInstanceOf(ConflictError);
-    await expect(score({ ...validRequest, transactionId: 'idem-2', amount: 1 })).rejects.toMatchObject({
-      code: 'IDEMPOTENCY_MISMATCH',
-      statusCode: 409,
-    });
+  it('refuses the same transactionId with a different body with IDEMPOTENCY_MISMATCH', async () => {
+    // prepare
+    const { scoring } = deps();
+    await scoreTransaction(scoring, { ...validRequest, transactionId: 'idem-2' });
+    // act
+    const attempt = scoreTransaction(scoring, { ...validRequest, transactionId: 'idem-2', amount: 999_999 });
+    // assert
+    await expect(attempt).rejects.toBeInstanceOf(IdempotencyConflictError);
+    await expect(
+      scoreTransaction(scoring, { ...validRequest, transactionId: 'idem-2', amount: 1 }),
+    ).rejects.toMatchObject({ code: 'IDEMPOTENCY_MISMATCH' });
   });
 
-  it('still scores when the idempotency store is unreachable', async () => {
+  it('gives every concurrent duplicate the one stored answer', async () => {
+    // prepare: answers that differ per call, so a second stored answer would show
+    let calls = 0;
+    const { scoring } = deps({ model: new FakeModel() });
+    const varying: ScoringDeps = {
+      ...scoring,
+      model: {
+        model: { name: 'varying', version: '1' },
+        score: async (rows) => {
+          calls += 1;
+          return rows.map(() => calls / 100);
+        },
+      },
+    };
+    const request = { ...validRequest, transactionId: 'idem-concurrent' };
+    // act
+    const outcomes = await Promise.all(Array.from({ length: 6 }, () => scoreTransaction(varying, request)));
+    // assert
+    const answers = new Set(outcomes.map((o) => JSON.stringify(o.response)));
+    expect(answers.size).toBe(1);
+    expect(outcomes.filter((o) => o.idempotency === 'stored')).toHaveLength(1);
+    const retry = await scoreTransaction(varying, request);
+    expect(JSON.stringify(retry.response)).toBe([...answers][0]);
+  });
+
+  it('scores again once the stored answer has expired, even before TTL deletion', async () => {
+    // prepare
+    let now = Date.parse('2026-11-23T10:00:00Z');
+    const { scoring, model } = deps({ clock: () => now });
+    const request = { ...validRequest, transactionId: 'idem-expiry' };
+    await scoreTransaction(scoring, request);
+    // act: one second after the one-hour TTL
+    now += 3601_000;
+    const later = await scoreTransaction(scoring, request);
+    // assert
+    expect(later.idempotency).toBe('stored');
+    expect(model.calls).toHaveLength(2);
+  });
+
+  it('still scores when the store is unreachable, flagged and unstored', async () => {
+    // prepare
     const unreachable = new DynamoDBClient({
       endpoint: 'http://127.0.0.1:9',
       region: 'us-east-1',
       credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
       maxAttempts: 1,
     });
-    const inner = jest.fn((request) => scoreTransaction(scoringDeps(), request));
-    const outcome = await idempotent(inner, unreachable)({ ...validRequest, transactionId: 'idem-3' });
+    const { scoring, model } = deps({ documents: DynamoDBDocumentClient.from(unreachable) });
+    // act
+    const outcome = await scoreTransaction(scoring, { ...validRequest, transactionId: 'idem-3' });
+    // assert
     expect(outcome.response.transactionId).toBe('idem-3');
-    expect(inner).toHaveBeenCalledTimes(1);
+    expect(outcome.response.degraded).toEqual(['features_unavailable']);
+    expect(outcome.idempotency).toBe('unavailable');
+    expect(model.calls).toHaveLength(1);
     unreachable.destroy();
   });
 });

@@ -1,7 +1,8 @@
 /** Fake ports and fixtures shared by unit tests. */
 import { FEATURE_DEFAULTS, FEATURE_NAMES } from '#domain/features';
+import type { SaveAnswerResult, StoredAnswer } from '#domain/idempotency';
 import { parsePolicy } from '#domain/policy';
-import type { FeatureLookup, FeatureStore, ModelRunner } from '#domain/ports';
+import type { FeatureLookup, ModelRunner, ScoringKeys, ScoringLookup, ScoringStore } from '#domain/ports';
 import type { ScoringDeps } from '#domain/score';
 
 export const validRequest = {
@@ -38,10 +39,12 @@ export class FakeModel implements ModelRunner {
   }
 }
 
-export class FakeFeatureStore implements FeatureStore {
+/** A scoring store whose reads behave as told (a lookup, an error, or a hang until aborted) and whose answers live in a map. */
+export class FakeFeatureStore implements ScoringStore {
   calls = 0;
+  readonly answers = new Map<string, StoredAnswer>();
   constructor(private readonly behaviour: FeatureLookup | Error | 'hang' = { ageMs: {} }) {}
-  async get(_card: string, _merchant: string, signal?: AbortSignal): Promise<FeatureLookup> {
+  async read(keys: ScoringKeys, signal?: AbortSignal): Promise<ScoringLookup> {
     this.calls += 1;
     if (this.behaviour === 'hang') {
       return new Promise((_, reject) =>
@@ -49,7 +52,14 @@ export class FakeFeatureStore implements FeatureStore {
       );
     }
     if (this.behaviour instanceof Error) throw this.behaviour;
-    return this.behaviour;
+    const answer = keys.transactionId === undefined ? undefined : this.answers.get(keys.transactionId);
+    return { ...this.behaviour, answer };
+  }
+  async saveAnswer(transactionId: string, answer: StoredAnswer): Promise<SaveAnswerResult> {
+    const existing = this.answers.get(transactionId);
+    if (existing) return { stored: false, existing };
+    this.answers.set(transactionId, answer);
+    return { stored: true };
   }
 }
 
@@ -69,7 +79,7 @@ export const testPolicy = parsePolicy({
 
 export function scoringDeps(overrides: Partial<ScoringDeps> = {}): ScoringDeps {
   return {
-    features: new FakeFeatureStore(),
+    store: new FakeFeatureStore(),
     model: new FakeModel({ card_count_1h: 0.5, amount_log: 1 }),
     thresholds: { review: 0.2, decline: 0.8 },
     policy: testPolicy,

@@ -19,9 +19,9 @@ import {
   percentile,
   smokeTransactionId,
 } from '../../functions/deploy-hooks/replay-check';
-import { createReplayHandler } from '../../functions/score/handler';
+import { createReplayHandler } from '../../functions/score/replay';
 import { OnnxModelRunner } from '../../functions/shared/adapters/onnx-model-runner';
-import { ConfigError } from '../../functions/shared/config';
+import { ConfigError } from '../../functions/shared/domain/errors';
 
 const TARGET = 'arn:aws:lambda:eu-west-1:123456789012:function:fraud-score:42';
 const EVENT = { DeploymentId: 'd-ABC123XYZ', LifecycleEventHookExecutionId: 'hook-exec-1' };

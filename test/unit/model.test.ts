@@ -6,8 +6,9 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ModelCardError } from '#domain/errors';
 import { FEATURES, featureVector, toEpochMs } from '#domain/features';
-import { ModelCardError, parseModelCard } from '#domain/model-card';
+import { parseModelCard } from '#domain/model-card';
 import { checkParity, readReplay } from '../../models/training/parity';
 
 const MODELS = join(__dirname, '..', '..', 'models', 'fraud-gbdt');

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type DecisionInput, decide, PolicyError, parsePolicy } from '#domain/policy';
+import { PolicyError } from '#domain/errors';
+import { type DecisionInput, decide, parsePolicy } from '#domain/policy';
 
 const basePolicy = {
   policyVersion: 'test-1',

@@ -2,20 +2,18 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { IdempotencyConflictError } from '#domain/errors';
 import { scoreTransaction } from '#domain/score';
-import { ConflictError } from '#shared/http';
-import {
-  createHandler,
-  createReplayHandler,
-  isReplayRequest,
-  metricDimensions,
-  type ScoreFn,
-} from '../../functions/score/handler';
+import { createHandler, type ScoreHandlerDeps } from '../../functions/score/handler';
+import { metricDimensions } from '../../functions/score/metrics';
+import { createReplayHandler, isReplayRequest } from '../../functions/score/replay';
 import { lambdaContext } from '../../scripts/local/api-gateway';
 import { FakeModel, scoringDeps, validRequest } from '../support/fakes';
 import { captureOutput } from '../support/output';
 
 const PAN = '4111111111111111';
+
+type ScoreFn = ScoreHandlerDeps['score'];
 
 function apiEvent(body: unknown): APIGatewayProxyEvent {
   return {
@@ -95,7 +93,7 @@ describe('score handler', () => {
 
   it('maps idempotency conflicts to 409 with their code', async () => {
     const { response, json } = await call(async () => {
-      throw new ConflictError('IDEMPOTENCY_MISMATCH', 'different body');
+      throw new IdempotencyConflictError('IDEMPOTENCY_MISMATCH', 'different body');
     }, validRequest);
     expect(response.statusCode).toBe(409);
     expect(json.error.code).toBe('IDEMPOTENCY_MISMATCH');

@@ -34,7 +34,7 @@ describe('scoreTransaction', () => {
     const model = new FakeModel({ card_count_1h: 0.5, card_distinct_merchants_1h: 0.1, amount_log: 0.2 });
     const deps = scoringDeps({
       model,
-      features: new FakeFeatureStore({ card: state.card, merchant: undefined, ageMs: { card: 1000 } }),
+      store: new FakeFeatureStore({ card: state.card, merchant: undefined, ageMs: { card: 1000 } }),
     });
     // act
     const outcome = await scoreTransaction(deps, validRequest);
@@ -59,7 +59,7 @@ describe('scoreTransaction', () => {
 
   it('degrades to defaults when the feature read fails', async () => {
     const outcome = await scoreTransaction(
-      scoringDeps({ features: new FakeFeatureStore(new Error('ECONNREFUSED')) }),
+      scoringDeps({ store: new FakeFeatureStore(new Error('ECONNREFUSED')) }),
       validRequest,
     );
     expect(outcome.response.degraded).toEqual(['features_unavailable']);
@@ -70,7 +70,7 @@ describe('scoreTransaction', () => {
   it('degrades to defaults when the feature read exceeds its budget', async () => {
     const started = Date.now();
     const outcome = await scoreTransaction(
-      scoringDeps({ features: new FakeFeatureStore('hang'), featureTimeoutMs: 30 }),
+      scoringDeps({ store: new FakeFeatureStore('hang'), featureTimeoutMs: 30 }),
       validRequest,
     );
     expect(outcome.response.degraded).toEqual(['features_unavailable']);
@@ -81,7 +81,7 @@ describe('scoreTransaction', () => {
     const state = history(3, 3);
     const outcome = await scoreTransaction(
       scoringDeps({
-        features: new FakeFeatureStore({
+        store: new FakeFeatureStore({
           card: state.card,
           merchant: state.merchant,
           ageMs: { card: 7_200_000, merchant: 10 },
@@ -109,7 +109,7 @@ describe('scoreTransaction', () => {
     const outcome = await scoreTransaction(
       scoringDeps({
         model: undefined,
-        features: new FakeFeatureStore({ card: state.card, ageMs: { card: 1 } }),
+        store: new FakeFeatureStore({ card: state.card, ageMs: { card: 1 } }),
       }),
       validRequest,
     );
@@ -118,7 +118,7 @@ describe('scoreTransaction', () => {
 
   it('reports both degradations together', async () => {
     const outcome = await scoreTransaction(
-      scoringDeps({ model: undefined, features: new FakeFeatureStore(new Error('down')) }),
+      scoringDeps({ model: undefined, store: new FakeFeatureStore(new Error('down')) }),
       validRequest,
     );
     expect(outcome.response.degraded).toEqual(['features_unavailable', 'model_unavailable']);

@@ -42,6 +42,8 @@ export function createDynamoClients(options: DynamoClientOptions = {}): {
     requestHandler: new NodeHttpHandler({
       connectionTimeout: options.connectionTimeoutMs ?? 200,
       requestTimeout: options.requestTimeoutMs ?? 500,
+      // Without this, smithy 4.x only logs when requestTimeout passes and the request hangs on.
+      throwOnRequestTimeout: true,
       httpsAgent: new Agent(agentOptions),
       httpAgent: new HttpAgent(agentOptions),
     }),

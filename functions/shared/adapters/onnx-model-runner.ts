@@ -13,13 +13,9 @@ import type * as Ort from 'onnxruntime-node';
 const { InferenceSession, Tensor }: typeof Ort = require('onnxruntime-node');
 type InferenceSession = Ort.InferenceSession;
 
+import { ModelUnavailableError } from '#domain/errors';
 import { type ModelCard, parseModelCard } from '#domain/model-card';
 import type { ModelRunner } from '#domain/ports';
-
-/** The model could not be loaded or run. */
-export class ModelUnavailableError extends Error {
-  override readonly name = 'ModelUnavailableError';
-}
 
 export class OnnxModelRunner implements ModelRunner {
   private constructor(

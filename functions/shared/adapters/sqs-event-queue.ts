@@ -1,11 +1,7 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { EnqueueError } from '#domain/errors';
 import type { EventQueue } from '#domain/event-queue';
 import type { TransactionEvent } from '#domain/types';
-
-/** Some events could not be enqueued; the caller should retry the request (event ids make that safe). */
-export class EnqueueError extends Error {
-  override readonly name = 'EnqueueError';
-}
 
 /** Sends events to SQS in batches of 10, one message per event. */
 export class SqsEventQueue implements EventQueue {

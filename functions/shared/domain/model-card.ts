@@ -4,7 +4,7 @@
  * model can never be fed features it was not trained on.
  */
 import { z } from 'zod';
-import { describeFirstIssue } from './errors';
+import { describeFirstIssue, ModelCardError } from './errors';
 import { FEATURE_SPEC_VERSION, FEATURES } from './features';
 
 const featureSchema = z.object({
@@ -79,11 +79,6 @@ export const modelCardSchema = z.object({
 });
 
 export type ModelCard = z.infer<typeof modelCardSchema>;
-
-/** The card is malformed or was trained on another feature definition. */
-export class ModelCardError extends Error {
-  override readonly name = 'ModelCardError';
-}
 
 /**
  * Validates a parsed `model.json` and checks that its feature spec is the one this code

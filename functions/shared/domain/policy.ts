@@ -13,7 +13,7 @@
  * match, and the threshold step is replaced by `fallback.decision` (the rules-only mode).
  */
 import { z } from 'zod';
-import { describeFirstIssue } from './errors';
+import { describeFirstIssue, PolicyError } from './errors';
 import { FEATURE_NAMES } from './features';
 
 export const DECISIONS = ['approve', 'review', 'decline'] as const;
@@ -90,11 +90,6 @@ export const policySchema = z
 
 export type Policy = z.infer<typeof policySchema>;
 export type PolicyRule = Policy['rules'][number];
-
-/** The policy document is invalid. */
-export class PolicyError extends Error {
-  override readonly name = 'PolicyError';
-}
 
 export function parsePolicy(json: unknown): Policy {
   const parsed = policySchema.safeParse(json);

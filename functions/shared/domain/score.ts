@@ -1,36 +1,61 @@
 /**
- * Scores one transaction: read features, build the vector, run the model with reason-code
- * perturbations in one batch, apply the policy. Degradation is part of the result, never
- * an exception: a failed feature read scores with defaults, a failed model falls back to
- * rules only.
+ * Scores one transaction: one read (features, and the stored answer of a retried
+ * transactionId), the vector, the model with reason-code perturbations in one batch, the
+ * policy, and one conditional write of the answer. Degradation is part of the result, never
+ * an exception: a failed or slow feature read scores with defaults, a failed model falls back
+ * to rules only, a failed answer write answers anyway. Every I/O runs under a hard deadline.
  */
 import type { ScoreResponse, ValidScoreRequest } from './contract';
+import { withDeadline } from './deadline';
+import { IdempotencyConflictError } from './errors';
 import { FEATURE_DEFAULTS, FEATURE_NAMES, type FeatureState, featureVector, toEpochMs } from './features';
+import { inProgress, replayOf, requestHash } from './idempotency';
 import { type DecisionResult, decide, type Policy } from './policy';
-import type { FeatureStore, ModelRunner } from './ports';
+import type { ModelRunner, ScoringLookup, ScoringStore } from './ports';
 
 export type Degradation = ScoreResponse['degraded'][number];
 
+/** Idempotent retries: answers are stored per transactionId and replayed. */
+export interface IdempotencySettings {
+  /** Budget for the answer write; past it the answer is returned unstored. */
+  timeoutMs: number;
+  /** How long a stored answer counts. */
+  ttlSeconds: number;
+}
+
 export interface ScoringDeps {
-  features: FeatureStore;
+  /** Features and stored answers: one read and one conditional write per request. */
+  store: ScoringStore;
   /** Undefined when the model could not be loaded at init: every request is then rules-only. */
   model?: ModelRunner;
   thresholds: { review: number; decline: number };
   policy: Policy;
-  /** Budget for the feature read; past it the request scores with defaults. */
+  /** Budget for the read; past it the request scores with defaults. */
   featureTimeoutMs: number;
   /** Items whose `updatedAt` is older than this are treated as missing. */
   maxFeatureAgeMs: number;
+  /** Store and replay answers per transactionId; off when unset. */
+  idempotency?: IdempotencySettings;
   /** Monotonic milliseconds for the timings; injectable for tests. */
   clock?: () => number;
+  /** Wall-clock epoch milliseconds for answer expiry; injectable for tests. */
+  now?: () => number;
   /** How many feature reasons to return. */
   maxReasons?: number;
 }
 
+/**
+ * What happened to idempotency on this request: `stored` (the answer was written), `replayed`
+ * (a stored answer was returned: a retry, or a concurrent duplicate that lost the race),
+ * `unavailable` (the store could not be read or written in time: answered unstored), `off`.
+ */
+export type IdempotencyOutcome = 'stored' | 'replayed' | 'unavailable' | 'off';
+
 /** What the handler needs to emit metrics and logs, beside the response. */
 export interface ScoreOutcome {
   response: ScoreResponse;
-  timings: { featuresMs: number; inferenceMs: number; totalMs: number };
+  idempotency: IdempotencyOutcome;
+  timings: { featuresMs: number; inferenceMs: number; idempotencyMs: number; totalMs: number };
   signals: {
     cardFound: boolean;
     merchantFound: boolean;
@@ -38,27 +63,11 @@ export interface ScoreOutcome {
     staleItems: number;
     /** Age in ms of the card item when found. */
     cardAgeMs?: number;
-    decidedBy: DecisionResult['decidedBy'];
+    /** What decided: the policy's step, or `replay` for a stored answer. */
+    decidedBy: DecisionResult['decidedBy'] | 'replay';
     /** Error that caused a degradation, for the log. */
-    errors: { stage: 'features' | 'inference'; message: string }[];
+    errors: { stage: 'features' | 'inference' | 'idempotency'; message: string }[];
   };
-}
-
-/** Runs `work` with an abort signal that fires after `ms`. */
-async function withTimeout<T>(ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(new Error(`timed out after ${ms} ms`));
-    }, ms);
-  });
-  try {
-    return await Promise.race([work(controller.signal), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**
@@ -83,33 +92,114 @@ function perturbations(vector: readonly number[]): { rows: number[][]; indices: 
 export async function scoreTransaction(deps: ScoringDeps, request: ValidScoreRequest): Promise<ScoreOutcome> {
   const clock = deps.clock ?? (() => performance.now());
   const started = clock();
-  const degraded: Degradation[] = [];
+  const hash = deps.idempotency ? requestHash(request) : undefined;
   const errors: ScoreOutcome['signals']['errors'] = [];
-  const now = toEpochMs(request.timestamp);
 
-  // 1. Features (one round trip; defaults when it fails or is too slow).
-  let state: FeatureState = {};
-  let staleItems = 0;
-  let cardAgeMs: number | undefined;
+  // 1. One read: features, plus the stored answer when idempotency is on.
+  let lookup: ScoringLookup | undefined;
   try {
-    const found = await withTimeout(deps.featureTimeoutMs, (signal) =>
-      deps.features.get(request.cardId, request.merchantId, signal),
+    lookup = await withDeadline('feature read', deps.featureTimeoutMs, (signal) =>
+      deps.store.read(
+        {
+          cardId: request.cardId,
+          merchantId: request.merchantId,
+          transactionId: hash && request.transactionId,
+        },
+        signal,
+      ),
     );
-    const fresh = (age: number | undefined) => age !== undefined && age <= deps.maxFeatureAgeMs;
-    if (found.card && fresh(found.ageMs.card)) state.card = found.card;
-    else if (found.card) staleItems += 1;
-    if (found.merchant && fresh(found.ageMs.merchant)) state.merchant = found.merchant;
-    else if (found.merchant) staleItems += 1;
-    cardAgeMs = found.ageMs.card;
   } catch (error) {
-    state = {};
-    degraded.push('features_unavailable');
     errors.push({ stage: 'features', message: (error as Error).message });
   }
   const featuresDone = clock();
+  if (lookup?.answer && hash) {
+    return replayed(replayOf(lookup.answer, hash), started, featuresDone, clock);
+  }
 
-  // 2. Vector and model (with reason-code perturbations in the same batch).
-  const vector = featureVector(state, request, now);
+  // 2. Vector, model and policy.
+  const scored = await scoreWith(deps, request, lookup, errors);
+  const inferenceDone = clock();
+
+  // 3. One conditional write of the answer; a concurrent duplicate that stored first wins.
+  let idempotency: IdempotencyOutcome = 'off';
+  if (deps.idempotency && hash) {
+    const settings = deps.idempotency;
+    const expiresAt = Math.floor((deps.now ?? Date.now)() / 1000) + settings.ttlSeconds;
+    try {
+      const saved = await withDeadline('answer write', settings.timeoutMs, (signal) =>
+        deps.store.saveAnswer(
+          request.transactionId,
+          { requestHash: hash, response: scored.response, expiresAt },
+          signal,
+        ),
+      );
+      if (!saved.stored) {
+        if (!saved.existing) throw inProgress();
+        return replayed(replayOf(saved.existing, hash), started, featuresDone, clock);
+      }
+      idempotency = 'stored';
+    } catch (error) {
+      if (error instanceof IdempotencyConflictError) throw error;
+      idempotency = 'unavailable';
+      errors.push({ stage: 'idempotency', message: (error as Error).message });
+    }
+  }
+  const done = clock();
+  return {
+    response: scored.response,
+    idempotency,
+    timings: {
+      featuresMs: featuresDone - started,
+      inferenceMs: inferenceDone - featuresDone,
+      idempotencyMs: done - inferenceDone,
+      totalMs: done - started,
+    },
+    signals: { ...scored.signals, errors },
+  };
+}
+
+/** The outcome of a replayed answer: no inference, no metrics beyond the replay itself. */
+function replayed(
+  response: ScoreResponse,
+  started: number,
+  featuresDone: number,
+  clock: () => number,
+): ScoreOutcome {
+  const done = clock();
+  return {
+    response,
+    idempotency: 'replayed',
+    timings: {
+      featuresMs: featuresDone - started,
+      inferenceMs: 0,
+      idempotencyMs: 0,
+      totalMs: done - started,
+    },
+    signals: { cardFound: false, merchantFound: false, staleItems: 0, decidedBy: 'replay', errors: [] },
+  };
+}
+
+/** Builds the vector from what was read (defaults when the read failed) and decides. */
+async function scoreWith(
+  deps: ScoringDeps,
+  request: ValidScoreRequest,
+  lookup: ScoringLookup | undefined,
+  errors: ScoreOutcome['signals']['errors'],
+): Promise<{ response: ScoreResponse; signals: Omit<ScoreOutcome['signals'], 'errors'> }> {
+  const degraded: Degradation[] = [];
+  const state: FeatureState = {};
+  let staleItems = 0;
+  if (lookup) {
+    const fresh = (age: number | undefined) => age !== undefined && age <= deps.maxFeatureAgeMs;
+    if (lookup.card && fresh(lookup.ageMs.card)) state.card = lookup.card;
+    else if (lookup.card) staleItems += 1;
+    if (lookup.merchant && fresh(lookup.ageMs.merchant)) state.merchant = lookup.merchant;
+    else if (lookup.merchant) staleItems += 1;
+  } else {
+    degraded.push('features_unavailable');
+  }
+
+  const vector = featureVector(state, request, toEpochMs(request.timestamp));
   let score: number | undefined;
   let featureReasons: ScoreResponse['reasons'] = [];
   if (deps.model) {
@@ -135,12 +225,9 @@ export async function scoreTransaction(deps: ScoringDeps, request: ValidScoreReq
     }
   }
   if (score === undefined) degraded.push('model_unavailable');
-  const inferenceDone = clock();
 
-  // 3. Policy.
   const features = Object.fromEntries(FEATURE_NAMES.map((name, i) => [name, vector[i] as number]));
   const result = decide(deps.policy, { score, features, request, thresholds: deps.thresholds });
-
   return {
     response: {
       transactionId: request.transactionId,
@@ -154,18 +241,12 @@ export async function scoreTransaction(deps: ScoringDeps, request: ValidScoreReq
       policyVersion: deps.policy.policyVersion,
       degraded,
     },
-    timings: {
-      featuresMs: featuresDone - started,
-      inferenceMs: inferenceDone - featuresDone,
-      totalMs: clock() - started,
-    },
     signals: {
       cardFound: state.card !== undefined,
       merchantFound: state.merchant !== undefined,
       staleItems,
-      cardAgeMs,
+      cardAgeMs: lookup?.ageMs.card,
       decidedBy: result.decidedBy,
-      errors,
     },
   };
 }

@@ -1,0 +1,72 @@
+/**
+ * What one score answer publishes: the metric recording of the score function, by the names
+ * of the metrics contract, and the `Server-Timing` header. The dimensions are fixed at init
+ * (see {@link metricDimensions}); everything here is per request.
+ */
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { ModelRunner } from '#domain/ports';
+import type { ScoreOutcome } from '#domain/score';
+import {
+  decisionMetric,
+  degradedMetric,
+  ScoreMetric,
+  type ScoreVersionDimensions,
+} from '#shared/metrics-contract';
+import type { ScoreConfig } from './config';
+
+/** Records the metrics of one answer. A replayed answer counts as a replay only. */
+export function recordScoreOutcome(metrics: Metrics, outcome: ScoreOutcome): void {
+  metrics.addMetric(ScoreMetric.Errors, MetricUnit.Count, 0);
+  if (outcome.idempotency === 'replayed') {
+    metrics.addMetric(ScoreMetric.IdempotentReplay, MetricUnit.Count, 1);
+    return;
+  }
+  const { timings, signals, response } = outcome;
+  metrics.addMetric(ScoreMetric.LatencyFeatures, MetricUnit.Milliseconds, timings.featuresMs);
+  metrics.addMetric(ScoreMetric.LatencyInference, MetricUnit.Milliseconds, timings.inferenceMs);
+  metrics.addMetric(ScoreMetric.LatencyTotal, MetricUnit.Milliseconds, timings.totalMs);
+  if (outcome.idempotency !== 'off')
+    metrics.addMetric(ScoreMetric.LatencyIdempotency, MetricUnit.Milliseconds, timings.idempotencyMs);
+  if (outcome.idempotency === 'unavailable')
+    metrics.addMetric(ScoreMetric.IdempotencyUnavailable, MetricUnit.Count, 1);
+  if (response.score !== null) metrics.addMetric(ScoreMetric.Score, MetricUnit.NoUnit, response.score);
+  metrics.addMetric(decisionMetric(response.decision), MetricUnit.Count, 1);
+  metrics.addMetric(
+    signals.cardFound ? ScoreMetric.FeatureHit : ScoreMetric.FeatureMiss,
+    MetricUnit.Count,
+    1,
+  );
+  if (signals.staleItems > 0)
+    metrics.addMetric(ScoreMetric.FeatureStale, MetricUnit.Count, signals.staleItems);
+  if (signals.cardAgeMs !== undefined)
+    metrics.addMetric(ScoreMetric.FeatureAge, MetricUnit.Seconds, signals.cardAgeMs / 1000);
+  for (const reason of response.degraded) metrics.addMetric(degradedMetric(reason), MetricUnit.Count, 1);
+  metrics.addMetric(ScoreMetric.Degraded, MetricUnit.Count, response.degraded.length > 0 ? 1 : 0);
+}
+
+/** The `Server-Timing` header of an answer (`idempotency` only when answers are stored). */
+export function serverTiming(outcome: Pick<ScoreOutcome, 'timings' | 'idempotency'>): string {
+  const t = outcome.timings;
+  return [
+    `features;dur=${t.featuresMs.toFixed(2)}`,
+    `inference;dur=${t.inferenceMs.toFixed(2)}`,
+    ...(outcome.idempotency === 'off' ? [] : [`idempotency;dur=${t.idempotencyMs.toFixed(2)}`]),
+    `total;dur=${t.totalMs.toFixed(2)}`,
+  ].join(', ');
+}
+
+/**
+ * Dimensions of every score metric. `modelVersion` is the version this deploy ships
+ * (`MODEL_VERSION`), also when the model failed to load: the version-scoped alarms query that
+ * exact set, so a rules-only environment must publish under it to be seen (its degraded
+ * answers, its 5xx) instead of under a dimension set no alarm watches.
+ */
+export function metricDimensions(
+  config: Pick<ScoreConfig, 'functionVersion' | 'modelVersion'>,
+  model: ModelRunner | undefined,
+): ScoreVersionDimensions {
+  return {
+    functionVersion: config.functionVersion,
+    modelVersion: config.modelVersion ?? model?.model.version ?? 'none',
+  };
+}
