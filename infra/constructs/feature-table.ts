@@ -82,18 +82,18 @@ export class FeatureTable extends EncryptedTable {
   }
 }
 
-/** Powertools idempotency records of the score function. */
+/** The score function's stored answers (idempotent retries). */
 export class IdempotencyTable extends EncryptedTable {
   constructor(scope: Construct, id: string, props: EncryptedTableProps = {}) {
     super(scope, id, IDEMPOTENCY_TABLE, 'idempotency', props);
   }
 
-  /** What Powertools' DynamoDB persistence layer calls: Get, conditional Put, Update, Delete. */
+  /**
+   * What `DynamoScoringStore` calls: the stored answer is read in the same `BatchGetItem` as the
+   * features, stored with one conditional `PutItem`, and read back with `GetItem` only when a
+   * concurrent duplicate won the race on a server that does not return the winner.
+   */
   bindIdempotency(grantee: iam.IGrantable): void {
-    this.grant(
-      grantee,
-      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-      KEY_WRITE,
-    );
+    this.grant(grantee, ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], KEY_WRITE);
   }
 }
