@@ -2,8 +2,11 @@
  * `npm start`: runs the stack locally and seeds demo data by replaying simulated events
  * through the real feature-updater code.
  *
- *   npm start -- [--port 3000] [--in-memory] [--data-dir .local-data] [--cards 300] [--days 14] [--reseed] [--verbose]
+ *   npm start -- [--port 3000] [--in-memory] [--data-dir .local-data] [--dynamodb-endpoint URL]
+ *                [--model DIR] [--policy FILE] [--workers N] [--cards 300] [--days 14] [--reseed] [--verbose]
  */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { createDynamoClients } from '#adapters/dynamo-client';
@@ -17,7 +20,7 @@ const LIVE_REPLAY_MS = 6 * 3_600_000;
 
 function usage(message: string): never {
   process.stderr.write(
-    `${message}\nusage: npm start -- [--port N] [--in-memory] [--data-dir DIR] [--cards N] [--days N] [--reseed] [--verbose]\n`,
+    `${message}\nusage: npm start -- [--port N] [--in-memory] [--data-dir DIR] [--dynamodb-endpoint URL] [--model DIR] [--policy FILE] [--workers N] [--cards N] [--days N] [--reseed] [--verbose]\n`,
   );
   process.exit(2);
 }
@@ -28,6 +31,10 @@ async function main(): Promise<void> {
       port: { type: 'string', default: '3000' },
       'in-memory': { type: 'boolean', default: false },
       'data-dir': { type: 'string', default: `${ROOT}/.local-data` },
+      'dynamodb-endpoint': { type: 'string' },
+      model: { type: 'string' },
+      policy: { type: 'string' },
+      workers: { type: 'string' },
       cards: { type: 'string', default: String(SEED_DEFAULTS.cards) },
       days: { type: 'string', default: String(SEED_DEFAULTS.days) },
       seed: { type: 'string', default: String(SEED_DEFAULTS.seed) },
@@ -42,15 +49,34 @@ async function main(): Promise<void> {
     usage(`--port must be 0–65535, got ${values.port}`);
   if (!Number.isInteger(cards) || cards < 1) usage(`--cards must be a positive integer, got ${values.cards}`);
   if (!Number.isInteger(days) || days < 1 || days > 60) usage(`--days must be 1–60, got ${values.days}`);
+  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 16))
+    usage(`--workers must be 1–16, got ${values.workers}`);
+  const endpoint = values['dynamodb-endpoint'];
+  if (endpoint !== undefined && !/^https?:\/\/[^/\s]+/.test(endpoint))
+    usage(`--dynamodb-endpoint must be an http(s) URL, got ${endpoint}`);
+  for (const [flag, path] of [
+    ['--model', values.model && join(values.model, 'model.json')],
+    ['--policy', values.policy],
+  ] as const) {
+    if (path && !existsSync(path)) usage(`${flag}: ${path} does not exist`);
+  }
 
   const started = Date.now();
   process.stderr.write(
-    `starting dynalite (${values['in-memory'] ? 'in memory' : `data in ${values['data-dir']}`})…\n`,
+    endpoint
+      ? `using the DynamoDB-compatible server at ${endpoint}…\n`
+      : `starting dynalite (${values['in-memory'] ? 'in memory' : `data in ${values['data-dir']}`})…\n`,
   );
   const stack = await startLocalStack({
     port,
     dataDir: values['in-memory'] ? undefined : values['data-dir'],
+    dynamoEndpoint: endpoint,
+    modelDir: values.model && resolve(values.model),
+    policyPath: values.policy && resolve(values.policy),
+    workers,
     logLevel: values.verbose ? 'INFO' : 'WARN',
+    forwardOutput: true,
   });
 
   const existing = await stack.countItems();
@@ -93,6 +119,7 @@ async function main(): Promise<void> {
     bar.start(live.length, 0, { unit: 'events (live, via the updater)' });
     for (let i = 0; i < live.length; i += 50) {
       await stack.queue.send(live.slice(i, i + 50));
+      await stack.drainEvents();
       bar.update(Math.min(i + 50, live.length));
     }
     bar.stop();
@@ -118,7 +145,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       '',
-      `Fraud Scoring Stack is running at ${stack.url}  (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      `Fraud Scoring Stack is running at ${stack.url}  (ready in ${((Date.now() - started) / 1000).toFixed(1)} s; ${stack.pids.workers.length} front workers, dynalite and the feature updater in their own processes)`,
       '',
       'Score a payment:',
       `  curl -s -X POST ${stack.url}/v1/score -H 'content-type: application/json' \\`,

@@ -1,28 +1,29 @@
 /**
- * The whole stack on one machine: dynalite, the tables from the shared key definitions, the
- * real score / events / feature-updater handlers behind a small HTTP front that builds API
- * Gateway events, and an in-process queue standing in for SQS. Used by `npm start` and by
- * the e2e tests.
+ * The whole stack on one machine, each part in its own process so that it uses the machine:
+ *
+ *   primary (this process)  ─ cluster ─▶ front workers × N: the real score and events functions
+ *                                           behind an API Gateway stand-in (`http-front.ts`)
+ *   dynalite process          ◀── DynamoDB API ── workers and the updater
+ *   updater process           ◀── accepted events ── workers; the local queue + the real feature updater
+ *
+ * The tables are created from the shared key definitions. Used by `npm start`, the benchmarks
+ * and the e2e and fault tests. Only processes started here are signalled, by their own handles.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import cluster, { type Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyResult, SQSEvent } from 'aws-lambda';
 import { createDynamoClients } from '#adapters/dynamo-client';
 import type { EventQueue } from '#domain/event-queue';
-import type { TransactionEvent } from '#domain/types';
 import { FEATURE_TABLE, IDEMPOTENCY_TABLE } from '#shared/table-schema';
-import { createEventsFunction } from '../../functions/events/index';
-import { loadUpdaterConfig } from '../../functions/feature-updater/config';
-import { createUpdaterFunction } from '../../functions/feature-updater/index';
-import { loadScoreConfig } from '../../functions/score/config';
-import { createScoreFunction } from '../../functions/score/index';
-import { openApiDocument } from '../openapi';
-import { apiGatewayEvent, lambdaContext } from './api-gateway';
-import { ensureTable, type LocalDynamo, startDynalite } from './dynamo-local';
+import { ensureTable } from './dynamo-local';
+import type { FrontWorkerConfig } from './front-worker';
+import { HttpEventQueue } from './http-event-queue';
+import type { LocalQueueStats } from './local-queue';
+import { forkTs, freePort, OutputCapture, ROOT, stopChild, TS_EXEC_ARGV, whenReady } from './processes';
 
-export const ROOT = join(__dirname, '..', '..');
+export { ROOT };
 export const DEFAULT_MODEL_DIR = join(ROOT, 'models', 'fraud-gbdt', '1.0.0');
 export const DEFAULT_POLICY = join(ROOT, 'functions', 'score', 'policy.json');
 
@@ -37,26 +38,40 @@ export function seededWindowStart(now: number, days: number): string {
 
 export interface LocalStackOptions {
   /** HTTP port; 0 picks a free one. @default 0 */
-  port?: number;
+  readonly port?: number;
   /** Persist dynalite data in this folder; in memory when unset. */
-  dataDir?: string;
-  /** Use an already running DynamoDB-compatible endpoint instead of starting dynalite. */
-  dynamoEndpoint?: string;
-  modelDir?: string;
-  policyPath?: string;
-  stage?: string;
+  readonly dataDir?: string;
+  /** Use an already running DynamoDB-compatible endpoint instead of starting dynalite (tables created if missing). */
+  readonly dynamoEndpoint?: string;
+  /** Model directory (`model.onnx` + `model.json`). @default models/fraud-gbdt/1.0.0 */
+  readonly modelDir?: string;
+  /** Decision policy file. @default functions/score/policy.json */
+  readonly policyPath?: string;
+  readonly stage?: string;
   /** Feature read budget (ms). @default 60 */
-  featureTimeoutMs?: number;
+  readonly featureTimeoutMs?: number;
+  /** Answer write budget (ms). @default 100 */
+  readonly idempotencyTimeoutMs?: number;
   /** Powertools log level for the handlers. @default 'WARN' */
-  logLevel?: string;
+  readonly logLevel?: string;
+  /** Front worker processes. @default the machine's available parallelism */
+  readonly workers?: number;
+  /** Forward the children's output to this process's stdout/stderr (it is always captured). @default false */
+  readonly forwardOutput?: boolean;
 }
 
 export interface LocalStack {
-  url: string;
-  dynamoEndpoint: string;
-  featureTable: string;
-  /** Sends events through the same path as `POST /v1/events` (queue → updater). */
-  queue: EventQueue;
+  readonly url: string;
+  readonly dynamoEndpoint: string;
+  readonly featureTable: string;
+  /** Sends events through the same path as `POST /v1/events` (queue → updater process). */
+  readonly queue: EventQueue;
+  /** Process ids of what the stack started (the dynalite one only when it started dynalite). */
+  readonly pids: { readonly dynamo?: number; readonly updater: number; readonly workers: readonly number[] };
+  /** Everything the stack's processes printed (logs), for assertions. */
+  output(): string;
+  /** Resolves once every accepted event has been applied (or dead-lettered). */
+  drainEvents(): Promise<LocalQueueStats>;
   /** Stops dynalite only (for degradation tests); the HTTP front keeps serving. */
   stopDynamo(): Promise<void>;
   close(): Promise<void>;
@@ -66,139 +81,100 @@ export interface LocalStack {
 const FEATURE_TABLE_NAME = 'local-features';
 const IDEMPOTENCY_TABLE_NAME = 'local-idempotency';
 
-/** An in-process stand-in for SQS: batches of up to 10 records go straight to the updater. */
-export class InProcessQueue implements EventQueue {
-  private messageId = 0;
-  constructor(private readonly updater: (event: SQSEvent) => Promise<{ batchItemFailures: unknown[] }>) {}
-
-  async send(events: readonly TransactionEvent[]): Promise<void> {
-    for (let i = 0; i < events.length; i += 10) {
-      const records = events.slice(i, i + 10).map((event) => {
-        this.messageId += 1;
-        return {
-          messageId: String(this.messageId),
-          receiptHandle: String(this.messageId),
-          body: JSON.stringify(event),
-          attributes: {},
-          messageAttributes: {},
-          md5OfBody: '',
-          eventSource: 'aws:sqs',
-          eventSourceARN: 'arn:aws:sqs:local:000000000000:events',
-          awsRegion: 'local',
-        };
-      });
-      const response = await this.updater({ Records: records } as unknown as SQSEvent);
-      if (response.batchItemFailures.length > 0) {
-        throw new Error(`${response.batchItemFailures.length} events failed in the feature updater`);
-      }
-    }
-  }
+/** Starts dynalite in its own process. */
+async function startDynaliteProcess(
+  dataDir: string | undefined,
+  capture: OutputCapture,
+): Promise<{ child: ChildProcess; endpoint: string }> {
+  const child = forkTs('dynalite-process.ts', { path: dataDir }, capture);
+  const { port } = await whenReady(child, 'dynalite');
+  return { child, endpoint: `http://127.0.0.1:${port}` };
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    // Like API Gateway, refuse absurd bodies early; the handler enforces the real 8 KB limit.
-    if (size > limit) throw new Error('payload too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function send(res: ServerResponse, result: APIGatewayProxyResult): void {
-  res.writeHead(result.statusCode, result.headers as Record<string, string>);
-  res.end(result.body);
+/** Forks the front workers; they share one listening port through the cluster primary. */
+async function startFrontWorkers(
+  count: number,
+  config: FrontWorkerConfig,
+  capture: OutputCapture,
+): Promise<Worker[]> {
+  cluster.setupPrimary({
+    exec: join(__dirname, 'front-worker.ts'),
+    execArgv: TS_EXEC_ARGV,
+    silent: true,
+    cwd: ROOT,
+  });
+  const workers = Array.from({ length: count }, () => {
+    const worker = cluster.fork({ LOCAL_STACK_CONFIG: JSON.stringify(config) });
+    capture.attach(worker.process);
+    return worker;
+  });
+  await Promise.all(workers.map((worker, i) => whenReady(worker, `front worker ${i + 1}`)));
+  return workers;
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const stage = options.stage ?? 'local';
-  // Powertools reads these at construction: quiet JSON logs, no EMF blobs, no X-Ray locally.
+  // Inherited by every child: quiet JSON logs, no EMF blobs, no X-Ray locally.
   process.env.POWERTOOLS_LOG_LEVEL = options.logLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN';
   process.env.POWERTOOLS_METRICS_DISABLED = process.env.POWERTOOLS_METRICS_DISABLED ?? 'true';
   process.env.POWERTOOLS_TRACE_ENABLED = 'false';
   process.env.AWS_LAMBDA_FUNCTION_NAME = process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'local';
+  const capture = new OutputCapture(options.forwardOutput ?? false);
 
-  let dynamo: LocalDynamo | undefined;
-  if (!options.dynamoEndpoint) dynamo = await startDynalite({ path: options.dataDir });
-  const dynamoEndpoint = options.dynamoEndpoint ?? (dynamo as LocalDynamo).endpoint;
+  let dynamo: ChildProcess | undefined;
+  let dynamoEndpoint = options.dynamoEndpoint;
+  if (!dynamoEndpoint) {
+    const started = await startDynaliteProcess(options.dataDir, capture);
+    dynamo = started.child;
+    dynamoEndpoint = started.endpoint;
+  }
   const { client, documents } = createDynamoClients({ endpoint: dynamoEndpoint, requestTimeoutMs: 5000 });
   await ensureTable(client, FEATURE_TABLE_NAME, FEATURE_TABLE);
   await ensureTable(client, IDEMPOTENCY_TABLE_NAME, IDEMPOTENCY_TABLE);
 
-  const score = await createScoreFunction(
-    loadScoreConfig({
-      STAGE: stage,
-      FEATURE_TABLE_NAME,
-      IDEMPOTENCY_TABLE_NAME,
-      MODEL_DIR: options.modelDir ?? DEFAULT_MODEL_DIR,
-      POLICY_PATH: options.policyPath ?? DEFAULT_POLICY,
-      FEATURE_TIMEOUT_MS: String(options.featureTimeoutMs ?? 60),
-      DYNAMODB_ENDPOINT: dynamoEndpoint,
-    }),
+  const updater = forkTs(
+    'updater-process.ts',
+    { stage, featureTable: FEATURE_TABLE_NAME, dynamoEndpoint },
+    capture,
   );
-  const updater = createUpdaterFunction(
-    loadUpdaterConfig({ STAGE: stage, FEATURE_TABLE_NAME, DYNAMODB_ENDPOINT: dynamoEndpoint }),
+  const updaterUrl = `http://127.0.0.1:${(await whenReady(updater, 'updater')).port}`;
+  const port = options.port || (await freePort());
+  const workers = await startFrontWorkers(
+    options.workers ?? availableParallelism(),
+    {
+      port,
+      stage,
+      updaterUrl,
+      scoreEnv: {
+        STAGE: stage,
+        FEATURE_TABLE_NAME,
+        IDEMPOTENCY_TABLE_NAME,
+        MODEL_DIR: options.modelDir ?? DEFAULT_MODEL_DIR,
+        POLICY_PATH: options.policyPath ?? DEFAULT_POLICY,
+        FEATURE_TIMEOUT_MS: String(options.featureTimeoutMs ?? 60),
+        IDEMPOTENCY_TIMEOUT_MS: String(options.idempotencyTimeoutMs ?? 100),
+        DYNAMODB_ENDPOINT: dynamoEndpoint,
+      },
+    },
+    capture,
   );
-  const queue = new InProcessQueue((event) =>
-    updater.handler(event, lambdaContext('feature-updater', 30_000)),
-  );
-  const events = createEventsFunction({ stage }, queue);
-  const openApi = JSON.stringify(openApiDocument(), null, 2);
+  const queue = new HttpEventQueue(updaterUrl);
 
-  const server: Server = createServer((req, res) => {
-    void (async () => {
-      const route = `${req.method} ${new URL(req.url ?? '/', 'http://localhost').pathname}`;
-      try {
-        if (route === 'GET /health') {
-          return send(res, {
-            statusCode: 200,
-            headers: { 'Content-Type': 'application/json' },
-            body: '{"status":"ok"}',
-          });
-        }
-        if (route === 'GET /openapi.json') {
-          return send(res, {
-            statusCode: 200,
-            headers: { 'Content-Type': 'application/json' },
-            body: openApi,
-          });
-        }
-        const body = await readBody(req, 1024 * 1024);
-        const event = apiGatewayEvent(req, body, stage);
-        if (route === 'POST /v1/score') return send(res, await score.handler(event, lambdaContext('score')));
-        if (route === 'POST /v1/events') return send(res, await events(event, lambdaContext('events')));
-        send(res, {
-          statusCode: 404,
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({ error: { code: 'NOT_FOUND', message: `no route for ${route}` } }),
-        });
-      } catch (error) {
-        send(res, {
-          statusCode: 500,
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({ error: { code: 'LOCAL_FRONT_ERROR', message: (error as Error).message } }),
-        });
-      }
-    })();
-  });
-  server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-
-  let dynamoStopped = false;
   const stopDynamo = async () => {
-    if (dynamo && !dynamoStopped) {
-      dynamoStopped = true;
-      await dynamo.close();
-    }
+    if (dynamo) await stopChild(dynamo);
   };
   return {
     url: `http://127.0.0.1:${port}`,
     dynamoEndpoint,
     featureTable: FEATURE_TABLE_NAME,
     queue,
+    pids: {
+      dynamo: dynamo?.pid,
+      updater: updater.pid as number,
+      workers: workers.map((w) => w.process.pid as number),
+    },
+    output: () => capture.output,
+    drainEvents: async () => (await (await fetch(`${updaterUrl}/drain`)).json()) as LocalQueueStats,
     stopDynamo,
     countItems: async () => {
       let count = 0;
@@ -213,11 +189,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       return count;
     },
     close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      queue.close();
+      await Promise.all([...workers.map((w) => stopChild(w.process)), stopChild(updater)]);
       await stopDynamo();
-      score.close();
-      updater.close();
       client.destroy();
     },
   };

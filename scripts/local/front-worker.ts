@@ -1,0 +1,45 @@
+/**
+ * One worker of the local HTTP front (a `node:cluster` worker: the primary hands it
+ * connections round-robin). It runs the real score and events functions, built by their own
+ * `index.ts`; accepted events go to the updater process over loopback.
+ */
+import { createEventsFunction } from '../../functions/events/index';
+import { loadScoreConfig } from '../../functions/score/config';
+import { createScoreFunction } from '../../functions/score/index';
+import { openApiDocument } from '../openapi';
+import { HttpEventQueue } from './http-event-queue';
+import { createFront } from './http-front';
+import { announceReady, childConfig } from './processes';
+
+/** What the primary passes to each worker. */
+export interface FrontWorkerConfig {
+  port: number;
+  stage: string;
+  updaterUrl: string;
+  /** Environment of the score function, exactly as Lambda would get it. */
+  scoreEnv: Record<string, string>;
+}
+
+async function main(): Promise<void> {
+  const config = childConfig<FrontWorkerConfig>();
+  const score = await createScoreFunction(loadScoreConfig(config.scoreEnv));
+  const queue = new HttpEventQueue(config.updaterUrl);
+  const events = createEventsFunction({ stage: config.stage }, queue);
+  const server = createFront(
+    { score: score.handler, events, openApi: JSON.stringify(openApiDocument(), null, 2) },
+    config.stage,
+  );
+  server.listen(config.port, '127.0.0.1', () => announceReady({ port: config.port }));
+  process.on('SIGTERM', () => {
+    server.closeAllConnections();
+    server.close();
+    score.close();
+    queue.close();
+    process.exit(0);
+  });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`front worker failed: ${(error as Error).stack}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,115 @@
+/**
+ * Child processes of the local stack: started with the project's TypeScript loader, their
+ * output captured (and forwarded when asked), their readiness announced over IPC. Only
+ * processes started here are ever signalled, by their own handle.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import type { EventEmitter } from 'node:events';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+export const ROOT = join(__dirname, '..', '..');
+
+/** `node` flags that let a child run the project's `.ts` files and `#domain/*` imports. */
+export const TS_EXEC_ARGV = ['--import', 'tsx'];
+
+/** Keeps the last `limit` characters a set of children printed; optionally forwards them. */
+export class OutputCapture {
+  private text = '';
+  constructor(
+    private readonly forward: boolean,
+    private readonly limit = 4_000_000,
+  ) {}
+
+  attach(child: Pick<ChildProcess, 'stdout' | 'stderr'>): void {
+    child.stdout?.on('data', (chunk: Buffer) => this.add(chunk, process.stdout));
+    child.stderr?.on('data', (chunk: Buffer) => this.add(chunk, process.stderr));
+  }
+
+  /** Everything captured so far (the tail, when over the limit). */
+  get output(): string {
+    return this.text;
+  }
+
+  private add(chunk: Buffer, stream: NodeJS.WriteStream): void {
+    const piece = chunk.toString('utf8');
+    this.text = (this.text + piece).slice(-this.limit);
+    if (this.forward) stream.write(piece);
+  }
+}
+
+/** A message a child sends once it is ready, with whatever it needs to say (its port). */
+export interface ReadyMessage {
+  type: 'ready';
+  port?: number;
+}
+
+/** Resolves with the child's (or cluster worker's) ready message; rejects if it exits first or takes too long. */
+export function whenReady(child: EventEmitter, name: string, timeoutMs = 60_000): Promise<ReadyMessage> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${name} did not start within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const onExit = (code: number | null, signal: string | null) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited during start-up (code ${code}, signal ${signal})`));
+    };
+    child.once('exit', onExit);
+    child.on('message', function onMessage(message: unknown) {
+      if ((message as ReadyMessage)?.type !== 'ready') return;
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      child.off('message', onMessage);
+      resolve(message as ReadyMessage);
+    });
+  });
+}
+
+/** Forks a `.ts` entry of this folder with the TypeScript loader and a JSON config in its env. */
+export function forkTs(entry: string, config: unknown, capture: OutputCapture): ChildProcess {
+  const child = fork(join(__dirname, entry), [], {
+    cwd: ROOT,
+    execArgv: TS_EXEC_ARGV,
+    env: { ...process.env, LOCAL_STACK_CONFIG: JSON.stringify(config) },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  capture.attach(child);
+  return child;
+}
+
+/** Stops a child we started: SIGTERM (after SIGCONT, in case a test paused it), then waits for its exit. */
+export async function stopChild(child: ChildProcess, timeoutMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGCONT');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Reads the JSON config a parent passed to this child. */
+export function childConfig<T>(): T {
+  const raw = process.env.LOCAL_STACK_CONFIG;
+  if (!raw) throw new Error('LOCAL_STACK_CONFIG is not set: this file is started by the local stack');
+  return JSON.parse(raw) as T;
+}
+
+/** Tells the parent this child is ready. */
+export function announceReady(message: Omit<ReadyMessage, 'type'> = {}): void {
+  process.send?.({ type: 'ready', ...message });
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
