@@ -233,6 +233,7 @@ async function main(): Promise<void> {
           POLICY_PATH: DEFAULT_POLICY,
           FEATURE_TIMEOUT_MS: '1000',
           IDEMPOTENCY_TIMEOUT_MS: '1000',
+          POWERTOOLS_TRACE_ENABLED: 'false',
           DYNAMODB_ENDPOINT: endpoint,
         }),
       );

@@ -20,6 +20,8 @@ export interface ScoreConfig {
   dynamoEndpoint?: string;
   region: string;
   functionVersion: string;
+  /** X-Ray tracing through Powertools (`POWERTOOLS_TRACE_ENABLED`). @default true */
+  tracingEnabled: boolean;
   /** The model version this deploy ships (the metric dimension even if loading fails). */
   modelVersion?: string;
 }
@@ -39,6 +41,7 @@ export function loadScoreConfig(env: Env = process.env): Readonly<ScoreConfig> {
     dynamoEndpoint: readOptionalString(env, 'DYNAMODB_ENDPOINT'),
     region: readString(env, 'AWS_REGION', 'us-east-1'),
     functionVersion: readString(env, 'AWS_LAMBDA_FUNCTION_VERSION', '$LATEST'),
+    tracingEnabled: readEnum(env, 'POWERTOOLS_TRACE_ENABLED', ['true', 'false'], 'true') === 'true',
     modelVersion: readOptionalString(env, 'MODEL_VERSION'),
   });
 }

@@ -5,11 +5,10 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { scoreRequestSchema, type ValidScoreRequest } from '#domain/contract';
 import type { ScoreOutcome } from '#domain/score';
-import { apiHandler } from '#shared/api-middleware';
+import { type ApiObservability, apiHandler } from '#shared/api-middleware';
 import { jsonResponse, parseBody } from '#shared/http';
 import { ScoreMetric, type ScoreVersionDimensions } from '#shared/metrics-contract';
 import { recordScoreOutcome, serverTiming } from './metrics';
@@ -19,7 +18,7 @@ export interface ScoreHandlerDeps {
   score: (request: ValidScoreRequest) => Promise<ScoreOutcome>;
   logger: Logger;
   metrics: Metrics;
-  tracer?: Tracer;
+  tracing?: ApiObservability['tracing'];
   /** Per-version dimensions added to every metric besides the defaults (low cardinality only). */
   dimensions: ScoreVersionDimensions;
 }

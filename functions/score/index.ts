@@ -7,7 +7,6 @@
 import { readFile } from 'node:fs/promises';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { createDynamoClients } from '#adapters/dynamo-client';
 import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
@@ -39,6 +38,18 @@ async function warmUp(store: ScoringStore, logger: Logger): Promise<void> {
 }
 
 /**
+ * Powertools' tracer, loaded only when tracing is on: the X-Ray SDK it brings enables async
+ * hooks at load, a cost every promise of every request then pays (measured with `npm run profile`).
+ */
+async function tracingMiddleware() {
+  const [{ Tracer }, { captureLambdaHandler }] = await Promise.all([
+    import('@aws-lambda-powertools/tracer'),
+    import('@aws-lambda-powertools/tracer/middleware'),
+  ]);
+  return captureLambdaHandler(new Tracer({ serviceName: MetricService.score }), { captureResponse: false });
+}
+
+/**
  * Builds the score function. A model that cannot be loaded does not fail init: the function
  * then answers rules-only with `degraded: ["model_unavailable"]`.
  */
@@ -49,7 +60,7 @@ export async function createScoreFunction(config: ScoreConfig) {
     serviceName: MetricService.score,
     defaultDimensions: { stage: config.stage },
   });
-  const tracer = new Tracer({ serviceName: MetricService.score });
+  const tracing = config.tracingEnabled ? await tracingMiddleware() : undefined;
   const { documents } = createDynamoClients({ region: config.region, endpoint: config.dynamoEndpoint });
   const policy = parsePolicy(JSON.parse(await readFile(config.policyPath, 'utf8')));
   let model: OnnxModelRunner | undefined;
@@ -80,7 +91,7 @@ export async function createScoreFunction(config: ScoreConfig) {
     score: (request: ValidScoreRequest) => scoreTransaction(scoring, request),
     logger,
     metrics,
-    tracer,
+    tracing,
     dimensions: metricDimensions(config, model),
   });
   const replay = createReplayHandler(model);

@@ -8,8 +8,6 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import type { Tracer } from '@aws-lambda-powertools/tracer';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { FraudScoringError, ValidationError } from '#domain/errors';
@@ -21,8 +19,11 @@ type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<API
 export interface ApiObservability {
   logger: Logger;
   metrics: Metrics;
-  /** Traces the invocation when given (the score function); omitted elsewhere. */
-  tracer?: Tracer;
+  /**
+   * Tracing middleware (Powertools' `captureLambdaHandler`), when tracing is on. Passed in rather
+   * than imported here: the X-Ray SDK enables async hooks on load, which every promise then pays for.
+   */
+  tracing?: MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult>;
 }
 
 /**
@@ -55,6 +56,6 @@ export function apiErrors(
 export function apiHandler(name: string, handler: ApiHandler, deps: ApiObservability) {
   Object.defineProperty(handler, 'name', { value: name });
   const wrapped = middy(handler).use(injectLambdaContext(deps.logger, { resetKeys: true }));
-  if (deps.tracer) wrapped.use(captureLambdaHandler(deps.tracer, { captureResponse: false }));
+  if (deps.tracing) wrapped.use(deps.tracing);
   return wrapped.use(logMetrics(deps.metrics, { captureColdStartMetric: true })).use(apiErrors(deps));
 }

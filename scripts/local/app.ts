@@ -153,6 +153,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         POLICY_PATH: options.policyPath ?? DEFAULT_POLICY,
         FEATURE_TIMEOUT_MS: String(options.featureTimeoutMs ?? 60),
         IDEMPOTENCY_TIMEOUT_MS: String(options.idempotencyTimeoutMs ?? 100),
+        POWERTOOLS_TRACE_ENABLED: 'false',
         DYNAMODB_ENDPOINT: dynamoEndpoint,
       },
     },

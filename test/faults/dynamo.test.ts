@@ -12,7 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MODEL_DIR, type LocalStack, startLocalStack } from '../../scripts/local/app';
 import { forkTs, freePort, OutputCapture, stopChild, whenReady } from '../../scripts/local/processes';
-import { faultTable, type PhaseSummary, recoveryMs, type Sample, startLoad, summarize } from '../support/load';
+import {
+  faultTable,
+  type PhaseSummary,
+  recoveryMs,
+  type Sample,
+  startLoad,
+  summarize,
+} from '../support/load';
 
 const PAUSE_MS = Number(process.env.FAULT_PAUSE_SECONDS ?? 15) * 1000;
 const FEATURE_BUDGET_MS = 60;
@@ -132,7 +139,11 @@ describe('fault suite: the DynamoDB-compatible server paused, killed and restart
     const dir = mkdtempSync(join(tmpdir(), 'fault-model-'));
     writeFileSync(join(dir, 'model.json'), JSON.stringify(require(join(DEFAULT_MODEL_DIR, 'model.json'))));
     writeFileSync(join(dir, 'model.onnx'), Buffer.alloc(4096, 7));
-    const corrupt = await startLocalStack({ dynamoEndpoint: `http://127.0.0.1:${port}`, modelDir: dir, workers: 1 });
+    const corrupt = await startLocalStack({
+      dynamoEndpoint: `http://127.0.0.1:${port}`,
+      modelDir: dir,
+      workers: 1,
+    });
     try {
       // act
       const load = startLoad({ url: `${corrupt.url}/v1/score`, concurrency: CONCURRENCY, body: scoreBody });

@@ -22,7 +22,12 @@ export interface LoadRun {
   elapsed(): number;
 }
 
-function post(agent: Agent, url: string, body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+function post(
+  agent: Agent,
+  url: string,
+  body: string,
+  timeoutMs: number,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve) => {
     const req = request(
       url,
@@ -65,7 +70,12 @@ export function startLoad(options: {
     while (running) {
       const i = next++;
       const sentAt = performance.now() - started;
-      const { status, text } = await post(agent, options.url, JSON.stringify(options.body(i)), options.timeoutMs ?? 10_000);
+      const { status, text } = await post(
+        agent,
+        options.url,
+        JSON.stringify(options.body(i)),
+        options.timeoutMs ?? 10_000,
+      );
       let degraded: string[] = [];
       try {
         degraded = status === 200 ? (JSON.parse(text).degraded as string[]) : [];
@@ -146,7 +156,8 @@ export function recoveryMs(samples: readonly Sample[], faultEnd: number, run = 2
 
 /** The fault table, as printed by the fault suite. */
 export function faultTable(rows: readonly PhaseSummary[]): string {
-  const header = '| fault | requests | 200 | 4xx | 5xx | no answer | degraded flags | p50 ms | p99 ms | recovery ms |';
+  const header =
+    '| fault | requests | 200 | 4xx | 5xx | no answer | degraded flags | p50 ms | p99 ms | recovery ms |';
   const lines = rows.map((r) =>
     [
       r.fault,
@@ -163,5 +174,9 @@ export function faultTable(rows: readonly PhaseSummary[]): string {
       r.recoveryMs === undefined ? '—' : r.recoveryMs.toFixed(0),
     ].join(' | '),
   );
-  return [header, '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |', ...lines.map((l) => `| ${l} |`)].join('\n');
+  return [
+    header,
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...lines.map((l) => `| ${l} |`),
+  ].join('\n');
 }

@@ -1,6 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { IdempotencyConflictError } from '#domain/errors';
 import { scoreTransaction } from '#domain/score';
@@ -30,7 +29,6 @@ function handlerWith(score: ScoreFn) {
     score,
     logger: new Logger({ serviceName: 'score-test', logLevel: 'DEBUG' }),
     metrics: new Metrics({ namespace: 'FraudScoringTest', serviceName: 'score-test' }),
-    tracer: new Tracer({ serviceName: 'score-test', enabled: false }),
     dimensions: { functionVersion: '7', modelVersion: '0.0.1' },
   });
 }
