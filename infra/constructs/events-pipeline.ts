@@ -35,6 +35,8 @@ export interface EventsPipelineProps {
   maxBatchingWindowSeconds: number;
   /** TTL of feature items written by the updater, seconds (`FEATURE_TTL_SECONDS`). */
   featureTtlSeconds: number;
+  /** Most concurrent updater invocations the SQS event source starts (2–1000). */
+  updaterMaxConcurrency: number;
   /** Key of the log groups. */
   logsKey: kms.IKey;
   /** Days to keep logs. */
@@ -128,6 +130,7 @@ export class EventsPipeline extends Construct {
         batchSize: props.batchSize ?? 10,
         maxBatchingWindow: Duration.seconds(props.maxBatchingWindowSeconds),
         reportBatchItemFailures: true,
+        maxConcurrency: props.updaterMaxConcurrency,
       }),
     );
 

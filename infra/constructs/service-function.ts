@@ -11,15 +11,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../../functions/shared/metrics-contract';
 import type { LambdaArchitecture } from '../config/stage-config';
 import { encryptedLogGroup } from './encryption';
 import { lambdaRole, type ManagedPolicyRole } from './roles';
 
 /** The repository root (holds package.json, package-lock.json and tsconfig.json). */
 export const REPO_ROOT = resolve(__dirname, '..', '..');
-
-/** CloudWatch namespace of the application's EMF metrics. */
-export const METRICS_NAMESPACE = 'FraudScoring';
 
 /** Props and environment shared by all functions of one stage. */
 export function serviceFunctionDefaults(options: { service: string; stage: string }) {

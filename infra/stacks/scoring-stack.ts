@@ -88,6 +88,11 @@ export class ScoringStack extends Stack {
         canaryLatencyP99Ms: alarmSettings(page, page.canaryLatencyP99Ms),
         canaryAppErrorRatePercent: alarmSettings(page, page.canaryAppErrorRatePercent),
       },
+      latencyMinSamples: config.deployment.latencyMinSamples,
+      bakeMinutes: config.deployment.bakeMinutes,
+      minCanaryInvocations: config.deployment.minCanaryInvocations,
+      onLowTraffic: config.deployment.onLowTraffic,
+      retainedVersions: config.deployment.retainedVersions,
       architecture: config.architecture,
       preTrafficEntry: props.entries?.preTraffic,
       postTrafficEntry: props.entries?.postTraffic,
@@ -101,6 +106,7 @@ export class ScoringStack extends Stack {
       updaterTimeoutSeconds: config.events.updaterTimeoutSeconds,
       maxBatchingWindowSeconds: config.events.maxBatchingWindowSeconds,
       featureTtlSeconds: config.events.featureTtlSeconds,
+      updaterMaxConcurrency: config.events.updaterMaxConcurrency,
       eventsEntry: props.entries?.events,
       updaterEntry: props.entries?.updater,
     });
@@ -112,7 +118,9 @@ export class ScoringStack extends Stack {
       eventsFunction: this.events.eventsFunction,
       auth: config.api.auth,
       throttling: config.api.throttling,
+      methodThrottling: config.api.methodThrottling,
       waf: config.api.waf,
+      wafRateLimit: config.api.wafRateLimit,
     });
 
     this.monitoring = new ServiceMonitoring(this, 'Monitoring', {
