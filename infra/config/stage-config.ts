@@ -50,7 +50,9 @@ export const DEFAULT_REGION = 'eu-west-1';
 
 /** The environment variables {@link loadStageConfig} reads (the CLI sets the CDK_DEFAULT_* ones). */
 export interface StageEnv {
+  /** Account of the CLI's credentials. @default - none: the stage pin or the offline account */
   readonly CDK_DEFAULT_ACCOUNT?: string;
+  /** Region of the CLI's profile. @default - none: the stage pin or `DEFAULT_REGION` */
   readonly CDK_DEFAULT_REGION?: string;
 }
 

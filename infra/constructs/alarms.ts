@@ -61,7 +61,9 @@ export interface ServiceAlarmProps {
 
 /** An alarm built from {@link ServiceAlarmProps}, plus the severity it belongs to. */
 export interface ServiceAlarm {
+  /** The CloudWatch alarm. */
   readonly alarm: cloudwatch.Alarm;
+  /** The topic it goes to. */
   readonly severity: Severity;
 }
 

@@ -31,8 +31,9 @@ export interface ServiceDashboardProps {
   readonly stage: string;
   /** Every alarm of the stage, for the alarm status widget. */
   readonly alarms: readonly cloudwatch.IAlarm[];
-  /** The REST API and its stage. */
+  /** The REST API. */
   readonly api: apigateway.RestApi;
+  /** The API's deployment stage. */
   readonly apiStage: apigateway.Stage;
   /** Alias `live` of the score function. */
   readonly alias: lambda.Alias;
@@ -40,8 +41,11 @@ export interface ServiceDashboardProps {
   readonly functionVersion: string;
   /** Model version served by this deploy. */
   readonly modelVersion: string;
+  /** Events function, feature updater, queue and DLQ. */
   readonly events: EventsPipeline;
+  /** Online feature table (throttles, dashboard). */
   readonly featureTable: dynamodb.ITable;
+  /** Idempotency table (throttles, dashboard). */
   readonly idempotencyTable: dynamodb.ITable;
 }
 

@@ -36,7 +36,9 @@ export interface ServiceMonitoringProps {
   readonly api: ScoringApi;
   /** Queue, DLQ, events function and updater. */
   readonly events: EventsPipeline;
+  /** Online feature table (throttles, dashboard). */
   readonly featureTable: dynamodb.ITable;
+  /** Idempotency table (throttles, dashboard). */
   readonly idempotencyTable: dynamodb.ITable;
 }
 

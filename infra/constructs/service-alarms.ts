@@ -40,7 +40,9 @@ export interface ServiceAlarmTargets {
   readonly modelVersion: string;
   /** Queue, DLQ and updater. */
   readonly events: EventsPipeline;
+  /** Online feature table (throttles, dashboard). */
   readonly featureTable: dynamodb.ITable;
+  /** Idempotency table (throttles, dashboard). */
   readonly idempotencyTable: dynamodb.ITable;
 }
 

@@ -50,36 +50,36 @@ export function serviceFunctionDefaults(options: { service: string; stage: strin
 
 export interface ServiceFunctionProps {
   /** `POWERTOOLS_SERVICE_NAME` and the `service` metric dimension. */
-  service: string;
+  readonly service: string;
   /** Stage name (`STAGE`). */
-  stage: string;
+  readonly stage: string;
   /** Handler entry file (CommonJS bundle). */
-  entry: string;
+  readonly entry: string;
   /** What the function does, for the console. */
-  description: string;
+  readonly description: string;
   /** Lambda architecture. */
-  architecture: LambdaArchitecture;
+  readonly architecture: LambdaArchitecture;
   /** Key of the log group. */
-  logsKey: kms.IKey;
+  readonly logsKey: kms.IKey;
   /** Days to keep logs. */
-  logRetentionDays: number;
+  readonly logRetentionDays: number;
   /** Timeout. */
-  timeout: Duration;
+  readonly timeout: Duration;
   /**
    * Memory in MB.
    * @default 512
    */
-  memoryMb?: number;
+  readonly memoryMb?: number;
   /**
    * Environment merged over the defaults (a key given here wins).
    * @default - none
    */
-  environment?: Record<string, string>;
+  readonly environment?: Record<string, string>;
   /**
    * Files to copy into the bundle (`to` is relative to the bundle root, i.e. /var/task).
    * @default - none
    */
-  bundleFiles?: { from: string; to: string }[];
+  readonly bundleFiles?: { from: string; to: string }[];
 }
 
 /** A Node.js 22 function of the service with the shared defaults. */

@@ -19,24 +19,24 @@ import { ScoringFunction } from '../constructs/scoring-function';
 
 export interface ScoringStackProps extends StackProps {
   /** The validated stage settings. */
-  config: StageConfig;
+  readonly config: StageConfig;
   /** The model version to serve, already checked. */
-  model: ModelArtifacts;
+  readonly model: ModelArtifacts;
   /** Online feature table (data stack). */
-  featureTable: FeatureTable;
+  readonly featureTable: FeatureTable;
   /** Idempotency table (data stack). */
-  idempotencyTable: IdempotencyTable;
+  readonly idempotencyTable: IdempotencyTable;
   /**
    * onnxruntime layer code for `config.architecture`.
    * @default - built by layers/onnxruntime/build.ts
    */
-  onnxRuntimeLayer?: lambda.Code;
+  readonly onnxRuntimeLayer?: lambda.Code;
   /**
    * Entry overrides, for tests that must not depend on handler files (keys: score, events,
    * updater, preTraffic, postTraffic).
    * @default - the files under functions/
    */
-  entries?: Partial<Record<'score' | 'events' | 'updater' | 'preTraffic' | 'postTraffic', string>>;
+  readonly entries?: Partial<Record<'score' | 'events' | 'updater' | 'preTraffic' | 'postTraffic', string>>;
 }
 
 export class ScoringStack extends Stack {
