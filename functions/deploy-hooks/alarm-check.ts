@@ -4,6 +4,7 @@
  * 100 %, and the new version has served enough traffic to prove anything. CodeDeploy polls the
  * deployment group's alarms during the shift as well; the bake covers the minutes after the
  * last shift, which the guardrails need to see (two one-minute datapoints plus metric delay).
+ * The evidence is counted after the bake, so the canary phase's last minutes are published.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
@@ -68,8 +69,9 @@ export async function describeAlarmStates(
  * Builds the post-traffic hook handler. After the shift to 100 %, it bakes: it polls the named
  * alarms every `pollMs` for `bakeMs` and fails as soon as one is in ALARM or does not exist (a
  * typo in a name must not turn the check into a silent pass); INSUFFICIENT_DATA is fine. Then it
- * requires evidence — at least `minInvocations` of the new version through the alias — and fails
- * closed without it when `onLowTraffic` is `fail`. A passing deployment then prunes old versions
+ * requires evidence — at least `minInvocations` of the new version through the alias during the
+ * canary phase (before this hook started), or during the whole deployment for `evidenceWindow`
+ * `deployment` — and fails closed without it when `onLowTraffic` is `fail`. A passing deployment then prunes old versions
  * (best effort; it never fails the deployment).
  */
 export function createPostTrafficHook(deps: PostTrafficDeps) {
@@ -96,8 +98,14 @@ export function createPostTrafficHook(deps: PostTrafficDeps) {
       const bake = { polls, bakedMs: now().getTime() - started };
       if (!config.target) return { status: 'Succeeded', reason: 'no_alarm', details: bake };
 
-      const invocations = await canaryInvocations(deps.cloudWatch, config.target, now());
-      const evidence = { invocations, minInvocations: config.minInvocations, version: config.target.version };
+      const until = config.evidenceWindow === 'canary' ? new Date(started) : now();
+      const invocations = await canaryInvocations(deps.cloudWatch, config.target, until);
+      const evidence = {
+        invocations,
+        minInvocations: config.minInvocations,
+        version: config.target.version,
+        window: config.evidenceWindow,
+      };
       const enough = invocations >= config.minInvocations;
       if (!enough && config.onLowTraffic === 'fail')
         return { status: 'Failed', reason: 'insufficient_canary_traffic', details: { ...bake, evidence } };

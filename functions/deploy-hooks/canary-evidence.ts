@@ -10,19 +10,24 @@ import type { DeployedVersion } from './config';
 /** How far back the count looks; longer than any canary interval plus bake of the stage config. */
 export const EVIDENCE_LOOKBACK_MS = 6 * 60 * 60 * 1000;
 
-/** Invocations of `target` through its alias in the last {@link EVIDENCE_LOOKBACK_MS}. */
+/**
+ * Invocations of `target` through its alias from {@link EVIDENCE_LOOKBACK_MS} before `until`
+ * up to `until` (one-minute periods). With `until` = the moment the post-traffic hook started,
+ * this counts the traffic-shifting (canary) phase only; read it after the bake, when the
+ * canary's last minutes have been published.
+ */
 export async function canaryInvocations(
   cloudWatch: CloudWatchClient,
   target: DeployedVersion,
-  now: Date,
+  until: Date,
 ): Promise<number> {
   let total = 0;
   let nextToken: string | undefined;
   do {
     const page = await cloudWatch.send(
       new GetMetricDataCommand({
-        StartTime: new Date(now.getTime() - EVIDENCE_LOOKBACK_MS),
-        EndTime: now,
+        StartTime: new Date(until.getTime() - EVIDENCE_LOOKBACK_MS),
+        EndTime: until,
         NextToken: nextToken,
         MetricDataQueries: [
           {
@@ -37,7 +42,7 @@ export async function canaryInvocations(
                   { Name: 'ExecutedVersion', Value: target.version },
                 ],
               },
-              Period: 300,
+              Period: 60,
               Stat: 'Sum',
             },
           },

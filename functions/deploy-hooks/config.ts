@@ -43,6 +43,11 @@ export interface PostTrafficConfig {
   target?: DeployedVersion;
   /** Invocations of the new version through the alias the deployment must have seen. */
   minInvocations: number;
+  /**
+   * Which invocations count: `canary` — only those before the post-traffic hook started (the
+   * traffic-shifting phase); `deployment` — the bake at 100 % too (all-at-once deployments).
+   */
+  evidenceWindow: 'canary' | 'deployment';
   /** Too few invocations: `fail` the deployment (fail closed) or `pass` with a warning. */
   onLowTraffic: 'fail' | 'pass';
   /** Published versions kept (newest first); older ones no alias points to are deleted. */
@@ -87,6 +92,9 @@ export function loadPostTrafficConfig(env: Env = process.env): Readonly<PostTraf
   const onLowTraffic = readString(env, 'ON_LOW_TRAFFIC', 'fail');
   if (onLowTraffic !== 'fail' && onLowTraffic !== 'pass')
     throw new ConfigError(`ON_LOW_TRAFFIC must be "fail" or "pass", got "${onLowTraffic}"`);
+  const evidenceWindow = readString(env, 'EVIDENCE_WINDOW', 'canary');
+  if (evidenceWindow !== 'canary' && evidenceWindow !== 'deployment')
+    throw new ConfigError(`EVIDENCE_WINDOW must be "canary" or "deployment", got "${evidenceWindow}"`);
   const targetArn = readOptionalString(env, 'TARGET_FUNCTION_ARN');
   return Object.freeze({
     alarmNames: [...new Set(alarmNames)],
@@ -94,6 +102,7 @@ export function loadPostTrafficConfig(env: Env = process.env): Readonly<PostTraf
     pollMs: readNumber(env, 'POLL_SECONDS', 30, { min: 1, max: 300 }) * 1000,
     target: targetArn ? deployedVersion(targetArn, readString(env, 'ALIAS_NAME', 'live')) : undefined,
     minInvocations: Math.floor(readNumber(env, 'MIN_CANARY_INVOCATIONS', 1, { min: 0 })),
+    evidenceWindow,
     onLowTraffic,
     retainedVersions: Math.floor(readNumber(env, 'RETAINED_VERSIONS', 5, { min: 2, max: 50 })),
     maxDeletions: Math.floor(readNumber(env, 'MAX_VERSION_DELETIONS', 20, { min: 0, max: 100 })),

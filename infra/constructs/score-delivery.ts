@@ -234,6 +234,8 @@ export class ScoreDelivery extends Construct {
         TARGET_FUNCTION_ARN: version.functionArn,
         ALIAS_NAME: alias.aliasName,
         MIN_CANARY_INVOCATIONS: String(props.minCanaryInvocations),
+        // All at once has no canary phase: the bake at 100 % is the only evidence there is.
+        EVIDENCE_WINDOW: props.strategy.type === 'allAtOnce' ? 'deployment' : 'canary',
         ON_LOW_TRAFFIC: props.onLowTraffic,
         RETAINED_VERSIONS: String(props.retainedVersions),
       },
@@ -282,8 +284,11 @@ export class ScoreDelivery extends Construct {
 
     // CloudFormation must point the guardrails and the hooks at the new version before it
     // updates the alias (which is what starts the CodeDeploy deployment).
+    // The deployment group too: its alarm list names this version's guardrails, and CodeDeploy
+    // reads the list when the alias update starts the deployment (the previous version's
+    // alarms still exist until cleanup, so a stale list would watch the wrong version).
     for (const { alarm } of this.rollbackAlarms) alias.node.addDependency(alarm);
-    alias.node.addDependency(preTraffic, postTraffic);
+    alias.node.addDependency(preTraffic, postTraffic, this.deploymentGroup);
   }
 }
 

@@ -151,6 +151,14 @@ describe.each(['dev', 'prod'] as const)('score function and alias live (%s)', (n
     }
   });
 
+  it("updates the alias only after the deployment group lists the new version's guardrails", () => {
+    // prepare
+    const [, alias] = only(service, 'AWS::Lambda::Alias');
+    const [groupId] = only(service, 'AWS::CodeDeploy::DeploymentGroup');
+    // assert
+    expect(alias.DependsOn).toContain(groupId);
+  });
+
   it('updates the alias only after the guardrails and hooks point at the new version', () => {
     const [, alias] = only(service, 'AWS::Lambda::Alias');
     const guardrailIds = [...alarmsByName(service).entries()]
@@ -243,6 +251,8 @@ describe.each(['dev', 'prod'] as const)('score function and alias live (%s)', (n
       RETAINED_VERSIONS: String(config.deployment.retainedVersions),
       TARGET_FUNCTION_ARN: { Ref: versionOf(service) },
       ALIAS_NAME: 'live',
+      // both stages shift in a canary step: only that step's invocations count
+      EVIDENCE_WINDOW: 'canary',
     });
     // The hook must report before its own timeout, and Lambda stops any invocation at 15 minutes.
     expect(hook.Properties.Timeout).toBe(config.deployment.bakeMinutes * 60 + 120);
@@ -316,6 +326,22 @@ describe('deployment strategies from the stage config', () => {
     allAtOnce.service.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
       DeploymentConfigName: 'CodeDeployDefault.LambdaAllAtOnce',
     });
+  });
+
+  it('counts the whole deployment as evidence when there is no canary step (all at once)', () => {
+    // prepare
+    const allAtOnce = synthStage(dev, (c) => ({
+      ...c,
+      deployment: { ...c.deployment, strategy: { type: 'allAtOnce' } },
+    }));
+    // act
+    const hook = resources(allAtOnce.service, 'AWS::Lambda::Function')[
+      functionId(allAtOnce.service, 'DeliveryPostTrafficHook')
+    ] as CfnResource;
+    // assert
+    expect(
+      (hook.Properties.Environment as { Variables: Record<string, unknown> }).Variables.EVIDENCE_WINDOW,
+    ).toBe('deployment');
   });
 
   it('schedules known peaks in the configured time zone (prod)', () => {

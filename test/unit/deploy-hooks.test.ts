@@ -411,6 +411,7 @@ function postConfig(overrides: Partial<PostTrafficConfig> = {}): PostTrafficConf
     bakeMs: 0,
     pollMs: 30_000,
     minInvocations: 1,
+    evidenceWindow: 'canary',
     onLowTraffic: 'fail',
     retainedVersions: 5,
     maxDeletions: 20,
@@ -628,6 +629,26 @@ describe('post-traffic bake, evidence and pruning', () => {
     expect(query?.MetricStat?.Stat).toBe('Sum');
   });
 
+  it('counts the canary phase only: invocations until the hook started, read after the bake', async () => {
+    // prepare
+    const clock = fakeClock();
+    const hookStart = clock.now().getTime();
+    cloudWatch.on(DescribeAlarmsCommand).resolves(ok);
+    invocations([500]);
+    versions(['42']);
+    // act
+    await bakingHook({ bakeMs: 6 * 60_000, target: TARGET_VERSION }, clock)(EVENT);
+    const allAtOnce = fakeClock();
+    await bakingHook(
+      { bakeMs: 60_000, target: TARGET_VERSION, evidenceWindow: 'deployment' },
+      allAtOnce,
+    )(EVENT);
+    // assert
+    const [canary, whole] = cloudWatch.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input);
+    expect(canary?.EndTime?.getTime()).toBe(hookStart);
+    expect(whole?.EndTime?.getTime()).toBe(hookStart + 60_000);
+  });
+
   it('prunes versions beyond the newest N that no alias points to, oldest first', async () => {
     // prepare: 12 versions, live on 42 with a stuck weight on 30
     cloudWatch.on(DescribeAlarmsCommand).resolves(ok);
@@ -699,6 +720,7 @@ describe('post-traffic bake, evidence and pruning', () => {
       MIN_CANARY_INVOCATIONS: '200',
       ON_LOW_TRAFFIC: 'fail',
       RETAINED_VERSIONS: '10',
+      EVIDENCE_WINDOW: 'canary',
     });
     // assert
     expect(config).toMatchObject({
@@ -706,9 +728,13 @@ describe('post-traffic bake, evidence and pruning', () => {
       pollMs: 30_000,
       target: { functionName: 'fraud-score', version: '42', aliasName: 'live' },
       minInvocations: 200,
+      evidenceWindow: 'canary',
       onLowTraffic: 'fail',
       retainedVersions: 10,
     });
+    expect(() => loadPostTrafficConfig({ ALARM_NAMES: 'a', EVIDENCE_WINDOW: 'week' })).toThrow(
+      /EVIDENCE_WINDOW/,
+    );
     expect(() => loadPostTrafficConfig({ ALARM_NAMES: 'a', ON_LOW_TRAFFIC: 'maybe' })).toThrow(
       /ON_LOW_TRAFFIC/,
     );
