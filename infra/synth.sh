@@ -8,6 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CDK_DISABLE_CLI_TELEMETRY=true
+# No --all: synth takes every stack of the app when none is named (it warns "Unknown option"
+# on --all, which is a deploy/destroy option).
 
 if [ "$#" -gt 0 ]; then
   stages=("$@")
@@ -19,7 +21,7 @@ total_start=$(date +%s%N)
 for stage in "${stages[@]}"; do
   start=$(date +%s%N)
   echo "==> synth ${stage}"
-  npx cdk synth --all -c "stage=${stage}" --no-notices --no-version-reporting --quiet \
+  npx cdk synth -c "stage=${stage}" --no-notices --no-version-reporting --quiet \
     --output "cdk.out/${stage}" 2> >(grep -v '^npm warn' >&2)
   ms=$(( ($(date +%s%N) - start) / 1000000 ))
   templates=$(ls "cdk.out/${stage}"/*.template.json | wc -l)

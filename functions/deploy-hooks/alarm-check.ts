@@ -1,15 +1,20 @@
 /**
- * Post-traffic hook: after CodeDeploy has shifted all traffic, the deployment succeeds only
- * if none of the watched alarms (guardrails, the canary verdict) is in ALARM. CodeDeploy
- * polls the deployment group's alarms during the shift as well; this hook is the explicit
- * last look, and it also covers alarms that are not attached to the deployment group.
+ * Post-traffic hook: after CodeDeploy has shifted all traffic, the deployment succeeds only if
+ * none of the watched alarms (guardrails, the canary verdict) goes into ALARM during a bake at
+ * 100 %, and the new version has served enough traffic to prove anything. CodeDeploy polls the
+ * deployment group's alarms during the shift as well; the bake covers the minutes after the
+ * last shift, which the guardrails need to see (two one-minute datapoints plus metric delay).
+ * The evidence is counted after the bake, so the canary phase's last minutes are published.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import type { CodeDeployClient } from '@aws-sdk/client-codedeploy';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
+import { canaryInvocations } from './canary-evidence';
 import type { PostTrafficConfig } from './config';
 import { type HookOutcome, runLifecycleHook } from './lifecycle';
+import { type PruneResult, pruneVersions } from './version-pruning';
 
 export interface PostTrafficDeps {
   cloudWatch: CloudWatchClient;
@@ -19,6 +24,15 @@ export interface PostTrafficDeps {
   config: PostTrafficConfig | (() => PostTrafficConfig);
   /** See {@link LifecycleDeps.safetyMarginMs}. */
   safetyMarginMs?: number;
+  /**
+   * Deletes old versions after a passing deployment.
+   * @default - no pruning
+   */
+  lambda?: LambdaClient;
+  /** Clock. @default () => new Date() */
+  now?: () => Date;
+  /** Waits between polls. @default setTimeout */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** DescribeAlarms accepts at most 100 names per call. */
@@ -52,21 +66,68 @@ export async function describeAlarmStates(
 }
 
 /**
- * Builds the post-traffic hook handler. `Failed` when any named alarm is in ALARM or does not
- * exist (a typo in a name must not turn the check into a silent pass); INSUFFICIENT_DATA is
- * fine, since a quiet stage may not have produced data points yet.
+ * Builds the post-traffic hook handler. After the shift to 100 %, it bakes: it polls the named
+ * alarms every `pollMs` for `bakeMs` and fails as soon as one is in ALARM or does not exist (a
+ * typo in a name must not turn the check into a silent pass); INSUFFICIENT_DATA is fine. Then it
+ * requires evidence — at least `minInvocations` of the new version through the alias during the
+ * canary phase (before this hook started), or during the whole deployment for `evidenceWindow`
+ * `deployment` — and fails closed without it when `onLowTraffic` is `fail`. A passing deployment then prunes old versions
+ * (best effort; it never fails the deployment).
  */
 export function createPostTrafficHook(deps: PostTrafficDeps) {
+  const now = deps.now ?? (() => new Date());
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   return async function postTrafficHook(event: unknown, context?: Context): Promise<HookOutcome> {
     return runLifecycleHook('post-traffic', deps, event, context, async () => {
       const config = typeof deps.config === 'function' ? deps.config() : deps.config;
-      const states = await describeAlarmStates(deps.cloudWatch, config.alarmNames);
-      const inAlarm = config.alarmNames.filter((name) => states.get(name) === 'ALARM');
-      const missing = config.alarmNames.filter((name) => !states.has(name));
-      const details = { alarms: Object.fromEntries(states), inAlarm, missing };
-      if (inAlarm.length > 0) return { status: 'Failed', reason: 'alarm_in_alarm_state', details };
-      if (missing.length > 0) return { status: 'Failed', reason: 'alarm_not_found', details };
-      return { status: 'Succeeded', reason: 'no_alarm', details };
+      const started = now().getTime();
+      let polls = 0;
+      for (;;) {
+        const states = await describeAlarmStates(deps.cloudWatch, config.alarmNames);
+        polls += 1;
+        const inAlarm = config.alarmNames.filter((name) => states.get(name) === 'ALARM');
+        const missing = config.alarmNames.filter((name) => !states.has(name));
+        const bakedMs = now().getTime() - started;
+        const details = { alarms: Object.fromEntries(states), inAlarm, missing, polls, bakedMs };
+        if (inAlarm.length > 0) return { status: 'Failed', reason: 'alarm_in_alarm_state', details };
+        if (missing.length > 0) return { status: 'Failed', reason: 'alarm_not_found', details };
+        const left = config.bakeMs - bakedMs;
+        if (left <= 0) break;
+        await sleep(Math.min(config.pollMs, left));
+      }
+      const bake = { polls, bakedMs: now().getTime() - started };
+      if (!config.target) return { status: 'Succeeded', reason: 'no_alarm', details: bake };
+
+      const until = config.evidenceWindow === 'canary' ? new Date(started) : now();
+      const invocations = await canaryInvocations(deps.cloudWatch, config.target, until);
+      const evidence = {
+        invocations,
+        minInvocations: config.minInvocations,
+        version: config.target.version,
+        window: config.evidenceWindow,
+      };
+      const enough = invocations >= config.minInvocations;
+      if (!enough && config.onLowTraffic === 'fail')
+        return { status: 'Failed', reason: 'insufficient_canary_traffic', details: { ...bake, evidence } };
+
+      let pruning: PruneResult | { error: string; detail: string } | undefined;
+      if (deps.lambda) {
+        try {
+          pruning = await pruneVersions(deps.lambda, {
+            functionName: config.target.functionName,
+            keep: config.retainedVersions,
+            maxDeletions: config.maxDeletions,
+            alsoKeep: config.target.version,
+          });
+        } catch (error) {
+          pruning = { error: (error as Error).name, detail: (error as Error).message };
+        }
+      }
+      return {
+        status: 'Succeeded',
+        reason: enough ? 'no_alarm' : 'no_alarm_low_traffic',
+        details: { ...bake, evidence, pruning },
+      };
     });
   };
 }

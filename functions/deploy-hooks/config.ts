@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { ConfigError } from '#domain/errors';
-import { type Env, readNumber, readString } from '#shared/config';
+import { type Env, readNumber, readOptionalString, readString } from '#shared/config';
 
 export interface PreTrafficConfig {
   /** Qualified ARN of the version being deployed (`…:function:<name>:<version>`). */
@@ -20,9 +20,41 @@ export interface PreTrafficConfig {
   batchSize: number;
 }
 
+/** The version being deployed, as the post-traffic hook needs it (evidence and pruning). */
+export interface DeployedVersion {
+  /** Function name (unqualified). */
+  functionName: string;
+  /** The published version number CodeDeploy shifted to. */
+  version: string;
+  /** The alias CodeDeploy shifts (`live`): AWS/Lambda publishes `Resource=<fn>:<alias>`. */
+  aliasName: string;
+}
+
 export interface PostTrafficConfig {
   /** Alarms that must not be in ALARM after traffic has shifted. */
   alarmNames: string[];
+  /** How long to keep polling the alarms at 100 % before deciding, ms. 0: look once. */
+  bakeMs: number;
+  /** Time between two alarm polls during the bake, ms. */
+  pollMs: number;
+  /**
+   * The version being deployed. Unset: no evidence check and no pruning (the stack always
+   * sets it; tests may not).
+   */
+  target?: DeployedVersion;
+  /** Invocations of the new version through the alias the deployment must have seen. */
+  minInvocations: number;
+  /**
+   * Which invocations count: `canary` — only those before the post-traffic hook started (the
+   * traffic-shifting phase); `deployment` — the bake at 100 % too (all-at-once deployments).
+   */
+  evidenceWindow: 'canary' | 'deployment';
+  /** Too few invocations: `fail` the deployment (fail closed) or `pass` with a warning. */
+  onLowTraffic: 'fail' | 'pass';
+  /** Published versions kept (newest first); older ones no alias points to are deleted. */
+  retainedVersions: number;
+  /** Most versions deleted by one run: bounds the hook's work after a long gap. */
+  maxDeletions: number;
 }
 
 /**
@@ -47,6 +79,10 @@ export function loadPreTrafficConfig(env: Env = process.env): Readonly<PreTraffi
   });
 }
 
+/**
+ * The post-traffic settings. The bake must end well inside the hook's own Lambda timeout
+ * (15 minutes at most), which the CDK construct sizes from `BAKE_SECONDS`.
+ */
 export function loadPostTrafficConfig(env: Env = process.env): Readonly<PostTrafficConfig> {
   const alarmNames = readString(env, 'ALARM_NAMES', '')
     .split(',')
@@ -54,5 +90,32 @@ export function loadPostTrafficConfig(env: Env = process.env): Readonly<PostTraf
     .filter((name) => name !== '');
   // A post-traffic hook with nothing to check would report a green check that means nothing.
   if (alarmNames.length === 0) throw new ConfigError('ALARM_NAMES must list at least one alarm name');
-  return Object.freeze({ alarmNames: [...new Set(alarmNames)] });
+  const onLowTraffic = readString(env, 'ON_LOW_TRAFFIC', 'fail');
+  if (onLowTraffic !== 'fail' && onLowTraffic !== 'pass')
+    throw new ConfigError(`ON_LOW_TRAFFIC must be "fail" or "pass", got "${onLowTraffic}"`);
+  const evidenceWindow = readString(env, 'EVIDENCE_WINDOW', 'canary');
+  if (evidenceWindow !== 'canary' && evidenceWindow !== 'deployment')
+    throw new ConfigError(`EVIDENCE_WINDOW must be "canary" or "deployment", got "${evidenceWindow}"`);
+  const targetArn = readOptionalString(env, 'TARGET_FUNCTION_ARN');
+  return Object.freeze({
+    alarmNames: [...new Set(alarmNames)],
+    bakeMs: readNumber(env, 'BAKE_SECONDS', 0, { min: 0, max: 13 * 60 }) * 1000,
+    pollMs: readNumber(env, 'POLL_SECONDS', 30, { min: 1, max: 300 }) * 1000,
+    target: targetArn ? deployedVersion(targetArn, readString(env, 'ALIAS_NAME', 'live')) : undefined,
+    minInvocations: Math.floor(readNumber(env, 'MIN_CANARY_INVOCATIONS', 1, { min: 0 })),
+    evidenceWindow,
+    onLowTraffic,
+    retainedVersions: Math.floor(readNumber(env, 'RETAINED_VERSIONS', 5, { min: 2, max: 50 })),
+    maxDeletions: Math.floor(readNumber(env, 'MAX_VERSION_DELETIONS', 20, { min: 0, max: 100 })),
+  });
+}
+
+function deployedVersion(arn: string, aliasName: string): DeployedVersion {
+  if (!VERSION_ARN.test(arn)) {
+    throw new ConfigError(
+      `TARGET_FUNCTION_ARN must be a version-qualified Lambda ARN (…:function:<name>:<number>), got "${arn}"`,
+    );
+  }
+  const [, , , , , , functionName, version] = arn.split(':') as string[];
+  return { functionName: functionName as string, version: version as string, aliasName };
 }

@@ -76,7 +76,7 @@ async function guardedCheck(
               resolve({
                 status: 'Failed',
                 reason: 'deadline',
-                details: { message: `check did not finish within ${Math.max(budgetMs, 0)} ms` },
+                details: { detail: `check did not finish within ${Math.max(budgetMs, 0)} ms` },
               }),
             Math.max(budgetMs, 0),
           );
@@ -89,7 +89,8 @@ async function guardedCheck(
       return {
         status: 'Failed' as const,
         reason: 'error',
-        details: { error: err.name, message: err.message },
+        // Not `message`: Powertools Logger reserves that key for the log line's own message.
+        details: { error: err.name, errorMessage: err.message },
       };
     }
   })();
@@ -124,7 +125,7 @@ export async function runLifecycleHook(
     log(`${hook} ${outcome.status.toLowerCase()}`, {
       status: outcome.status,
       reason: outcome.reason,
-      ...outcome.details,
+      ...withoutReservedKeys(outcome.details),
     });
     try {
       await deps.codeDeploy.send(
@@ -141,4 +142,27 @@ export async function runLifecycleHook(
   } finally {
     logger.removeKeys(['hook', 'deploymentId']);
   }
+}
+
+/**
+ * Keys Powertools Logger fills itself (`ReservedKeys` of @aws-lambda-powertools/logger): an
+ * extra key with one of these names is dropped from the line with only a warning, so a detail
+ * named `message` would lose a failure's explanation.
+ */
+const RESERVED_LOG_KEYS: ReadonlySet<string> = new Set([
+  'level',
+  'message',
+  'sampling_rate',
+  'service',
+  'timestamp',
+]);
+
+/** `details` with Powertools' reserved keys renamed to `detail_<key>`, so none is dropped. */
+export function withoutReservedKeys(details: Record<string, unknown> = {}): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(details).map(([key, value]) => [
+      RESERVED_LOG_KEYS.has(key) ? `detail_${key}` : key,
+      value,
+    ]),
+  );
 }

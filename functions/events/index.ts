@@ -13,10 +13,10 @@ import { createEventsHandler } from './handler';
 export function createEventsFunction(config: Pick<EventsConfig, 'stage'>, queue: EventQueue) {
   return createEventsHandler({
     queue,
-    logger: new Logger({ serviceName: MetricService.events, persistentKeys: { stage: config.stage } }),
+    logger: new Logger({ serviceName: MetricService.Events, persistentKeys: { stage: config.stage } }),
     metrics: new Metrics({
       namespace: METRICS_NAMESPACE,
-      serviceName: MetricService.events,
+      serviceName: MetricService.Events,
       defaultDimensions: { stage: config.stage },
     }),
   });

@@ -22,12 +22,12 @@ export function createUpdaterFunction(config: UpdaterConfig) {
       ttlSeconds: config.featureTtlSeconds,
     }),
     logger: new Logger({
-      serviceName: MetricService.featureUpdater,
+      serviceName: MetricService.FeatureUpdater,
       persistentKeys: { stage: config.stage },
     }),
     metrics: new Metrics({
       namespace: METRICS_NAMESPACE,
-      serviceName: MetricService.featureUpdater,
+      serviceName: MetricService.FeatureUpdater,
       defaultDimensions: { stage: config.stage },
     }),
   });

@@ -46,7 +46,7 @@ async function tracingMiddleware() {
     import('@aws-lambda-powertools/tracer'),
     import('@aws-lambda-powertools/tracer/middleware'),
   ]);
-  return captureLambdaHandler(new Tracer({ serviceName: MetricService.score }), { captureResponse: false });
+  return captureLambdaHandler(new Tracer({ serviceName: MetricService.Score }), { captureResponse: false });
 }
 
 /**
@@ -54,10 +54,10 @@ async function tracingMiddleware() {
  * then answers rules-only with `degraded: ["model_unavailable"]`.
  */
 export async function createScoreFunction(config: ScoreConfig) {
-  const logger = new Logger({ serviceName: MetricService.score, persistentKeys: { stage: config.stage } });
+  const logger = new Logger({ serviceName: MetricService.Score, persistentKeys: { stage: config.stage } });
   const metrics = new Metrics({
     namespace: METRICS_NAMESPACE,
-    serviceName: MetricService.score,
+    serviceName: MetricService.Score,
     defaultDimensions: { stage: config.stage },
   });
   const tracing = config.tracingEnabled ? await tracingMiddleware() : undefined;

@@ -7,8 +7,8 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ModelRunner } from '#domain/ports';
 import type { ScoreOutcome } from '#domain/score';
 import {
-  decisionMetric,
-  degradedMetric,
+  DecisionMetric,
+  DegradedMetric,
   ScoreMetric,
   type ScoreVersionDimensions,
 } from '#shared/metrics-contract';
@@ -30,7 +30,7 @@ export function recordScoreOutcome(metrics: Metrics, outcome: ScoreOutcome): voi
   if (outcome.idempotency === 'unavailable')
     metrics.addMetric(ScoreMetric.IdempotencyUnavailable, MetricUnit.Count, 1);
   if (response.score !== null) metrics.addMetric(ScoreMetric.Score, MetricUnit.NoUnit, response.score);
-  metrics.addMetric(decisionMetric(response.decision), MetricUnit.Count, 1);
+  metrics.addMetric(DecisionMetric[response.decision], MetricUnit.Count, 1);
   metrics.addMetric(
     signals.cardFound ? ScoreMetric.FeatureHit : ScoreMetric.FeatureMiss,
     MetricUnit.Count,
@@ -40,7 +40,7 @@ export function recordScoreOutcome(metrics: Metrics, outcome: ScoreOutcome): voi
     metrics.addMetric(ScoreMetric.FeatureStale, MetricUnit.Count, signals.staleItems);
   if (signals.cardAgeMs !== undefined)
     metrics.addMetric(ScoreMetric.FeatureAge, MetricUnit.Seconds, signals.cardAgeMs / 1000);
-  for (const reason of response.degraded) metrics.addMetric(degradedMetric(reason), MetricUnit.Count, 1);
+  for (const reason of response.degraded) metrics.addMetric(DegradedMetric[reason], MetricUnit.Count, 1);
   metrics.addMetric(ScoreMetric.Degraded, MetricUnit.Count, response.degraded.length > 0 ? 1 : 0);
 }
 

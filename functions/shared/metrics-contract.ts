@@ -1,23 +1,48 @@
 /**
- * The metrics contract: namespace, metric names and dimension sets of the application's EMF
- * metrics. The handlers publish through these names and `infra/` builds alarms and dashboards
- * from the same ones, so a renamed metric fails the type check instead of silencing a page.
- * Plain data: no AWS SDK or CDK imports, so Lambda bundles can import it.
+ * The metrics contract: the one place that names the application's CloudWatch metrics. The
+ * handlers publish with these names (Powertools EMF) and `infra/` alarms and dashboards query
+ * them, so a renamed metric fails the type check on both sides instead of silently breaking a
+ * page.
+ *
+ * This module imports nothing (no AWS SDK, no CDK), so Lambda bundles can import it at no cost.
  */
 
+/** CloudWatch namespace of every application metric. */
 export const METRICS_NAMESPACE = 'FraudScoring';
 
-/** Metrics every API handler publishes through the shared error middleware. */
-export const ApiMetric = Object.freeze({
+/** The `service` dimension of each function that publishes application metrics. */
+export const MetricService = {
+  Score: 'score',
+  Events: 'events',
+  FeatureUpdater: 'feature-updater',
+} as const;
+export type MetricServiceName = (typeof MetricService)[keyof typeof MetricService];
+
+/** Dimension names, as the handlers publish them. */
+export const MetricDimension = {
+  Service: 'service',
+  Stage: 'stage',
+  FunctionVersion: 'functionVersion',
+  ModelVersion: 'modelVersion',
+} as const;
+export type MetricDimensionName = (typeof MetricDimension)[keyof typeof MetricDimension];
+
+/**
+ * Metrics of the score function. Unit and meaning:
+ * - `Requests` (Count, 1 per request); `Errors` (Count: 1 per 500 answer, 0 per 200, so its
+ *   average is the 5xx rate); `ClientErrors` (Count, 1 per 4xx); `PanRejected` (Count);
+ * - `LatencyTotal` / `LatencyFeatures` / `LatencyInference` / `LatencyIdempotency` (Milliseconds);
+ * - `Score` (NoUnit, 0–1); `Decision*` (Count, one per answer);
+ * - `FeatureHit` / `FeatureMiss` (Count: card found or not); `FeatureStale` (Count of stale
+ *   items); `FeatureAge` (Seconds, age of the card item served);
+ * - `Degraded` (Count: 1 per degraded answer, 0 otherwise); `Degraded<Reason>` (Count);
+ * - `IdempotentReplay` (Count); `IdempotencyUnavailable` (Count).
+ */
+export const ScoreMetric = {
+  Requests: 'Requests',
   Errors: 'Errors',
   ClientErrors: 'ClientErrors',
   PanRejected: 'PanRejected',
-} as const);
-
-/** Metrics of the score function, published per `{service, stage, functionVersion, modelVersion}`. */
-export const ScoreMetric = Object.freeze({
-  ...ApiMetric,
-  Requests: 'Requests',
   LatencyTotal: 'LatencyTotal',
   LatencyFeatures: 'LatencyFeatures',
   LatencyInference: 'LatencyInference',
@@ -36,61 +61,89 @@ export const ScoreMetric = Object.freeze({
   DegradedNeuralUnavailable: 'DegradedNeuralUnavailable',
   IdempotentReplay: 'IdempotentReplay',
   IdempotencyUnavailable: 'IdempotencyUnavailable',
-} as const);
+} as const;
 export type ScoreMetricName = (typeof ScoreMetric)[keyof typeof ScoreMetric];
 
-/** Metrics of the events function, published per `{service, stage}`. */
-export const EventsMetric = Object.freeze({
-  ...ApiMetric,
+/** The decision metric of each decision the policy can return. */
+export const DecisionMetric = {
+  approve: ScoreMetric.DecisionApprove,
+  review: ScoreMetric.DecisionReview,
+  decline: ScoreMetric.DecisionDecline,
+} as const satisfies Record<string, ScoreMetricName>;
+
+/** The metric of each `degraded` reason of the score response. */
+export const DegradedMetric = {
+  features_unavailable: ScoreMetric.DegradedFeaturesUnavailable,
+  model_unavailable: ScoreMetric.DegradedModelUnavailable,
+  neural_unavailable: ScoreMetric.DegradedNeuralUnavailable,
+} as const satisfies Record<string, ScoreMetricName>;
+
+/**
+ * Metrics every API handler publishes through the shared error middleware
+ * (`functions/shared/api-middleware.ts`); the score and events contracts both hold them.
+ */
+export const ApiMetric = {
+  Errors: 'Errors',
+  ClientErrors: 'ClientErrors',
+  PanRejected: 'PanRejected',
+} as const satisfies Record<string, ScoreMetricName>;
+
+/** Metrics of the events function (`POST /v1/events`), all Count. */
+export const EventsMetric = {
   EventsAccepted: 'EventsAccepted',
-} as const);
+  ClientErrors: 'ClientErrors',
+  Errors: 'Errors',
+  PanRejected: 'PanRejected',
+} as const;
 export type EventsMetricName = (typeof EventsMetric)[keyof typeof EventsMetric];
 
-/** Metrics of the feature updater, published per `{service, stage}`. */
-export const UpdaterMetric = Object.freeze({
+/** Metrics of the SQS-triggered feature updater, all Count. */
+export const UpdaterMetric = {
   EventsApplied: 'EventsApplied',
   EventsDuplicate: 'EventsDuplicate',
   EventsFailed: 'EventsFailed',
-} as const);
+} as const;
 export type UpdaterMetricName = (typeof UpdaterMetric)[keyof typeof UpdaterMetric];
 
-/** The `service` dimension (Powertools' `serviceName`) of each function that publishes metrics. */
-export const MetricService = Object.freeze({
-  score: 'score',
-  events: 'events',
-  featureUpdater: 'feature-updater',
-} as const);
-export type MetricServiceName = (typeof MetricService)[keyof typeof MetricService];
-
-/** Dimension names of the score metrics, sorted as CloudWatch SEARCH schemas want them. */
-export const SCORE_DIMENSIONS = ['functionVersion', 'modelVersion', 'service', 'stage'] as const;
-/** Dimension names of the events and updater metrics. */
-export const SERVICE_DIMENSIONS = ['service', 'stage'] as const;
-
-/** The per-version dimensions the score handler adds to the defaults (`stage`, `service`). */
-export interface ScoreVersionDimensions {
-  functionVersion: string;
-  modelVersion: string;
+/** Every metric name of a service. */
+export interface ServiceMetricNames {
+  score: ScoreMetricName;
+  events: EventsMetricName;
+  'feature-updater': UpdaterMetricName;
 }
 
-/** `Degraded<Reason>` metric of a `degraded` flag (`features_unavailable` → `DegradedFeaturesUnavailable`). */
-export function degradedMetric(
-  reason: 'features_unavailable' | 'model_unavailable' | 'neural_unavailable',
-): ScoreMetricName {
-  const table = {
-    features_unavailable: ScoreMetric.DegradedFeaturesUnavailable,
-    model_unavailable: ScoreMetric.DegradedModelUnavailable,
-    neural_unavailable: ScoreMetric.DegradedNeuralUnavailable,
-  } as const;
-  return table[reason];
+/**
+ * The dimension set of the score function's metrics. CloudWatch matches a metric only with its
+ * full set: the handler publishes `stage` and `service` as defaults and adds `functionVersion`
+ * and `modelVersion` per request (one set).
+ */
+export interface ScoreDimensions {
+  readonly service: typeof MetricService.Score;
+  readonly stage: string;
+  readonly functionVersion: string;
+  readonly modelVersion: string;
 }
 
-/** `Decision<Decision>` metric of a decision. */
-export function decisionMetric(decision: 'approve' | 'review' | 'decline'): ScoreMetricName {
-  const table = {
-    approve: ScoreMetric.DecisionApprove,
-    review: ScoreMetric.DecisionReview,
-    decline: ScoreMetric.DecisionDecline,
-  } as const;
-  return table[decision];
+/** The per-version dimensions the score handler adds to its defaults. */
+export type ScoreVersionDimensions = Pick<ScoreDimensions, 'functionVersion' | 'modelVersion'>;
+
+/** The dimension set of the events function and the feature updater. */
+export interface ServiceDimensions<S extends MetricServiceName = MetricServiceName> {
+  readonly service: S;
+  readonly stage: string;
 }
+
+/** The score dimension names, sorted as a CloudWatch SEARCH schema wants them. */
+export const SCORE_DIMENSION_NAMES = [
+  MetricDimension.FunctionVersion,
+  MetricDimension.ModelVersion,
+  MetricDimension.Service,
+  MetricDimension.Stage,
+] as const satisfies readonly (keyof ScoreDimensions)[];
+
+/** Every metric name of the contract, for checks that a query names a published metric. */
+export const ALL_METRIC_NAMES: ReadonlySet<string> = new Set<string>([
+  ...Object.values(ScoreMetric),
+  ...Object.values(EventsMetric),
+  ...Object.values(UpdaterMetric),
+]);

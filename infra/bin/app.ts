@@ -2,7 +2,7 @@
  * The CDK app. The only place that reads CDK context (`-c stage=dev|prod`) and the
  * environment; everything below gets a validated, typed {@link StageConfig}.
  *
- *   npx cdk synth -c stage=prod --all      (or: npm run synth, for every stage)
+ *   npx cdk synth -c stage=prod      (or: npm run synth, for every stage)
  */
 import { App } from 'aws-cdk-lib';
 import { CDK_FEATURE_FLAGS } from '../config/cdk-context';

@@ -35,6 +35,10 @@ export const dev: StageConfigInput = {
       defaults: { periodMinutes: 1, evaluationPeriods: 3, datapointsToAlarm: 2 },
       apiLatencyP99Ms: { threshold: 150 },
       api5xxRatePercent: { threshold: 5 },
+      // 4xx are expected from tests in dev; a surge above half of all answers is still worth a look.
+      api4xxRatePercent: { threshold: 50, periodMinutes: 5 },
+      trafficDrop: { threshold: 3, periodMinutes: 5, whenNoData: 'notBreaching' },
+      wafBlockedRatePercent: { threshold: 20, periodMinutes: 5 },
       scoreErrorRatePercent: { threshold: 5 },
       canaryErrors: { threshold: 3 },
       canaryLatencyP99Ms: { threshold: 120 },
@@ -58,9 +62,27 @@ export const dev: StageConfigInput = {
     // so a 1-minute step would end before any alarm could roll it back.
     strategy: { type: 'canary', percentage: 50, intervalMinutes: 5 },
     preTrafficMaxLatencyMs: 2_000,
+    // Two guardrail datapoints plus metric delay; dev traffic is sparse, so a quiet canary
+    // passes with a warning instead of blocking every deploy.
+    bakeMinutes: 3,
+    minCanaryInvocations: 20,
+    onLowTraffic: 'pass',
+    latencyMinSamples: 5,
+    retainedVersions: 5,
   },
-  api: { auth: 'iam', throttling: { rateLimit: 50, burstLimit: 100 }, waf: false },
-  events: { updaterTimeoutSeconds: 30, maxBatchingWindowSeconds: 1, featureTtlSeconds: 180 * 86_400 },
+  api: {
+    auth: 'iam',
+    throttling: { rateLimit: 50, burstLimit: 100 },
+    methodThrottling: { score: { rateLimit: 40, burstLimit: 80 }, events: { rateLimit: 20, burstLimit: 40 } },
+    waf: false,
+    wafRateLimit: { requestsPerIp: 3_000, windowSeconds: 60 },
+  },
+  events: {
+    updaterTimeoutSeconds: 30,
+    maxBatchingWindowSeconds: 1,
+    featureTtlSeconds: 180 * 86_400,
+    updaterMaxConcurrency: 2,
+  },
   logRetentionDays: 14,
   notifications: {
     page: { emails: [], httpsEndpoints: [] },
@@ -112,6 +134,18 @@ export const prod: StageConfigInput = {
       defaults: { periodMinutes: 1, evaluationPeriods: 3, datapointsToAlarm: 2 },
       apiLatencyP99Ms: { threshold: 100, evaluationPeriods: 5, datapointsToAlarm: 3 },
       api5xxRatePercent: { threshold: 1 },
+      // The payment service sends well-formed, signed requests: a share of 4xx this high means
+      // callers are refused (credentials, policy, contract), not that a few inputs are bad.
+      api4xxRatePercent: { threshold: 10, periodMinutes: 5 },
+      // Below the anomaly band's lower edge (3 standard deviations) for 3 of 3 five-minute periods.
+      trafficDrop: {
+        threshold: 3,
+        periodMinutes: 5,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        whenNoData: 'breaching',
+      },
+      wafBlockedRatePercent: { threshold: 5, periodMinutes: 5 },
       scoreErrorRatePercent: { threshold: 1 },
       canaryErrors: { threshold: 3 },
       canaryLatencyP99Ms: { threshold: 80 },
@@ -133,9 +167,35 @@ export const prod: StageConfigInput = {
   deployment: {
     strategy: { type: 'canary', percentage: 10, intervalMinutes: 10 },
     preTrafficMaxLatencyMs: 1_000,
+    // At 100 % for 6 minutes: the guardrails need 2 of 3 one-minute datapoints, and metrics
+    // arrive a minute or two late.
+    bakeMinutes: 6,
+    // 10 % of even a quiet hour's traffic (~10 rps) over the 10-minute canary is ~600 calls;
+    // fewer than 200 means the canary proved nothing, and prod fails closed.
+    minCanaryInvocations: 200,
+    onLowTraffic: 'fail',
+    latencyMinSamples: 20,
+    retainedVersions: 10,
   },
-  api: { auth: 'iam', throttling: { rateLimit: 500, burstLimit: 1000 }, waf: true },
-  events: { updaterTimeoutSeconds: 30, maxBatchingWindowSeconds: 2, featureTtlSeconds: 180 * 86_400 },
+  api: {
+    auth: 'iam',
+    throttling: { rateLimit: 500, burstLimit: 1000 },
+    // Scoring gets most of the stage's budget; a flood of events cannot starve it.
+    methodThrottling: {
+      score: { rateLimit: 450, burstLimit: 900 },
+      events: { rateLimit: 200, burstLimit: 400 },
+    },
+    waf: true,
+    // One payment-service NAT address can carry all traffic: 500 rps × 60 s, doubled.
+    wafRateLimit: { requestsPerIp: 60_000, windowSeconds: 60 },
+  },
+  events: {
+    updaterTimeoutSeconds: 30,
+    maxBatchingWindowSeconds: 2,
+    featureTtlSeconds: 180 * 86_400,
+    // Caps the updater's share of account concurrency and DynamoDB write contention.
+    updaterMaxConcurrency: 20,
+  },
   // PCI DSS 10.7: keep audit logs for at least a year.
   logRetentionDays: 365,
   notifications: {

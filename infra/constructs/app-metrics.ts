@@ -1,10 +1,9 @@
 /**
- * The application's EMF metrics (Powertools, namespace `FraudScoring`).
+ * CDK metrics for the application's EMF metrics. Names, namespace and dimension sets come from
+ * the metrics contract (`functions/shared/metrics-contract.ts`), which the handlers publish with.
  *
- * Dimension sets, exactly as the handlers publish them — CloudWatch only matches a metric
- * queried with the same full set:
- * - score: `{service: 'score', stage, functionVersion, modelVersion}` (handler.ts adds the last two
- *   with `addDimensions`, which Powertools publishes as one set together with the defaults);
+ * CloudWatch only matches a metric queried with its full dimension set:
+ * - score: `{service: 'score', stage, functionVersion, modelVersion}`;
  * - events and feature-updater: `{service, stage}`.
  *
  * Alarms need a fixed set, so score alarms name one function version (the one this deploy
@@ -13,51 +12,39 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { METRICS_NAMESPACE } from './service-function';
+import {
+  METRICS_NAMESPACE,
+  MetricService,
+  type MetricServiceName,
+  SCORE_DIMENSION_NAMES,
+  type ScoreDimensions,
+  type ScoreMetricName,
+  type ServiceMetricNames,
+} from '../../functions/shared/metrics-contract';
 
-/** Metric names the score handler publishes. */
-export type ScoreMetricName =
-  | 'Requests'
-  | 'Errors'
-  | 'ClientErrors'
-  | 'LatencyTotal'
-  | 'LatencyFeatures'
-  | 'LatencyInference'
-  | 'Score'
-  | 'DecisionApprove'
-  | 'DecisionReview'
-  | 'DecisionDecline'
-  | 'FeatureHit'
-  | 'FeatureMiss'
-  | 'FeatureStale'
-  | 'FeatureAge'
-  | 'Degraded'
-  | 'DegradedFeaturesUnavailable'
-  | 'DegradedModelUnavailable'
-  | 'PanRejected'
-  | 'IdempotentReplay'
-  | 'IdempotencyUnavailable';
-
-/** The dimension names of the score handler's metrics, sorted as CloudWatch SEARCH schemas want them. */
-export const SCORE_DIMENSIONS = ['functionVersion', 'modelVersion', 'service', 'stage'] as const;
+/** How a metric is read. */
+export interface MetricReadOptions {
+  /** CloudWatch statistic, e.g. `Sum`, `Average`, `p99`. */
+  readonly statistic: string;
+  /**
+   * Legend label.
+   * @default - CloudWatch's default label
+   */
+  readonly label?: string;
+}
 
 /** One score metric of one function version and model version. */
 export function scoreMetric(
   name: ScoreMetricName,
-  options: {
-    stage: string;
-    functionVersion: string;
-    modelVersion: string;
-    statistic: string;
-    label?: string;
-  },
+  options: MetricReadOptions & Omit<ScoreDimensions, 'service'>,
 ): cloudwatch.Metric {
-  return appMetric(name, options, {
-    service: 'score',
+  const dimensions: ScoreDimensions = {
+    service: MetricService.Score,
     stage: options.stage,
     functionVersion: options.functionVersion,
     modelVersion: options.modelVersion,
-  });
+  };
+  return appMetric(name, options, { ...dimensions });
 }
 
 /**
@@ -66,13 +53,13 @@ export function scoreMetric(
  */
 export function scoreSearch(
   name: ScoreMetricName,
-  options: { stage: string; statistic: string; periodSeconds?: number; label?: string },
+  options: MetricReadOptions & { readonly stage: string; readonly periodSeconds?: number },
 ): cloudwatch.MathExpression {
   const period = options.periodSeconds ?? 60;
   return new cloudwatch.MathExpression({
     expression:
-      `SEARCH('{${METRICS_NAMESPACE},${SCORE_DIMENSIONS.join(',')}} ` +
-      `MetricName="${name}" service="score" stage="${options.stage}"', '${options.statistic}', ${period})`,
+      `SEARCH('{${METRICS_NAMESPACE},${SCORE_DIMENSION_NAMES.join(',')}} ` +
+      `MetricName="${name}" service="${MetricService.Score}" stage="${options.stage}"', '${options.statistic}', ${period})`,
     label: options.label ?? '',
     period: Duration.seconds(period),
     usingMetrics: {},
@@ -80,10 +67,10 @@ export function scoreSearch(
 }
 
 /** A metric of the events or feature-updater function (`{service, stage}`). */
-export function serviceMetric(
-  service: 'events' | 'feature-updater',
-  name: string,
-  options: { stage: string; statistic: string; label?: string },
+export function serviceMetric<S extends Exclude<MetricServiceName, 'score'>>(
+  service: S,
+  name: ServiceMetricNames[S],
+  options: MetricReadOptions & { readonly stage: string },
 ): cloudwatch.Metric {
   return appMetric(name, options, { service, stage: options.stage });
 }
@@ -91,7 +78,7 @@ export function serviceMetric(
 /** A one-minute metric of the application's namespace with its full dimension set. */
 function appMetric(
   name: string,
-  options: { statistic: string; label?: string },
+  options: MetricReadOptions,
   dimensionsMap: Record<string, string>,
 ): cloudwatch.Metric {
   return new cloudwatch.Metric({

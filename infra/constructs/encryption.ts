@@ -22,22 +22,22 @@ export function retentionDays(days: number): logs.RetentionDays {
 
 export interface ServiceKeyProps {
   /** What the key protects, shown in the KMS console. */
-  description: string;
+  readonly description: string;
   /**
    * Let CloudWatch Logs of this account and region encrypt log groups with the key.
    * @default false
    */
-  allowCloudWatchLogs?: boolean;
+  readonly allowCloudWatchLogs?: boolean;
   /**
    * Let CloudWatch alarms publish to SNS topics encrypted with the key.
    * @default false
    */
-  allowCloudWatchAlarms?: boolean;
+  readonly allowCloudWatchAlarms?: boolean;
   /**
    * What happens to the key when its stack is deleted. Keys of retained data must outlive it.
    * @default RemovalPolicy.RETAIN
    */
-  removalPolicy?: RemovalPolicy;
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /** A customer-managed key with rotation on and service access granted by explicit actions. */
@@ -91,19 +91,19 @@ export class ServiceKey extends Construct {
 
 export interface EncryptedLogGroupProps {
   /** Key the log group is encrypted with (its policy must allow CloudWatch Logs). */
-  encryptionKey: kms.IKey;
+  readonly encryptionKey: kms.IKey;
   /** Days to keep events; one of {@link LOG_RETENTION_DAYS}. */
-  retentionDays: number;
+  readonly retentionDays: number;
   /**
    * Physical name. Only where a service demands a name (WAF needs `aws-waf-logs-*`).
    * @default - generated
    */
-  logGroupName?: string;
+  readonly logGroupName?: string;
   /**
    * Mask card numbers, expiry dates and security codes that reach the log group by mistake.
    * @default true
    */
-  maskCardData?: boolean;
+  readonly maskCardData?: boolean;
 }
 
 /** A KMS-encrypted log group with retention and, by default, a card-data masking policy. */

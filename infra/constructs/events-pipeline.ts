@@ -24,36 +24,38 @@ export const VISIBILITY_TIMEOUT_FACTOR = 6;
 
 export interface EventsPipelineProps {
   /** Stage name (`STAGE`). */
-  stage: string;
+  readonly stage: string;
   /** The table the updater writes. */
-  featureTable: FeatureTable;
+  readonly featureTable: FeatureTable;
   /** Architecture of both functions. */
-  architecture: LambdaArchitecture;
+  readonly architecture: LambdaArchitecture;
   /** Updater timeout, seconds. */
-  updaterTimeoutSeconds: number;
+  readonly updaterTimeoutSeconds: number;
   /** Longest wait to fill a batch, seconds. */
-  maxBatchingWindowSeconds: number;
+  readonly maxBatchingWindowSeconds: number;
   /** TTL of feature items written by the updater, seconds (`FEATURE_TTL_SECONDS`). */
-  featureTtlSeconds: number;
+  readonly featureTtlSeconds: number;
+  /** Most concurrent updater invocations the SQS event source starts (2–1000). */
+  readonly updaterMaxConcurrency: number;
   /** Key of the log groups. */
-  logsKey: kms.IKey;
+  readonly logsKey: kms.IKey;
   /** Days to keep logs. */
-  logRetentionDays: number;
+  readonly logRetentionDays: number;
   /**
    * Records per updater invocation.
    * @default 10
    */
-  batchSize?: number;
+  readonly batchSize?: number;
   /**
    * Events function entry.
    * @default functions/events/index.ts
    */
-  eventsEntry?: string;
+  readonly eventsEntry?: string;
   /**
    * Feature-updater entry.
    * @default functions/feature-updater/index.ts
    */
-  updaterEntry?: string;
+  readonly updaterEntry?: string;
 }
 
 export class EventsPipeline extends Construct {
@@ -128,6 +130,7 @@ export class EventsPipeline extends Construct {
         batchSize: props.batchSize ?? 10,
         maxBatchingWindow: Duration.seconds(props.maxBatchingWindowSeconds),
         reportBatchItemFailures: true,
+        maxConcurrency: props.updaterMaxConcurrency,
       }),
     );
 

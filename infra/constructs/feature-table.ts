@@ -17,7 +17,7 @@ export interface EncryptedTableProps {
    * Refuse `DeleteTable` until someone turns this off on purpose.
    * @default true
    */
-  deletionProtection?: boolean;
+  readonly deletionProtection?: boolean;
 }
 
 /** A table built from a {@link TableSchema}, with its own rotating customer-managed key. */

@@ -45,7 +45,7 @@ export function acknowledgeFunctionFindings(fn: lambda.Function): void {
     acknowledge(
       fn.role,
       'AwsSolutions-IAM5[Resource::*]',
-      'Only xray:PutTraceSegments and xray:PutTelemetryRecords (added by tracing: ACTIVE) use Resource "*": X-Ray has no resource-level permissions for these actions.',
+      'Only xray:PutTraceSegments and xray:PutTelemetryRecords (added by tracing: ACTIVE) and, for the post-traffic hook alone, cloudwatch:GetMetricData use Resource "*": neither X-Ray nor GetMetricData has resource-level permissions.',
     );
   }
 }
@@ -105,6 +105,15 @@ export function acknowledgeDeliveryFindings(delivery: ScoreDelivery): void {
     'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
     'CDK attaches this AWS managed policy to every Lambda deployment group: CodeDeploy needs it to read and update the alias and to check alarms.',
   );
+  const postRole = delivery.postTrafficHook.role;
+  const scoreFn = delivery.scoredFunction.node.defaultChild as lambda.CfnFunction;
+  if (postRole) {
+    acknowledge(
+      postRole,
+      `AwsSolutions-IAM5[Resource::<${Stack.of(scoreFn).getLogicalId(scoreFn)}.Arn>:*]`,
+      'Version pruning: lambda:DeleteFunction on the qualified ARNs (versions) of the score function only; the pattern cannot match the unqualified function, and the hook never deletes a version an alias points to.',
+    );
+  }
   for (const hook of [delivery.preTrafficHook, delivery.postTrafficHook]) {
     const cfn = hook.node.defaultChild as lambda.CfnFunction;
     acknowledge(

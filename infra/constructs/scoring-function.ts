@@ -5,7 +5,7 @@
  * Scaling (never by the alias resource itself; see docs/deploy.md#provisioned-concurrency-and-codedeploy).
  */
 import { join } from 'node:path';
-import { Duration, TimeZone } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, TimeZone } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -33,57 +33,57 @@ export const ESM_REQUIRE_BANNER =
 
 export interface ScoreSettings {
   /** Budget of the feature read before scoring with defaults, ms (`FEATURE_TIMEOUT_MS`). */
-  featureTimeoutMs: number;
+  readonly featureTimeoutMs: number;
   /** Card features older than this are stale, seconds (`FEATURE_MAX_AGE_SECONDS`). */
-  featureMaxAgeSeconds: number;
+  readonly featureMaxAgeSeconds: number;
   /** How long a transactionId's answer is replayed, seconds (`IDEMPOTENCY_TTL_SECONDS`). */
-  idempotencyTtlSeconds: number;
+  readonly idempotencyTtlSeconds: number;
 }
 
 export interface ScoringFunctionProps {
   /** Stage name (`STAGE`, and the `stage` metric dimension). */
-  stage: string;
+  readonly stage: string;
   /** Lambda architecture; the onnxruntime layer is built for the same one. */
-  architecture: LambdaArchitecture;
+  readonly architecture: LambdaArchitecture;
   /** The validated model version to bundle. */
-  model: ModelArtifacts;
+  readonly model: ModelArtifacts;
   /** Memory in MB. */
-  memoryMb: number;
+  readonly memoryMb: number;
   /** Timeout in seconds. */
-  timeoutSeconds: number;
+  readonly timeoutSeconds: number;
   /** Behaviour settings passed as environment variables. */
-  settings: ScoreSettings;
+  readonly settings: ScoreSettings;
   /** Read with one BatchGetItem per request. */
-  featureTable: FeatureTable;
+  readonly featureTable: FeatureTable;
   /** Powertools idempotency records. */
-  idempotencyTable: IdempotencyTable;
+  readonly idempotencyTable: IdempotencyTable;
   /** Provisioned concurrency of alias `live`: bounds, target tracking and scheduled peaks. */
-  capacity: CapacityConfig;
+  readonly capacity: CapacityConfig;
   /** Key of the function's log group (its policy must allow CloudWatch Logs). */
-  logsKey: kms.IKey;
+  readonly logsKey: kms.IKey;
   /** Days to keep the function's logs. */
-  logRetentionDays: number;
+  readonly logRetentionDays: number;
   /**
    * Extra environment variables, merged over the defaults (a key given here wins).
    * @default - none
    */
-  environment?: Record<string, string>;
+  readonly environment?: Record<string, string>;
   /**
    * Code of the onnxruntime layer (`nodejs/node_modules/onnxruntime-node` + `onnxruntime-common`
    * for {@link architecture} only).
    * @default - built by `buildOnnxRuntimeLayer()` from layers/onnxruntime/build.ts
    */
-  layerCode?: lambda.Code;
+  readonly layerCode?: lambda.Code;
   /**
    * Handler entry. Uses top-level await, so it is bundled as ESM.
    * @default functions/score/lambda.ts
    */
-  entry?: string;
+  readonly entry?: string;
   /**
    * Decision policy copied into the bundle.
    * @default functions/score/policy.json
    */
-  policyPath?: string;
+  readonly policyPath?: string;
 }
 
 /** Score function + alias `live` + Application Auto Scaling of its provisioned concurrency. */
@@ -122,6 +122,9 @@ export class ScoringFunction extends Construct {
       layers: [layer],
       role,
       logGroup,
+      // CloudFormation would delete the previous version after each deploy; the runbook's fast
+      // rollback (`update-alias` to it) needs it. The post-traffic hook prunes beyond the newest N.
+      currentVersionOptions: { removalPolicy: RemovalPolicy.RETAIN },
       environment: mergeEnvironment(
         {
           ...defaults.environment,

@@ -11,15 +11,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../../functions/shared/metrics-contract';
 import type { LambdaArchitecture } from '../config/stage-config';
 import { encryptedLogGroup } from './encryption';
 import { lambdaRole, type ManagedPolicyRole } from './roles';
 
 /** The repository root (holds package.json, package-lock.json and tsconfig.json). */
 export const REPO_ROOT = resolve(__dirname, '..', '..');
-
-/** CloudWatch namespace of the application's EMF metrics. */
-export const METRICS_NAMESPACE = 'FraudScoring';
 
 /** Props and environment shared by all functions of one stage. */
 export function serviceFunctionDefaults(options: { service: string; stage: string }) {
@@ -52,36 +50,36 @@ export function serviceFunctionDefaults(options: { service: string; stage: strin
 
 export interface ServiceFunctionProps {
   /** `POWERTOOLS_SERVICE_NAME` and the `service` metric dimension. */
-  service: string;
+  readonly service: string;
   /** Stage name (`STAGE`). */
-  stage: string;
+  readonly stage: string;
   /** Handler entry file (CommonJS bundle). */
-  entry: string;
+  readonly entry: string;
   /** What the function does, for the console. */
-  description: string;
+  readonly description: string;
   /** Lambda architecture. */
-  architecture: LambdaArchitecture;
+  readonly architecture: LambdaArchitecture;
   /** Key of the log group. */
-  logsKey: kms.IKey;
+  readonly logsKey: kms.IKey;
   /** Days to keep logs. */
-  logRetentionDays: number;
+  readonly logRetentionDays: number;
   /** Timeout. */
-  timeout: Duration;
+  readonly timeout: Duration;
   /**
    * Memory in MB.
    * @default 512
    */
-  memoryMb?: number;
+  readonly memoryMb?: number;
   /**
    * Environment merged over the defaults (a key given here wins).
    * @default - none
    */
-  environment?: Record<string, string>;
+  readonly environment?: Record<string, string>;
   /**
    * Files to copy into the bundle (`to` is relative to the bundle root, i.e. /var/task).
    * @default - none
    */
-  bundleFiles?: { from: string; to: string }[];
+  readonly bundleFiles?: { from: string; to: string }[];
 }
 
 /** A Node.js 22 function of the service with the shared defaults. */

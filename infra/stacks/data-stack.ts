@@ -9,7 +9,7 @@ import { FeatureTable, IdempotencyTable } from '../constructs/feature-table';
 
 export interface DataStackProps extends StackProps {
   /** Stage name, for descriptions. */
-  stage: string;
+  readonly stage: string;
 }
 
 export class DataStack extends Stack {

@@ -19,24 +19,24 @@ import { ScoringFunction } from '../constructs/scoring-function';
 
 export interface ScoringStackProps extends StackProps {
   /** The validated stage settings. */
-  config: StageConfig;
+  readonly config: StageConfig;
   /** The model version to serve, already checked. */
-  model: ModelArtifacts;
+  readonly model: ModelArtifacts;
   /** Online feature table (data stack). */
-  featureTable: FeatureTable;
+  readonly featureTable: FeatureTable;
   /** Idempotency table (data stack). */
-  idempotencyTable: IdempotencyTable;
+  readonly idempotencyTable: IdempotencyTable;
   /**
    * onnxruntime layer code for `config.architecture`.
    * @default - built by layers/onnxruntime/build.ts
    */
-  onnxRuntimeLayer?: lambda.Code;
+  readonly onnxRuntimeLayer?: lambda.Code;
   /**
    * Entry overrides, for tests that must not depend on handler files (keys: score, events,
    * updater, preTraffic, postTraffic).
    * @default - the files under functions/
    */
-  entries?: Partial<Record<'score' | 'events' | 'updater' | 'preTraffic' | 'postTraffic', string>>;
+  readonly entries?: Partial<Record<'score' | 'events' | 'updater' | 'preTraffic' | 'postTraffic', string>>;
 }
 
 export class ScoringStack extends Stack {
@@ -88,6 +88,11 @@ export class ScoringStack extends Stack {
         canaryLatencyP99Ms: alarmSettings(page, page.canaryLatencyP99Ms),
         canaryAppErrorRatePercent: alarmSettings(page, page.canaryAppErrorRatePercent),
       },
+      latencyMinSamples: config.deployment.latencyMinSamples,
+      bakeMinutes: config.deployment.bakeMinutes,
+      minCanaryInvocations: config.deployment.minCanaryInvocations,
+      onLowTraffic: config.deployment.onLowTraffic,
+      retainedVersions: config.deployment.retainedVersions,
       architecture: config.architecture,
       preTrafficEntry: props.entries?.preTraffic,
       postTrafficEntry: props.entries?.postTraffic,
@@ -101,6 +106,7 @@ export class ScoringStack extends Stack {
       updaterTimeoutSeconds: config.events.updaterTimeoutSeconds,
       maxBatchingWindowSeconds: config.events.maxBatchingWindowSeconds,
       featureTtlSeconds: config.events.featureTtlSeconds,
+      updaterMaxConcurrency: config.events.updaterMaxConcurrency,
       eventsEntry: props.entries?.events,
       updaterEntry: props.entries?.updater,
     });
@@ -112,7 +118,9 @@ export class ScoringStack extends Stack {
       eventsFunction: this.events.eventsFunction,
       auth: config.api.auth,
       throttling: config.api.throttling,
+      methodThrottling: config.api.methodThrottling,
       waf: config.api.waf,
+      wafRateLimit: config.api.wafRateLimit,
     });
 
     this.monitoring = new ServiceMonitoring(this, 'Monitoring', {

@@ -16,19 +16,21 @@ export interface StageOptions {
    * Directory holding `<name>/<version>/` model folders.
    * @default models/ in the repository
    */
-  modelsDir?: string;
+  readonly modelsDir?: string;
   /**
    * onnxruntime layer code.
    * @default - built by layers/onnxruntime/build.ts for the stage's architecture
    */
-  onnxRuntimeLayer?: lambda.Code;
+  readonly onnxRuntimeLayer?: lambda.Code;
   /** Handler entry overrides (tests). @default - the files under functions/ */
-  entries?: ScoringStackProps['entries'];
+  readonly entries?: ScoringStackProps['entries'];
 }
 
 export interface StageStacks {
-  data: DataStack;
-  service: ScoringStack;
+  /** Tables and their keys. */
+  readonly data: DataStack;
+  /** API, functions, delivery and monitoring. */
+  readonly service: ScoringStack;
 }
 
 /** Stack names: `FraudScoring-<stage>-Data` and `FraudScoring-<stage>-Service`. */

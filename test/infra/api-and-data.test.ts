@@ -6,7 +6,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { FEATURE_TABLE, IDEMPOTENCY_TABLE } from '../../functions/shared/table-schema';
 import { dev } from '../../infra/config/stages';
 import { MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from '../../infra/constructs/events-pipeline';
-import { WAF_MANAGED_RULE_GROUPS } from '../../infra/constructs/scoring-api';
+import { WAF_MANAGED_RULE_GROUPS, WAF_RATE_RULE } from '../../infra/constructs/scoring-api';
 import { only, resources, stage, synthStage } from './support';
 
 describe.each(['dev', 'prod'] as const)('scoring API (%s)', (name) => {
@@ -84,6 +84,7 @@ describe.each(['dev', 'prod'] as const)('scoring API (%s)', (name) => {
     }
     const [aclId, acl] = only(service, 'AWS::WAFv2::WebACL');
     expect((acl.Properties.Rules as { Name: string }[]).map((r) => r.Name)).toEqual([
+      WAF_RATE_RULE,
       ...WAF_MANAGED_RULE_GROUPS,
     ]);
     service.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
@@ -92,6 +93,84 @@ describe.each(['dev', 'prod'] as const)('scoring API (%s)', (name) => {
     service.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
       RedactedFields: Match.arrayWith([{ SingleHeader: { Name: 'authorization' } }]),
     });
+  });
+});
+
+describe.each(['dev', 'prod'] as const)('API limits and logs (%s)', (name) => {
+  const { service, config } = stage(name);
+
+  it('throttles each method on its own, below the stage-wide limits', () => {
+    // prepare
+    const [, apiStage] = only(service, 'AWS::ApiGateway::Stage');
+    const settings = apiStage.Properties.MethodSettings as Record<string, unknown>[];
+    // assert
+    for (const [path, limits] of [
+      ['/~1v1~1score', config.api.methodThrottling.score],
+      ['/~1v1~1events', config.api.methodThrottling.events],
+    ] as const) {
+      expect(settings).toContainEqual(
+        expect.objectContaining({
+          HttpMethod: 'POST',
+          ResourcePath: path,
+          ThrottlingRateLimit: limits.rateLimit,
+          ThrottlingBurstLimit: limits.burstLimit,
+        }),
+      );
+    }
+  });
+
+  it('owns the ERROR-level execution log group: named as API Gateway writes it, encrypted, kept, masked', () => {
+    const [restApiId] = only(service, 'AWS::ApiGateway::RestApi');
+    const groups = Object.entries(resources(service, 'AWS::Logs::LogGroup')).filter(([id]) =>
+      id.startsWith('ApiExecutionLogs'),
+    );
+    expect(groups).toHaveLength(1);
+    const [groupId, group] = groups[0] as [string, { Properties: Record<string, unknown> }];
+    expect(group.Properties).toMatchObject({
+      LogGroupName: { 'Fn::Join': ['', ['API-Gateway-Execution-Logs_', { Ref: restApiId }, `/${name}`]] },
+      KmsKeyId: expect.anything(),
+      RetentionInDays: config.logRetentionDays,
+    });
+    expect(JSON.stringify(group.Properties.DataProtectionPolicy)).toContain('CreditCardNumber');
+    const [, apiStage] = only(service, 'AWS::ApiGateway::Stage');
+    expect(apiStage.DependsOn).toContain(groupId);
+  });
+
+  it("caps the feature updater's concurrency on the SQS event source", () => {
+    service.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      ScalingConfig: { MaximumConcurrency: config.events.updaterMaxConcurrency },
+    });
+  });
+});
+
+describe('WAF (prod)', () => {
+  const { service, config } = stage('prod');
+
+  it('blocks a client IP above the rate limit with a 429, before the managed groups', () => {
+    const [, acl] = only(service, 'AWS::WAFv2::WebACL');
+    const rules = acl.Properties.Rules as Record<string, unknown>[];
+    expect(rules[0]).toMatchObject({
+      Name: WAF_RATE_RULE,
+      Priority: 0,
+      Action: { Block: { CustomResponse: { ResponseCode: 429 } } },
+      Statement: {
+        RateBasedStatement: {
+          AggregateKeyType: 'IP',
+          Limit: config.api.wafRateLimit.requestsPerIp,
+          EvaluationWindowSec: config.api.wafRateLimit.windowSeconds,
+        },
+      },
+    });
+  });
+
+  it('names the WAF log group per stack instance, so a recreated stack does not collide with the retained one', () => {
+    const group = Object.entries(resources(service, 'AWS::Logs::LogGroup')).find(([id]) =>
+      id.startsWith('ApiWafLogs'),
+    );
+    const name = JSON.stringify(group?.[1].Properties.LogGroupName);
+    expect(name).toContain('aws-waf-logs-fraud-scoring-prod-');
+    expect(name).toContain('"AWS::StackId"');
+    expect(group?.[1].Properties.RetentionInDays).toBe(config.logRetentionDays);
   });
 });
 

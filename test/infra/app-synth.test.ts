@@ -52,7 +52,6 @@ beforeAll(async () => {
     [
       'cdk',
       'synth',
-      '--all',
       '-c',
       'stage=prod',
       '--no-notices',

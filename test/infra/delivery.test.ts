@@ -16,6 +16,7 @@ import {
   resources,
   stage,
   synthStage,
+  VERSION_IN_NAME,
 } from './support';
 
 const versionOf = (t: ReturnType<typeof stage>['service']) => only(t, 'AWS::Lambda::Version')[0];
@@ -96,11 +97,11 @@ describe.each(['dev', 'prod'] as const)('score function and alias live (%s)', (n
     const guardrails = (group.Properties.AlarmConfiguration as { Alarms: { Name: { Ref: string } }[] })
       .Alarms;
     const alarms = alarmsByName(service);
-    const byId = new Map([...alarms.values()].map(([id, r]) => [id, r.Properties?.AlarmName as string]));
+    const byId = new Map([...alarms.entries()].map(([alarmName, [id]]) => [id, alarmName]));
     expect(guardrails.map((a) => byId.get(a.Name.Ref)).sort()).toEqual([
-      `${name}-score-canary-app-errors-page`,
-      `${name}-score-canary-errors-page`,
-      `${name}-score-canary-latency-page`,
+      `${name}-score-v${VERSION_IN_NAME}-canary-app-errors-page`,
+      `${name}-score-v${VERSION_IN_NAME}-canary-errors-page`,
+      `${name}-score-v${VERSION_IN_NAME}-canary-latency-page`,
     ]);
   });
 
@@ -122,15 +123,23 @@ describe.each(['dev', 'prod'] as const)('score function and alias live (%s)', (n
     expect(guardrails).toHaveLength(3);
     for (const [alarmName, [, alarm]] of guardrails) {
       const props = alarm.Properties ?? {};
-      if (props.Namespace === 'AWS/Lambda') {
+      const lambdaDims = (
+        props.Metrics as
+          | { MetricStat?: { Metric: { Namespace: string; Dimensions: unknown[] } } }[]
+          | undefined
+      )
+        ?.filter((m) => m.MetricStat?.Metric.Namespace === 'AWS/Lambda')
+        .map((m) => m.MetricStat?.Metric.Dimensions);
+      if (props.Namespace === 'AWS/Lambda' || lambdaDims?.length) {
         // The dimensions AWS/Lambda publishes for invocations through an alias, per executed version.
-        expect(props.Dimensions).toEqual(
-          expect.arrayContaining([
-            { Name: 'ExecutedVersion', Value: version },
-            { Name: 'FunctionName', Value: { Ref: scoreFn } },
-            { Name: 'Resource', Value: { 'Fn::Join': ['', [{ Ref: scoreFn }, ':live']] } },
-          ]),
-        );
+        for (const dims of lambdaDims?.length ? lambdaDims : [props.Dimensions])
+          expect(dims).toEqual(
+            expect.arrayContaining([
+              { Name: 'ExecutedVersion', Value: version },
+              { Name: 'FunctionName', Value: { Ref: scoreFn } },
+              { Name: 'Resource', Value: { 'Fn::Join': ['', [{ Ref: scoreFn }, ':live']] } },
+            ]),
+          );
       } else {
         const metrics = props.Metrics as { MetricStat?: { Metric: { Dimensions: unknown[] } } }[];
         const dims = metrics.flatMap((m) => m.MetricStat?.Metric.Dimensions ?? []);
@@ -140,6 +149,14 @@ describe.each(['dev', 'prod'] as const)('score function and alias live (%s)', (n
         props: expect.stringContaining('$LATEST'),
       });
     }
+  });
+
+  it("updates the alias only after the deployment group lists the new version's guardrails", () => {
+    // prepare
+    const [, alias] = only(service, 'AWS::Lambda::Alias');
+    const [groupId] = only(service, 'AWS::CodeDeploy::DeploymentGroup');
+    // assert
+    expect(alias.DependsOn).toContain(groupId);
   });
 
   it('updates the alias only after the guardrails and hooks point at the new version', () => {
@@ -175,6 +192,89 @@ describe.each(['dev', 'prod'] as const)('score function and alias live (%s)', (n
     });
   });
 
+  it("retains published versions, so the runbook's update-alias rollback has a target", () => {
+    // prepare
+    const [, version] = only(service, 'AWS::Lambda::Version');
+    // assert
+    expect(version.DeletionPolicy).toBe('Retain');
+    expect(version.UpdateReplacePolicy).toBe('Retain');
+  });
+
+  it('names each guardrail after the version it watches, so every deploy starts from a fresh alarm state', () => {
+    const guardrails = Object.values(resources(service, 'AWS::CloudWatch::Alarm')).filter((a) =>
+      JSON.stringify(a.Properties.AlarmName).includes('canary-'),
+    );
+    expect(guardrails).toHaveLength(3);
+    for (const alarm of guardrails) {
+      expect(alarm.Properties.AlarmName).toEqual({
+        'Fn::Join': [
+          '',
+          [
+            `${name}-score-v`,
+            { 'Fn::GetAtt': [versionOf(service), 'Version'] },
+            expect.stringMatching(/^-canary-[a-z-]+-page$/),
+          ],
+        ],
+      });
+    }
+  });
+
+  it('ignores p99 periods with fewer invocations than the minimum sample', () => {
+    const [, latency] =
+      [...alarmsByName(service).entries()].find(([n]) => n.endsWith('-canary-latency-page'))?.[1] ?? [];
+    const metrics = latency?.Properties.Metrics as {
+      Expression?: string;
+      MetricStat?: { Metric: { MetricName: string }; Stat: string };
+    }[];
+    expect(metrics.find((m) => m.Expression)?.Expression).toMatch(
+      new RegExp(`^IF\\((\\w+) >= ${config.deployment.latencyMinSamples}, (\\w+), 0\\)$`),
+    );
+    expect(
+      metrics
+        .filter((m) => m.MetricStat)
+        .map((m) => [m.MetricStat?.Metric.MetricName, m.MetricStat?.Stat])
+        .sort(),
+    ).toEqual([
+      ['Duration', 'p99'],
+      ['Invocations', 'Sum'],
+    ]);
+  });
+
+  it('bakes at 100 % for the configured minutes inside one Lambda invocation, with evidence and pruning settings', () => {
+    const hookId = functionId(service, 'DeliveryPostTrafficHook');
+    const hook = resources(service, 'AWS::Lambda::Function')[hookId] as CfnResource;
+    const env = (hook.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env).toMatchObject({
+      BAKE_SECONDS: String(config.deployment.bakeMinutes * 60),
+      MIN_CANARY_INVOCATIONS: String(config.deployment.minCanaryInvocations),
+      ON_LOW_TRAFFIC: config.deployment.onLowTraffic,
+      RETAINED_VERSIONS: String(config.deployment.retainedVersions),
+      TARGET_FUNCTION_ARN: { Ref: versionOf(service) },
+      ALIAS_NAME: 'live',
+      // both stages shift in a canary step: only that step's invocations count
+      EVIDENCE_WINDOW: 'canary',
+    });
+    // The hook must report before its own timeout, and Lambda stops any invocation at 15 minutes.
+    expect(hook.Properties.Timeout).toBe(config.deployment.bakeMinutes * 60 + 120);
+    expect(hook.Properties.Timeout as number).toBeLessThanOrEqual(900);
+  });
+
+  it('lets the post-traffic hook delete only versions of the score function, and read their metrics', () => {
+    const statements = functionStatements(service, functionId(service, 'DeliveryPostTrafficHook'));
+    const scoreFn = functionId(service, 'ScoreFunction');
+    const byAction = (action: string) =>
+      statements.filter((s) => asList(s.Action as string[]).includes(action));
+    expect(byAction('lambda:DeleteFunction').map((s) => s.Resource)).toEqual([
+      { 'Fn::Join': ['', [{ 'Fn::GetAtt': [scoreFn, 'Arn'] }, ':*']] },
+    ]);
+    expect(byAction('lambda:ListVersionsByFunction').map((s) => s.Resource)).toEqual([
+      { 'Fn::GetAtt': [scoreFn, 'Arn'] },
+    ]);
+    expect(byAction('cloudwatch:GetMetricData').map((s) => asList(s.Action as string[]))).toEqual([
+      ['cloudwatch:GetMetricData'],
+    ]);
+  });
+
   it('lets the post-traffic hook read exactly the guardrail alarms', () => {
     const statements = functionStatements(service, functionId(service, 'DeliveryPostTrafficHook'));
     const describe = statements.filter((s) =>
@@ -182,6 +282,16 @@ describe.each(['dev', 'prod'] as const)('score function and alias live (%s)', (n
     );
     expect(describe).toHaveLength(1);
     expect(asList(describe[0]?.Resource)).toHaveLength(3);
+  });
+});
+
+describe('bake and evidence per stage', () => {
+  it('prod bakes at least 5 minutes and fails closed on a canary without traffic; dev passes quietly', () => {
+    const p = stage('prod').config.deployment;
+    const d = stage('dev').config.deployment;
+    expect(p.bakeMinutes).toBeGreaterThanOrEqual(5);
+    expect(p.onLowTraffic).toBe('fail');
+    expect(d.onLowTraffic).toBe('pass');
   });
 });
 
@@ -216,6 +326,22 @@ describe('deployment strategies from the stage config', () => {
     allAtOnce.service.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
       DeploymentConfigName: 'CodeDeployDefault.LambdaAllAtOnce',
     });
+  });
+
+  it('counts the whole deployment as evidence when there is no canary step (all at once)', () => {
+    // prepare
+    const allAtOnce = synthStage(dev, (c) => ({
+      ...c,
+      deployment: { ...c.deployment, strategy: { type: 'allAtOnce' } },
+    }));
+    // act
+    const hook = resources(allAtOnce.service, 'AWS::Lambda::Function')[
+      functionId(allAtOnce.service, 'DeliveryPostTrafficHook')
+    ] as CfnResource;
+    // assert
+    expect(
+      (hook.Properties.Environment as { Variables: Record<string, unknown> }).Variables.EVIDENCE_WINDOW,
+    ).toBe('deployment');
   });
 
   it('schedules known peaks in the configured time zone (prod)', () => {

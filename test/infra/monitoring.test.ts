@@ -1,13 +1,15 @@
 /**
- * What on-call relies on: every alarm reaches the right topic, names its runbook section (which
- * exists), and the dashboard shows the signals the issue lists. Also checks that the metrics the
- * alarms and widgets query are ones the handlers actually publish.
+ * What on-call relies on: every alarm reaches the right topic, which CloudWatch may publish to,
+ * names its runbook section (which exists), and the dashboard shows the signals the issue
+ * lists. Also checks that the metrics the alarms and widgets query are in the metrics contract
+ * the handlers publish with.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ALL_METRIC_NAMES, METRICS_NAMESPACE } from '../../functions/shared/metrics-contract';
 import { dev } from '../../infra/config/stages';
 import { RUNBOOK_PATH } from '../../infra/constructs/naming';
-import { alarmsByName, only, resources, stage, synthStage } from './support';
+import { alarmsByName, asList, only, resources, stage, synthStage, VERSION_IN_NAME } from './support';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -38,8 +40,42 @@ describe.each(['dev', 'prod'] as const)('alarms and topics (%s)', (name) => {
     expect(topicId('ticket')).toBeDefined();
   });
 
+  it('lets CloudWatch alarms of this account and stage publish, next to the TLS deny', () => {
+    const policies = Object.values(resources(service, 'AWS::SNS::TopicPolicy'));
+    expect(policies).toHaveLength(2);
+    const covered = new Set<string>();
+    for (const policy of policies) {
+      const statements = (policy.Properties.PolicyDocument as { Statement: Record<string, unknown>[] })
+        .Statement;
+      // prepare: the two statements that matter
+      const deny = statements.find((st) => st.Effect === 'Deny');
+      const allow = statements.find((st) => st.Effect === 'Allow');
+      // assert
+      expect(JSON.stringify(deny?.Condition)).toContain('"aws:SecureTransport":"false"');
+      expect(allow).toMatchObject({
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': expect.anything() },
+          ArnLike: { 'aws:SourceArn': expect.anything() },
+        },
+      });
+      expect(JSON.stringify(allow?.Condition)).toContain(`:alarm:${name}-*`);
+      for (const topic of asList(policy.Properties.Topics as { Ref: string }[])) covered.add(topic.Ref);
+    }
+    expect([...covered].sort()).toEqual(Object.keys(topics).sort());
+  });
+
+  it("lets CloudWatch use the topics' key", () => {
+    const keys = Object.values(resources(service, 'AWS::KMS::Key')).map((k) => JSON.stringify(k.Properties));
+    expect(
+      keys.some((k) => k.includes('cloudwatch.amazonaws.com') && k.includes('kms:GenerateDataKey')),
+    ).toBe(true);
+  });
+
   it('sends every alarm to the topic its name says, and page alarms also when they clear', () => {
-    expect(alarms.size).toBe(15);
+    // 3 guardrails + 5 page (+ WAF where on) + 9 ticket
+    expect(alarms.size).toBe(name === 'prod' ? 18 : 17);
     for (const [alarmName, [, alarm]] of alarms) {
       const severity = alarmName.endsWith('-page')
         ? 'page'
@@ -62,12 +98,15 @@ describe.each(['dev', 'prod'] as const)('alarms and topics (%s)', (name) => {
     const names = [...alarms.keys()].sort();
     expect(names.filter((n) => n.endsWith('-page'))).toEqual(
       [
+        'api-4xx-rate',
         'api-5xx-rate',
         'api-latency-p99',
-        'score-canary-app-errors',
-        'score-canary-errors',
-        'score-canary-latency',
+        'api-traffic-drop',
         'score-error-rate',
+        `score-v${VERSION_IN_NAME}-canary-app-errors`,
+        `score-v${VERSION_IN_NAME}-canary-errors`,
+        `score-v${VERSION_IN_NAME}-canary-latency`,
+        ...(name === 'prod' ? ['waf-blocked-rate'] : []),
       ].map((s) => `${name}-${s}-page`),
     );
     expect(names.filter((n) => n.endsWith('-ticket'))).toEqual(
@@ -92,7 +131,7 @@ describe.each(['dev', 'prod'] as const)('alarms and topics (%s)', (name) => {
       const anchor = description.match(new RegExp(`Runbook: ${RUNBOOK_PATH}#([a-z0-9-]+)$`))?.[1];
       expect({ alarmName, anchor }).toEqual({
         alarmName,
-        anchor: alarmName.replace(/^[a-z0-9]+-|-(page|ticket)$/g, ''),
+        anchor: alarmName.replace(/^[a-z0-9]+-|-(page|ticket)$/g, '').replace(`-v${VERSION_IN_NAME}`, ''),
       });
       expect({ alarmName, inRunbook: anchors.has(anchor as string) }).toEqual({ alarmName, inRunbook: true });
     }
@@ -165,28 +204,67 @@ describe('dashboard', () => {
   });
 });
 
-describe('alarm metrics match what the handlers publish', () => {
-  const handlerSources = ['score/handler.ts', 'events/handler.ts', 'feature-updater/handler.ts']
-    .map((f) => readFileSync(join(ROOT, 'functions', f), 'utf8'))
-    .join('\n');
-  const published = new Set([...handlerSources.matchAll(/addMetric\(\s*'(\w+)'/g)].map((m) => m[1]));
-  for (const m of handlerSources.matchAll(/addMetric\(\s*[\w.]+ \? '(\w+)' : '(\w+)'/g)) {
-    published.add(m[1]);
-    published.add(m[2]);
-  }
-  // Built with a template literal in the handler: Decision<Approve|Review|Decline>, Degraded<Reason>.
-  for (const d of ['DecisionApprove', 'DecisionReview', 'DecisionDecline']) published.add(d);
-  for (const d of ['DegradedFeaturesUnavailable', 'DegradedModelUnavailable']) published.add(d);
-
-  it('queries only FraudScoring metrics some handler emits', () => {
+describe('alarm metrics come from the metrics contract', () => {
+  it('queries only FraudScoring metrics the contract names', () => {
+    // prepare
     const { service } = stage('prod');
     const template = JSON.stringify(service.toJSON());
+    // act
     const used = new Set<string>();
-    for (const m of template.matchAll(/"MetricName":"(\w+)","Namespace":"FraudScoring"/g))
+    for (const m of template.matchAll(
+      new RegExp(`"MetricName":"(\\w+)","Namespace":"${METRICS_NAMESPACE}"`, 'g'),
+    ))
       used.add(m[1] as string);
     for (const m of template.matchAll(/\{FraudScoring,[\w,]+\} MetricName=\\\\\\"(\w+)\\\\\\"/g))
       used.add(m[1] as string);
+    // assert
     expect(used.size).toBeGreaterThan(10);
-    expect([...used].filter((name) => !published.has(name))).toEqual([]);
+    expect([...used].filter((metric) => !ALL_METRIC_NAMES.has(metric))).toEqual([]);
+  });
+});
+
+describe('new page alarms', () => {
+  const { service, config } = stage('prod');
+  const alarms = alarmsByName(service);
+
+  it('pages on a 4xx surge as a share of requests', () => {
+    const [, alarm] = alarms.get('prod-api-4xx-rate-page') ?? [];
+    const json = JSON.stringify(alarm?.Properties);
+    expect(json).toContain('"MetricName":"4XXError"');
+    expect(json).toContain('100 * clientErrors');
+    expect(alarm?.Properties).toMatchObject({ Threshold: config.alarms.page.api4xxRatePercent.threshold });
+  });
+
+  it('pages on a traffic drop below the anomaly band of the request count, and on no traffic at all', () => {
+    const [, alarm] = alarms.get('prod-api-traffic-drop-page') ?? [];
+    expect(alarm?.Properties).toMatchObject({
+      ComparisonOperator: 'LessThanLowerThreshold',
+      ThresholdMetricId: expect.any(String),
+      TreatMissingData: 'breaching',
+    });
+    const metrics = alarm?.Properties.Metrics as {
+      Expression?: string;
+      MetricStat?: { Metric: { MetricName: string } };
+    }[];
+    const band = new RegExp(
+      `^ANOMALY_DETECTION_BAND\\(\\w+, ${config.alarms.page.trafficDrop.threshold}\\)$`,
+    );
+    expect(metrics.filter((m) => m.Expression).map((m) => m.Expression)).toEqual([
+      expect.stringMatching(band),
+    ]);
+    expect(metrics.find((m) => m.MetricStat)?.MetricStat?.Metric.MetricName).toBe('Count');
+    // dev is idle for hours: there no data is not a drop
+    const [, devAlarm] = alarmsByName(stage('dev').service).get('dev-api-traffic-drop-page') ?? [];
+    expect(devAlarm?.Properties.TreatMissingData).toBe('notBreaching');
+  });
+
+  it('pages on the share of requests the WAF blocks, only where WAF is on', () => {
+    const [, alarm] = alarms.get('prod-waf-blocked-rate-page') ?? [];
+    const json = JSON.stringify(alarm?.Properties);
+    expect(json).toContain('"Namespace":"AWS/WAFV2"');
+    expect(json).toContain('"MetricName":"BlockedRequests"');
+    expect(json).toContain('"MetricName":"AllowedRequests"');
+    expect(json).toContain('{"Name":"Rule","Value":"ALL"}');
+    expect(alarmsByName(stage('dev').service).has('dev-waf-blocked-rate-page')).toBe(false);
   });
 });

@@ -122,6 +122,53 @@ describe('stage config', () => {
     expect(line).toMatch(message);
   });
 
+  it.each([
+    [
+      'deployment.bakeMinutes',
+      (c: StageConfigInput) => {
+        // a bake longer than one Lambda invocation can run
+        c.deployment.bakeMinutes = 20;
+      },
+      /13/,
+    ],
+    [
+      'api.methodThrottling.score.rateLimit',
+      (c: StageConfigInput) => {
+        c.api.methodThrottling.score.rateLimit = c.api.throttling.rateLimit + 1;
+      },
+      /must not exceed api\.throttling\.rateLimit/,
+    ],
+    [
+      'events.updaterMaxConcurrency',
+      (c: StageConfigInput) => {
+        // SQS event sources accept 2–1000
+        c.events.updaterMaxConcurrency = 1;
+      },
+      /2/,
+    ],
+    [
+      'deployment.onLowTraffic',
+      (c: StageConfigInput) => {
+        (c.deployment as Record<string, unknown>).onLowTraffic = 'ignore';
+      },
+      /fail|pass/,
+    ],
+  ])('rejects a bad delivery or limit setting %s with a message naming it', (path, change, message) => {
+    // prepare
+    const input = edit(prod, change);
+    // act
+    let error: unknown;
+    try {
+      resolveStageConfig(input, {});
+    } catch (e) {
+      error = e;
+    }
+    // assert
+    expect(error).toBeInstanceOf(StageConfigError);
+    const line = (error as Error).message.split('\n').find((l) => l.includes(`- ${path}:`));
+    expect(line).toMatch(message);
+  });
+
   it('rejects settings it does not know (a typo is not silently ignored)', () => {
     const input = edit(dev, (c) => {
       (c.api as Record<string, unknown>).wafEnabled = true;

@@ -105,11 +105,25 @@ export function functionId(template: Template, prefix: string): string {
   return ids[0] as string;
 }
 
-/** Alarms keyed by their AlarmName. */
+/** The placeholder {@link alarmsByName} puts where an alarm name holds the published version. */
+export const VERSION_IN_NAME = '{version}';
+
+/**
+ * An alarm name as text: a plain string, or a `Fn::Join` whose tokens (the published version of
+ * a per-version guardrail) read as {@link VERSION_IN_NAME}.
+ */
+export function alarmNameText(name: unknown): string {
+  if (typeof name === 'string') return name;
+  const join = (name as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (!join) throw new Error(`unexpected alarm name ${JSON.stringify(name)}`);
+  return join[1].map((part) => (typeof part === 'string' ? part : VERSION_IN_NAME)).join(join[0]);
+}
+
+/** Alarms keyed by their AlarmName (see {@link alarmNameText}). */
 export function alarmsByName(template: Template): Map<string, [string, CfnResource]> {
   return new Map(
     Object.entries(resources(template, 'AWS::CloudWatch::Alarm')).map(([id, r]) => [
-      r.Properties?.AlarmName as string,
+      alarmNameText(r.Properties?.AlarmName),
       [id, r],
     ]),
   );

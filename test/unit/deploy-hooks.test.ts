@@ -2,23 +2,33 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CodeDeployClient, PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
-import { InvokeCommand, type InvokeCommandInput, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  DeleteFunctionCommand,
+  InvokeCommand,
+  type InvokeCommandInput,
+  LambdaClient,
+  ListAliasesCommand,
+  ListVersionsByFunctionCommand,
+} from '@aws-sdk/client-lambda';
 import { Uint8ArrayBlobAdapter } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createPostTrafficHook } from '../../functions/deploy-hooks/alarm-check';
 import {
   loadPostTrafficConfig,
   loadPreTrafficConfig,
+  type PostTrafficConfig,
   type PreTrafficConfig,
 } from '../../functions/deploy-hooks/config';
+import { withoutReservedKeys } from '../../functions/deploy-hooks/lifecycle';
 import {
   createPreTrafficHook,
   parseReplaySet,
   percentile,
   smokeTransactionId,
 } from '../../functions/deploy-hooks/replay-check';
+import { versionsToPrune } from '../../functions/deploy-hooks/version-pruning';
 import { createReplayHandler } from '../../functions/score/replay';
 import { OnnxModelRunner } from '../../functions/shared/adapters/onnx-model-runner';
 import { ConfigError } from '../../functions/shared/domain/errors';
@@ -226,7 +236,7 @@ describe('pre-traffic hook', () => {
     const outcome = await hook()(EVENT);
     expect(outcome.status).toBe('Failed');
     expect(outcome.details).toMatchObject({ error: 'TargetInvocationError' });
-    expect(String(outcome.details?.message)).toContain('model unavailable');
+    expect(String(outcome.details?.errorMessage)).toContain('model unavailable');
     expect(reported().map((r) => r.status)).toEqual(['Failed']);
   });
 
@@ -394,6 +404,21 @@ describe('replay helpers', () => {
   });
 });
 
+/** Post-traffic settings that look once, with no evidence check and no pruning. */
+function postConfig(overrides: Partial<PostTrafficConfig> = {}): PostTrafficConfig {
+  return {
+    alarmNames: ['prod-score-errors-page', 'prod-score-canary-verdict-page'],
+    bakeMs: 0,
+    pollMs: 30_000,
+    minInvocations: 1,
+    evidenceWindow: 'canary',
+    onLowTraffic: 'fail',
+    retainedVersions: 5,
+    maxDeletions: 20,
+    ...overrides,
+  };
+}
+
 describe('post-traffic hook', () => {
   const NAMES = ['prod-score-errors-page', 'prod-score-canary-verdict-page'];
   const hook = () =>
@@ -401,7 +426,7 @@ describe('post-traffic hook', () => {
       cloudWatch: new CloudWatchClient({}),
       codeDeploy: new CodeDeployClient({}),
       logger,
-      config: { alarmNames: NAMES },
+      config: postConfig({ alarmNames: NAMES }),
     });
 
   it('reports Succeeded when no alarm is in ALARM (INSUFFICIENT_DATA is fine)', async () => {
@@ -465,5 +490,307 @@ describe('post-traffic hook', () => {
   it('reads ALARM_NAMES as a trimmed, de-duplicated list and requires one', () => {
     expect(loadPostTrafficConfig({ ALARM_NAMES: ' a, b ,a,, ' }).alarmNames).toEqual(['a', 'b']);
     expect(() => loadPostTrafficConfig({})).toThrow(ConfigError);
+  });
+});
+
+describe('post-traffic bake, evidence and pruning', () => {
+  const NAMES = ['prod-score-v42-canary-errors-page'];
+  const TARGET_VERSION = { functionName: 'fraud-score', version: '42', aliasName: 'live' };
+
+  /** A fake clock: `sleep` advances it, so a 6-minute bake runs in microseconds. */
+  function fakeClock() {
+    let t = Date.parse('2026-11-30T22:00:00Z');
+    const sleeps: number[] = [];
+    return {
+      now: () => new Date(t),
+      sleep: async (ms: number) => {
+        sleeps.push(ms);
+        t += ms;
+      },
+      sleeps,
+    };
+  }
+
+  const bakingHook = (config: Partial<PostTrafficConfig>, clock = fakeClock(), withLambda = true) =>
+    createPostTrafficHook({
+      cloudWatch: new CloudWatchClient({}),
+      codeDeploy: new CodeDeployClient({}),
+      lambda: withLambda ? new LambdaClient({}) : undefined,
+      logger,
+      now: clock.now,
+      sleep: clock.sleep,
+      config: postConfig({ alarmNames: NAMES, ...config }),
+    });
+
+  const ok = { MetricAlarms: [{ AlarmName: NAMES[0], StateValue: 'OK' as const }] };
+  const invocations = (values: number[]) =>
+    cloudWatch
+      .on(GetMetricDataCommand)
+      .resolves({ MetricDataResults: [{ Id: 'invocations', Values: values }] });
+  const versions = (list: string[], aliasVersion = '42', weighted: Record<string, number> = {}) => {
+    lambda.on(ListVersionsByFunctionCommand).resolves({ Versions: list.map((Version) => ({ Version })) });
+    lambda.on(ListAliasesCommand).resolves({
+      Aliases: [
+        {
+          Name: 'live',
+          FunctionVersion: aliasVersion,
+          RoutingConfig: { AdditionalVersionWeights: weighted },
+        },
+      ],
+    });
+    lambda.on(DeleteFunctionCommand).resolves({});
+  };
+  const deleted = () => lambda.commandCalls(DeleteFunctionCommand).map((c) => c.args[0].input.Qualifier);
+
+  it('polls the alarms every 30 s for the whole bake before it succeeds', async () => {
+    // prepare
+    const clock = fakeClock();
+    cloudWatch.on(DescribeAlarmsCommand).resolves(ok);
+    invocations([150, 200]);
+    versions(['$LATEST', '41', '42']);
+    // act
+    const outcome = await bakingHook(
+      { bakeMs: 6 * 60_000, target: TARGET_VERSION, minInvocations: 200 },
+      clock,
+    )(EVENT);
+    // assert
+    expect(outcome).toMatchObject({ status: 'Succeeded', reason: 'no_alarm' });
+    expect(cloudWatch.commandCalls(DescribeAlarmsCommand)).toHaveLength(13);
+    expect(clock.sleeps.reduce((a, b) => a + b, 0)).toBe(6 * 60_000);
+    expect(Math.max(...clock.sleeps)).toBe(30_000);
+    expect(outcome.details).toMatchObject({ bakedMs: 6 * 60_000, evidence: { invocations: 350 } });
+    expect(reported().map((r) => r.status)).toEqual(['Succeeded']);
+  });
+
+  it('fails as soon as a guardrail goes into ALARM during the bake, without waiting for its end', async () => {
+    // prepare
+    const clock = fakeClock();
+    cloudWatch
+      .on(DescribeAlarmsCommand)
+      .resolvesOnce(ok)
+      .resolvesOnce(ok)
+      .resolves({ MetricAlarms: [{ AlarmName: NAMES[0], StateValue: 'ALARM' as const }] });
+    // act
+    const outcome = await bakingHook({ bakeMs: 6 * 60_000, target: TARGET_VERSION }, clock)(EVENT);
+    // assert
+    expect(outcome).toMatchObject({ status: 'Failed', reason: 'alarm_in_alarm_state' });
+    expect(outcome.details).toMatchObject({ polls: 3, bakedMs: 60_000, inAlarm: NAMES });
+    expect(cloudWatch.commandCalls(GetMetricDataCommand)).toHaveLength(0);
+    expect(lambda.commandCalls(DeleteFunctionCommand)).toHaveLength(0);
+    expect(reported().map((r) => r.status)).toEqual(['Failed']);
+  });
+
+  it('fails closed when the canary saw fewer invocations than required', async () => {
+    // prepare
+    cloudWatch.on(DescribeAlarmsCommand).resolves(ok);
+    invocations([3, 4]);
+    versions(['40', '41', '42']);
+    // act
+    const outcome = await bakingHook({ target: TARGET_VERSION, minInvocations: 200, onLowTraffic: 'fail' })(
+      EVENT,
+    );
+    // assert
+    expect(outcome).toMatchObject({
+      status: 'Failed',
+      reason: 'insufficient_canary_traffic',
+      details: { evidence: { invocations: 7, minInvocations: 200, version: '42' } },
+    });
+    expect(lambda.commandCalls(DeleteFunctionCommand)).toHaveLength(0);
+  });
+
+  it('passes with a low-traffic reason where the stage allows it', async () => {
+    cloudWatch.on(DescribeAlarmsCommand).resolves(ok);
+    invocations([]);
+    versions(['42']);
+    const outcome = await bakingHook({ target: TARGET_VERSION, minInvocations: 20, onLowTraffic: 'pass' })(
+      EVENT,
+    );
+    expect(outcome).toMatchObject({ status: 'Succeeded', reason: 'no_alarm_low_traffic' });
+  });
+
+  it('queries Invocations of the new version through the alias', async () => {
+    // prepare
+    cloudWatch.on(DescribeAlarmsCommand).resolves(ok);
+    invocations([500]);
+    versions(['42']);
+    // act
+    await bakingHook({ target: TARGET_VERSION })(EVENT);
+    // assert
+    const query = cloudWatch.commandCalls(GetMetricDataCommand)[0]?.args[0].input.MetricDataQueries?.[0];
+    expect(query?.MetricStat?.Metric).toEqual({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Invocations',
+      Dimensions: [
+        { Name: 'FunctionName', Value: 'fraud-score' },
+        { Name: 'Resource', Value: 'fraud-score:live' },
+        { Name: 'ExecutedVersion', Value: '42' },
+      ],
+    });
+    expect(query?.MetricStat?.Stat).toBe('Sum');
+  });
+
+  it('counts the canary phase only: invocations until the hook started, read after the bake', async () => {
+    // prepare
+    const clock = fakeClock();
+    const hookStart = clock.now().getTime();
+    cloudWatch.on(DescribeAlarmsCommand).resolves(ok);
+    invocations([500]);
+    versions(['42']);
+    // act
+    await bakingHook({ bakeMs: 6 * 60_000, target: TARGET_VERSION }, clock)(EVENT);
+    const allAtOnce = fakeClock();
+    await bakingHook(
+      { bakeMs: 60_000, target: TARGET_VERSION, evidenceWindow: 'deployment' },
+      allAtOnce,
+    )(EVENT);
+    // assert
+    const [canary, whole] = cloudWatch.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input);
+    expect(canary?.EndTime?.getTime()).toBe(hookStart);
+    expect(whole?.EndTime?.getTime()).toBe(hookStart + 60_000);
+  });
+
+  it('prunes versions beyond the newest N that no alias points to, oldest first', async () => {
+    // prepare: 12 versions, live on 42 with a stuck weight on 30
+    cloudWatch.on(DescribeAlarmsCommand).resolves(ok);
+    invocations([500]);
+    versions(['$LATEST', ...Array.from({ length: 13 }, (_, i) => String(30 + i))], '42', { '30': 0.1 });
+    // act
+    const outcome = await bakingHook({ target: TARGET_VERSION, retainedVersions: 5 })(EVENT);
+    // assert: keep 38–42 and 30 (weighted); delete 31–37
+    expect(deleted()).toEqual(['31', '32', '33', '34', '35', '36', '37']);
+    expect(outcome.details?.pruning).toMatchObject({ found: 13, protected: ['30', '42'] });
+    expect(outcome.status).toBe('Succeeded');
+  });
+
+  it('never fails a good deployment because pruning failed', async () => {
+    cloudWatch.on(DescribeAlarmsCommand).resolves(ok);
+    invocations([500]);
+    lambda
+      .on(ListVersionsByFunctionCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    const outcome = await bakingHook({ target: TARGET_VERSION })(EVENT);
+    expect(outcome).toMatchObject({
+      status: 'Succeeded',
+      details: { pruning: { error: 'AccessDeniedException' } },
+    });
+  });
+
+  it('bounds one run to maxDeletions and reports a version that could not be deleted', async () => {
+    // prepare
+    cloudWatch.on(DescribeAlarmsCommand).resolves(ok);
+    invocations([500]);
+    versions(
+      Array.from({ length: 30 }, (_, i) => String(i + 1)),
+      '30',
+    );
+    lambda
+      .on(DeleteFunctionCommand, { Qualifier: '2' })
+      .rejects(Object.assign(new Error('in use'), { name: 'ResourceConflictException' }));
+    // act
+    const outcome = await bakingHook({
+      target: { ...TARGET_VERSION, version: '30' },
+      retainedVersions: 5,
+      maxDeletions: 3,
+    })(EVENT);
+    // assert
+    expect(lambda.commandCalls(DeleteFunctionCommand).map((c) => c.args[0].input.Qualifier)).toEqual([
+      '1',
+      '2',
+      '3',
+    ]);
+    expect(outcome.details?.pruning).toMatchObject({
+      deleted: ['1', '3'],
+      failed: [{ version: '2', error: 'ResourceConflictException' }],
+    });
+  });
+
+  it('selects versions to prune from hostile lists without touching protected or non-numeric ones', () => {
+    expect(versionsToPrune(['$LATEST', '1', '2', '10', '9'], new Set(['1']), 2, 10)).toEqual(['2']);
+    expect(versionsToPrune(['1', '2'], new Set(), 5, 10)).toEqual([]);
+    expect(versionsToPrune(['5', '4', '3', '2', '1'], new Set(), 2, 0)).toEqual([]);
+  });
+
+  it('reads the bake, evidence and pruning settings, and rejects a bad target or mode', () => {
+    // act
+    const config = loadPostTrafficConfig({
+      ALARM_NAMES: 'a',
+      BAKE_SECONDS: '360',
+      POLL_SECONDS: '30',
+      TARGET_FUNCTION_ARN: TARGET,
+      MIN_CANARY_INVOCATIONS: '200',
+      ON_LOW_TRAFFIC: 'fail',
+      RETAINED_VERSIONS: '10',
+      EVIDENCE_WINDOW: 'canary',
+    });
+    // assert
+    expect(config).toMatchObject({
+      bakeMs: 360_000,
+      pollMs: 30_000,
+      target: { functionName: 'fraud-score', version: '42', aliasName: 'live' },
+      minInvocations: 200,
+      evidenceWindow: 'canary',
+      onLowTraffic: 'fail',
+      retainedVersions: 10,
+    });
+    expect(() => loadPostTrafficConfig({ ALARM_NAMES: 'a', EVIDENCE_WINDOW: 'week' })).toThrow(
+      /EVIDENCE_WINDOW/,
+    );
+    expect(() => loadPostTrafficConfig({ ALARM_NAMES: 'a', ON_LOW_TRAFFIC: 'maybe' })).toThrow(
+      /ON_LOW_TRAFFIC/,
+    );
+    expect(() =>
+      loadPostTrafficConfig({ ALARM_NAMES: 'a', TARGET_FUNCTION_ARN: `${TARGET.slice(0, -3)}:live` }),
+    ).toThrow(ConfigError);
+    expect(() => loadPostTrafficConfig({ ALARM_NAMES: 'a', BAKE_SECONDS: '900' })).toThrow(/BAKE_SECONDS/);
+  });
+});
+
+describe('hook logs', () => {
+  it("keeps a failure's explanation on the ERROR line: no detail uses a key Powertools drops", async () => {
+    // prepare: a logger that writes JSON lines we can read
+    const lines: string[] = [];
+    const capture = (chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    };
+    // Powertools' own Console writes INFO to stdout and ERROR to stderr.
+    const spies = [
+      jest.spyOn(process.stdout, 'write').mockImplementation(capture),
+      jest.spyOn(process.stderr, 'write').mockImplementation(capture),
+    ];
+    const visible = new Logger({ serviceName: 'deploy-hooks-test', logLevel: 'INFO' });
+    cloudWatch.on(DescribeAlarmsCommand).rejects(new Error('AccessDenied: not authorized to DescribeAlarms'));
+    const hook = createPostTrafficHook({
+      cloudWatch: new CloudWatchClient({}),
+      codeDeploy: new CodeDeployClient({}),
+      logger: visible,
+      config: postConfig(),
+    });
+    // act
+    try {
+      await hook(EVENT);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    // assert
+    const entries = lines
+      .flatMap((l) => l.split('\n'))
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const failed = entries.find((e) => e.message === 'post-traffic failed');
+    expect(failed).toMatchObject({
+      level: 'ERROR',
+      reason: 'error',
+      errorMessage: expect.stringContaining('AccessDenied'),
+    });
+    expect(entries.filter((e) => String(e.message).includes('reserved key'))).toEqual([]);
+  });
+
+  it('renames details that collide with reserved keys instead of losing them', () => {
+    expect(withoutReservedKeys({ message: 'x', level: 1, reason: 'r' })).toEqual({
+      detail_message: 'x',
+      detail_level: 1,
+      reason: 'r',
+    });
   });
 });

@@ -1,0 +1,226 @@
+/**
+ * The schema of one deployment stage's settings. Every TypeScript type of the stage config is
+ * derived from it (`z.infer`): the schema is the documentation, the validation and the type.
+ */
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { z } from 'zod';
+import { type AlarmThreshold, pageAlarmsSchema, ticketAlarmsSchema } from './alarm-schema';
+
+const positiveInt = z.number().int().positive();
+
+/** Retention values CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS: readonly number[] = Object.values(RetentionDays).filter(
+  (v): v is number => typeof v === 'number',
+);
+
+/**
+ * Longest bake the post-traffic hook may run, minutes. The hook is one Lambda invocation
+ * (15-minute limit) and needs time after the bake to report its status to CodeDeploy.
+ */
+export const MAX_BAKE_MINUTES = 13;
+
+const subscribersSchema = z.strictObject({
+  /** E-mail addresses (each must confirm the subscription). */
+  emails: z.array(z.email()),
+  /** HTTPS endpoints (paging tools, chat webhooks). */
+  httpsEndpoints: z.array(z.url({ protocol: /^https$/ })),
+});
+/** Who gets an SNS topic's notifications. */
+export type Subscribers = z.infer<typeof subscribersSchema>;
+
+const scheduleExpression = z
+  .string()
+  .regex(
+    /^(cron\((\S+ ){5}\S+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\)|at\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\))$/,
+    'cron(m h dom mon dow y), rate(n unit) or at(yyyy-mm-ddThh:mm:ss)',
+  );
+
+const scheduledCapacitySchema = z.strictObject({
+  /** Construct id and human name, e.g. `weekday-peak`. Letters, digits and dashes. */
+  name: z.string().regex(/^[a-z0-9-]+$/),
+  /** Application Auto Scaling schedule: `cron(m h dom mon dow y)`, `rate(...)` or `at(...)`. */
+  schedule: scheduleExpression,
+  /** IANA time zone the schedule is written in. @default 'UTC' */
+  timeZone: z.string().min(1).optional(),
+  /** Provisioned-concurrency floor from this time on. */
+  minCapacity: positiveInt,
+  /** Provisioned-concurrency ceiling from this time on. */
+  maxCapacity: positiveInt,
+});
+/** A scheduled change of the provisioned-concurrency bounds before a known peak (or after it). */
+export type ScheduledCapacity = z.infer<typeof scheduledCapacitySchema>;
+
+const capacitySchema = z.strictObject({
+  /** Floor of provisioned concurrency outside scheduled peaks. */
+  minProvisioned: positiveInt,
+  /** Ceiling of provisioned concurrency. */
+  maxProvisioned: positiveInt,
+  /** Target-tracking utilization, 0.1–0.9 (0.6 keeps 40 % headroom for bursts). */
+  utilizationTarget: z.number().min(0.1).max(0.9),
+  /** Scheduled bounds for known peaks, in order of the day. */
+  scheduled: z.array(scheduledCapacitySchema),
+});
+/** Provisioned concurrency of the score alias, owned by Application Auto Scaling. */
+export type CapacityConfig = z.infer<typeof capacitySchema>;
+
+const strategySchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('allAtOnce') }),
+  z.strictObject({
+    type: z.enum(['canary', 'linear']),
+    /** Canary: share of traffic in the first step. Linear: share added at each step. */
+    percentage: positiveInt.max(99),
+    /** Minutes between steps. */
+    intervalMinutes: positiveInt.max(2880),
+  }),
+]);
+/** How CodeDeploy shifts alias `live` to a new version. */
+export type DeploymentStrategy = z.infer<typeof strategySchema>;
+
+const throttleSchema = z.strictObject({
+  /** Steady requests per second. */
+  rateLimit: positiveInt,
+  /** Burst (token bucket size). */
+  burstLimit: positiveInt.max(5000),
+});
+/** API Gateway throttling: steady rate and burst. */
+export type Throttle = z.infer<typeof throttleSchema>;
+
+const deploymentSchema = z.strictObject({
+  /** How CodeDeploy shifts traffic. */
+  strategy: strategySchema,
+  /** Pre-traffic hook: slowest acceptable replay batch against the new version, ms. */
+  preTrafficMaxLatencyMs: positiveInt,
+  /**
+   * Post-traffic hook: minutes at 100 % during which the guardrails are polled before the
+   * deployment may succeed. 0 reads them once.
+   */
+  bakeMinutes: z.number().int().min(0).max(MAX_BAKE_MINUTES),
+  /**
+   * Evidence the new version must have collected (AWS/Lambda `Invocations` of its
+   * `ExecutedVersion`) by the end of the bake; below it, `onLowTraffic` decides.
+   */
+  minCanaryInvocations: positiveInt,
+  /** `fail`: too little canary traffic fails the deployment (fail closed). `pass`: it passes with a warning. */
+  onLowTraffic: z.enum(['fail', 'pass']),
+  /** The p99 guardrail ignores a minute with fewer invocations of the new version than this. */
+  latencyMinSamples: positiveInt,
+  /** Published versions of the score function kept for manual rollback (the live one included). */
+  retainedVersions: positiveInt.min(2).max(50),
+});
+
+/** The validated settings of one stage. */
+export const stageConfigSchema = z
+  .strictObject({
+    /** Stage name: lower-case letters and digits; prefixes stack, alarm and dashboard names. */
+    stage: z.string().regex(/^[a-z][a-z0-9]{1,11}$/, 'lower-case letters and digits, 2–12 characters'),
+    /** Where the stage deploys. Resolved by `resolveStageConfig`; never looked up. */
+    env: z.strictObject({
+      account: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id'),
+      region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS region such as eu-west-1'),
+    }),
+    /** Lambda architecture of the functions. arm64 needs an onnxruntime build verified on Graviton. */
+    architecture: z.enum(['arm64', 'x86_64']),
+    /** The model served: `models/<name>/<version>/`. */
+    model: z.strictObject({
+      name: z.string().regex(/^[a-z0-9-]+$/),
+      version: z.string().regex(/^[0-9A-Za-z.+-]+$/),
+    }),
+    /** Score function sizing and behaviour. */
+    scoreFunction: z.strictObject({
+      /** Memory in MB (also buys CPU: 1769 MB = one vCPU). */
+      memoryMb: positiveInt.min(128).max(10_240),
+      /** Timeout in seconds; keep it well above the p99 and below API Gateway's 29 s. */
+      timeoutSeconds: positiveInt.max(29),
+      /** Budget of the feature read (BatchGetItem) before scoring with defaults, ms. */
+      featureTimeoutMs: positiveInt.max(10_000),
+      /** Card features older than this are treated as stale, seconds. */
+      featureMaxAgeSeconds: positiveInt,
+      /** How long a transactionId's answer is replayed to retries, seconds. */
+      idempotencyTtlSeconds: positiveInt.min(60),
+    }),
+    capacity: capacitySchema,
+    /** Service levels the alarms and the pre-traffic check derive from. */
+    sla: z.strictObject({ p99Ms: positiveInt }),
+    /** Alarm thresholds keyed by severity. */
+    alarms: z.strictObject({ page: pageAlarmsSchema, ticket: ticketAlarmsSchema }),
+    /** Safe delivery of new score-function versions. */
+    deployment: deploymentSchema,
+    api: z.strictObject({
+      /** `iam`: SigV4-signed calls (default). `apiKey`: API key + usage plan. */
+      auth: z.enum(['iam', 'apiKey']),
+      /** Stage-wide throttling: steady requests per second and burst. */
+      throttling: throttleSchema,
+      /** Per-method throttling (override the stage-wide limits for one method). */
+      methodThrottling: z.strictObject({ score: throttleSchema, events: throttleSchema }),
+      /** Attach a WAF web ACL (AWS managed rule groups and a per-IP rate rule) to the stage. */
+      waf: z.boolean(),
+      /** WAF rate-based rule: requests one client IP may send per window before it is blocked. */
+      wafRateLimit: z.strictObject({
+        /** Requests per IP per window (WAF accepts 10 or more). */
+        requestsPerIp: positiveInt.min(10).max(2_000_000_000),
+        /** The window WAF counts over, seconds. */
+        windowSeconds: z.union([z.literal(60), z.literal(120), z.literal(300), z.literal(600)]),
+      }),
+    }),
+    /** Events path: `POST /v1/events` → SQS → feature updater. */
+    events: z.strictObject({
+      /** Feature-updater timeout, seconds (the queue's visibility timeout is 6× this). */
+      updaterTimeoutSeconds: positiveInt.max(900),
+      /** Longest wait to fill a batch of 10 records, seconds. */
+      maxBatchingWindowSeconds: z.number().int().min(0).max(300),
+      /** TTL of feature items written by the updater, seconds. */
+      featureTtlSeconds: positiveInt.min(3600),
+      /** Most concurrent updater invocations the SQS event source starts (2–1000). */
+      updaterMaxConcurrency: positiveInt.min(2).max(1000),
+    }),
+    /** Days to keep function, access, execution and WAF logs. */
+    logRetentionDays: positiveInt.refine((d) => LOG_RETENTION_DAYS.includes(d), {
+      message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
+    }),
+    /** Subscriptions of the two alarm topics. */
+    notifications: z.strictObject({ page: subscribersSchema, ticket: subscribersSchema }),
+  })
+  .superRefine((c, ctx) => {
+    const issue = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', path, message });
+    if (c.capacity.minProvisioned > c.capacity.maxProvisioned)
+      issue(['capacity', 'minProvisioned'], 'must not exceed capacity.maxProvisioned');
+    c.capacity.scheduled.forEach((s, i) => {
+      if (s.minCapacity > s.maxCapacity)
+        issue(['capacity', 'scheduled', i, 'minCapacity'], 'must not exceed maxCapacity');
+    });
+    const names = c.capacity.scheduled.map((s) => s.name);
+    if (new Set(names).size !== names.length)
+      issue(['capacity', 'scheduled'], 'scheduled action names must be unique');
+    // CloudWatch cannot alarm when more datapoints must breach than it evaluates.
+    for (const severity of ['page', 'ticket'] as const) {
+      const { defaults, ...thresholds } = c.alarms[severity];
+      for (const [name, t] of Object.entries(thresholds) as [string, AlarmThreshold][]) {
+        const periods = t.evaluationPeriods ?? defaults.evaluationPeriods;
+        const datapoints = t.datapointsToAlarm ?? defaults.datapointsToAlarm;
+        if (datapoints > periods)
+          issue(
+            ['alarms', severity, name],
+            `datapointsToAlarm ${datapoints} exceeds evaluationPeriods ${periods}`,
+          );
+      }
+    }
+    if (c.scoreFunction.featureTimeoutMs >= c.scoreFunction.timeoutSeconds * 1000)
+      issue(['scoreFunction', 'featureTimeoutMs'], 'must be below the function timeout');
+    const { throttling, methodThrottling } = c.api;
+    if (throttling.burstLimit < throttling.rateLimit / 10)
+      issue(['api', 'throttling', 'burstLimit'], 'a burst below a tenth of the rate rejects ordinary jitter');
+    for (const method of ['score', 'events'] as const) {
+      for (const limit of ['rateLimit', 'burstLimit'] as const) {
+        if (methodThrottling[method][limit] > throttling[limit])
+          issue(['api', 'methodThrottling', method, limit], `must not exceed api.throttling.${limit}`);
+      }
+    }
+  });
+
+/** The validated settings of one stage, as stacks and constructs receive them. */
+export type StageConfig = z.infer<typeof stageConfigSchema>;
+/** Lambda architecture names as the stage config spells them (CDK: `Architecture.ARM_64` / `X86_64`). */
+export type LambdaArchitecture = StageConfig['architecture'];
+/** Safe-delivery settings of the score function. */
+export type DeploymentConfig = StageConfig['deployment'];
