@@ -23,7 +23,8 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createDynamoClients } from '#adapters/dynamo-client';
-import { DynamoFeatureStore, DynamoFeatureWriter } from '#adapters/dynamo-feature-store';
+import { DynamoFeatureStore } from '#adapters/dynamo-feature-store';
+import { MarkerFeatureWriter } from '#adapters/marker-feature-writer';
 import { OnnxModelRunner } from '#adapters/onnx-model-runner';
 import { FEATURE_DEFAULTS, featureVector } from '#domain/features';
 import { parsePolicy } from '#domain/policy';
@@ -157,7 +158,7 @@ async function main(): Promise<void> {
     await ensureTable(client, 'bench-features', FEATURE_TABLE);
     await ensureTable(client, 'bench-idempotency', IDEMPOTENCY_TABLE);
     // A card with a week of history and a busy merchant, written through the real updater.
-    const writer = new DynamoFeatureWriter(documents, 'bench-features');
+    const writer = new MarkerFeatureWriter(documents, 'bench-features');
     const now = Date.now();
     for (let i = 0; i < 60; i += 1) {
       const event: AuthorizationEvent = {

@@ -12,7 +12,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult, SQSEvent } from 'aws-lambda';
 import { createDynamoClients } from '#adapters/dynamo-client';
-import { DynamoFeatureWriter } from '#adapters/dynamo-feature-store';
+import { MarkerFeatureWriter } from '#adapters/marker-feature-writer';
 import type { EventQueue } from '#domain/event-queue';
 import type { TransactionEvent } from '#domain/types';
 import { FEATURE_TABLE, IDEMPOTENCY_TABLE } from '#shared/table-schema';
@@ -141,7 +141,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }),
   );
   const updater = createUpdaterHandler({
-    writer: new DynamoFeatureWriter(documents, FEATURE_TABLE_NAME),
+    writer: new MarkerFeatureWriter(documents, FEATURE_TABLE_NAME),
     logger: new Logger({ serviceName: 'feature-updater', persistentKeys: { stage } }),
     metrics: new Metrics({
       namespace: 'FraudScoring',

@@ -5,6 +5,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { BatchItemResult, EventOutcome } from '#adapters/feature-writer';
 import type { TransactionEvent } from '#domain/types';
 import { createUpdaterHandler } from '../../functions/feature-updater/handler';
 import { lambdaContext } from '../../scripts/local/api-gateway';
@@ -27,9 +28,19 @@ const record = (messageId: string, body: string, receiveCount = 1) =>
     eventSource: 'aws:sqs',
   }) as unknown as SQSRecord;
 
-function updater(apply: (e: TransactionEvent) => Promise<{ card: string; merchant: string }>) {
+/** A writer whose batch applies each event with `apply`, so one event can fail alone. */
+function updater(apply: (e: TransactionEvent) => Promise<EventOutcome>) {
+  const applyBatch = (events: readonly TransactionEvent[]) =>
+    Promise.all(
+      events.map((e) =>
+        apply(e).then(
+          (outcome): BatchItemResult => ({ ok: true, outcome }),
+          (error: Error): BatchItemResult => ({ ok: false, error }),
+        ),
+      ),
+    );
   return createUpdaterHandler({
-    writer: { apply } as never,
+    writer: { applyBatch },
     logger: new Logger({ serviceName: 'feature-updater-test' }),
     metrics: new Metrics({ namespace: 'FraudScoringTest', serviceName: 'feature-updater-test' }),
   });
