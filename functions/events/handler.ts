@@ -12,20 +12,57 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { eventsSchemaFor } from '#domain/contract';
 import type { EventQueue } from '#domain/event-queue';
 import type { TransactionEvent } from '#domain/types';
-import { errorResponse, HttpError, jsonResponse, parseBody } from '#shared/http';
+import { errorResponse, HttpError, jsonResponse, parseBody, ValidationError } from '#shared/http';
 
 export interface EventsHandlerDeps {
   queue: EventQueue;
   logger: Logger;
   metrics: Metrics;
+  /** Largest accepted lead of an event's time over the clock. @default 300000 (5 min) */
+  maxFutureSkewMs?: number;
+  clock?: () => number;
+}
+
+/** Default allowance for clocks running ahead of ours. */
+export const DEFAULT_MAX_FUTURE_SKEW_MS = 5 * 60_000;
+
+/**
+ * Refuses events dated after `now + maxSkewMs`: the feature state is built for events that
+ * happened, and one dated ahead would count against every request scored before its time.
+ * Names the first offending field (`timestamp`, or `transactionTimestamp` of a label;
+ * prefixed with `events.<i>.` in a batch).
+ */
+export function checkEventTimes(
+  events: readonly TransactionEvent[],
+  batch: boolean,
+  now: number,
+  maxSkewMs: number,
+): void {
+  const limit = now + maxSkewMs;
+  events.forEach((event, i) => {
+    const fields: [string, string][] = [['timestamp', event.timestamp]];
+    if (event.type === 'label') fields.push(['transactionTimestamp', event.transactionTimestamp]);
+    for (const [name, value] of fields) {
+      if (Date.parse(value) > limit) {
+        throw new ValidationError(
+          'EVENT_IN_FUTURE',
+          `${name} is more than ${Math.round(maxSkewMs / 1000)} s ahead of the server clock`,
+          batch ? `events.${i}.${name}` : name,
+        );
+      }
+    }
+  });
 }
 
 export function createEventsHandler(deps: EventsHandlerDeps) {
   const { logger, metrics } = deps;
+  const maxFutureSkewMs = deps.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
+  const clock = deps.clock ?? Date.now;
   async function eventsHandler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
     try {
       const body = parseBody(event, eventsSchemaFor);
       const events = ('events' in body ? body.events : [body]) as TransactionEvent[];
+      checkEventTimes(events, 'events' in body, clock(), maxFutureSkewMs);
       await deps.queue.send(events);
       metrics.addMetric('EventsAccepted', MetricUnit.Count, events.length);
       return jsonResponse(202, { accepted: events.length, eventIds: events.map((e) => e.eventId) });
