@@ -51,6 +51,11 @@ export interface LocalStackOptions {
   featureTimeoutMs?: number;
   /** Powertools log level for the handlers. @default 'WARN' */
   logLevel?: string;
+  /**
+   * How far ahead of the clock an event may be dated before `/v1/events` refuses it.
+   * @default 300000 (5 min, as in AWS)
+   */
+  maxFutureSkewMs?: number;
 }
 
 export interface LocalStack {
@@ -150,7 +155,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }),
   });
   const queue = new InProcessQueue((event) => updater(event, lambdaContext('feature-updater', 30_000)));
-  const events = createEventsHandler({ queue, ...eventsObservability(stage) });
+  const events = createEventsHandler({
+    queue,
+    maxFutureSkewMs: options.maxFutureSkewMs,
+    ...eventsObservability(stage),
+  });
   const openApi = JSON.stringify(openApiDocument(), null, 2);
 
   const server: Server = createServer((req, res) => {
