@@ -89,4 +89,51 @@ describe('feature updater', () => {
     const { result } = await captureOutput(() => handler(batch, lambdaContext('feature-updater')));
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'a' }, { itemIdentifier: 'b' }]);
   });
+
+  it('hands the valid events of a batch to the writer in one call, in record order', async () => {
+    // prepare
+    const calls: string[][] = [];
+    const handler = createUpdaterHandler({
+      writer: {
+        applyBatch: async (events) => {
+          calls.push(events.map((e) => e.eventId));
+          return events.map(() => ({ ok: true, outcome: { card: 'applied', merchant: 'applied' } }));
+        },
+      },
+      logger: new Logger({ serviceName: 'feature-updater-test' }),
+      metrics: new Metrics({ namespace: 'FraudScoringTest', serviceName: 'feature-updater-test' }),
+    });
+    const batch = {
+      Records: [
+        record('a', JSON.stringify(event(1))),
+        record('b', 'not json'),
+        record('c', JSON.stringify(event(3))),
+      ],
+    } as SQSEvent;
+    // act
+    const { result } = await captureOutput(() => handler(batch, lambdaContext('feature-updater')));
+    // assert
+    expect(calls).toEqual([['evt-1', 'evt-3']]);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'b' }]);
+  });
+
+  it('fails every valid record when the writer throws instead of answering', async () => {
+    // prepare
+    const handler = createUpdaterHandler({
+      writer: {
+        applyBatch: async () => {
+          throw new Error('socket hang up');
+        },
+      },
+      logger: new Logger({ serviceName: 'feature-updater-test' }),
+      metrics: new Metrics({ namespace: 'FraudScoringTest', serviceName: 'feature-updater-test' }),
+    });
+    const batch = {
+      Records: [record('a', JSON.stringify(event(1))), record('b', JSON.stringify(event(2)))],
+    } as SQSEvent;
+    // act
+    const { result } = await captureOutput(() => handler(batch, lambdaContext('feature-updater')));
+    // assert
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'a' }, { itemIdentifier: 'b' }]);
+  });
 });
