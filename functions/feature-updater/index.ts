@@ -3,24 +3,23 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createDynamoClients } from '#adapters/dynamo-client';
 import { TransactionalFeatureWriter } from '#adapters/transactional-feature-writer';
-import { readNumber, readString } from '#shared/config';
+import { loadUpdaterConfig } from './config';
 import { createUpdaterHandler } from './handler';
 
-const stage = readString(process.env, 'STAGE', 'dev');
+const config = loadUpdaterConfig();
 const { documents } = createDynamoClients({ requestTimeoutMs: 2000, maxAttempts: 3 });
-// In AWS the updater commits each batch in one DynamoDB transaction (markers + aggregates).
-const writer = new TransactionalFeatureWriter(documents, readString(process.env, 'FEATURE_TABLE_NAME'), {
-  ttlSeconds: readNumber(process.env, 'FEATURE_TTL_SECONDS', 180 * 86_400, { min: 3600 }),
-  // Longer than the queue's retention (4 days) plus its DLQ's (14 days): a redrive is still deduplicated.
-  dedupeSeconds: readNumber(process.env, 'FEATURE_DEDUPE_SECONDS', 30 * 86_400, { min: 86_400 }),
+// In AWS each batch commits in one DynamoDB transaction: a marker per event plus the aggregates.
+const writer = new TransactionalFeatureWriter(documents, config.featureTableName, {
+  ttlSeconds: config.ttlSeconds,
+  dedupeSeconds: config.dedupeSeconds,
 });
 
 export const handler = createUpdaterHandler({
   writer,
-  logger: new Logger({ serviceName: 'feature-updater', persistentKeys: { stage } }),
+  logger: new Logger({ serviceName: 'feature-updater', persistentKeys: { stage: config.stage } }),
   metrics: new Metrics({
     namespace: 'FraudScoring',
     serviceName: 'feature-updater',
-    defaultDimensions: { stage },
+    defaultDimensions: { stage: config.stage },
   }),
 });

@@ -7,6 +7,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { BatchItemResult, EventOutcome } from '#adapters/feature-writer';
 import type { TransactionEvent } from '#domain/types';
+import { loadUpdaterConfig } from '../../functions/feature-updater/config';
 import { createUpdaterHandler } from '../../functions/feature-updater/handler';
 import { lambdaContext } from '../../scripts/local/api-gateway';
 import { validRequest } from '../support/fakes';
@@ -135,5 +136,26 @@ describe('feature updater', () => {
     const { result } = await captureOutput(() => handler(batch, lambdaContext('feature-updater')));
     // assert
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'a' }, { itemIdentifier: 'b' }]);
+  });
+});
+
+describe('loadUpdaterConfig', () => {
+  it('reads the table, TTL and dedupe time, and refuses a dedupe time under a day', () => {
+    // prepare
+    const env = { FEATURE_TABLE_NAME: 'features', FEATURE_TTL_SECONDS: '7200' };
+    // act
+    const config = loadUpdaterConfig(env);
+    // assert
+    expect(config).toEqual({
+      stage: 'dev',
+      featureTableName: 'features',
+      ttlSeconds: 7200,
+      dedupeSeconds: 2_592_000,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(() => loadUpdaterConfig({ ...env, FEATURE_DEDUPE_SECONDS: '60' })).toThrow(
+      /FEATURE_DEDUPE_SECONDS/,
+    );
+    expect(() => loadUpdaterConfig({})).toThrow(/FEATURE_TABLE_NAME/);
   });
 });

@@ -1,0 +1,24 @@
+import { type Env, readNumber, readString } from '#shared/config';
+
+/** Settings of the feature updater, read once at init. */
+export interface UpdaterConfig {
+  stage: string;
+  featureTableName: string;
+  /** Feature items expire this long after their last update (`FEATURE_TTL_SECONDS`). */
+  ttlSeconds: number;
+  /**
+   * How long an applied event id is remembered (`FEATURE_DEDUPE_SECONDS`, default 30 days):
+   * longer than the queue's retention (4 days) plus its DLQ's (14 days), so a redrive is
+   * still counted once.
+   */
+  dedupeSeconds: number;
+}
+
+export function loadUpdaterConfig(env: Env = process.env): Readonly<UpdaterConfig> {
+  return Object.freeze({
+    stage: readString(env, 'STAGE', 'dev'),
+    featureTableName: readString(env, 'FEATURE_TABLE_NAME'),
+    ttlSeconds: readNumber(env, 'FEATURE_TTL_SECONDS', 180 * 86_400, { min: 3600 }),
+    dedupeSeconds: readNumber(env, 'FEATURE_DEDUPE_SECONDS', 30 * 86_400, { min: 86_400 }),
+  });
+}
