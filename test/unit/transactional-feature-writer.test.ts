@@ -7,11 +7,13 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
 import { createDynamoClients } from '#adapters/dynamo-client';
 import { cardFromItem, eventMarkerKey, merchantFromItem } from '#adapters/feature-items';
 import { UpdateConflictError } from '#adapters/feature-writer';
 import { TransactionalFeatureWriter, transactionChunks } from '#adapters/transactional-feature-writer';
-import type { AuthorizationEvent, LabelEvent } from '#domain/types';
+import { FeatureReplay } from '#domain/features';
+import type { AuthorizationEvent, LabelEvent, TransactionEvent } from '#domain/types';
 
 const documents = createDynamoClients({ endpoint: 'http://127.0.0.1:9' }).documents;
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -26,6 +28,8 @@ class FakeTable {
   transactions = 0;
   /** Reasons to force on the next transactions (simulating other writers). */
   forced: string[][] = [];
+  /** Per transaction: commit and answer, or commit and lose the answer (a timeout after the write). */
+  lost: boolean[] = [];
 
   install(): void {
     ddb.on(GetCommand).callsFake((input: { Key: { pk: string } }) => {
@@ -43,6 +47,7 @@ class FakeTable {
         });
       }
       for (const action of input.TransactItems) this.write(action);
+      if (this.lost.shift()) throw new Error('socket hang up after commit');
       return {};
     });
     ddb.on(PutCommand).callsFake((input: { Item: Item }) => {
@@ -226,6 +231,70 @@ describe('TransactionalFeatureWriter', () => {
     // assert
     expect(outcome).toEqual({ card: 'skipped', merchant: 'duplicate' });
     expect(table.items.get('label#t-lbl')).toMatchObject({ label: 'chargeback', eventId: 'l1' });
+  });
+});
+
+describe('TransactionalFeatureWriter under conflicts, lost answers and redelivery', () => {
+  it('ends in the exactly-once state', async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            card: fc.constantFrom('a', 'b'),
+            merchant: fc.constantFrom('x', 'y'),
+            amount: fc.nat(9999),
+          }),
+          {
+            minLength: 1,
+            maxLength: 30,
+          },
+        ),
+        fc.array(fc.boolean(), { maxLength: 20 }),
+        fc.array(fc.constantFrom('None', 'TransactionConflict'), { maxLength: 20 }),
+        fc.integer({ min: 1, max: 12 }),
+        async (drawn, lost, conflicts, batchSize) => {
+          // prepare
+          run += 1;
+          ddb.reset();
+          table = new FakeTable();
+          table.install();
+          table.lost = lost;
+          table.forced = conflicts.filter((c) => c !== 'None').map(() => ['TransactionConflict']);
+          const events: TransactionEvent[] = drawn.map((d, i) =>
+            auth({ eventId: `r${run}-${i}`, cardId: d.card, merchantId: d.merchant, amount: d.amount + 1 }),
+          );
+          const w = writer({ maxConflictRetries: 3 });
+          // act: failed events go back to the queue; every third batch is redelivered once more
+          const queue = [...events];
+          for (let round = 1; queue.length > 0; round += 1) {
+            if (round > 300) throw new Error('events never got through');
+            const batch = queue.splice(0, batchSize);
+            const results = await w.applyBatch(batch);
+            results.forEach((r, i) => {
+              if (!r.ok) queue.push(batch[i] as TransactionEvent);
+            });
+            if (round % 3 === 0 && round < 20) queue.push(...batch);
+          }
+          // assert
+          const reference = new FeatureReplay();
+          for (const event of events) reference.add(event);
+          for (const c of ['a', 'b']) {
+            const expected = reference.cards.get(c);
+            const stored = table.items.get(`card#${c}`);
+            if (expected) expect(cardFromItem(stored ?? {})).toEqual(expected);
+            else expect(stored).toBeUndefined();
+          }
+          for (const m of ['x', 'y']) {
+            const expected = reference.merchants.get(m);
+            const stored = table.items.get(`merchant#${m}`);
+            if (expected) expect(merchantFromItem(stored ?? {})).toEqual(expected);
+            else expect(stored).toBeUndefined();
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 });
 
