@@ -189,7 +189,11 @@ function touch(list: readonly Recency[], value: string, ms: number, limit: numbe
   return next.length > limit ? next.slice(next.length - limit) : next;
 }
 
-/** Like {@link touch}, keeping the two newest uses of each merchant. */
+/**
+ * Like {@link touch}, keeping the two newest uses of each merchant. (Exception to order
+ * independence: a merchant evicted from a full list and used again loses its older use; that
+ * only matters to requests dated before its newest use, with more than 64 merchants on a card.)
+ */
 function touchMerchant(list: readonly MerchantUse[], id: string, ms: number, limit: number): MerchantUse[] {
   const entry = list.find(([v]) => v === id);
   const times = [ms, ...(entry ? entry.slice(1) : [])] as number[];
