@@ -22,8 +22,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createDynamoClients } from '#adapters/dynamo-client';
-import { DynamoFeatureWriter } from '#adapters/dynamo-feature-store';
 import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
+import { MarkerFeatureWriter } from '#adapters/marker-feature-writer';
 import { OnnxModelRunner } from '#adapters/onnx-model-runner';
 import { FEATURE_DEFAULTS, featureVector } from '#domain/features';
 import type { AuthorizationEvent } from '#domain/types';
@@ -163,7 +163,7 @@ async function main(): Promise<void> {
     await ensureTable(client, 'bench-features', FEATURE_TABLE);
     await ensureTable(client, 'bench-idempotency', IDEMPOTENCY_TABLE);
     // A card with a week of history and a busy merchant, written through the real updater.
-    const writer = new DynamoFeatureWriter(documents, 'bench-features');
+    const writer = new MarkerFeatureWriter(documents, 'bench-features');
     const now = Date.now();
     for (let i = 0; i < 60; i += 1) {
       const event: AuthorizationEvent = {

@@ -4,6 +4,7 @@
  *
  *   npm start -- [--port 3000] [--in-memory] [--data-dir .local-data] [--dynamodb-endpoint URL]
  *                [--model DIR] [--policy FILE] [--workers N] [--cards 300] [--days 14] [--reseed] [--verbose]
+ *                [--event-skew-seconds N]
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -15,12 +16,19 @@ import type { TransactionEvent } from '#domain/types';
 import { simulate } from '../models/training/simulator';
 import { ROOT, SEED_DEFAULTS, seededWindowStart, startLocalStack } from './local/app';
 
+/**
+ * `npm run simulate` replays the seeded population's stream at a fixed rate, so its simulated
+ * clock runs days ahead of ours; `npm start` accepts such events unless told otherwise
+ * (`--event-skew-seconds 300` behaves like AWS).
+ */
+const SIMULATION_SKEW_SECONDS = 90 * 86_400;
+
 /** The most recent events go through the real updater; older history is bulk-loaded (see README). */
 const LIVE_REPLAY_MS = 6 * 3_600_000;
 
 function usage(message: string): never {
   process.stderr.write(
-    `${message}\nusage: npm start -- [--port N] [--in-memory] [--data-dir DIR] [--dynamodb-endpoint URL] [--model DIR] [--policy FILE] [--workers N] [--cards N] [--days N] [--reseed] [--verbose]\n`,
+    `${message}\nusage: npm start -- [--port N] [--in-memory] [--data-dir DIR] [--dynamodb-endpoint URL] [--model DIR] [--policy FILE] [--workers N] [--cards N] [--days N] [--reseed] [--verbose] [--event-skew-seconds N]\n`,
   );
   process.exit(2);
 }
@@ -40,8 +48,12 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: String(SEED_DEFAULTS.seed) },
       reseed: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
+      'event-skew-seconds': { type: 'string', default: String(SIMULATION_SKEW_SECONDS) },
     },
   });
+  const skewSeconds = Number(values['event-skew-seconds']);
+  if (!Number.isFinite(skewSeconds) || skewSeconds < 0)
+    usage(`--event-skew-seconds must be ≥ 0, got ${values['event-skew-seconds']}`);
   const port = Number(values.port);
   const cards = Number(values.cards);
   const days = Number(values.days);
@@ -77,6 +89,7 @@ async function main(): Promise<void> {
     workers,
     logLevel: values.verbose ? 'INFO' : 'WARN',
     forwardOutput: true,
+    maxFutureSkewMs: skewSeconds * 1000,
   });
 
   const existing = await stack.countItems();

@@ -85,7 +85,9 @@ export function openApiDocument() {
                 },
               },
             },
-            '400': error('Invalid event'),
+            '400': error(
+              'Invalid event (codes: INVALID_JSON, MISSING_FIELD, INVALID_FIELD, UNKNOWN_FIELD, PAN_DETECTED, EVENT_IN_FUTURE)',
+            ),
             '503': error('QUEUE_UNAVAILABLE: retry'),
           },
         },

@@ -10,9 +10,15 @@ import type { EventsConfig } from './config';
 import { createEventsHandler } from './handler';
 
 /** Builds the events function over a queue (SQS in AWS, the local stack's queue locally). */
-export function createEventsFunction(config: Pick<EventsConfig, 'stage'>, queue: EventQueue) {
+export function createEventsFunction(
+  config: Pick<EventsConfig, 'stage' | 'maxFutureSkewMs'>,
+  queue: EventQueue,
+  clock?: () => number,
+) {
   return createEventsHandler({
     queue,
+    maxFutureSkewMs: config.maxFutureSkewMs,
+    clock,
     logger: new Logger({ serviceName: MetricService.Events, persistentKeys: { stage: config.stage } }),
     metrics: new Metrics({
       namespace: METRICS_NAMESPACE,

@@ -1,11 +1,23 @@
-import { type Env, readNumber, readString } from '#shared/config';
+import { type Env, readEnum, readNumber, readString } from '#shared/config';
 
 /** Settings of the feature updater, read once at init. */
 export interface UpdaterConfig {
   readonly stage: string;
   readonly featureTableName: string;
-  /** How long feature items live without updates (the table's TTL). */
-  readonly featureTtlSeconds: number;
+  /** Feature items expire this long after their last update (`FEATURE_TTL_SECONDS`). */
+  readonly ttlSeconds: number;
+  /**
+   * How long an applied event id is remembered (`FEATURE_DEDUPE_SECONDS`, default 30 days):
+   * longer than the queue's retention (4 days) plus its DLQ's (14 days), so a redrive is
+   * still counted once.
+   */
+  readonly dedupeSeconds: number;
+  /**
+   * `transactional` (AWS: one TransactWriteItems per batch, markers and aggregates together) or
+   * `marker` (DynamoDB-compatible servers without transactions, e.g. dynalite locally); see
+   * docs/features.md (`FEATURE_WRITER`, default `transactional`).
+   */
+  readonly writer: 'transactional' | 'marker';
   /** Local DynamoDB endpoint; unset in AWS. */
   readonly dynamoEndpoint?: string;
 }
@@ -14,7 +26,9 @@ export function loadUpdaterConfig(env: Env = process.env): UpdaterConfig {
   return Object.freeze({
     stage: readString(env, 'STAGE', 'dev'),
     featureTableName: readString(env, 'FEATURE_TABLE_NAME'),
-    featureTtlSeconds: readNumber(env, 'FEATURE_TTL_SECONDS', 180 * 86_400, { min: 3600 }),
+    ttlSeconds: readNumber(env, 'FEATURE_TTL_SECONDS', 180 * 86_400, { min: 3600 }),
+    dedupeSeconds: readNumber(env, 'FEATURE_DEDUPE_SECONDS', 30 * 86_400, { min: 86_400 }),
+    writer: readEnum(env, 'FEATURE_WRITER', ['transactional', 'marker'], 'transactional'),
     dynamoEndpoint: env.DYNAMODB_ENDPOINT || undefined,
   });
 }

@@ -5,7 +5,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createDynamoClients } from '#adapters/dynamo-client';
-import { DynamoFeatureWriter } from '#adapters/dynamo-feature-store';
+import { MarkerFeatureWriter } from '#adapters/marker-feature-writer';
+import { TransactionalFeatureWriter } from '#adapters/transactional-feature-writer';
 import { METRICS_NAMESPACE, MetricService } from '#shared/metrics-contract';
 import type { UpdaterConfig } from './config';
 import { createUpdaterHandler } from './handler';
@@ -17,10 +18,15 @@ export function createUpdaterFunction(config: UpdaterConfig) {
     requestTimeoutMs: 2000,
     maxAttempts: 3,
   });
+  const options = { ttlSeconds: config.ttlSeconds, dedupeSeconds: config.dedupeSeconds };
+  // In AWS each batch commits in one DynamoDB transaction: a marker per event plus the
+  // aggregates. Servers without transactions get the marker protocol with the same guarantee.
+  const writer =
+    config.writer === 'transactional'
+      ? new TransactionalFeatureWriter(documents, config.featureTableName, options)
+      : new MarkerFeatureWriter(documents, config.featureTableName, options);
   const handler = createUpdaterHandler({
-    writer: new DynamoFeatureWriter(documents, config.featureTableName, {
-      ttlSeconds: config.featureTtlSeconds,
-    }),
+    writer,
     logger: new Logger({
       serviceName: MetricService.FeatureUpdater,
       persistentKeys: { stage: config.stage },

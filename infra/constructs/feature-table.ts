@@ -76,7 +76,12 @@ export class FeatureTable extends EncryptedTable {
     this.grant(grantee, ['dynamodb:BatchGetItem'], KEY_READ);
   }
 
-  /** The feature updater: idempotent single-item reads and updates. */
+  /**
+   * The feature updater: consistent reads of the items, then one `TransactWriteItems` per
+   * batch (marker Puts and aggregate Updates, authorized as PutItem and UpdateItem, per
+   * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html),
+   * and label Puts.
+   */
   bindUpdater(grantee: iam.IGrantable): void {
     this.grant(grantee, ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'], KEY_WRITE);
   }

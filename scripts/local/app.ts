@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createDynamoClients } from '#adapters/dynamo-client';
 import type { EventQueue } from '#domain/event-queue';
+import { DEFAULT_MAX_FUTURE_SKEW_MS } from '#domain/event-time';
 import { FEATURE_TABLE, IDEMPOTENCY_TABLE } from '#shared/table-schema';
 import { ensureTable } from './dynamo-local';
 import type { FrontWorkerConfig } from './front-worker';
@@ -58,6 +59,11 @@ export interface LocalStackOptions {
   readonly workers?: number;
   /** Forward the children's output to this process's stdout/stderr (it is always captured). @default false */
   readonly forwardOutput?: boolean;
+  /**
+   * How far ahead of the clock an event may be dated before `/v1/events` refuses it.
+   * @default 300000 (5 min, as in AWS)
+   */
+  readonly maxFutureSkewMs?: number;
 }
 
 export interface LocalStack {
@@ -145,6 +151,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port,
       stage,
       updaterUrl,
+      maxFutureSkewMs: options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS,
       scoreEnv: {
         STAGE: stage,
         FEATURE_TABLE_NAME,

@@ -16,6 +16,8 @@ export interface FrontWorkerConfig {
   port: number;
   stage: string;
   updaterUrl: string;
+  /** How far ahead of the clock an event may be dated. */
+  maxFutureSkewMs: number;
   /** Environment of the score function, exactly as Lambda would get it. */
   scoreEnv: Record<string, string>;
 }
@@ -24,7 +26,10 @@ async function main(): Promise<void> {
   const config = childConfig<FrontWorkerConfig>();
   const score = await createScoreFunction(loadScoreConfig(config.scoreEnv));
   const queue = new HttpEventQueue(config.updaterUrl);
-  const events = createEventsFunction({ stage: config.stage }, queue);
+  const events = createEventsFunction(
+    { stage: config.stage, maxFutureSkewMs: config.maxFutureSkewMs },
+    queue,
+  );
   const server = createFront(
     { score: score.handler, events, openApi: JSON.stringify(openApiDocument(), null, 2) },
     config.stage,

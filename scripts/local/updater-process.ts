@@ -24,6 +24,8 @@ const updater = createUpdaterFunction(
     STAGE: config.stage,
     FEATURE_TABLE_NAME: config.featureTable,
     DYNAMODB_ENDPOINT: config.dynamoEndpoint,
+    // dynalite has no TransactWriteItems: the marker protocol gives the same exactly-once guarantee.
+    FEATURE_WRITER: 'marker',
   }),
 );
 const queue = new LocalQueue((event) => updater.handler(event, lambdaContext('feature-updater', 30_000)), {

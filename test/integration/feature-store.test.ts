@@ -1,7 +1,8 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoFeatureStore, DynamoFeatureWriter } from '#adapters/dynamo-feature-store';
+import { DynamoFeatureStore } from '#adapters/dynamo-feature-store';
 import { bulkWrite, FeatureAccumulator } from '#adapters/feature-bulk-loader';
+import { MarkerFeatureWriter } from '#adapters/marker-feature-writer';
 import { applyEvent, type FeatureState, featureVector } from '#domain/features';
 import type { AuthorizationEvent, LabelEvent, TransactionEvent } from '#domain/types';
 import { FEATURE_TABLE } from '#shared/table-schema';
@@ -55,7 +56,7 @@ describe('feature table schema', () => {
   });
 });
 
-describe('DynamoFeatureWriter + DynamoFeatureStore', () => {
+describe('MarkerFeatureWriter + DynamoFeatureStore', () => {
   it('round-trips state so serving computes exactly the features training computes', async () => {
     // prepare: the same events through the writer (DynamoDB) and through applyEvent (memory)
     const events: TransactionEvent[] = [
@@ -63,7 +64,7 @@ describe('DynamoFeatureWriter + DynamoFeatureStore', () => {
       auth(50, { merchantId: 'm_other' }),
       auth(5, { country: 'NL' }),
     ];
-    const writer = new DynamoFeatureWriter(dynamo.documents, dynamo.featureTable, { clock: () => T0 });
+    const writer = new MarkerFeatureWriter(dynamo.documents, dynamo.featureTable, { clock: () => T0 });
     for (const event of events) await writer.apply(event);
     const inMemory = new FeatureAccumulator();
     for (const event of events) inMemory.add(event);
@@ -74,11 +75,16 @@ describe('DynamoFeatureWriter + DynamoFeatureStore', () => {
     expect(found.ageMs).toEqual({ card: 1000, merchant: 1000 });
     const reference = { card: inMemory.cards.get('card_it'), merchant: inMemory.merchants.get('m_it') };
     expect(featureVector(found, request, T0)).toEqual(featureVector(reference, request, T0));
-    expect(found.card?.seen).toEqual([]); // the read path projects the event-id list away
+    // The read path projects the writer's bookkeeping (version, pending ids) away.
+    expect(Object.keys(found.card ?? {})).not.toContain('pending');
+    const { Item } = await dynamo.documents.send(
+      new GetCommand({ TableName: dynamo.featureTable, Key: { pk: 'card#card_it' } }),
+    );
+    expect(Item?.pending).toEqual([[events[2]?.eventId, expect.any(Number)]]);
   });
 
   it('counts a redelivered event once', async () => {
-    const writer = new DynamoFeatureWriter(dynamo.documents, dynamo.featureTable);
+    const writer = new MarkerFeatureWriter(dynamo.documents, dynamo.featureTable);
     const event = auth(1, { cardId: 'card_dup', merchantId: 'm_dup' });
     expect(await writer.apply(event)).toEqual({ card: 'applied', merchant: 'applied' });
     expect(await writer.apply(event)).toEqual({ card: 'duplicate', merchant: 'duplicate' });
@@ -90,8 +96,8 @@ describe('DynamoFeatureWriter + DynamoFeatureStore', () => {
     expect(typeof Item?.ttl).toBe('number');
   });
 
-  it('applies concurrent events on one item without losing any (optimistic version check)', async () => {
-    const writer = new DynamoFeatureWriter(dynamo.documents, dynamo.featureTable, { maxConflictRetries: 20 });
+  it('applies concurrent events on one item without losing any (serialized per item)', async () => {
+    const writer = new MarkerFeatureWriter(dynamo.documents, dynamo.featureTable, { maxConflictRetries: 20 });
     const events = Array.from({ length: 8 }, (_, i) =>
       auth(i, { cardId: 'card_race', merchantId: 'm_race' }),
     );
@@ -103,7 +109,7 @@ describe('DynamoFeatureWriter + DynamoFeatureStore', () => {
   });
 
   it('stores a label once and counts it against the merchant once', async () => {
-    const writer = new DynamoFeatureWriter(dynamo.documents, dynamo.featureTable);
+    const writer = new MarkerFeatureWriter(dynamo.documents, dynamo.featureTable);
     const tx = auth(60 * 24, { cardId: 'card_lbl', merchantId: 'm_lbl' });
     await writer.apply(tx);
     const label: LabelEvent = {

@@ -1,20 +1,12 @@
-/** What dynalite cannot produce on demand: unprocessed keys, write conflicts, throttled batch writes. */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  BatchWriteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+/**
+ * What dynalite cannot produce on demand: unprocessed keys, throttled batch writes. (Write
+ * conflicts of the feature writers: `transactional-feature-writer.test.ts` and the
+ * integration tests.)
+ */
+import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createDynamoClients } from '#adapters/dynamo-client';
-import {
-  DynamoFeatureStore,
-  DynamoFeatureWriter,
-  FeatureStoreError,
-  UpdateConflictError,
-} from '#adapters/dynamo-feature-store';
+import { DynamoFeatureStore, FeatureStoreError } from '#adapters/dynamo-feature-store';
 import { BulkWriteError, bulkWrite } from '#adapters/feature-bulk-loader';
 
 const documents = createDynamoClients({ endpoint: 'http://127.0.0.1:9' }).documents;
@@ -43,37 +35,6 @@ describe('DynamoFeatureStore with a mocked client', () => {
       FeatureStoreError,
     );
     expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(2);
-  });
-});
-
-describe('DynamoFeatureWriter with a mocked client', () => {
-  const event = {
-    type: 'authorization' as const,
-    eventId: 'e1',
-    transactionId: 't1',
-    cardId: 'c',
-    merchantId: 'm',
-    mcc: '5411',
-    amount: 100,
-    currency: 'EUR',
-    country: 'DE',
-    channel: 'ecommerce' as const,
-    timestamp: '2026-11-20T12:00:00.000Z',
-    outcome: 'approved' as const,
-  };
-
-  it('gives up with UpdateConflictError when the item keeps changing under it', async () => {
-    ddb.on(GetCommand).resolves({ Item: { pk: 'card#c', v: 3 } });
-    ddb
-      .on(UpdateCommand)
-      .rejects(new ConditionalCheckFailedException({ message: 'conflict', $metadata: {} }));
-    const writer = new DynamoFeatureWriter(documents, 't', { maxConflictRetries: 3 });
-    await expect(writer.apply(event)).rejects.toBeInstanceOf(UpdateConflictError);
-    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(3);
-    expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
-      ConditionExpression: '#v = :expected',
-      ExpressionAttributeValues: expect.objectContaining({ ':expected': 3, ':v': 4 }),
-    });
   });
 });
 

@@ -5,7 +5,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { BatchItemResult, EventOutcome } from '#adapters/feature-writer';
 import type { TransactionEvent } from '#domain/types';
+import { loadUpdaterConfig } from '../../functions/feature-updater/config';
 import { createUpdaterHandler } from '../../functions/feature-updater/handler';
 import { lambdaContext } from '../../scripts/local/api-gateway';
 import { validRequest } from '../support/fakes';
@@ -27,9 +29,19 @@ const record = (messageId: string, body: string, receiveCount = 1) =>
     eventSource: 'aws:sqs',
   }) as unknown as SQSRecord;
 
-function updater(apply: (e: TransactionEvent) => Promise<{ card: string; merchant: string }>) {
+/** A writer whose batch applies each event with `apply`, so one event can fail alone. */
+function updater(apply: (e: TransactionEvent) => Promise<EventOutcome>) {
+  const applyBatch = (events: readonly TransactionEvent[]) =>
+    Promise.all(
+      events.map((e) =>
+        apply(e).then(
+          (outcome): BatchItemResult => ({ ok: true, outcome }),
+          (error: Error): BatchItemResult => ({ ok: false, error }),
+        ),
+      ),
+    );
   return createUpdaterHandler({
-    writer: { apply } as never,
+    writer: { applyBatch },
     logger: new Logger({ serviceName: 'feature-updater-test' }),
     metrics: new Metrics({ namespace: 'FraudScoringTest', serviceName: 'feature-updater-test' }),
   });
@@ -77,5 +89,75 @@ describe('feature updater', () => {
     } as SQSEvent;
     const { result } = await captureOutput(() => handler(batch, lambdaContext('feature-updater')));
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'a' }, { itemIdentifier: 'b' }]);
+  });
+
+  it('hands the valid events of a batch to the writer in one call, in record order', async () => {
+    // prepare
+    const calls: string[][] = [];
+    const handler = createUpdaterHandler({
+      writer: {
+        applyBatch: async (events) => {
+          calls.push(events.map((e) => e.eventId));
+          return events.map(() => ({ ok: true, outcome: { card: 'applied', merchant: 'applied' } }));
+        },
+      },
+      logger: new Logger({ serviceName: 'feature-updater-test' }),
+      metrics: new Metrics({ namespace: 'FraudScoringTest', serviceName: 'feature-updater-test' }),
+    });
+    const batch = {
+      Records: [
+        record('a', JSON.stringify(event(1))),
+        record('b', 'not json'),
+        record('c', JSON.stringify(event(3))),
+      ],
+    } as SQSEvent;
+    // act
+    const { result } = await captureOutput(() => handler(batch, lambdaContext('feature-updater')));
+    // assert
+    expect(calls).toEqual([['evt-1', 'evt-3']]);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'b' }]);
+  });
+
+  it('fails every valid record when the writer throws instead of answering', async () => {
+    // prepare
+    const handler = createUpdaterHandler({
+      writer: {
+        applyBatch: async () => {
+          throw new Error('socket hang up');
+        },
+      },
+      logger: new Logger({ serviceName: 'feature-updater-test' }),
+      metrics: new Metrics({ namespace: 'FraudScoringTest', serviceName: 'feature-updater-test' }),
+    });
+    const batch = {
+      Records: [record('a', JSON.stringify(event(1))), record('b', JSON.stringify(event(2)))],
+    } as SQSEvent;
+    // act
+    const { result } = await captureOutput(() => handler(batch, lambdaContext('feature-updater')));
+    // assert
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'a' }, { itemIdentifier: 'b' }]);
+  });
+});
+
+describe('loadUpdaterConfig', () => {
+  it('reads the table, TTL and dedupe time, and refuses a dedupe time under a day', () => {
+    // prepare
+    const env = { FEATURE_TABLE_NAME: 'features', FEATURE_TTL_SECONDS: '7200' };
+    // act
+    const config = loadUpdaterConfig(env);
+    // assert
+    expect(config).toEqual({
+      stage: 'dev',
+      featureTableName: 'features',
+      ttlSeconds: 7200,
+      dedupeSeconds: 2_592_000,
+      writer: 'transactional',
+      dynamoEndpoint: undefined,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(() => loadUpdaterConfig({ ...env, FEATURE_DEDUPE_SECONDS: '60' })).toThrow(
+      /FEATURE_DEDUPE_SECONDS/,
+    );
+    expect(() => loadUpdaterConfig({})).toThrow(/FEATURE_TABLE_NAME/);
   });
 });

@@ -2,9 +2,11 @@ import {
   applyCardEvent,
   applyEvent,
   applyMerchantEvent,
+  BUCKET_SLACK,
   FEATURE_DEFAULTS,
   FEATURE_NAMES,
   FEATURES,
+  FeatureReplay,
   type FeatureRequest,
   type FeatureState,
   featureVector,
@@ -118,20 +120,22 @@ describe('featureVector', () => {
     expect(named(featureVector(state, request, bucketEnd + 24 * HOUR)).card_count_24h).toBe(0);
   });
 
-  it('keeps 7 daily buckets and forgets older ones as new days arrive', () => {
-    const events = Array.from({ length: 10 }, (_, day) => auth(T0 + day * DAY));
+  it('reads 7 daily buckets and forgets older ones as new days arrive (keeping a little slack)', () => {
+    const events = Array.from({ length: 12 }, (_, day) => auth(T0 + day * DAY - 3 * DAY));
     const state = replay(events);
-    expect(state.card?.d1).toHaveLength(WINDOWS.d1.keep);
-    const v = named(featureVector(state, request, T0 + 9 * DAY + MIN));
+    expect(state.card?.d1).toHaveLength(WINDOWS.d1.keep + BUCKET_SLACK);
+    const v = named(featureVector(state, request, T0 + 8 * DAY + MIN));
     expect(v.card_count_7d).toBe(7);
-    expect(v.card_age_days).toBeCloseTo(9 + 1 / (24 * 60), 9);
+    expect(v.card_age_days).toBeCloseTo(11 + 1 / (24 * 60), 9);
   });
 
   it('ignores buckets that start after the request time', () => {
     const state = replay([auth(T0 + 10 * MIN)]);
     const v = named(featureVector(state, request, T0));
     expect(v.card_count_1h).toBe(0);
-    expect(v.card_seconds_since_last).toBe(0);
+    // No authorization at or before the request: "none" (it was 0, "just now", before the
+    // state kept the newest times; a future event then zeroed it for every earlier request).
+    expect(v.card_seconds_since_last).toBe(-1);
   });
 
   it('computes request-time features against the card’s history', () => {
@@ -165,13 +169,17 @@ describe('featureVector', () => {
 });
 
 describe('applyCardEvent', () => {
-  it('counts a duplicated event once', () => {
+  it('counts a duplicated event once when folded through FeatureReplay', () => {
+    // prepare
     const event = auth(T0);
-    const once = applyCardEvent(undefined, event);
-    const twice = applyCardEvent(once.state, event);
-    expect(once.applied).toBe(true);
-    expect(twice.applied).toBe(false);
-    expect(twice.state.total).toEqual([1, 1000]);
+    const replay = new FeatureReplay();
+    // act
+    const once = replay.add(event);
+    const twice = replay.add(event);
+    // assert
+    expect(once).toBe(true);
+    expect(twice).toBe(false);
+    expect(replay.cards.get('card_1')?.total).toEqual([1, 1000]);
   });
 
   it('gives the same aggregates whatever the arrival order', () => {
@@ -184,18 +192,33 @@ describe('applyCardEvent', () => {
   it('does not let a late event move "last seen" backwards', () => {
     const state = replay([auth(T0 - MIN, { country: 'FR' }), auth(T0 - HOUR, { country: 'ES' })]);
     expect(state.card?.lastSeen).toBe(T0 - MIN);
-    expect(state.card?.countries.at(-1)).toBe('FR');
+    expect(state.card?.countries.at(-1)?.[0]).toBe('FR');
   });
 
   it('drops an event older than the retained window from the buckets but still counts it in totals', () => {
-    const state = replay([auth(T0), auth(T0 - 30 * DAY)]);
-    expect(state.card?.d1.every(([start]) => start >= Math.floor(T0 / DAY) * DAY - 6 * DAY)).toBe(true);
-    expect(state.card?.total[0]).toBe(2);
+    // prepare: a full week of daily buckets, then one event a month late
+    const week = Array.from({ length: WINDOWS.d1.keep + BUCKET_SLACK }, (_, i) => auth(T0 - i * DAY));
+    // act
+    const state = replay([...week, auth(T0 - 30 * DAY)]);
+    // assert
+    expect(state.card?.d1).toHaveLength(WINDOWS.d1.keep + BUCKET_SLACK);
+    expect(state.card?.d1.every(([start]) => start > Math.floor(T0 / DAY) * DAY - 30 * DAY)).toBe(true);
+    expect(state.card?.total[0]).toBe(week.length + 1);
   });
 
-  it('bounds the remembered event ids', () => {
-    const state = replay(Array.from({ length: LIMITS.cardEventIds + 10 }, (_, i) => auth(T0 + i * MIN)));
-    expect(state.card?.seen).toHaveLength(LIMITS.cardEventIds);
+  it('bounds every list in the state, whatever the number of events', () => {
+    // prepare
+    const many = Array.from({ length: 500 }, (_, i) =>
+      auth(T0 + i * 7 * MIN, { merchantId: `m_${i}`, country: `C${i % 40}`, deviceId: `d_${i}` }),
+    );
+    // act
+    const card = replay(many).card;
+    // assert
+    expect(card?.countries).toHaveLength(LIMITS.countries);
+    expect(card?.devices).toHaveLength(LIMITS.devices);
+    expect(card?.merchants).toHaveLength(LIMITS.merchants);
+    expect(card?.recent).toHaveLength(LIMITS.recentTimes);
+    expect(card?.m5).toHaveLength(WINDOWS.m5.keep + BUCKET_SLACK);
   });
 
   it('ignores label events', () => {
@@ -209,16 +232,20 @@ describe('applyCardEvent', () => {
 
 describe('applyMerchantEvent', () => {
   it('counts a redelivered label once and ignores legitimate confirmations in the fraud count', () => {
+    // prepare
     const tx = auth(T0 - DAY, { merchantId: 'm_2' });
     const lbl = label(T0, T0 - DAY);
-    let state = applyMerchantEvent(undefined, tx).state;
-    state = applyMerchantEvent(state, lbl).state;
-    const again = applyMerchantEvent(state, lbl);
-    expect(again.applied).toBe(false);
+    const replay = new FeatureReplay();
+    replay.add(tx);
+    replay.add(lbl);
+    // act
+    const again = replay.add(lbl);
     const legit = applyMerchantEvent(
-      again.state,
+      replay.merchants.get('m_1'),
       label(T0, T0 - DAY, { label: 'confirmed_legitimate' }),
     ).state;
+    // assert
+    expect(again).toBe(false);
     expect(legit.d1.reduce((sum, b) => sum + b[3], 0)).toBe(1);
   });
 

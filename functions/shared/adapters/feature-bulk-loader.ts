@@ -3,28 +3,23 @@
  * with the shared domain functions, then writes whole items with BatchWriteItem.
  * Rerunning with the same file writes the same items (safe to rerun); a later event
  * through the updater applies on top, because the updater re-reads and version-checks.
+ * Bulk-loaded events get no per-event markers: a file is loaded instead of, not as well
+ * as, sending its events through the updater.
  */
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { applyCardEvent, applyMerchantEvent, type CardState, type MerchantState } from '#domain/features';
+import { FeatureReplay } from '#domain/features';
 import type { TransactionEvent } from '#domain/types';
 import { cardKey, merchantKey } from '#shared/table-schema';
 import { cardToAttributes, merchantToAttributes } from './feature-items';
 
-/** Holds state for every card and merchant seen while folding a stream of events. */
-export class FeatureAccumulator {
-  readonly cards = new Map<string, CardState>();
-  readonly merchants = new Map<string, MerchantState>();
+/** Holds state for every card and merchant seen while folding a stream of events (each event id once). */
+export class FeatureAccumulator extends FeatureReplay {
+  /** Events offered, duplicates included. */
   events = 0;
 
-  add(event: TransactionEvent): void {
+  override add(event: TransactionEvent): boolean {
     this.events += 1;
-    if (event.type === 'authorization') {
-      this.cards.set(event.cardId, applyCardEvent(this.cards.get(event.cardId), event).state);
-    }
-    this.merchants.set(
-      event.merchantId,
-      applyMerchantEvent(this.merchants.get(event.merchantId), event).state,
-    );
+    return super.add(event);
   }
 
   /** Items ready to write, cards first. */

@@ -1,9 +1,13 @@
 /**
  * How card and merchant state is laid out in DynamoDB items. Each state field is its own
- * top-level attribute, so the read path can project away the event-id list that only the
- * writer needs. Non-finite times (state with no authorization yet) are not stored.
+ * top-level attribute, so the read path projects only what the feature vector needs (not
+ * the writers' bookkeeping: version, pending event ids). Non-finite times (state with no
+ * authorization yet) are not stored.
+ *
+ * The table also holds one small marker item per applied event, so a redelivered event is
+ * recognised however many events came after it (see `docs/features.md`).
  */
-import type { CardState, MerchantState } from '#domain/features';
+import type { CardState, MerchantState, MerchantUse, Recency } from '#domain/features';
 
 type Item = Record<string, unknown>;
 
@@ -15,6 +19,7 @@ export const CARD_READ_ATTRIBUTES = [
   'devices',
   'merchants',
   'hours',
+  'recent',
   'm5',
   'h1',
   'd1',
@@ -35,6 +40,9 @@ export const READ_PROJECTION = (() => {
 const finite = (value: number) => (Number.isFinite(value) ? value : undefined);
 const num = (value: unknown, fallback: number) => (typeof value === 'number' ? value : fallback);
 const arr = <T>(value: unknown): T[] => (Array.isArray(value) ? (value as T[]) : []);
+/** Items written before recency lists carried times hold bare values: read them as oldest. */
+const recency = (value: unknown): Recency[] =>
+  arr<Recency | string>(value).map((entry) => (typeof entry === 'string' ? [entry, 0] : entry));
 
 export function cardToAttributes(state: CardState): Item {
   return {
@@ -45,10 +53,10 @@ export function cardToAttributes(state: CardState): Item {
     devices: state.devices,
     merchants: state.merchants,
     hours: state.hours,
+    recent: state.recent,
     m5: state.m5,
     h1: state.h1,
     d1: state.d1,
-    seen: state.seen,
   };
 }
 
@@ -58,14 +66,14 @@ export function cardFromItem(item: Item): CardState {
     firstSeen: num(item.firstSeen, Number.POSITIVE_INFINITY),
     lastSeen: num(item.lastSeen, Number.NEGATIVE_INFINITY),
     total: (arr<number>(item.total).length === 2 ? item.total : [0, 0]) as [number, number],
-    countries: arr(item.countries),
-    devices: arr(item.devices),
-    merchants: arr(item.merchants),
+    countries: recency(item.countries),
+    devices: recency(item.devices),
+    merchants: arr<MerchantUse>(item.merchants),
     hours: hours.length === 24 ? hours : new Array(24).fill(0),
+    recent: arr<number>(item.recent),
     m5: arr(item.m5),
     h1: arr(item.h1),
     d1: arr(item.d1),
-    seen: arr(item.seen),
   };
 }
 
@@ -75,7 +83,6 @@ export function merchantToAttributes(state: MerchantState): Item {
     lastSeen: finite(state.lastSeen),
     h1: state.h1,
     d1: state.d1,
-    seen: state.seen,
   };
 }
 
@@ -85,6 +92,10 @@ export function merchantFromItem(item: Item): MerchantState {
     lastSeen: num(item.lastSeen, Number.NEGATIVE_INFINITY),
     h1: arr(item.h1),
     d1: arr(item.d1),
-    seen: arr(item.seen),
   };
 }
+
+/** Marker of one event applied atomically to its card and merchant (the transactional writer). */
+export const eventMarkerKey = (eventId: string) => `event#${eventId}`;
+/** Marker of one event applied to one item (the non-transactional writer, one per item). */
+export const appliedMarkerKey = (itemPk: string, eventId: string) => `applied#${itemPk}#${eventId}`;
