@@ -5,7 +5,8 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
-import { findPan, MAX_BODY_BYTES } from '#domain/contract';
+import { MAX_BODY_BYTES, MAX_JSON_DEPTH } from '#domain/contract';
+import { containsPan, findPan, REDACTED, redactPans, safeFieldPath } from '#domain/pan';
 
 /** A client error with a machine-readable code (returned as `{error: {code, message, field}}`). */
 export class HttpError extends Error {
@@ -56,10 +57,6 @@ export function errorResponse(error: unknown): APIGatewayProxyResult {
   return jsonResponse(500, { error: { code: 'INTERNAL_ERROR', message: 'internal error' } });
 }
 
-/**
- * Parses and validates a JSON body: size limit, JSON syntax, raw card numbers anywhere
- * (checked before the schema, so even unknown fields are covered), then the schema.
- */
 /** The value at a path of issue segments, or undefined when any step is missing. */
 function valueAt(json: unknown, path: readonly PropertyKey[]): unknown {
   return path.reduce<unknown>(
@@ -70,10 +67,35 @@ function valueAt(json: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /**
- * Parses and validates a JSON body: size limit, JSON syntax, raw card numbers anywhere
- * (checked before the schema, so even unknown fields are covered), then the schema.
- * `schema` may be chosen from the parsed JSON (e.g. single event vs batch), so errors
- * name the failing field instead of a union.
+ * Whether JSON text nests arrays/objects deeper than `limit`, counted in one pass over the raw
+ * text (brackets inside strings do not count) before anything parses or walks it, so depth is
+ * bounded without recursion. Malformed text is left to `JSON.parse`; an unclosed `[[[…` still
+ * counts as deep.
+ */
+function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === 0x5c)
+        i += 1; // backslash: skip the escaped character
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) inString = true;
+    else if (code === 0x5b || code === 0x7b) {
+      depth += 1;
+      if (depth > limit) return true;
+    } else if (code === 0x5d || code === 0x7d) depth -= 1;
+  }
+  return false;
+}
+
+/**
+ * Parses and validates a JSON body: size limit, nesting depth, JSON syntax, raw card numbers
+ * anywhere (checked before the schema, so even unknown fields and keys are covered), then the
+ * schema. `schema` may be chosen from the parsed JSON (e.g. single event vs batch), so errors
+ * name the failing field instead of a union. Every `field` and message that could quote the
+ * body goes through the PAN redaction, so no error can echo a card number.
  */
 export function parseBody<S extends z.ZodType>(
   event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>,
@@ -83,6 +105,9 @@ export function parseBody<S extends z.ZodType>(
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
     throw new HttpError(413, 'BODY_TOO_LARGE', `request body exceeds ${MAX_BODY_BYTES} bytes`);
+  }
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw new ValidationError('TOO_DEEP', `request body nests deeper than ${MAX_JSON_DEPTH} levels`);
   }
   let json: unknown;
   try {
@@ -103,14 +128,15 @@ export function parseBody<S extends z.ZodType>(
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const path = issue?.path ?? [];
-    const field = path.join('.') || undefined;
+    const field = safeFieldPath(path);
     if (issue?.code === 'unrecognized_keys') {
-      throw new ValidationError('UNKNOWN_FIELD', `unknown field(s): ${issue.keys.join(', ')}`, field);
+      const keys = issue.keys.map((key) => (containsPan(key) ? REDACTED : key));
+      throw new ValidationError('UNKNOWN_FIELD', redactPans(`unknown field(s): ${keys.join(', ')}`), field);
     }
     const missing = path.length > 0 && valueAt(json, path) === undefined;
     throw new ValidationError(
       missing ? 'MISSING_FIELD' : 'INVALID_FIELD',
-      issue?.message ?? 'invalid request',
+      redactPans(issue?.message ?? 'invalid request'),
       field,
     );
   }
