@@ -67,15 +67,16 @@ function valueAt(json: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /**
- * Whether JSON text nests arrays/objects deeper than `limit`, counted in one pass over the raw
- * text (brackets inside strings do not count) before anything parses or walks it, so depth is
- * bounded without recursion. Malformed text is left to `JSON.parse`; an unclosed `[[[…` still
- * counts as deep.
+ * Whether JSON text nests arrays/objects deeper than `limit` within its first `scanChars`
+ * characters, counted in one pass over the raw text (brackets inside strings do not count)
+ * before anything parses or walks it, so depth is bounded without recursion. Malformed text is
+ * left to `JSON.parse`; an unclosed `[[[…` still counts as deep.
  */
-function nestsDeeperThan(text: string, limit: number): boolean {
+function nestsDeeperThan(text: string, limit: number, scanChars: number): boolean {
   let depth = 0;
   let inString = false;
-  for (let i = 0; i < text.length; i += 1) {
+  const end = Math.min(text.length, scanChars);
+  for (let i = 0; i < end; i += 1) {
     const code = text.charCodeAt(i);
     if (inString) {
       if (code === 0x5c)
@@ -91,7 +92,7 @@ function nestsDeeperThan(text: string, limit: number): boolean {
 }
 
 /**
- * Parses and validates a JSON body: size limit, nesting depth, JSON syntax, raw card numbers
+ * Parses and validates a JSON body: nesting depth, size limit, JSON syntax, raw card numbers
  * anywhere (checked before the schema, so even unknown fields and keys are covered), then the
  * schema. `schema` may be chosen from the parsed JSON (e.g. single event vs batch), so errors
  * name the failing field instead of a union. Every `field` and message that could quote the
@@ -103,11 +104,13 @@ export function parseBody<S extends z.ZodType>(
 ): z.infer<S> {
   if (!event.body) throw new ValidationError('BODY_REQUIRED', 'request body is required');
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  // Depth first, over at most the size limit's worth of text: a nesting attack is named as
+  // such even when it is also too long, and the scan stays bounded either way.
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH, MAX_BODY_BYTES)) {
+    throw new ValidationError('TOO_DEEP', `request body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
     throw new HttpError(413, 'BODY_TOO_LARGE', `request body exceeds ${MAX_BODY_BYTES} bytes`);
-  }
-  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
-    throw new ValidationError('TOO_DEEP', `request body nests deeper than ${MAX_JSON_DEPTH} levels`);
   }
   let json: unknown;
   try {
