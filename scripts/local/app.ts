@@ -21,7 +21,7 @@ import { createUpdaterHandler } from '../../functions/feature-updater/handler';
 import { loadScoreConfig } from '../../functions/score/config';
 import { initScoreHandler } from '../../functions/score/handler';
 import { openApiDocument } from '../openapi';
-import { apiGatewayEvent, lambdaContext } from './api-gateway';
+import { apiGatewayEvent, lambdaContext, payloadTooLarge, readRequestBody } from './api-gateway';
 import { ensureTable, type LocalDynamo, startDynalite } from './dynamo-local';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -97,18 +97,6 @@ export class InProcessQueue implements EventQueue {
   }
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    // Like API Gateway, refuse absurd bodies early; the handler enforces the real 8 KB limit.
-    if (size > limit) throw new Error('payload too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 function send(res: ServerResponse, result: APIGatewayProxyResult): void {
   res.writeHead(result.statusCode, result.headers as Record<string, string>);
   res.end(result.body);
@@ -171,8 +159,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             body: openApi,
           });
         }
-        const body = await readBody(req, 1024 * 1024);
-        const event = apiGatewayEvent(req, body, stage);
+        const read = await readRequestBody(req);
+        if ('tooLarge' in read) return send(res, payloadTooLarge(read.closeConnection));
+        const event = apiGatewayEvent(req, read.body, stage);
         if (route === 'POST /v1/score') return send(res, await score.handler(event, lambdaContext('score')));
         if (route === 'POST /v1/events') return send(res, await events(event, lambdaContext('events')));
         send(res, {
@@ -183,7 +172,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       } catch (error) {
         send(res, {
           statusCode: 500,
-          headers: { 'Content-Type': 'application/json' },
+          // A request not read to its end leaves the connection unusable: close it, never hang.
+          headers: { 'Content-Type': 'application/json', ...(req.complete ? {} : { Connection: 'close' }) },
           body: JSON.stringify({ error: { code: 'LOCAL_FRONT_ERROR', message: (error as Error).message } }),
         });
       }
