@@ -4,7 +4,7 @@
  * Gateway events, and an in-process queue standing in for SQS. Used by `npm start` and by
  * the e2e tests.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
