@@ -4,7 +4,7 @@
  * keep-alive connection answers the next request.
  */
 import { Agent, request } from 'node:http';
-import type { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { API_GATEWAY_MAX_PAYLOAD_BYTES } from '../../scripts/local/api-gateway';
 import { type LocalStack, startLocalStack } from '../../scripts/local/app';
 
@@ -83,6 +83,26 @@ describe('local front at the payload limits', () => {
     expect(JSON.parse(first.body).error.code).toBe('BODY_TOO_LARGE');
     expect(second.socket).toBe(first.socket);
     expect(JSON.parse(second.body).error.code).toBe('INVALID_JSON');
+  });
+
+  it('refuses a declared length too large to drain at once and closes the connection', async () => {
+    // prepare
+    const { port } = new URL(stack.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    let received = '';
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('utf8');
+    });
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    // act: announce 100 MB, send a few bytes, wait for the answer
+    socket.write(
+      `POST /v1/score HTTP/1.1\r\nHost: local\r\nContent-Type: application/json\r\nContent-Length: ${100 * 1024 * 1024}\r\n\r\n{"a":`,
+    );
+    await closed;
+    // assert
+    expect(received).toMatch(/^HTTP\/1\.1 413 /);
+    expect(received).toMatch(/connection: close/i);
+    expect(received).toContain('{"message":"Request Too Long"}');
   });
 
   it('answers 400 TOO_DEEP for deep nesting on both endpoints', async () => {
