@@ -5,8 +5,9 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
-import { findPan, MAX_BODY_BYTES } from '#domain/contract';
+import { MAX_BODY_BYTES, MAX_JSON_DEPTH } from '#domain/contract';
 import { ERROR_STATUS, FraudScoringError, IdempotencyConflictError, ValidationError } from '#domain/errors';
+import { containsPan, findPan, REDACTED, redactPans, safeFieldPath } from '#domain/pan';
 
 const JSON_HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
 
@@ -52,10 +53,36 @@ function valueAt(json: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /**
- * Parses and validates a JSON body: size limit, JSON syntax, raw card numbers anywhere
- * (checked before the schema, so even unknown fields are covered), then the schema.
- * `schema` may be chosen from the parsed JSON (e.g. single event vs batch), so errors
- * name the failing field instead of a union.
+ * Whether JSON text nests arrays/objects deeper than `limit` within its first `scanChars`
+ * characters, counted in one pass over the raw text (brackets inside strings do not count)
+ * before anything parses or walks it, so depth is bounded without recursion. Malformed text is
+ * left to `JSON.parse`; an unclosed `[[[…` still counts as deep.
+ */
+function nestsDeeperThan(text: string, limit: number, scanChars: number): boolean {
+  let depth = 0;
+  let inString = false;
+  const end = Math.min(text.length, scanChars);
+  for (let i = 0; i < end; i += 1) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === 0x5c)
+        i += 1; // backslash: skip the escaped character
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) inString = true;
+    else if (code === 0x5b || code === 0x7b) {
+      depth += 1;
+      if (depth > limit) return true;
+    } else if (code === 0x5d || code === 0x7d) depth -= 1;
+  }
+  return false;
+}
+
+/**
+ * Parses and validates a JSON body: nesting depth, size limit, JSON syntax, raw card numbers
+ * anywhere (checked before the schema, so even unknown fields and keys are covered), then the
+ * schema. `schema` may be chosen from the parsed JSON (e.g. single event vs batch), so errors
+ * name the failing field instead of a union. Every `field` and message that could quote the
+ * body goes through the PAN redaction, so no error can echo a card number.
  */
 export function parseBody<S extends z.ZodType>(
   event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>,
@@ -63,6 +90,11 @@ export function parseBody<S extends z.ZodType>(
 ): z.infer<S> {
   if (!event.body) throw new ValidationError('BODY_REQUIRED', 'request body is required');
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  // Depth first, over at most the size limit's worth of text: a nesting attack is named as
+  // such even when it is also too long, and the scan stays bounded either way.
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH, MAX_BODY_BYTES)) {
+    throw new ValidationError('TOO_DEEP', `request body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
     throw new ValidationError('BODY_TOO_LARGE', `request body exceeds ${MAX_BODY_BYTES} bytes`);
   }
@@ -85,14 +117,15 @@ export function parseBody<S extends z.ZodType>(
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const path = issue?.path ?? [];
-    const field = path.join('.') || undefined;
+    const field = safeFieldPath(path);
     if (issue?.code === 'unrecognized_keys') {
-      throw new ValidationError('UNKNOWN_FIELD', `unknown field(s): ${issue.keys.join(', ')}`, field);
+      const keys = issue.keys.map((key) => (containsPan(key) ? REDACTED : key));
+      throw new ValidationError('UNKNOWN_FIELD', redactPans(`unknown field(s): ${keys.join(', ')}`), field);
     }
     const missing = path.length > 0 && valueAt(json, path) === undefined;
     throw new ValidationError(
       missing ? 'MISSING_FIELD' : 'INVALID_FIELD',
-      issue?.message ?? 'invalid request',
+      redactPans(issue?.message ?? 'invalid request'),
       field,
     );
   }

@@ -1,15 +1,12 @@
 /**
  * The local stand-in for API Gateway: routes HTTP requests to the real Lambda handlers as
- * REST proxy events. Like API Gateway at its limits, a body over the 10 MB payload limit is
- * answered 413 without being buffered, and the connection stays usable (the rest of the body
- * is read and discarded, so the next request on a keep-alive socket starts where it should).
+ * REST proxy events. Its limits behave like API Gateway's (`readRequestBody` in
+ * `api-gateway.ts`): a body over the 10 MB payload limit is answered 413 without being
+ * buffered, and the connection stays usable.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { apiGatewayEvent, lambdaContext } from './api-gateway';
-
-/** API Gateway's REST payload limit. */
-export const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+import { apiGatewayEvent, lambdaContext, payloadTooLarge, readRequestBody } from './api-gateway';
 
 type LambdaHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -18,20 +15,6 @@ export interface FrontRoutes {
   events: LambdaHandler;
   /** The OpenAPI document served at `GET /openapi.json`. */
   openApi: string;
-}
-
-class PayloadTooLarge extends Error {}
-
-/** Reads the body; past `limit` bytes keeps reading (to keep the socket in sync) but stops buffering. */
-async function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size <= limit) chunks.push(chunk as Buffer);
-  }
-  if (size > limit) throw new PayloadTooLarge();
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function send(res: ServerResponse, result: APIGatewayProxyResult): void {
@@ -59,16 +42,17 @@ export function createFront(routes: FrontRoutes, stage: string): Server {
             body: routes.openApi,
           });
         }
-        const body = await readBody(req, API_GATEWAY_MAX_BODY_BYTES);
-        const event = apiGatewayEvent(req, body, stage);
+        const read = await readRequestBody(req);
+        if ('tooLarge' in read) return send(res, payloadTooLarge(read.closeConnection));
+        const event = apiGatewayEvent(req, read.body, stage);
         if (path === 'POST /v1/score') return send(res, await routes.score(event, lambdaContext('score')));
         if (path === 'POST /v1/events') return send(res, await routes.events(event, lambdaContext('events')));
         send(res, json(404, { error: { code: 'NOT_FOUND', message: `no route for ${path}` } }));
       } catch (error) {
-        if (error instanceof PayloadTooLarge) {
-          return send(res, json(413, { message: 'Request Too Long' }));
-        }
-        send(res, json(500, { error: { code: 'LOCAL_FRONT_ERROR', message: (error as Error).message } }));
+        const failed = json(500, { error: { code: 'LOCAL_FRONT_ERROR', message: (error as Error).message } });
+        // A request not read to its end leaves the connection unusable: close it, never hang.
+        if (!req.complete) failed.headers = { ...failed.headers, Connection: 'close' };
+        send(res, failed);
       }
     })();
   });

@@ -9,6 +9,12 @@ import { CHANNELS, LABELS, type ScoreRequest } from './types';
 /** Largest accepted request body, in bytes. */
 export const MAX_BODY_BYTES = 8 * 1024;
 
+/**
+ * Deepest accepted JSON nesting (arrays and objects). A valid body nests 3 deep (a batch of
+ * events); the limit keeps every walk over a body (PAN check, schema) far from the stack's end.
+ */
+export const MAX_JSON_DEPTH = 32;
+
 const id = (description: string) =>
   z
     .string()
@@ -120,79 +126,5 @@ export const scoreResponseSchema = z
   .meta({ id: 'ScoreResponse' });
 
 export type ScoreResponse = z.infer<typeof scoreResponseSchema>;
-
-// --- Raw card numbers (PAN) -------------------------------------------------------------
-
-/** Luhn checksum over a digit string. */
-export function luhnValid(digits: string): boolean {
-  let sum = 0;
-  let double = false;
-  for (let i = digits.length - 1; i >= 0; i -= 1) {
-    let d = digits.charCodeAt(i) - 48;
-    if (double) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-    double = !double;
-  }
-  return sum % 10 === 0;
-}
-
-/**
- * A PAN as people write it: 13–19 digits in one run, or in the groupings printed on cards with
- * one separator (space or dash) used throughout: 4-4-4-4 with an optional last group of 1–3
- * (Visa, Mastercard, Discover, 19-digit Maestro/UnionPay) and 4-6-4 / 4-6-5 (Diners, Amex).
- * Any other digit-dash mix is not a candidate: ids like `tx-1795426770881-10` (epoch ms and a
- * sequence number) would otherwise read as a 15-digit number and fail Luhn only nine times in ten.
- */
-const PAN_CANDIDATE =
-  /(?<!\d)(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?|\d{4}([ -])\d{6}\2\d{4,5})(?!\d)/g;
-
-/**
- * Card networks issue PANs with a leading digit of 2–6 (Mastercard 2/5, Amex/Diners/JCB 3,
- * Visa 4, Discover/UnionPay/Maestro 6); UATP airline cards start with 1 and have 15 digits.
- * The check matters: a 13-digit epoch-milliseconds timestamp (leading 1) inside an id passes
- * Luhn one time in ten and would otherwise be rejected as a card number.
- */
-function plausibleIssuer(digits: string): boolean {
-  const first = digits.charCodeAt(0) - 48;
-  return (first >= 2 && first <= 6) || (first === 1 && digits.length === 15);
-}
-
-/** True when the string contains something that looks like a card number (13–19 digits, a card-network leading digit, passing Luhn). */
-export function containsPan(value: string): boolean {
-  for (const match of value.matchAll(PAN_CANDIDATE)) {
-    const digits = match[0].replace(/[ -]/g, '');
-    if (digits.length >= 13 && digits.length <= 19 && plausibleIssuer(digits) && luhnValid(digits))
-      return true;
-  }
-  return false;
-}
-
-/**
- * The path of the first string field (at any depth) holding a PAN, or undefined. Runs on the
- * raw parsed body before schema validation, so a PAN is caught even in an unknown field.
- */
-export function findPan(value: unknown, path: string[] = []): string | undefined {
-  if (typeof value === 'string') return containsPan(value) ? path.join('.') || '(body)' : undefined;
-  if (typeof value === 'number' && Number.isInteger(value)) {
-    return containsPan(String(value)) ? path.join('.') || '(body)' : undefined;
-  }
-  if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) {
-      const found = findPan(item, [...path, String(i)]);
-      if (found) return found;
-    }
-    return undefined;
-  }
-  if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      const found = findPan(item, [...path, key]);
-      if (found) return found;
-    }
-  }
-  return undefined;
-}
 
 export type ValidScoreRequest = z.infer<typeof scoreRequestSchema> & ScoreRequest;
