@@ -11,8 +11,8 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { apiGatewayModelSchema } from '../../api/openapi';
 import { eventsRequestSchema, scoreRequestSchema } from '../../functions/shared/domain/contract';
-import { apiGatewayModelSchema } from '../../scripts/openapi';
 import { encryptedLogGroup } from './encryption';
 import { toApiGatewaySchema } from './json-schema';
 

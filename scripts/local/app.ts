@@ -20,7 +20,7 @@ import { createEventsHandler, eventsObservability } from '../../functions/events
 import { createUpdaterHandler } from '../../functions/feature-updater/handler';
 import { loadScoreConfig } from '../../functions/score/config';
 import { initScoreHandler } from '../../functions/score/handler';
-import { openApiDocument } from '../openapi';
+import { renderOpenApi } from '../openapi';
 import { apiGatewayEvent, lambdaContext } from './api-gateway';
 import { ensureTable, type LocalDynamo, startDynalite } from './dynamo-local';
 
@@ -151,7 +151,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   });
   const queue = new InProcessQueue((event) => updater(event, lambdaContext('feature-updater', 30_000)));
   const events = createEventsHandler({ queue, ...eventsObservability(stage) });
-  const openApi = JSON.stringify(openApiDocument(), null, 2);
+  const openApi = renderOpenApi();
 
   const server: Server = createServer((req, res) => {
     void (async () => {
