@@ -135,7 +135,7 @@ function serverEntries(stages: readonly StageServer[]) {
   return [
     ...stages.map((s) => ({
       url: `https://{restApiId}.execute-api.{region}.amazonaws.com/${s.stage}`,
-      description: `Stage \`${s.stage}\`; authentication: ${auth[s.auth]}. \`restApiId\` is the stack output \`ApiUrl\`'s host prefix.`,
+      description: `Stage \`${s.stage}\`; authentication: ${auth[s.auth]}. \`restApiId\` is the host prefix of the stack's API endpoint output (docs/deploy.md).`,
       variables: {
         restApiId: { default: 'a1b2c3d4e5', description: 'API Gateway REST API id of the deployed stage' },
         region: s.region
