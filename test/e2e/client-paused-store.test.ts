@@ -56,9 +56,10 @@ describe('typed client, store paused (SIGSTOP)', () => {
     process.kill(store.child.pid as number, 'SIGSTOP');
   });
   afterAll(async () => {
-    process.kill(store.child.pid as number, 'SIGCONT');
-    await stack.close();
-    process.kill(store.child.pid as number, 'SIGTERM');
+    const pid = store?.child.pid;
+    if (pid !== undefined) process.kill(pid, 'SIGCONT');
+    await stack?.close();
+    if (pid !== undefined) process.kill(pid, 'SIGTERM');
   });
 
   it('still answers the payment within its budget: the caller’s fallback, flagged', async () => {
