@@ -31,6 +31,12 @@ import { type FaultProxy, startFaultProxy } from './client-fault-proxy';
 
 type ErrorBody = { error: { code: string } };
 
+/**
+ * For tests that count attempts: no attempt is abandoned for slowness, so a loaded machine
+ * cannot add a retry. The deadline tests set their own budgets.
+ */
+const PATIENT = { timeoutMs: 10_000, attemptTimeoutMs: 10_000 } as const;
+
 /** `scripts/local/app.ts` names the idempotency table so. */
 const IDEMPOTENCY_TABLE = 'local-idempotency';
 const PAN = '4111111111111111';
@@ -112,8 +118,8 @@ describe('typed client against the local stack', () => {
     const cardId = nextId('card');
     const events = Array.from({ length: 30 }, (_, i) => authorization(`${cardId}-${i}`, `m_client_${i}`));
     // act
-    const result = scored(await client().score(scoreRequest({ cardId }), { timeoutMs: 2000 }));
-    const accepted = await client().sendEvents(events, { timeoutMs: 20_000 });
+    const result = scored(await client().score(scoreRequest({ cardId }), PATIENT));
+    const accepted = await client().sendEvents(events, { timeoutMs: 20_000, attemptTimeoutMs: 20_000 });
     // assert
     expect(scoreResponseSchema.parse(result.response)).toEqual(result.response);
     expect(result).toMatchObject({ attempts: 1, decision: result.response.decision });
@@ -130,7 +136,7 @@ describe('typed client against the local stack', () => {
     const request = scoreRequest();
     proxy.plan((index) => (index === 0 ? 'drop-after-forward' : 'forward'));
     // act
-    const result = scored(await client().score(request, { timeoutMs: 2000 }));
+    const result = scored(await client().score(request, PATIENT));
     // assert
     const [first, second] = proxy.requests.slice(-2);
     expect(first?.upstream?.status).toBe(200);
@@ -144,11 +150,11 @@ describe('typed client against the local stack', () => {
     // prepare: a first call scores; its idempotency record is then put back "in progress"
     // for 500 ms, as if another Lambda were still scoring it.
     const request = scoreRequest();
-    const original = scored(await client().score(request, { timeoutMs: 2000 }));
+    const original = scored(await client().score(request, PATIENT));
     await markInProgress(stack, request.transactionId, 500);
     // act
     const started = Date.now();
-    const result = scored(await client().score(request, { timeoutMs: 3000 }));
+    const result = scored(await client().score(request, PATIENT));
     // assert
     expect(result.attempts).toBe(2);
     expect(retries).toHaveLength(1);
@@ -161,18 +167,22 @@ describe('typed client against the local stack', () => {
   it('does not wait for a Retry-After beyond the budget: failClosed answers review, flagged', async () => {
     // prepare
     const request = scoreRequest();
-    await client().score(request, { timeoutMs: 2000 });
+    await client().score(request, PATIENT);
     await markInProgress(stack, request.transactionId, 5000);
     // act
     const started = Date.now();
-    const result = await client({ fallback: 'failClosed' }).score(request, { timeoutMs: 300 });
+    // A budget under the 1 s Retry-After, one attempt allowed all of it.
+    const result = await client({ fallback: 'failClosed' }).score(request, {
+      timeoutMs: 990,
+      attemptTimeoutMs: 990,
+    });
     // assert
     expect(result).toMatchObject({
       kind: 'fallback',
       decision: 'review',
       fallback: { policy: 'failClosed', reason: 'in_progress' },
     });
-    expect(Date.now() - started).toBeLessThan(300);
+    expect(Date.now() - started).toBeLessThan(990);
   });
 
   it('turns a hung API into the caller’s fallback within the budget, flagged and reported', async () => {
@@ -211,7 +221,7 @@ describe('typed client against the local stack', () => {
       index === 0 ? { throttle: { retryAfterSeconds: 1 } } : index === 1 ? 'bad-gateway' : 'forward',
     );
     // act
-    const result = scored(await client().score(request, { timeoutMs: 3000 }));
+    const result = scored(await client().score(request, PATIENT));
     // assert
     expect(result.attempts).toBe(3);
     expect(retries.map((r) => r.error.constructor)).toEqual([ThrottledError, ServerError]);
@@ -223,8 +233,9 @@ describe('typed client against the local stack', () => {
     // prepare
     proxy.plan(() => ({ throttle: { retryAfterSeconds: 1 } }));
     // act
-    const result = await client({ fallback: 'failOpen' }).score(scoreRequest());
-    const thrown = client().score(scoreRequest());
+    const budget = { timeoutMs: 990, attemptTimeoutMs: 990 };
+    const result = await client({ fallback: 'failOpen' }).score(scoreRequest(), budget);
+    const thrown = client().score(scoreRequest(), budget);
     // assert
     expect(result).toMatchObject({
       kind: 'fallback',
@@ -247,7 +258,7 @@ describe('typed client against the local stack', () => {
       // act
       const call = client({ fallback: 'failOpen' }).score(
         { ...scoreRequest(), ...overrides } as ScoreRequest,
-        { timeoutMs: 2000 },
+        PATIENT,
       );
       // assert
       await expect(call).rejects.toBeInstanceOf(ErrorClass);
@@ -260,12 +271,9 @@ describe('typed client against the local stack', () => {
   it('throws IdempotencyMismatchError for a reused transactionId with another body', async () => {
     // prepare
     const request = scoreRequest();
-    await client().score(request, { timeoutMs: 2000 });
+    await client().score(request, PATIENT);
     // act
-    const call = client({ fallback: 'failOpen' }).score(
-      { ...request, amount: request.amount + 1 },
-      { timeoutMs: 2000 },
-    );
+    const call = client({ fallback: 'failOpen' }).score({ ...request, amount: request.amount + 1 }, PATIENT);
     // assert
     await expect(call).rejects.toBeInstanceOf(IdempotencyMismatchError);
     expect(retries).toEqual([]);
@@ -294,7 +302,7 @@ describe('typed client against the local stack', () => {
     };
     const signed = client({ auth: { type: 'iam', region: 'eu-west-1', credentials } });
     // act
-    scored(await signed.score(scoreRequest(), { timeoutMs: 2000 }));
+    scored(await signed.score(scoreRequest(), PATIENT));
     // assert
     const received = proxy.requests.at(-1);
     const amzDate = String(received?.headers['x-amz-date']);
@@ -330,7 +338,7 @@ describe('typed client against the local stack', () => {
 
   it('sends the API key in x-api-key on API-key stages', async () => {
     // act
-    await client({ auth: { type: 'apiKey', apiKey: 'key-123' } }).score(scoreRequest(), { timeoutMs: 2000 });
+    await client({ auth: { type: 'apiKey', apiKey: 'key-123' } }).score(scoreRequest(), PATIENT);
     // assert
     expect(proxy.requests.at(-1)?.headers['x-api-key']).toBe('key-123');
     expect(proxy.requests.at(-1)?.headers.authorization).toBeUndefined();
