@@ -1,6 +1,6 @@
 /**
  * Converts a JSON Schema draft-04 document (what `apiGatewayModelSchema()` in
- * scripts/openapi.ts makes from the zod contract) into CDK's `apigateway.JsonSchema`, whose
+ * api/openapi.ts makes from the zod contract) into CDK's `apigateway.JsonSchema`, whose
  * keys are camelCase (`$schema` → `schema`, `$ref` → `ref`). Unknown keywords are an error,
  * not silently dropped: a model that validates less than the contract says must not deploy.
  */

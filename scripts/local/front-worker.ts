@@ -6,7 +6,7 @@
 import { createEventsFunction } from '../../functions/events/index';
 import { loadScoreConfig } from '../../functions/score/config';
 import { createScoreFunction } from '../../functions/score/index';
-import { openApiDocument } from '../openapi';
+import { renderOpenApi } from '../openapi';
 import { HttpEventQueue } from './http-event-queue';
 import { createFront } from './http-front';
 import { announceReady, childConfig } from './processes';
@@ -30,10 +30,7 @@ async function main(): Promise<void> {
     { stage: config.stage, maxFutureSkewMs: config.maxFutureSkewMs },
     queue,
   );
-  const server = createFront(
-    { score: score.handler, events, openApi: JSON.stringify(openApiDocument(), null, 2) },
-    config.stage,
-  );
+  const server = createFront({ score: score.handler, events, openApi: renderOpenApi() }, config.stage);
   server.listen(config.port, '127.0.0.1', () => announceReady({ port: config.port }));
   process.on('SIGTERM', () => {
     server.closeAllConnections();

@@ -1,6 +1,6 @@
 /**
  * The API contract: request schemas for `POST /v1/score` and `POST /v1/events`. The
- * handlers validate with these schemas and `scripts/openapi.ts` generates the OpenAPI
+ * handlers validate with these schemas and `api/openapi.ts` generates the OpenAPI
  * document from them, so the two cannot drift.
  */
 import { z } from 'zod';
@@ -126,5 +126,10 @@ export const scoreResponseSchema = z
   .meta({ id: 'ScoreResponse' });
 
 export type ScoreResponse = z.infer<typeof scoreResponseSchema>;
+
+/** The answer to `POST /v1/events` (202): how many events were taken and their ids. */
+export const eventsAcceptedSchema = z
+  .object({ accepted: z.number().int().min(1).max(25), eventIds: z.array(z.string()) })
+  .meta({ id: 'EventsAccepted' });
 
 export type ValidScoreRequest = z.infer<typeof scoreRequestSchema> & ScoreRequest;
