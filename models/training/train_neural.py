@@ -241,7 +241,7 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--max-batch-size", type=int, default=64)
     ap.add_argument("--preferred-batch-sizes", default="16,64")
-    ap.add_argument("--max-queue-delay-us", type=int, default=1000)
+    ap.add_argument("--max-queue-delay-us", type=int, default=500)
     ap.add_argument("--replay-cases", type=int, default=256)
     args = ap.parse_args(argv)
     torch.manual_seed(args.seed)

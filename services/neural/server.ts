@@ -191,6 +191,37 @@ function flatten(data: unknown, out: number[]): void {
   out.push(data);
 }
 
+/** The input's values as float32, checked against the shape; flat arrays take the fast path. */
+function tensorData(data: unknown, name: string, shape: readonly number[]): Float32Array {
+  const count = product(shape);
+  let values: ArrayLike<unknown> = [];
+  if (Array.isArray(data) && data.length === count && (count === 0 || !Array.isArray(data[0]))) {
+    values = data;
+  } else {
+    const flat: number[] = [];
+    flatten(data, flat);
+    values = flat;
+  }
+  if (values.length !== count) {
+    throw new ProtocolError(
+      400,
+      `unexpected number of values for input '${name}': shape [${shape.join(',')}] needs ${count}, got ${values.length}`,
+    );
+  }
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    const v = values[i];
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new ProtocolError(
+        400,
+        `tensor data must be finite numbers for datatype FP32, got ${JSON.stringify(v)}`,
+      );
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
 interface InferRequestInput {
   name?: unknown;
   shape?: unknown;
@@ -255,16 +286,7 @@ function parseInferRequest(body: unknown, model: LoadedModel) {
     if (rows !== -1 && rows !== batch)
       throw new ProtocolError(400, 'all inputs must have the same batch size');
     rows = batch;
-    const values: number[] = [];
-    flatten(raw.data, values);
-    const count = product(shape as number[]);
-    if (values.length !== count) {
-      throw new ProtocolError(
-        400,
-        `unexpected number of values for input '${spec.name}': shape [${shape.join(',')}] needs ${count}, got ${values.length}`,
-      );
-    }
-    inputs[spec.name] = Float32Array.from(values);
+    inputs[spec.name] = tensorData(raw.data, spec.name, shape as number[]);
   }
   for (const spec of config.inputs) {
     if (!inputs[spec.name])
