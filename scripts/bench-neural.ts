@@ -34,6 +34,8 @@ function quantile(sorted: readonly number[], q: number): number {
 
 interface Twin {
   url: string;
+  /** Resident memory of the server process in MiB (Linux /proc), NaN elsewhere. */
+  rssMiB(): number;
   coldStartMs: number;
   stop(): Promise<void>;
 }
@@ -58,6 +60,14 @@ function startTwin(args: string[]): Promise<Twin> {
         resolve({
           url: match[1] as string,
           coldStartMs: performance.now() - started,
+          rssMiB: () => {
+            try {
+              const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+              return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
+            } catch {
+              return Number.NaN;
+            }
+          },
           stop: () =>
             new Promise((done) => {
               child.removeAllListeners('exit');
@@ -273,13 +283,14 @@ async function main(argv: string[]): Promise<void> {
     { name: 'dynamic batching (config.pbtxt)', args: [] as string[] },
     { name: 'batching off (max_batch_size 1)', args: ['--max-batch-size', '1'] },
   ];
-  const results: { mode: string; coldStartMs: number; rows: LoadResult[] }[] = [];
+  const results: { mode: string; coldStartMs: number; rssMiB: number; rows: LoadResult[] }[] = [];
   for (const mode of modes) {
     const twin = await startTwin(mode.args);
     const rows: LoadResult[] = [];
     for (const c of levels) rows.push(await load(twin.url, bodies, c, seconds));
+    const rssMiB = twin.rssMiB();
     await twin.stop();
-    results.push({ mode: mode.name, coldStartMs: twin.coldStartMs, rows });
+    results.push({ mode: mode.name, coldStartMs: twin.coldStartMs, rssMiB, rows });
   }
 
   const out: string[] = [];
@@ -320,7 +331,9 @@ async function main(argv: string[]): Promise<void> {
   out.push('');
   out.push(`model.onnx: ${(statSync(join(MODEL_DIR, 'model.onnx')).size / 1024).toFixed(1)} KiB`);
   for (const r of results)
-    out.push(`cold start (spawn → models loaded and warm → listening), ${r.mode}: ${f(r.coldStartMs, 0)} ms`);
+    out.push(
+      `${r.mode}: cold start (spawn → model loaded and warm → listening) ${f(r.coldStartMs, 0)} ms, RSS after load ${f(r.rssMiB, 0)} MiB`,
+    );
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
