@@ -5,7 +5,7 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.(tsx?|m?js)$': '<rootDir>/test/support/esbuild-transform.cjs' },
   // Middy 6 ships ES modules only; everything else in node_modules is CommonJS already.
-  transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
+  transformIgnorePatterns: ['/node_modules/(?!@middy/|cockatiel/)'],
   moduleNameMapper: {
     '^#domain/(.*)$': '<rootDir>/functions/shared/domain/$1',
     '^#adapters/(.*)$': '<rootDir>/functions/shared/adapters/$1',

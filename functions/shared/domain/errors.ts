@@ -85,6 +85,26 @@ export class DeadlineExceededError extends FraudScoringError {
   }
 }
 
+/** Why the neural score is missing; the caller maps every kind to `neural_unavailable`. */
+export type NeuralFailureKind =
+  | 'timeout'
+  | 'breaker_open'
+  | 'transport'
+  | 'http_status'
+  | 'protocol'
+  | 'aborted';
+
+/** The neural service gave no usable score. */
+export class NeuralUnavailableError extends FraudScoringError {
+  constructor(
+    readonly kind: NeuralFailureKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** The feature store could not be read. */
 export class FeatureStoreError extends FraudScoringError {}
 

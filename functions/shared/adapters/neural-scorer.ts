@@ -1,0 +1,232 @@
+/**
+ * The neural service client: one Open Inference Protocol (KServe v2) request per score, over
+ * a keep-alive connection pool, inside a strict time budget, behind a circuit breaker.
+ *
+ * Why this shape: the score function must answer within its SLA whatever the neural service
+ * does. Every call is bounded by `budgetMs` (connect, queue, inference and body included);
+ * after `breakerFailures` consecutive failures the breaker opens and calls fail at once,
+ * costing nothing, until `halfOpenAfterMs` has passed; then one probe call goes through
+ * (half-open) and its outcome closes or reopens the breaker. The breaker is cockatiel's
+ * (maintained, typed, half-open sampling built in).
+ */
+import { Agent, request } from 'node:http';
+import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleAll } from 'cockatiel';
+import { type NeuralFailureKind, NeuralUnavailableError } from '#domain/errors';
+import type { NeuralScorer } from '#domain/neural';
+import { SEQUENCE_STEPS, SEQUENCE_WIDTH, type SequenceInput } from '#domain/sequence';
+
+/** Client settings (from the score function's config). */
+export interface NeuralScorerOptions {
+  /** Base URL of the service, e.g. `http://neural.internal:8000`. */
+  baseUrl: string;
+  /** @default 'fraud-seq' */
+  model?: string;
+  /** Triton model version; the latest when absent. */
+  version?: string;
+  /** Whole-call budget in milliseconds. @default 15 */
+  budgetMs?: number;
+  /** Consecutive failures that open the breaker. @default 5 */
+  breakerFailures?: number;
+  /** How long the breaker stays open before a half-open probe. @default 5000 */
+  halfOpenAfterMs?: number;
+  /** Pooled sockets at most. @default 32 */
+  maxSockets?: number;
+}
+
+/** Breaker states as metric values: 0 closed, 1 open, 2 half-open (isolated counts as open). */
+export type BreakerStateName = 'closed' | 'open' | 'half_open';
+
+/** Counters for metrics; read them, never write them. */
+export interface NeuralScorerStats {
+  calls: number;
+  successes: number;
+  /** Failures by kind (timeouts, breaker-open rejections, transport, HTTP status, protocol). */
+  failures: Record<NeuralFailureKind, number>;
+  breakerState: BreakerStateName;
+  /** Times the breaker opened. */
+  breakerOpened: number;
+}
+
+function stateName(state: CircuitState): BreakerStateName {
+  if (state === CircuitState.Closed) return 'closed';
+  if (state === CircuitState.HalfOpen) return 'half_open';
+  return 'open';
+}
+
+/** The response of one inference call, before validation. */
+interface RawResponse {
+  status: number;
+  body: string;
+}
+
+export class HttpNeuralScorer implements NeuralScorer {
+  readonly stats: NeuralScorerStats = {
+    calls: 0,
+    successes: 0,
+    failures: { timeout: 0, breaker_open: 0, transport: 0, http_status: 0, protocol: 0, aborted: 0 },
+    breakerState: 'closed',
+    breakerOpened: 0,
+  };
+  private readonly agent: Agent;
+  private readonly url: URL;
+  private readonly budgetMs: number;
+  private readonly model: string;
+  private readonly breaker;
+
+  constructor(options: NeuralScorerOptions) {
+    this.model = options.model ?? 'fraud-seq';
+    const path = `/v2/models/${encodeURIComponent(this.model)}${
+      options.version ? `/versions/${encodeURIComponent(options.version)}` : ''
+    }/infer`;
+    this.url = new URL(path, options.baseUrl);
+    if (this.url.protocol !== 'http:')
+      throw new Error(`neural service URL must be http:, got ${options.baseUrl}`);
+    this.budgetMs = options.budgetMs ?? 15;
+    if (!(this.budgetMs > 0)) throw new Error(`neural budget must be > 0 ms, got ${this.budgetMs}`);
+    this.agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 32, keepAliveMsecs: 10_000 });
+    this.breaker = circuitBreaker(handleAll, {
+      halfOpenAfter: options.halfOpenAfterMs ?? 5_000,
+      breaker: new ConsecutiveBreaker(options.breakerFailures ?? 5),
+    });
+    this.breaker.onStateChange((state) => {
+      this.stats.breakerState = stateName(state);
+      if (state === CircuitState.Open) this.stats.breakerOpened += 1;
+    });
+  }
+
+  /** The breaker's current state. */
+  get breakerState(): BreakerStateName {
+    return stateName(this.breaker.state);
+  }
+
+  async score(input: SequenceInput, signal?: AbortSignal): Promise<number> {
+    this.stats.calls += 1;
+    if (input.data.length !== SEQUENCE_STEPS * SEQUENCE_WIDTH) {
+      return this.fail(new NeuralUnavailableError('protocol', `input has ${input.data.length} values`));
+    }
+    const budget = AbortSignal.timeout(this.budgetMs);
+    const combined = signal ? AbortSignal.any([signal, budget]) : budget;
+    try {
+      const score = await this.breaker.execute(() => this.infer(input, combined, budget));
+      this.stats.successes += 1;
+      return score;
+    } catch (error) {
+      if (error instanceof NeuralUnavailableError) return this.fail(error);
+      if (error instanceof BrokenCircuitError) {
+        return this.fail(
+          new NeuralUnavailableError('breaker_open', 'neural circuit breaker is open', { cause: error }),
+        );
+      }
+      const kind: NeuralFailureKind = budget.aborted ? 'timeout' : signal?.aborted ? 'aborted' : 'transport';
+      return this.fail(new NeuralUnavailableError(kind, (error as Error).message, { cause: error }));
+    }
+  }
+
+  private fail(error: NeuralUnavailableError): never {
+    this.stats.failures[error.kind] += 1;
+    throw error;
+  }
+
+  private async infer(input: SequenceInput, signal: AbortSignal, budget: AbortSignal): Promise<number> {
+    const body = JSON.stringify({
+      inputs: [
+        {
+          name: 'sequence',
+          shape: [1, SEQUENCE_STEPS, SEQUENCE_WIDTH],
+          datatype: 'FP32',
+          data: Array.from(input.data),
+        },
+      ],
+      outputs: [{ name: 'score' }],
+    });
+    let response: RawResponse;
+    try {
+      response = await this.post(body, signal);
+    } catch (error) {
+      if (budget.aborted) {
+        throw new NeuralUnavailableError('timeout', `neural call exceeded its ${this.budgetMs} ms budget`, {
+          cause: error,
+        });
+      }
+      if (signal.aborted)
+        throw new NeuralUnavailableError('aborted', 'neural call aborted', { cause: error });
+      throw new NeuralUnavailableError('transport', `neural call failed: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    if (response.status !== 200) {
+      throw new NeuralUnavailableError(
+        'http_status',
+        `neural service answered ${response.status}: ${response.body.slice(0, 200)}`,
+      );
+    }
+    return this.parseScore(response.body);
+  }
+
+  /** Validates the protocol response: one FP32 `score` of shape [1, 1] holding a probability. */
+  private parseScore(text: string): number {
+    let json: {
+      model_name?: unknown;
+      outputs?: { name?: unknown; datatype?: unknown; shape?: unknown; data?: unknown }[];
+    };
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw new NeuralUnavailableError('protocol', 'neural response is not JSON', { cause: error });
+    }
+    const output = Array.isArray(json?.outputs) ? json.outputs.find((o) => o?.name === 'score') : undefined;
+    const shape = output?.shape;
+    const data = output?.data;
+    if (
+      output?.datatype !== 'FP32' ||
+      !Array.isArray(shape) ||
+      shape.length !== 2 ||
+      shape[0] !== 1 ||
+      shape[1] !== 1 ||
+      !Array.isArray(data) ||
+      data.length !== 1
+    ) {
+      throw new NeuralUnavailableError(
+        'protocol',
+        `neural response has no FP32 score of shape [1, 1]: ${text.slice(0, 200)}`,
+      );
+    }
+    const score = data[0];
+    if (typeof score !== 'number' || !(score >= 0 && score <= 1)) {
+      throw new NeuralUnavailableError(
+        'protocol',
+        `neural score ${JSON.stringify(score)} is not a probability`,
+      );
+    }
+    return score;
+  }
+
+  private post(body: string, signal: AbortSignal): Promise<RawResponse> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        this.url,
+        {
+          method: 'POST',
+          agent: this.agent,
+          signal,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  /** Closes pooled sockets (tests, shutdown). */
+  close(): void {
+    this.agent.destroy();
+  }
+}

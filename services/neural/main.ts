@@ -1,0 +1,63 @@
+/**
+ * `npm run neural:serve`: the local CPU twin of the GPU neural service.
+ *
+ *   npm run neural:serve                                   # models/fraud-seq/1.0.0/triton on 127.0.0.1:8000
+ *   npm run neural:serve -- --port 0 --max-batch-size 1    # a free port, batching off
+ *
+ * Flags (environment in brackets): --repository DIR [NEURAL_REPOSITORY], --host [NEURAL_HOST],
+ * --port [NEURAL_PORT], --max-batch-size N (overrides config.pbtxt), --threads N (onnxruntime
+ * intra-op threads), --fault slow:<ms>|status:<code>|malformed [NEURAL_TWIN_FAULT] (tests only).
+ * Prints one line `neural twin listening on <url> ...` once every model is loaded and warm.
+ */
+import { parseArgs } from 'node:util';
+import { parseFault, startTwin } from './server';
+
+async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      repository: {
+        type: 'string',
+        default: process.env.NEURAL_REPOSITORY ?? 'models/fraud-seq/1.0.0/triton',
+      },
+      host: { type: 'string', default: process.env.NEURAL_HOST ?? '127.0.0.1' },
+      port: { type: 'string', default: process.env.NEURAL_PORT ?? '8000' },
+      'max-batch-size': { type: 'string' },
+      threads: { type: 'string', default: '1' },
+      fault: { type: 'string', default: process.env.NEURAL_TWIN_FAULT },
+    },
+  });
+  const started = performance.now();
+  const twin = await startTwin({
+    repository: values.repository as string,
+    host: values.host,
+    port: Number(values.port),
+    maxBatchSize: values['max-batch-size'] === undefined ? undefined : Number(values['max-batch-size']),
+    threads: Number(values.threads),
+    fault: parseFault(values.fault),
+  });
+  const models = [...twin.models.values()].map(
+    (m) =>
+      `${m.config.name}@${m.version} (max_batch_size ${m.config.maxBatchSize}, ${
+        m.config.dynamicBatching
+          ? `dynamic batching: preferred [${m.config.dynamicBatching.preferredBatchSizes.join(', ')}], max delay ${m.config.dynamicBatching.maxQueueDelayMicroseconds} µs`
+          : 'no dynamic batching'
+      })`,
+  );
+  process.stdout.write(
+    `neural twin listening on ${twin.url} in ${(performance.now() - started).toFixed(0)} ms: ${models.join('; ')}\n`,
+  );
+  const stop = () => {
+    twin.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`neural twin: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,263 @@
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { DynamicBatcher } from '../../services/neural/batcher';
+import { ModelConfigError, parseModelConfig, parseTextProto } from '../../services/neural/model-config';
+import { parseFault } from '../../services/neural/server';
+
+const SHIPPED = 'models/fraud-seq/1.0.0/triton/fraud-seq/config.pbtxt';
+
+describe('parseModelConfig', () => {
+  it('reads the shipped Triton configuration', () => {
+    // act
+    const config = parseModelConfig(readFileSync(SHIPPED, 'utf8'));
+    // assert
+    expect(config).toEqual({
+      name: 'fraud-seq',
+      platform: 'onnxruntime_onnx',
+      maxBatchSize: 64,
+      inputs: [{ name: 'sequence', datatype: 'FP32', dims: [33, 25] }],
+      outputs: [{ name: 'score', datatype: 'FP32', dims: [1] }],
+      dynamicBatching: { preferredBatchSizes: [16, 64], maxQueueDelayMicroseconds: 500 },
+      instanceCount: 1,
+    });
+  });
+
+  it('reads text-format variants: angle brackets, repeated fields, comments, no colons', () => {
+    // prepare
+    const text = `
+      name: 'm'  # a comment
+      backend: "onnxruntime"
+      max_batch_size: 8
+      input < name: "x" data_type: TYPE_FP32 dims: 4 dims: 2 >
+      output { name: "y", data_type: TYPE_FP32, dims: [ 1 ] }
+      dynamic_batching { preferred_batch_size: 4 preferred_batch_size: 2 }
+      instance_group [ { count: 2 kind: KIND_CPU }, { kind: KIND_GPU gpus: [ 0, 1 ] } ]`;
+    // act
+    const config = parseModelConfig(text);
+    // assert
+    expect(config.inputs).toEqual([{ name: 'x', datatype: 'FP32', dims: [4, 2] }]);
+    expect(config.dynamicBatching).toEqual({ preferredBatchSizes: [2, 4], maxQueueDelayMicroseconds: 0 });
+    expect(config.instanceCount).toBe(3);
+  });
+
+  it('treats a missing dynamic_batching block as no batching', () => {
+    // act
+    const config = parseModelConfig(readFileSync(SHIPPED, 'utf8').replace(/dynamic_batching \{[^}]*\}/, ''));
+    // assert
+    expect(config.dynamicBatching).toBeUndefined();
+  });
+
+  const broken: [string, string][] = [
+    ['an unterminated string', 'name: "m'],
+    ['a missing brace', 'name: "m" input { name: "x"'],
+    [
+      'another platform',
+      'name: "m" platform: "tensorrt_plan" input { name: "x" data_type: TYPE_FP32 dims: 1 }',
+    ],
+    [
+      'a preferred size above the max',
+      'name: "m" platform: "onnxruntime_onnx" max_batch_size: 4 input { name: "x" data_type: TYPE_FP32 dims: 1 } output { name: "y" data_type: TYPE_FP32 dims: 1 } dynamic_batching { preferred_batch_size: 8 }',
+    ],
+    [
+      'an unsupported data type',
+      'name: "m" platform: "onnxruntime_onnx" input { name: "x" data_type: TYPE_STRING dims: 1 } output { name: "y" data_type: TYPE_FP32 dims: 1 }',
+    ],
+    [
+      'variable dims',
+      'name: "m" platform: "onnxruntime_onnx" input { name: "x" data_type: TYPE_FP32 dims: [ -1 ] } output { name: "y" data_type: TYPE_FP32 dims: 1 }',
+    ],
+  ];
+  it.each(broken)('refuses %s with a ModelConfigError', (_, text) => {
+    // act
+    const act = () => parseModelConfig(text);
+    // assert
+    expect(act).toThrow(ModelConfigError);
+  });
+
+  it('never throws anything but ModelConfigError on arbitrary text (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), (text) => {
+        // act
+        let thrown: unknown;
+        try {
+          parseTextProto(text);
+        } catch (error) {
+          thrown = error;
+        }
+        // assert
+        expect(thrown === undefined || thrown instanceof ModelConfigError).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('parseFault', () => {
+  it('reads the three fault kinds and refuses anything else', () => {
+    // act / assert
+    expect(parseFault('slow:200')).toEqual({ kind: 'slow', ms: 200 });
+    expect(parseFault('status:503')).toEqual({ kind: 'status', status: 503 });
+    expect(parseFault('malformed')).toEqual({ kind: 'malformed' });
+    expect(parseFault(undefined)).toBeUndefined();
+    expect(() => parseFault('status:200')).toThrow();
+    expect(() => parseFault('explode')).toThrow();
+  });
+});
+
+describe('DynamicBatcher', () => {
+  /** An executor that records batch sizes and returns each row's first value, after `ms`. */
+  function recorder(ms = 0) {
+    const batches: number[] = [];
+    const execute = async (inputs: Readonly<Record<string, Float32Array>>, rows: number) => {
+      batches.push(rows);
+      if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+      const x = inputs.x as Float32Array;
+      return { y: Float32Array.from({ length: rows }, (_, i) => (x[i * 2] as number) * 10) };
+    };
+    return { batches, execute };
+  }
+  const widths = { inputWidths: { x: 2 }, outputWidths: { y: 1 } };
+  const row = (v: number) => ({ x: Float32Array.of(v, 0) });
+
+  it('dispatches a preferred size at once, without waiting for the delay', async () => {
+    // prepare
+    const { batches, execute } = recorder(5);
+    const batcher = new DynamicBatcher(
+      {
+        ...widths,
+        maxBatchSize: 8,
+        instances: 1,
+        dynamic: { preferredBatchSizes: [4], maxQueueDelayMicroseconds: 10_000_000 },
+      },
+      execute,
+    );
+    // act: with a 10 s delay, only reaching the preferred size can dispatch
+    const started = performance.now();
+    const results = await Promise.all([1, 2, 3, 4].map((v) => batcher.submit(row(v), 1)));
+    // assert
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(batches).toEqual([4]);
+    expect(results.map((r) => r.outputs.y?.[0])).toEqual([10, 20, 30, 40]);
+    expect(results.every((r) => r.batchRows === 4)).toBe(true);
+    batcher.close();
+  });
+
+  it('waits up to the max queue delay, then sends what it has', async () => {
+    // prepare
+    const { batches, execute } = recorder();
+    const batcher = new DynamicBatcher(
+      {
+        ...widths,
+        maxBatchSize: 8,
+        instances: 1,
+        dynamic: { preferredBatchSizes: [4], maxQueueDelayMicroseconds: 30_000 },
+      },
+      execute,
+    );
+    // act
+    const started = performance.now();
+    const results = await Promise.all([1, 2].map((v) => batcher.submit(row(v), 1)));
+    const waited = performance.now() - started;
+    // assert
+    expect(batches).toEqual([2]);
+    expect(waited).toBeGreaterThanOrEqual(25);
+    expect(results[0]?.queueMicroseconds).toBeGreaterThanOrEqual(25_000);
+    batcher.close();
+  });
+
+  it('never exceeds max_batch_size and keeps whole requests together', async () => {
+    // prepare
+    const { batches, execute } = recorder(2);
+    const batcher = new DynamicBatcher(
+      {
+        ...widths,
+        maxBatchSize: 4,
+        instances: 1,
+        dynamic: { preferredBatchSizes: [], maxQueueDelayMicroseconds: 1_000 },
+      },
+      execute,
+    );
+    // act
+    const sizes = [3, 2, 2, 1, 4, 1];
+    const results = await Promise.all(
+      sizes.map((n, k) =>
+        batcher.submit({ x: Float32Array.from({ length: n * 2 }, (_, i) => (i % 2 === 0 ? k : 0)) }, n),
+      ),
+    );
+    // assert
+    expect(batches.every((b) => b <= 4)).toBe(true);
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(13);
+    results.forEach((r, k) => {
+      expect(Array.from(r.outputs.y as Float32Array)).toEqual(new Array(sizes[k]).fill(k * 10));
+    });
+    batcher.close();
+  });
+
+  it('without dynamic batching runs every request alone', async () => {
+    // prepare
+    const { batches, execute } = recorder(1);
+    const batcher = new DynamicBatcher({ ...widths, maxBatchSize: 8, instances: 1 }, execute);
+    // act
+    await Promise.all([1, 2, 3].map((v) => batcher.submit(row(v), 1)));
+    // assert
+    expect(batches).toEqual([1, 1, 1]);
+  });
+
+  it('an executor failure rejects every request of that batch, and the next batch still runs', async () => {
+    // prepare
+    let calls = 0;
+    const batcher = new DynamicBatcher(
+      {
+        ...widths,
+        maxBatchSize: 2,
+        instances: 1,
+        dynamic: { preferredBatchSizes: [2], maxQueueDelayMicroseconds: 20_000 },
+      },
+      async (_inputs, rows) => {
+        calls += 1;
+        if (calls === 1) throw new Error('boom');
+        return { y: new Float32Array(rows) };
+      },
+    );
+    // act
+    const first = await Promise.allSettled([batcher.submit(row(1), 1), batcher.submit(row(2), 1)]);
+    const after = await batcher.submit(row(3), 1);
+    // assert
+    expect(first.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(after.outputs.y).toHaveLength(1);
+  });
+
+  it('returns each request its own rows, whatever the arrival pattern (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 20 }),
+        fc.constantFrom(0, 200, 2_000),
+        async (sizes, delay) => {
+          // prepare
+          const { batches, execute } = recorder();
+          const batcher = new DynamicBatcher(
+            {
+              ...widths,
+              maxBatchSize: 6,
+              instances: 2,
+              dynamic: { preferredBatchSizes: [2, 6], maxQueueDelayMicroseconds: delay },
+            },
+            execute,
+          );
+          // act
+          const results = await Promise.all(
+            sizes.map((n, k) =>
+              batcher.submit({ x: Float32Array.from({ length: n * 2 }, (_, i) => (i % 2 === 0 ? k : 0)) }, n),
+            ),
+          );
+          batcher.close();
+          // assert
+          expect(batches.every((b) => b <= 6)).toBe(true);
+          results.forEach((r, k) => {
+            expect(Array.from(r.outputs.y as Float32Array)).toEqual(new Array(sizes[k]).fill(k * 10));
+          });
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
