@@ -18,13 +18,23 @@ function figures(cells: readonly CellResult[]): string {
     s.map((x) => x.rps),
     0,
   );
-  return `${rps} · ${fmt(
+  const latency = `${fmt(
     s.map((x) => x.p50),
     1,
   )} / ${fmt(
     s.map((x) => x.p99),
     1,
   )}`;
+  // Bad answers are not in the throughput; say how many there were, right in the table.
+  const count = (key: 'non200' | 'degraded' | 'failed') => cells.reduce((n, c) => n + c[key], 0);
+  const bad = [
+    [count('degraded'), 'degraded'],
+    [count('non200'), 'non-200'],
+    [count('failed'), 'unanswered'],
+  ]
+    .filter(([n]) => (n as number) > 0)
+    .map(([n, label]) => `${n} ${label}`);
+  return `${rps} · ${latency}${bad.length > 0 ? ` (${bad.join(', ')})` : ''}`;
 }
 
 /** The markdown table; `ours` and `peer` name the two targets in `cells`. */

@@ -45,6 +45,20 @@ describe('comparisonTable', () => {
     expect(table[2]).toBe('| 1 | 200–300 · 2.0 / 3.0 | 100 · 5.0 / 6.0 | 2.00–3.00 |');
     expect(table[3]).toBe('| 4 | 50 · 10.0 / 10.0 | 100 · 20.0 / 20.0 | 0.50 |');
   });
+
+  it('names the degraded, non-200 and unanswered requests a target had, which the throughput leaves out', () => {
+    // prepare
+    const cells = [
+      { ...cell('ours', 16, 10, [1]), degraded: 7, non200: 2 },
+      { ...cell('peer', 16, 20, [2]), failed: 1 },
+    ];
+    // act
+    const table = comparisonTable(cells, 'ours', 'peer', 'peer').split('\n');
+    // assert
+    expect(table[2]).toBe(
+      '| 16 | 10 · 1.0 / 1.0 (7 degraded, 2 non-200) | 20 · 2.0 / 2.0 (1 unanswered) | 0.50 |',
+    );
+  });
 });
 
 describe('runCell', () => {
