@@ -5,6 +5,7 @@
  *
  *   npm run bench:peer -- [--seconds 20] [--concurrency 1,4,16] [--rounds 1] [--warmup 3]
  *                         [--cards 500] [--days 14] [--seed 7] [--parity 40] [--workers 2]
+ *                         [--stack-args='--workers 2']   (extra npm start flags; note the =)
  *
  * Steps: install the peer's Debian packages if missing; train (or reuse) the peer's model, a
  * HistGradientBoostingClassifier of fraud-gbdt's size, cached in `scripts/bench-peer/.cache/`;
@@ -74,7 +75,7 @@ const log = (line: string) => process.stderr.write(`[bench:peer] ${line}\n`);
 
 function usage(message: string): never {
   process.stderr.write(
-    `${message}\nusage: npm run bench:peer -- [--seconds N] [--concurrency 1,4,16] [--rounds N] [--warmup N] [--cards N] [--days N] [--seed N] [--parity N] [--workers N]\n`,
+    `${message}\nusage: npm run bench:peer -- [--seconds N] [--concurrency 1,4,16] [--rounds N] [--warmup N] [--cards N] [--days N] [--seed N] [--parity N] [--workers N] [--stack-args='FLAGS']\n`,
   );
   process.exit(2);
 }
@@ -98,6 +99,7 @@ function options() {
       seed: { type: 'string', default: String(SEED_DEFAULTS.seed) },
       parity: { type: 'string', default: '40' },
       workers: { type: 'string', default: '2' },
+      'stack-args': { type: 'string', default: '' },
     },
   });
   const levels = (values.concurrency ?? '').split(',').map((v) => positiveInt('concurrency', v.trim(), 256));
@@ -113,6 +115,7 @@ function options() {
     } satisfies Population,
     parity: Math.max(30, positiveInt('parity', values.parity, 1000)),
     workers: positiveInt('workers', values.workers, 16),
+    stackArgs: (values['stack-args'] ?? '').split(/\s+/).filter(Boolean),
   };
 }
 
@@ -313,8 +316,14 @@ async function main(): Promise<void> {
   // 1. The local stack, as a user starts it; its own `now` lies between these two times.
   const notBefore = Date.now();
   const stackPort = await freePort();
-  log(`starting the local stack: npm start -- --in-memory --port ${stackPort}`);
-  const stack = await startLocalStack({ root: ROOT, port: stackPort, ...opts.population });
+  log(`starting the local stack: npm start -- --in-memory --port ${stackPort} ${opts.stackArgs.join(' ')}`);
+  const stack = await startLocalStack({
+    root: ROOT,
+    port: stackPort,
+    ...opts.population,
+    extraArgs: opts.stackArgs,
+  });
+  log(`local stack says: ${stack.readyLine}`);
   const notAfter = Date.now();
   log(`local stack at ${stack.url} (ready in ${((notAfter - notBefore) / 1000).toFixed(1)} s)`);
 
@@ -403,7 +412,17 @@ async function main(): Promise<void> {
   const peerLabel = `peer, gunicorn ${opts.workers} sync workers`;
   const table = comparisonTable(cells, OURS, PEER, peerLabel);
   process.stdout.write(`\n${table}\n\n`);
-  const file = writeReport({ opts, model: model.size, parity, state, table, cells, peerLabel, loads });
+  const file = writeReport({
+    opts,
+    model: model.size,
+    parity,
+    state,
+    table,
+    cells,
+    peerLabel,
+    loads,
+    stackReady: stack.readyLine,
+  });
   log(`report: ${file}`);
 }
 
@@ -425,6 +444,7 @@ function writeReport(input: {
   cells: CellResult[];
   peerLabel: string;
   loads: number[];
+  stackReady: string;
 }): string {
   const { opts, parity, state } = input;
   const card = JSON.parse(readFileSync(join(DEFAULT_MODEL_DIR, 'model.json'), 'utf8'));
@@ -462,7 +482,7 @@ function writeReport(input: {
     '',
     '## Setup',
     '',
-    `- **This project**: \`npm start -- --in-memory --cards ${opts.population.cards} --days ${opts.population.days} --seed ${opts.population.seed}\` as its own process (fraud-gbdt ${card.version}: ${card.training.hyperparameters.trees} trees, ${card.training.hyperparameters.leaves} leaves).`,
+    `- **This project**: \`npm start -- --in-memory --cards ${opts.population.cards} --days ${opts.population.days} --seed ${opts.population.seed}${opts.stackArgs.length ? ` ${opts.stackArgs.join(' ')}` : ''}\` as its own process (fraud-gbdt ${card.version}: ${card.training.hyperparameters.trees} trees, ${card.training.hyperparameters.leaves} leaves). It said: “${input.stackReady}”.`,
     `- **Peer** (\`scripts/bench-peer/peer/\`): Flask ${python[1]} + boto3 ${python[2]} + scikit-learn ${python[3]} under gunicorn ${python[4]} (${input.peerLabel}, one OpenMP thread each; they close the connection after each answer), Python ${python[0]}, its own dynalite process. Model: HistGradientBoostingClassifier with fraud-gbdt's hyperparameters, ${String(input.model.trees)} trees and ${String(input.model.leaves)} leaves (fraud-gbdt: ${card.training.hyperparameters.trees} / ${card.training.hyperparameters.leaves}), trained on ${String(input.model.rows)} simulated rows.`,
     `- **Same data**: the peer's dynalite holds the ${state.items.length} items \`npm start\` seeds (same simulator, seed and window from ${state.windowStart}, folded by \`FeatureAccumulator\` and written by \`bulkWrite\`). The request mix is the seeded cards' next authorizations (5,000, cycled), the same sequence for both targets, each with a distinct transaction id; ${state.ambiguousCards.size} cards and ${state.ambiguousMerchants.size} merchants with an event while the stack was seeding are left out.`,
     `- **Load**: one Node closed-loop generator (keep-alive \`http.Agent\`), ${opts.seconds} s per cell after a ${opts.warmup} s warm-up per target, concurrency ${opts.levels.join(', ')}, ${opts.rounds} round(s), targets alternating cell by cell.`,

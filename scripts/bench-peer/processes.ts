@@ -149,15 +149,19 @@ export async function startLocalStack(options: {
   cards: number;
   days: number;
   seed: number;
+  /** Extra `npm start` flags (e.g. `--workers 2`); the stack's own defaults otherwise. */
+  extraArgs?: readonly string[];
   timeoutMs?: number;
-}): Promise<Started & { url: string }> {
+}): Promise<Started & { url: string; readyLine: string }> {
   const args = ['start', '--', '--in-memory', '--port', String(options.port)];
   args.push('--cards', String(options.cards), '--days', String(options.days), '--seed', String(options.seed));
+  args.push(...(options.extraArgs ?? []));
   const { child, started } = launch('local stack (npm start)', 'npm', args, { cwd: options.root });
   // The first URL with our port on stdout, whatever the wording around it.
   const ready = new RegExp(`(http://(?:127\\.0\\.0\\.1|localhost):${options.port})\\b`);
   const match = await waitForLine(child, started, ready, options.timeoutMs ?? 300_000);
-  return { ...started, url: match[1] as string };
+  const line = match.input.slice(match.input.lastIndexOf('\n', match.index) + 1).split('\n')[0] ?? '';
+  return { ...started, url: match[1] as string, readyLine: line.trim() };
 }
 
 /** The peer's own dynalite, in memory, as a separate process. */
