@@ -64,7 +64,7 @@ const TRAINING = { cards: 4000, days: 14, seed: 42, maxRows: 80_000 } as const;
 /** What the peer does not do that the project does (printed with every result). */
 export const PEER_SKIPS = [
   'reason codes (the project scores the row plus one perturbed row per non-default feature, up to 22 rows, in one inference call)',
-  'idempotency (the project reads and writes a Powertools record in DynamoDB per request)',
+  'idempotency (the project reads a stored answer in the same BatchGetItem and stores each answer with a conditional write; see docs/scoring-path.md)',
   'PAN check and strict schema validation with machine-readable errors (the peer checks only the fields it reads)',
   'the decision policy rules (the peer applies the model card thresholds only)',
   'the feature freshness check, the feature-read timeout budget, metrics, structured logs, tracing and Server-Timing',

@@ -8,7 +8,7 @@ afternoon. Flask + boto3 + scikit-learn, run under gunicorn with 2 sync workers:
 Per request: one BatchGetItem (card + merchant item), the same 21 features as the project
 (features.py), one HistGradientBoostingClassifier row, the model card's thresholds.
 What it does not do, compared with functions/score: no reason codes (the project scores up to
-21 perturbed rows per request for them), no idempotency (no record written or read), no PAN
+21 perturbed rows per request for them), no idempotency (no answer stored or read back), no PAN
 check and no strict schema (only the fields it reads are checked), no policy rules, no
 feature-freshness check, no metrics, logs or Server-Timing.
 """
