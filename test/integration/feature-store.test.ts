@@ -1,6 +1,6 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoFeatureStore } from '#adapters/dynamo-feature-store';
+import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
 import { bulkWrite, FeatureAccumulator } from '#adapters/feature-bulk-loader';
 import { MarkerFeatureWriter } from '#adapters/marker-feature-writer';
 import { applyEvent, type FeatureState, featureVector } from '#domain/features';
@@ -56,7 +56,7 @@ describe('feature table schema', () => {
   });
 });
 
-describe('MarkerFeatureWriter + DynamoFeatureStore', () => {
+describe('MarkerFeatureWriter + DynamoScoringStore', () => {
   it('round-trips state so serving computes exactly the features training computes', async () => {
     // prepare: the same events through the writer (DynamoDB) and through applyEvent (memory)
     const events: TransactionEvent[] = [
@@ -69,8 +69,12 @@ describe('MarkerFeatureWriter + DynamoFeatureStore', () => {
     const inMemory = new FeatureAccumulator();
     for (const event of events) inMemory.add(event);
     // act
-    const store = new DynamoFeatureStore(dynamo.documents, dynamo.featureTable, () => T0 + 1000);
-    const found = await store.get('card_it', 'm_it');
+    const store = new DynamoScoringStore(dynamo.documents, {
+      featureTableName: dynamo.featureTable,
+      answerTableName: 'unused',
+      clock: () => T0 + 1000,
+    });
+    const found = await store.read({ cardId: 'card_it', merchantId: 'm_it' });
     // assert
     expect(found.ageMs).toEqual({ card: 1000, merchant: 1000 });
     const reference = { card: inMemory.cards.get('card_it'), merchant: inMemory.merchants.get('m_it') };
@@ -128,18 +132,18 @@ describe('MarkerFeatureWriter + DynamoFeatureStore', () => {
       new GetCommand({ TableName: dynamo.featureTable, Key: { pk: `label#${tx.transactionId}` } }),
     );
     expect(stored.Item).toMatchObject({ label: 'chargeback', cardId: 'card_lbl', eventId: 'lbl-1' });
-    const found = await new DynamoFeatureStore(dynamo.documents, dynamo.featureTable).get(
-      'card_lbl',
-      'm_lbl',
-    );
+    const found = await new DynamoScoringStore(dynamo.documents, {
+      featureTableName: dynamo.featureTable,
+      answerTableName: 'unused',
+    }).read({ cardId: 'card_lbl', merchantId: 'm_lbl' });
     expect(found.merchant?.d1.reduce((sum, b) => sum + b[3], 0)).toBe(1);
   });
 
   it('returns nothing for an unknown card and merchant', async () => {
-    const found = await new DynamoFeatureStore(dynamo.documents, dynamo.featureTable).get(
-      'nobody',
-      'nowhere',
-    );
+    const found = await new DynamoScoringStore(dynamo.documents, {
+      featureTableName: dynamo.featureTable,
+      answerTableName: 'unused',
+    }).read({ cardId: 'nobody', merchantId: 'nowhere' });
     expect(found).toEqual({
       card: undefined,
       merchant: undefined,
@@ -155,10 +159,14 @@ describe('bulk loader', () => {
     for (const e of events) acc.add(e);
     const items = acc.items(T0, 86_400);
     expect(await bulkWrite(dynamo.documents, dynamo.featureTable, items)).toBe(items.length);
-    const store = new DynamoFeatureStore(dynamo.documents, dynamo.featureTable, () => T0);
-    const first = await store.get('card_bulk', 'm_b2');
+    const store = new DynamoScoringStore(dynamo.documents, {
+      featureTableName: dynamo.featureTable,
+      answerTableName: 'unused',
+      clock: () => T0,
+    });
+    const first = await store.read({ cardId: 'card_bulk', merchantId: 'm_b2' });
     await bulkWrite(dynamo.documents, dynamo.featureTable, acc.items(T0, 86_400));
-    const second = await store.get('card_bulk', 'm_b2');
+    const second = await store.read({ cardId: 'card_bulk', merchantId: 'm_b2' });
     expect(second).toEqual(first);
     const inMemory = events.reduce<FeatureState>((s, e) => applyEvent(s, e), {});
     expect(featureVector(first, { ...request, cardId: 'card_bulk', merchantId: 'm_b2' }, T0)).toEqual(

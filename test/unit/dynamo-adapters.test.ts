@@ -6,20 +6,25 @@
 import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createDynamoClients } from '#adapters/dynamo-client';
-import { DynamoFeatureStore, FeatureStoreError } from '#adapters/dynamo-feature-store';
+import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
 import { BulkWriteError, bulkWrite } from '#adapters/feature-bulk-loader';
+import { FeatureStoreError } from '#domain/errors';
 
 const documents = createDynamoClients({ endpoint: 'http://127.0.0.1:9' }).documents;
 const ddb = mockClient(DynamoDBDocumentClient);
 beforeEach(() => ddb.reset());
 
-describe('DynamoFeatureStore with a mocked client', () => {
+describe('DynamoScoringStore reads with a mocked client', () => {
   it('retries unprocessed keys once, then succeeds', async () => {
     ddb
       .on(BatchGetCommand)
       .resolvesOnce({ Responses: { t: [] }, UnprocessedKeys: { t: { Keys: [{ pk: 'card#c' }] } } })
       .resolvesOnce({ Responses: { t: [{ pk: 'card#c', total: [1, 5], updatedAt: 0 }] } });
-    const found = await new DynamoFeatureStore(documents, 't', () => 10).get('c', 'm');
+    const found = await new DynamoScoringStore(documents, {
+      featureTableName: 't',
+      answerTableName: 'unused',
+      clock: () => 10,
+    }).read({ cardId: 'c', merchantId: 'm' });
     expect(found.card?.total).toEqual([1, 5]);
     expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(2);
     expect(ddb.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems?.t).toMatchObject({
@@ -31,9 +36,12 @@ describe('DynamoFeatureStore with a mocked client', () => {
     ddb
       .on(BatchGetCommand)
       .resolves({ Responses: { t: [] }, UnprocessedKeys: { t: { Keys: [{ pk: 'card#c' }] } } });
-    await expect(new DynamoFeatureStore(documents, 't').get('c', 'm')).rejects.toBeInstanceOf(
-      FeatureStoreError,
-    );
+    await expect(
+      new DynamoScoringStore(documents, { featureTableName: 't', answerTableName: 'unused' }).read({
+        cardId: 'c',
+        merchantId: 'm',
+      }),
+    ).rejects.toBeInstanceOf(FeatureStoreError);
     expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(2);
   });
 });

@@ -60,6 +60,7 @@ export class DynamoScoringStore implements ScoringStore {
           Keys: pending[features].Keys,
           ProjectionExpression: READ_PROJECTION.expression,
           ExpressionAttributeNames: READ_PROJECTION.names,
+          ConsistentRead: false,
         };
       }
       if (pending[answers]) requestItems[answers] = { Keys: pending[answers].Keys, ConsistentRead: true };

@@ -108,9 +108,6 @@ export class NeuralUnavailableError extends FraudScoringError {
 /** The feature store could not be read. */
 export class FeatureStoreError extends FraudScoringError {}
 
-/** The idempotency store could not be read or written; the request is scored without it. */
-export class IdempotencyUnavailableError extends FraudScoringError {}
-
 /** "at <path>: <message>" for the first issue of a zod error, for messages that name the problem's place. */
 export function describeFirstIssue(error: z.ZodError): string {
   const issue = error.issues[0];

@@ -25,11 +25,6 @@ export interface FeatureLookup {
   ageMs: { card?: number; merchant?: number };
 }
 
-/** Reads online features: one round trip for the card and merchant items. */
-export interface FeatureStore {
-  get(cardId: string, merchantId: string, signal?: AbortSignal): Promise<FeatureLookup>;
-}
-
 /** Keys of one scoring read. */
 export interface ScoringKeys {
   cardId: string;
