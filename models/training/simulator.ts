@@ -12,539 +12,72 @@
  * The module is pure: no I/O, no clock, no `Math.random`. The same options always give the
  * same events, byte for byte once serialized.
  */
-import type { AuthorizationEvent, Channel, Label, LabelEvent } from '#domain/types';
+import type { Channel, Label, LabelEvent } from '#domain/types';
+import {
+  type CardProfile,
+  createRng,
+  DAY,
+  DECLINE_RATE_CARD_TESTING,
+  DECLINE_RATE_FRAUD,
+  DECLINE_RATE_LEGIT,
+  FOREIGN_COUNTRIES,
+  type FraudPattern,
+  HOME_COUNTRIES,
+  HOUR,
+  hex,
+  MCC_BY_CODE,
+  type MccProfile,
+  MEAN_EPISODE_SIZE,
+  type MerchantProfile,
+  MINUTE,
+  normal,
+  PATTERN_MIX,
+  pad,
+  pick,
+  poisson,
+  type ResolvedSimulationOptions,
+  type Rng,
+  randInt,
+  SECOND,
+  type SimulatedAuthorization,
+  type SimulatedEvent,
+  type SimulationOptions,
+  uniform,
+  WEEKEND_FACTOR,
+  WeightedTable,
+} from './simulation-model';
+import {
+  buildPopulationResolved,
+  type MerchantIndex,
+  RNG_STREAM_ACTIVITY,
+  resolveOptions,
+} from './simulation-population';
 
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
+// The public API of the simulator, wherever it is defined.
+export {
+  type CardProfile,
+  createRng,
+  DEFAULT_FRAUD_RATE,
+  DEFAULT_START,
+  FRAUD_PATTERNS,
+  type FraudPattern,
+  type MerchantKind,
+  type MerchantProfile,
+  MIN_MERCHANTS,
+  type Population,
+  type ResolvedSimulationOptions,
+  type Rng,
+  type SimulatedAuthorization,
+  type SimulatedEvent,
+  type SimulationOptions,
+  type SimulationTruth,
+} from './simulation-model';
+export {
+  buildPopulation,
+  parseStartDate,
+  resolveOptions,
+} from './simulation-population';
 
-// ---------------------------------------------------------------------------------------
-// Public types
-// ---------------------------------------------------------------------------------------
-
-/** The fraud patterns the simulator injects. */
-export const FRAUD_PATTERNS = ['card_testing', 'account_takeover', 'bust_out'] as const;
-/** One fraud pattern. */
-export type FraudPattern = (typeof FRAUD_PATTERNS)[number];
-
-/** Ground truth attached to every simulated authorization; for analysis only, never a model input. */
-export interface SimulationTruth {
-  fraud: boolean;
-  pattern: FraudPattern | 'legit';
-}
-
-/** A simulated authorization with its ground truth. */
-export type SimulatedAuthorization = AuthorizationEvent & { sim: SimulationTruth };
-
-/** What {@link simulate} yields: authorizations (with ground truth) and labels, interleaved in time order. */
-export type SimulatedEvent = SimulatedAuthorization | LabelEvent;
-
-/** Options for {@link simulate} and {@link buildPopulation}. */
-export interface SimulationOptions {
-  /** Number of cards, 1–1,000,000. */
-  cards: number;
-  /** Length of the simulated window in days, 1–366. */
-  days: number;
-  /** Seed of the PRNG; an integer in [0, 2^32). */
-  seed: number;
-  /** First day of the window as an ISO date (`YYYY-MM-DD`, UTC midnight). Default {@link DEFAULT_START}. */
-  start?: string;
-  /** Number of merchants, at least {@link MIN_MERCHANTS}. Default `max(50, floor(cards / 20))`. */
-  merchants?: number;
-  /** Target share of authorizations that are fraudulent, in (0, 0.2]. Default 0.01. */
-  fraudRate?: number;
-  /** Settlement currency of every amount (minor units). Default `EUR`. */
-  currency?: string;
-}
-
-/** {@link SimulationOptions} with defaults applied and the start parsed. */
-export interface ResolvedSimulationOptions {
-  cards: number;
-  days: number;
-  seed: number;
-  start: string;
-  startMs: number;
-  merchants: number;
-  fraudRate: number;
-  currency: string;
-}
-
-/** A simulated card holder's card. */
-export interface CardProfile {
-  index: number;
-  /** Card token, `card_000123`. */
-  cardId: string;
-  /** Customer owning the card; a few customers hold two cards. */
-  customerId: string;
-  homeCountry: string;
-  /** Median purchase in minor units; individual amounts scatter around it. */
-  typicalAmount: number;
-  /** Mean number of purchases per day. */
-  dailyRate: number;
-  /** First UTC hour of the card's preferred window. */
-  activeStartHour: number;
-  /** Length of the preferred window in hours. */
-  activeHours: number;
-  /** The card's own devices, primary first. */
-  devices: string[];
-  /** A device the holder starts using mid-window (a new phone), or undefined. */
-  laterDevice?: { deviceId: string; fromDay: number };
-  /** Indices into the merchant list, most used first. */
-  favouriteMerchants: number[];
-  /** Daily probability of starting a trip abroad. */
-  travelPropensity: number;
-}
-
-/** How a merchant takes payments. */
-export type MerchantKind = 'physical' | 'online' | 'omni';
-
-/** A simulated merchant. */
-export interface MerchantProfile {
-  index: number;
-  /** `m_00042` */
-  merchantId: string;
-  mcc: string;
-  country: string;
-  kind: MerchantKind;
-  /** 0–1; how attractive the merchant is to fraudsters (weak controls, resellable goods). */
-  risk: number;
-}
-
-/** The simulated population. */
-export interface Population {
-  cards: CardProfile[];
-  merchants: MerchantProfile[];
-}
-
-/** A uniform PRNG returning floats in [0, 1). */
-export type Rng = () => number;
-
-// ---------------------------------------------------------------------------------------
-// Defaults and static tables
-// ---------------------------------------------------------------------------------------
-
-/** Fixed default start so that a run without `start` is still reproducible. */
-export const DEFAULT_START = '2026-09-01';
-/** Below this the forced merchant mix (physical shops per country, one of each risky MCC) does not fit. */
-export const MIN_MERCHANTS = 30;
-/** Default target fraud share of authorizations. */
-export const DEFAULT_FRAUD_RATE = 0.01;
-
-/** Home countries of the card population, DE-heavy so most cards are domestic to one market. */
-const HOME_COUNTRIES: readonly { code: string; weight: number; utcOffset: number }[] = [
-  { code: 'DE', weight: 0.55, utcOffset: 1 },
-  { code: 'FR', weight: 0.1, utcOffset: 1 },
-  { code: 'NL', weight: 0.1, utcOffset: 1 },
-  { code: 'GB', weight: 0.08, utcOffset: 0 },
-  { code: 'US', weight: 0.05, utcOffset: -5 },
-  { code: 'ES', weight: 0.06, utcOffset: 1 },
-  { code: 'IT', weight: 0.06, utcOffset: 1 },
-];
-/** Countries outside the population that host a few merchants, trips and fraudsters. */
-const FOREIGN_COUNTRIES: readonly string[] = ['TR', 'TH', 'BR', 'AE', 'CN'];
-
-interface MccProfile {
-  mcc: string;
-  /** Share of merchants in this category (beyond the forced ones). */
-  weight: number;
-  /** Amount relative to the card's typical purchase. */
-  amountFactor: number;
-  /** Probability a merchant of this MCC is online / omni-channel; the rest are physical. */
-  online: number;
-  omni: number;
-  /** Base fraud risk 0–1. */
-  risk: number;
-  /** How often cardholders pick this category for an ad-hoc purchase. */
-  popularity: number;
-}
-
-/** Realistic category mix; risk mirrors the feature module's MCC tiers. */
-const MCCS: readonly MccProfile[] = [
-  { mcc: '5411', weight: 0.2, amountFactor: 1.0, online: 0.0, omni: 0.1, risk: 0.05, popularity: 0.3 },
-  { mcc: '5812', weight: 0.18, amountFactor: 0.8, online: 0.0, omni: 0.05, risk: 0.05, popularity: 0.22 },
-  { mcc: '5541', weight: 0.1, amountFactor: 1.5, online: 0.0, omni: 0.0, risk: 0.08, popularity: 0.12 },
-  { mcc: '5942', weight: 0.05, amountFactor: 0.9, online: 0.7, omni: 0.3, risk: 0.2, popularity: 0.05 },
-  { mcc: '5999', weight: 0.1, amountFactor: 1.2, online: 0.5, omni: 0.4, risk: 0.3, popularity: 0.1 },
-  { mcc: '4511', weight: 0.04, amountFactor: 7.0, online: 0.9, omni: 0.1, risk: 0.35, popularity: 0.02 },
-  { mcc: '5816', weight: 0.08, amountFactor: 0.35, online: 1.0, omni: 0.0, risk: 0.6, popularity: 0.08 },
-  { mcc: '7995', weight: 0.05, amountFactor: 1.5, online: 0.8, omni: 0.2, risk: 0.75, popularity: 0.01 },
-  { mcc: '4829', weight: 0.05, amountFactor: 4.0, online: 0.9, omni: 0.1, risk: 0.7, popularity: 0.01 },
-  { mcc: '6051', weight: 0.04, amountFactor: 3.0, online: 0.6, omni: 0.4, risk: 0.8, popularity: 0.005 },
-  { mcc: '5732', weight: 0.06, amountFactor: 5.0, online: 0.3, omni: 0.7, risk: 0.55, popularity: 0.04 },
-];
-const MCC_BY_CODE = new Map(MCCS.map((m) => [m.mcc, m]));
-/** Everyday physical categories every home country must have for daily shopping and trips. */
-const EVERYDAY_MCCS = ['5411', '5812', '5541'] as const;
-/** Categories that must exist at least once so every fraud pattern has targets. */
-const RISKY_ONLINE_MCCS = ['5942', '5999', '4511', '5816', '7995', '4829', '6051', '5732'] as const;
-/** Bust-out cashes out through categories that turn credit into money or resellable goods. */
-const BUST_OUT_MCCS = new Set(['7995', '6051', '4829', '5732']);
-/** Account takeover buys goods that resell well or are delivered instantly. */
-const ATO_MCCS = new Set(['5732', '5942', '5999', '4511', '5816', '6051']);
-/** Card testers prefer digital goods and small-ticket online shops. */
-const CARD_TESTING_MCCS = new Set(['5816', '5999', '5942', '4829', '7995']);
-/** Cash-out after a successful test. */
-const CASH_OUT_MCCS = new Set(['5732', '6051', '4829', '5816']);
-
-/** Relative share of fraud episodes by pattern. */
-const PATTERN_MIX: readonly { pattern: FraudPattern; weight: number }[] = [
-  { pattern: 'card_testing', weight: 0.3 },
-  { pattern: 'account_takeover', weight: 0.4 },
-  { pattern: 'bust_out', weight: 0.3 },
-];
-/**
- * Expected authorizations per episode under {@link PATTERN_MIX} (≈ 0.3·12.9 + 0.4·5 + 0.3·8);
- * only a starting estimate — the controller in {@link simulate} corrects for the real sizes.
- */
-const MEAN_EPISODE_SIZE = 8.3;
-
-const DECLINE_RATE_LEGIT = 0.003;
-const DECLINE_RATE_FRAUD = 0.04;
-const DECLINE_RATE_CARD_TESTING = 0.08;
-/** Weekend days have a little less everyday spending. */
-const WEEKEND_FACTOR = 0.85;
-
-// ---------------------------------------------------------------------------------------
-// PRNG and sampling helpers
-// ---------------------------------------------------------------------------------------
-
-/** splitmix32 step: spreads a small or sequential seed over all 32 bits. */
-function splitmix32(state: number): [number, number] {
-  const next = (state + 0x9e3779b9) | 0;
-  let z = next;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-  z ^= z >>> 16;
-  return [next, z >>> 0];
-}
-
-/**
- * sfc32 seeded through splitmix32. `stream` separates independent sequences from one seed
- * (population vs. daily activity) so changing how one is consumed does not shift the other.
- *
- * @param seed - any integer; only its low 32 bits matter
- * @param stream - an optional sub-stream number
- * @returns a function returning uniform floats in [0, 1)
- */
-export function createRng(seed: number, stream = 0): Rng {
-  let s = (seed ^ Math.imul(stream + 1, 0x27d4eb2d)) | 0;
-  const words: number[] = [];
-  for (let i = 0; i < 4; i++) {
-    const [next, out] = splitmix32(s);
-    s = next;
-    words.push(out);
-  }
-  let [a, b, c, d] = words as [number, number, number, number];
-  const rng = (): number => {
-    a |= 0;
-    b |= 0;
-    c |= 0;
-    d |= 0;
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    return (t >>> 0) / 4294967296;
-  };
-  // sfc32 needs a few rounds before its output is well mixed.
-  for (let i = 0; i < 12; i++) rng();
-  return rng;
-}
-
-function randInt(rng: Rng, min: number, max: number): number {
-  return min + Math.floor(rng() * (max - min + 1));
-}
-
-function uniform(rng: Rng, min: number, max: number): number {
-  return min + rng() * (max - min);
-}
-
-function normal(rng: Rng): number {
-  // Box–Muller; 1 - rng() keeps the log argument in (0, 1].
-  const u = 1 - rng();
-  const v = rng();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-}
-
-function poisson(rng: Rng, lambda: number): number {
-  if (lambda <= 0) return 0;
-  if (lambda > 60) return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * normal(rng)));
-  const limit = Math.exp(-lambda);
-  let k = 0;
-  let p = rng();
-  while (p > limit) {
-    k++;
-    p *= rng();
-  }
-  return k;
-}
-
-function pick<T>(rng: Rng, items: readonly T[]): T {
-  const item = items[Math.floor(rng() * items.length)];
-  if (item === undefined) throw new Error('pick from an empty list');
-  return item;
-}
-
-/** Weighted sampling over a prebuilt cumulative table (binary search, O(log n)). */
-class WeightedTable<T> {
-  private readonly cumulative: number[] = [];
-  private readonly items: T[] = [];
-  private total = 0;
-
-  constructor(entries: Iterable<[T, number]>) {
-    for (const [item, weight] of entries) {
-      if (weight <= 0) continue;
-      this.total += weight;
-      this.cumulative.push(this.total);
-      this.items.push(item);
-    }
-  }
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  sample(rng: Rng): T {
-    const target = rng() * this.total;
-    let lo = 0;
-    let hi = this.cumulative.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.cumulative[mid] as number) > target) hi = mid;
-      else lo = mid + 1;
-    }
-    const item = this.items[lo];
-    if (item === undefined) throw new Error('sample from an empty table');
-    return item;
-  }
-}
-
-function hex(rng: Rng, digits: number): string {
-  let out = '';
-  while (out.length < digits)
-    out += Math.floor(rng() * 0x10000)
-      .toString(16)
-      .padStart(4, '0');
-  return out.slice(0, digits);
-}
-
-function pad(n: number, width: number): string {
-  return String(n).padStart(width, '0');
-}
-
-// ---------------------------------------------------------------------------------------
-// Options
-// ---------------------------------------------------------------------------------------
-
-function assertInteger(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
-  }
-  return value;
-}
-
-/**
- * Parses an ISO date (`YYYY-MM-DD`) to UTC-midnight epoch milliseconds.
- *
- * @throws RangeError when the string is not a real calendar date
- */
-export function parseStartDate(start: string): number {
-  const ms = /^\d{4}-\d{2}-\d{2}$/.test(start) ? Date.parse(`${start}T00:00:00.000Z`) : Number.NaN;
-  // The round trip rejects dates like 2026-02-30 that Date.parse would roll over.
-  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== start) {
-    throw new RangeError(`start must be an ISO date YYYY-MM-DD, got ${JSON.stringify(start)}`);
-  }
-  return ms;
-}
-
-/**
- * Applies defaults and validates options.
- *
- * @throws RangeError with a message naming the offending option
- */
-export function resolveOptions(options: SimulationOptions): ResolvedSimulationOptions {
-  const cards = assertInteger('cards', options.cards, 1, 1_000_000);
-  const days = assertInteger('days', options.days, 1, 366);
-  const seed = assertInteger('seed', options.seed, 0, 0xffffffff);
-  const merchants = assertInteger(
-    'merchants',
-    options.merchants ?? Math.max(50, Math.floor(cards / 20)),
-    MIN_MERCHANTS,
-    1_000_000,
-  );
-  const fraudRate = options.fraudRate ?? DEFAULT_FRAUD_RATE;
-  if (typeof fraudRate !== 'number' || !(fraudRate > 0 && fraudRate <= 0.2)) {
-    throw new RangeError(`fraudRate must be in (0, 0.2], got ${String(fraudRate)}`);
-  }
-  const currency = options.currency ?? 'EUR';
-  if (!/^[A-Z]{3}$/.test(currency))
-    throw new RangeError(`currency must be an ISO 4217 code, got ${currency}`);
-  const start = options.start ?? DEFAULT_START;
-  return { cards, days, seed, start, startMs: parseStartDate(start), merchants, fraudRate, currency };
-}
-
-// ---------------------------------------------------------------------------------------
-// Population
-// ---------------------------------------------------------------------------------------
-
-const RNG_STREAM_POPULATION = 1;
-const RNG_STREAM_ACTIVITY = 2;
-
-function buildMerchants(rng: Rng, count: number): MerchantProfile[] {
-  const homeTable = new WeightedTable(HOME_COUNTRIES.map((c) => [c.code, c.weight] as [string, number]));
-  const mccTable = new WeightedTable(MCCS.map((m) => [m, m.weight] as [MccProfile, number]));
-  // Forced part of the mix: every home country gets its everyday shops (daily spending and
-  // trips need them) and every risky online category exists once (fraud needs targets).
-  const forced: { mcc: string; country?: string; kind?: MerchantKind }[] = [];
-  for (const country of HOME_COUNTRIES) {
-    for (const mcc of EVERYDAY_MCCS) forced.push({ mcc, country: country.code, kind: 'physical' });
-  }
-  for (const mcc of RISKY_ONLINE_MCCS) forced.push({ mcc, kind: 'online' });
-  // Trip destinations outside the population need somewhere to buy food.
-  for (const country of FOREIGN_COUNTRIES.slice(0, 2))
-    forced.push({ mcc: '5812', country, kind: 'physical' });
-
-  const merchants: MerchantProfile[] = [];
-  for (let i = 0; i < count; i++) {
-    const f = forced[i];
-    const profile = f ? (MCC_BY_CODE.get(f.mcc) as MccProfile) : mccTable.sample(rng);
-    const country = f?.country ?? (rng() < 0.9 ? homeTable.sample(rng) : pick(rng, FOREIGN_COUNTRIES));
-    const r = rng();
-    const kind: MerchantKind =
-      f?.kind ?? (r < profile.online ? 'online' : r < profile.online + profile.omni ? 'omni' : 'physical');
-    // Noise: a few low-risk merchants are "leaky" (weak controls), so MCC alone is not the answer.
-    const leaky = rng() < 0.05 ? 0.3 : 0;
-    const risk = Math.min(0.95, Math.max(0.01, profile.risk * uniform(rng, 0.6, 1.4) + leaky));
-    merchants.push({ index: i, merchantId: `m_${pad(i, 5)}`, mcc: profile.mcc, country, kind, risk });
-  }
-  return merchants;
-}
-
-/** Merchants indexed the ways the simulator needs to pick them. */
-interface MerchantIndex {
-  merchants: MerchantProfile[];
-  /** In-person merchants by country, weighted by how often people shop there. */
-  inPersonByCountry: Map<string, WeightedTable<number>>;
-  /** Online and omni merchants by popularity (everyday online shopping). */
-  online: WeightedTable<number>;
-  /** Countries with in-person merchants, other than the key (trip destinations). */
-  destinations: Map<string, string[]>;
-  cardTesting: WeightedTable<number>;
-  ato: WeightedTable<number>;
-  bustOut: WeightedTable<number>;
-  cashOut: WeightedTable<number>;
-}
-
-function indexMerchants(merchants: MerchantProfile[]): MerchantIndex {
-  const popularity = (m: MerchantProfile) => (MCC_BY_CODE.get(m.mcc) as MccProfile).popularity;
-  const inPerson = new Map<string, [number, number][]>();
-  for (const m of merchants) {
-    if (m.kind === 'online') continue;
-    const list = inPerson.get(m.country) ?? [];
-    list.push([m.index, popularity(m)]);
-    inPerson.set(m.country, list);
-  }
-  const inPersonByCountry = new Map([...inPerson].map(([c, entries]) => [c, new WeightedTable(entries)]));
-  const countries = [...inPersonByCountry.keys()].sort();
-  const destinations = new Map(HOME_COUNTRIES.map((h) => [h.code, countries.filter((c) => c !== h.code)]));
-  const isOnline = (m: MerchantProfile) => m.kind !== 'physical';
-  const table = (filter: (m: MerchantProfile) => boolean, weight: (m: MerchantProfile) => number) =>
-    new WeightedTable(merchants.filter(filter).map((m) => [m.index, weight(m)] as [number, number]));
-  return {
-    merchants,
-    inPersonByCountry,
-    online: table(isOnline, popularity),
-    destinations,
-    // Testers prefer weakly controlled shops but spread over any online merchant.
-    cardTesting: table(isOnline, (m) => m.risk + (CARD_TESTING_MCCS.has(m.mcc) ? 0.5 : 0)),
-    ato: table(
-      (m) => isOnline(m) && ATO_MCCS.has(m.mcc),
-      (m) => m.risk,
-    ),
-    bustOut: table(
-      (m) => BUST_OUT_MCCS.has(m.mcc),
-      (m) => m.risk,
-    ),
-    cashOut: table(
-      (m) => isOnline(m) && CASH_OUT_MCCS.has(m.mcc),
-      (m) => m.risk,
-    ),
-  };
-}
-
-function buildCards(rng: Rng, count: number, days: number, index: MerchantIndex): CardProfile[] {
-  const homeTable = new WeightedTable(
-    HOME_COUNTRIES.map((c) => [c, c.weight] as [(typeof HOME_COUNTRIES)[number], number]),
-  );
-  const gamblers = index.merchants.filter((m) => m.mcc === '7995' || m.mcc === '4829').map((m) => m.index);
-  const cards: CardProfile[] = [];
-  let customer = 0;
-  for (let i = 0; i < count; i++) {
-    // About 8 % of customers hold a second card, so customerId is not a card alias.
-    if (i === 0 || rng() >= 0.08) customer++;
-    const home = homeTable.sample(rng);
-    const typicalAmount = Math.round(Math.exp(Math.log(3500) + 0.6 * normal(rng)));
-    const dailyRate = 0.5 + 2.5 * rng() ** 1.6;
-    const activeHours = randInt(rng, 9, 15);
-    // Local 06:00–11:00 start, converted to UTC with the home country's offset.
-    const activeStartHour = (((randInt(rng, 6, 11) - home.utcOffset) % 24) + 24) % 24;
-    const devices = [`dev_${hex(rng, 12)}`];
-    if (rng() < 0.45) devices.push(`dev_${hex(rng, 12)}`);
-    const laterDevice =
-      rng() < 0.08 && days > 2
-        ? { deviceId: `dev_${hex(rng, 12)}`, fromDay: randInt(rng, 1, days - 1) }
-        : undefined;
-    const favourites = new Set<number>();
-    const local = index.inPersonByCountry.get(home.code);
-    const wanted = randInt(rng, 3, 6);
-    for (let tries = 0; local && favourites.size < wanted && tries < 20; tries++)
-      favourites.add(local.sample(rng));
-    const onlineFavourites = randInt(rng, 1, 2);
-    for (let k = 0; k < onlineFavourites; k++) favourites.add(index.online.sample(rng));
-    // Legitimate users of risky categories, so a gambling MCC alone does not mean fraud.
-    if (gamblers.length > 0 && rng() < 0.05) favourites.add(pick(rng, gamblers));
-    cards.push({
-      index: i,
-      cardId: `card_${pad(i, 6)}`,
-      customerId: `cust_${pad(customer, 6)}`,
-      homeCountry: home.code,
-      typicalAmount: Math.max(300, typicalAmount),
-      dailyRate,
-      activeStartHour,
-      activeHours,
-      devices,
-      ...(laterDevice ? { laterDevice } : {}),
-      favouriteMerchants: [...favourites],
-      travelPropensity: rng() < 0.3 ? uniform(rng, 0.005, 0.03) : 0.002,
-    });
-  }
-  return cards;
-}
-
-/**
- * Builds the card and merchant population for the options. Deterministic and independent of
- * the daily activity stream, so tests and analysis can inspect the profiles behind a run.
- */
-export function buildPopulation(options: SimulationOptions): Population {
-  const resolved = resolveOptions(options);
-  return buildPopulationResolved(resolved).population;
-}
-
-function buildPopulationResolved(options: ResolvedSimulationOptions): {
-  population: Population;
-  index: MerchantIndex;
-} {
-  const rng = createRng(options.seed, RNG_STREAM_POPULATION);
-  const merchants = buildMerchants(rng, options.merchants);
-  const index = indexMerchants(merchants);
-  const cards = buildCards(rng, options.cards, options.days, index);
-  return { population: { cards, merchants }, index };
-}
-
-// ---------------------------------------------------------------------------------------
 // Events
 // ---------------------------------------------------------------------------------------
 
