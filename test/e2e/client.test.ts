@@ -151,7 +151,7 @@ describe('typed client against the local stack', () => {
     // a concurrent duplicate's answer cannot be read back.
     const request = scoreRequest();
     const original = scored(await client().score(request, PATIENT));
-    await markInProgress(stack, request.transactionId, 500);
+    const restore = await markInProgress(stack, request.transactionId, 500);
     // act
     const started = Date.now();
     const result = scored(await client().score(request, PATIENT));
@@ -162,13 +162,14 @@ describe('typed client against the local stack', () => {
     expect(retries[0]?.delayMs).toBeGreaterThanOrEqual(1000);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
     expect(result.decision).toBe(original.decision);
+    await restore();
   });
 
   it('does not wait for a Retry-After beyond the budget: failClosed answers review, flagged', async () => {
     // prepare
     const request = scoreRequest();
     await client().score(request, PATIENT);
-    await markInProgress(stack, request.transactionId, 5000);
+    const restore = await markInProgress(stack, request.transactionId, 5000);
     // act
     const started = Date.now();
     // A budget under the 1 s Retry-After, one attempt allowed all of it.
@@ -183,6 +184,7 @@ describe('typed client against the local stack', () => {
       fallback: { policy: 'failClosed', reason: 'in_progress' },
     });
     expect(Date.now() - started).toBeLessThan(990);
+    await restore();
   });
 
   it('turns a hung API into the caller’s fallback within the budget, flagged and reported', async () => {
@@ -350,7 +352,11 @@ describe('typed client against the local stack', () => {
  * record kept), then restores it: the state a concurrent duplicate sees while the winner's
  * answer cannot be read back, which the API answers 409 REQUEST_IN_PROGRESS with Retry-After.
  */
-async function markInProgress(stack: LocalStack, transactionId: string, ms: number): Promise<void> {
+async function markInProgress(
+  stack: LocalStack,
+  transactionId: string,
+  ms: number,
+): Promise<() => Promise<void>> {
   const { documents } = createDynamoClients({ endpoint: stack.dynamoEndpoint, requestTimeoutMs: 5000 });
   const key = { id: `answer#${transactionId}` };
   const { Item } = await documents.send(new GetCommand({ TableName: IDEMPOTENCY_TABLE, Key: key }));
@@ -363,8 +369,10 @@ async function markInProgress(stack: LocalStack, transactionId: string, ms: numb
       ExpressionAttributeNames: { '#response': 'response' },
     }),
   );
-  setTimeout(() => {
-    void documents
+  let restoring: Promise<void> | undefined;
+  const restore = () => {
+    clearTimeout(timer);
+    restoring ??= documents
       .send(
         new UpdateCommand({
           TableName: IDEMPOTENCY_TABLE,
@@ -374,6 +382,11 @@ async function markInProgress(stack: LocalStack, transactionId: string, ms: numb
           ExpressionAttributeValues: { ':response': Item?.response },
         }),
       )
+      .then(() => undefined)
       .finally(() => documents.destroy());
-  }, ms);
+    return restoring;
+  };
+  // Restored by the timer (as the concurrent call finishing would), or at once by the test.
+  const timer = setTimeout(() => void restore().catch(() => undefined), ms);
+  return restore;
 }
