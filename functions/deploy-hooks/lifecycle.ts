@@ -11,6 +11,7 @@ import {
   PutLifecycleEventHookExecutionStatusCommand,
 } from '@aws-sdk/client-codedeploy';
 import type { Context } from 'aws-lambda';
+import { HookStatusReportError, InvalidHookEventError } from '#domain/errors';
 
 /** The event CodeDeploy sends to a lifecycle hook function. */
 export interface LifecycleHookEvent {
@@ -25,16 +26,6 @@ export interface HookOutcome {
   status: HookStatus;
   reason: string;
   details?: Record<string, unknown>;
-}
-
-/** The event lacks the ids needed to report a status: nothing can be reported. */
-export class InvalidHookEventError extends Error {
-  override readonly name = 'InvalidHookEventError';
-}
-
-/** CodeDeploy did not accept the status; the hook throws so Lambda's async retry runs it again. */
-export class HookStatusReportError extends Error {
-  override readonly name = 'HookStatusReportError';
 }
 
 export interface LifecycleDeps {

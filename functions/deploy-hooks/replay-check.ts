@@ -12,6 +12,7 @@ import type { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
+import { ReplaySetError, TargetInvocationError } from '#domain/errors';
 import type { PreTrafficConfig } from './config';
 import { type HookOutcome, runLifecycleHook } from './lifecycle';
 
@@ -31,16 +32,6 @@ const replayResponseSchema = z.object({
   scores: z.array(z.number()),
   durationMs: z.number().nonnegative(),
 });
-
-/** The replay file is missing, empty or has a malformed line. */
-export class ReplaySetError extends Error {
-  override readonly name = 'ReplaySetError';
-}
-
-/** The target version returned a function error or a payload that is not the expected JSON. */
-export class TargetInvocationError extends Error {
-  override readonly name = 'TargetInvocationError';
-}
 
 export interface PreTrafficDeps {
   lambda: LambdaClient;

@@ -10,17 +10,13 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { BatchItemResult, FeatureWriter } from '#adapters/feature-writer';
 import { eventSchema } from '#domain/contract';
+import { InvalidEventError } from '#domain/errors';
 import type { TransactionEvent } from '#domain/types';
 
 export interface UpdaterDeps {
   writer: Pick<FeatureWriter, 'applyBatch'>;
   logger: Logger;
   metrics: Metrics;
-}
-
-/** The record's body is not a valid event: retrying will not help. */
-export class InvalidEventError extends Error {
-  override readonly name = 'InvalidEventError';
 }
 
 export function parseEventRecord(body: string): TransactionEvent {

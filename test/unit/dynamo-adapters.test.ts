@@ -7,8 +7,8 @@ import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient } from '@aws
 import { mockClient } from 'aws-sdk-client-mock';
 import { createDynamoClients } from '#adapters/dynamo-client';
 import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
-import { BulkWriteError, bulkWrite } from '#adapters/feature-bulk-loader';
-import { FeatureStoreError } from '#domain/errors';
+import { bulkWrite } from '#adapters/feature-bulk-loader';
+import { BulkWriteError, FeatureStoreError } from '#domain/errors';
 
 const documents = createDynamoClients({ endpoint: 'http://127.0.0.1:9' }).documents;
 const ddb = mockClient(DynamoDBDocumentClient);

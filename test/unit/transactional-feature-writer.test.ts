@@ -10,8 +10,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { createDynamoClients } from '#adapters/dynamo-client';
 import { cardFromItem, eventMarkerKey, merchantFromItem } from '#adapters/feature-items';
-import { UpdateConflictError } from '#adapters/feature-writer';
 import { TransactionalFeatureWriter, transactionChunks } from '#adapters/transactional-feature-writer';
+import { UpdateConflictError } from '#domain/errors';
 import { FeatureReplay } from '#domain/features';
 import type { AuthorizationEvent, LabelEvent, TransactionEvent } from '#domain/types';
 

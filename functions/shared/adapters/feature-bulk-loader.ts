@@ -7,6 +7,7 @@
  * as, sending its events through the updater.
  */
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BulkWriteError } from '#domain/errors';
 import { FeatureReplay } from '#domain/features';
 import type { TransactionEvent } from '#domain/types';
 import { cardKey, merchantKey } from '#shared/table-schema';
@@ -34,11 +35,6 @@ export class FeatureAccumulator extends FeatureReplay {
       })),
     ];
   }
-}
-
-/** Some items stayed unprocessed after every retry. */
-export class BulkWriteError extends Error {
-  override readonly name = 'BulkWriteError';
 }
 
 export interface BulkWriteOptions {

@@ -78,11 +78,6 @@ export function resolveWriterOptions(options: FeatureWriterOptions): ResolvedWri
   });
 }
 
-/** Other processes kept changing an item; the events should be retried later. */
-export class UpdateConflictError extends Error {
-  override readonly name = 'UpdateConflictError';
-}
-
 /** How one kind of item is keyed, decoded, folded and encoded. */
 export interface ItemCodec<S> {
   readonly kind: 'card' | 'merchant';

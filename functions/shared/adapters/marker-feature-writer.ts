@@ -20,6 +20,7 @@ import {
   GetCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { MarkerReadError, UpdateConflictError } from '#domain/errors';
 import type { TransactionEvent } from '#domain/types';
 import { bulkWrite } from './feature-bulk-loader';
 import { appliedMarkerKey } from './feature-items';
@@ -39,7 +40,6 @@ import {
   single,
   spreadResults,
   storeLabel,
-  UpdateConflictError,
   versionedUpdate,
   versionOf,
 } from './feature-writer';
@@ -49,11 +49,6 @@ type PendingEntry = [string, number];
 
 /** BatchGetItem's limit on keys per request. */
 const MAX_BATCH_GET = 100;
-
-/** Marker reads kept coming back unprocessed. */
-export class MarkerReadError extends Error {
-  override readonly name = 'MarkerReadError';
-}
 
 export class MarkerFeatureWriter implements FeatureWriter {
   private readonly options: ResolvedWriterOptions;

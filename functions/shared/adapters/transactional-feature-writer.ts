@@ -10,6 +10,7 @@
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateConflictError } from '#domain/errors';
 import type { TransactionEvent } from '#domain/types';
 import { eventMarkerKey } from './feature-items';
 import {
@@ -27,7 +28,6 @@ import {
   single,
   spreadResults,
   storeLabel,
-  UpdateConflictError,
   versionedUpdate,
   versionOf,
 } from './feature-writer';

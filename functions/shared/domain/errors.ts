@@ -108,6 +108,30 @@ export class NeuralUnavailableError extends FraudScoringError {
 /** The feature store could not be read. */
 export class FeatureStoreError extends FraudScoringError {}
 
+/** Other processes kept changing an item; the events should be retried later. */
+export class UpdateConflictError extends FraudScoringError {}
+
+/** Some items stayed unprocessed after every retry. */
+export class BulkWriteError extends FraudScoringError {}
+
+/** Marker reads kept coming back unprocessed. */
+export class MarkerReadError extends FraudScoringError {}
+
+/** The replay file is missing, empty or has a malformed line. */
+export class ReplaySetError extends FraudScoringError {}
+
+/** The target version returned a function error or a payload that is not the expected JSON. */
+export class TargetInvocationError extends FraudScoringError {}
+
+/** The event lacks the ids needed to report a status: nothing can be reported. */
+export class InvalidHookEventError extends FraudScoringError {}
+
+/** CodeDeploy did not accept the status; the hook throws so Lambda's async retry runs it again. */
+export class HookStatusReportError extends FraudScoringError {}
+
+/** The record's body is not a valid event: retrying will not help. */
+export class InvalidEventError extends FraudScoringError {}
+
 /** "at <path>: <message>" for the first issue of a zod error, for messages that name the problem's place. */
 export function describeFirstIssue(error: z.ZodError): string {
   const issue = error.issues[0];
