@@ -65,10 +65,12 @@ def card_from_item(item: dict) -> dict:
         "firstSeen": _num(item.get("firstSeen"), math.inf),
         "lastSeen": _num(item.get("lastSeen"), -math.inf),
         "total": total if len(total) == 2 else [0, 0],
-        "countries": _arr(item.get("countries")),
-        "devices": _arr(item.get("devices")),
+        # Recency lists hold [value, lastUseMs]; items written before that hold bare values.
+        "countries": [[e, 0] if isinstance(e, str) else e for e in _arr(item.get("countries"))],
+        "devices": [[e, 0] if isinstance(e, str) else e for e in _arr(item.get("devices"))],
         "merchants": _arr(item.get("merchants")),
         "hours": hours if len(hours) == 24 else [0] * 24,
+        "recent": _arr(item.get("recent")),
         "m5": _arr(item.get("m5")),
         "h1": _arr(item.get("h1")),
         "d1": _arr(item.get("d1")),
@@ -106,6 +108,10 @@ def window_sum(buckets, window, now):
     return count, amount, extra
 
 
+# LIMITS.recentTimes of functions/shared/domain/features-state.ts
+RECENT_TIMES = 4
+
+
 def card_features(card, request, now, hour):
     if card is None or card["total"][0] == 0:
         return list(CARD_DEFAULTS)
@@ -113,8 +119,23 @@ def card_features(card, request, now, hour):
     h1_count, h1_amount, _ = window_sum(card["h1"], H1, now)
     d1_count, d1_amount, _ = window_sum(card["d1"], D1, now)
 
+    def use_at_or_before(use):
+        # [merchantId, lastMs, previousMs?]: a future-dated last use falls back to the one before.
+        if use[1] <= now:
+            return use[1]
+        return use[2] if len(use) > 2 and use[2] <= now else None
+
     def distinct_since(since):
-        return sum(1 for _, t in card["merchants"] if since < t <= now)
+        times = (use_at_or_before(use) for use in card["merchants"])
+        return sum(1 for t in times if t is not None and t > since)
+
+    previous = None
+    for t in reversed(card["recent"]):
+        if t <= now:
+            previous = t
+            break
+    if previous is None and len(card["recent"]) < RECENT_TIMES and card["lastSeen"] <= now:
+        previous = card["lastSeen"]
 
     hours = card["hours"]
     total = sum(hours)
@@ -130,10 +151,10 @@ def card_features(card, request, now, hour):
         d1_amount,
         distinct_since(now - HOUR),
         distinct_since(now - DAY),
-        (now - card["lastSeen"]) / 1000 if card["lastSeen"] <= now else 0,
+        -1 if previous is None else (now - previous) / 1000,
         request["amount"] / mean if mean > 0 else -1,
-        0 if request["country"] in card["countries"] else 1,
-        -1 if device is None else (0 if device in card["devices"] else 1),
+        0 if any(c == request["country"] for c, _ in card["countries"]) else 1,
+        -1 if device is None else (0 if any(d == device for d, _ in card["devices"]) else 1),
         max(0, (now - card["firstSeen"]) / DAY),
         near / total if total > 0 else -1,
     ]
