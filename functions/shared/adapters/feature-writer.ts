@@ -213,6 +213,30 @@ export function single(results: readonly BatchItemResult[]): EventOutcome {
 }
 
 /**
+ * The common end of a batch, whichever writer applied it: stores the label record of every
+ * label event that was applied (a failed store fails that event, so it is redelivered), then
+ * answers in input order, repeated ids as duplicates of their first occurrence.
+ */
+export async function finishBatch(
+  target: { client: DynamoDBDocumentClient; tableName: string; now: number },
+  events: readonly TransactionEvent[],
+  batch: { unique: readonly TransactionEvent[]; canonical: readonly number[] },
+  results: Map<string, BatchItemResult>,
+): Promise<BatchItemResult[]> {
+  await Promise.all(
+    batch.unique.map(async (event) => {
+      if (event.type !== 'label' || !results.get(event.eventId)?.ok) return;
+      try {
+        await storeLabel(target.client, target.tableName, event, target.now);
+      } catch (error) {
+        results.set(event.eventId, { ok: false, error: asError(error) });
+      }
+    }),
+  );
+  return spreadResults(events, batch.canonical, (e) => results.get(e.eventId) as BatchItemResult);
+}
+
+/**
  * Stores a label for monitoring and retraining; the first report of a transaction wins.
  * Runs for applied *and* duplicate label events, so a crash after the aggregate write but
  * before this put is repaired by the redelivery.

@@ -30,6 +30,7 @@ import {
   CODECS,
   type FeatureWriter,
   type FeatureWriterOptions,
+  finishBatch,
   firstOccurrences,
   foldItem,
   type ItemCodec,
@@ -38,8 +39,6 @@ import {
   type ResolvedWriterOptions,
   resolveWriterOptions,
   single,
-  spreadResults,
-  storeLabel,
   versionedUpdate,
   versionOf,
 } from './feature-writer';
@@ -103,17 +102,12 @@ export class MarkerFeatureWriter implements FeatureWriter {
       }
       results.set(event.eventId, failure ? { ok: false, error: failure } : { ok: true, outcome });
     }
-    await Promise.all(
-      unique.map(async (event) => {
-        if (event.type !== 'label' || !results.get(event.eventId)?.ok) return;
-        try {
-          await storeLabel(this.client, this.tableName, event, this.options.clock());
-        } catch (error) {
-          results.set(event.eventId, { ok: false, error: asError(error) });
-        }
-      }),
+    return finishBatch(
+      { client: this.client, tableName: this.tableName, now: this.options.clock() },
+      events,
+      { unique, canonical },
+      results,
     );
-    return spreadResults(events, canonical, (e) => results.get(e.eventId) as BatchItemResult);
   }
 
   /** One read-check-write cycle for all events of one item, retried on version conflicts. */

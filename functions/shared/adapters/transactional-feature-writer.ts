@@ -20,14 +20,13 @@ import {
   type EventOutcome,
   type FeatureWriter,
   type FeatureWriterOptions,
+  finishBatch,
   firstOccurrences,
   foldItem,
   KeyedLock,
   type ResolvedWriterOptions,
   resolveWriterOptions,
   single,
-  spreadResults,
-  storeLabel,
   versionedUpdate,
   versionOf,
 } from './feature-writer';
@@ -97,17 +96,12 @@ export class TransactionalFeatureWriter implements FeatureWriter {
         for (const event of chunk) results.set(event.eventId, { ok: false, error: asError(error) });
       }
     }
-    await Promise.all(
-      unique.map(async (event) => {
-        if (event.type !== 'label' || !results.get(event.eventId)?.ok) return;
-        try {
-          await storeLabel(this.client, this.tableName, event, this.options.clock());
-        } catch (error) {
-          results.set(event.eventId, { ok: false, error: asError(error) });
-        }
-      }),
+    return finishBatch(
+      { client: this.client, tableName: this.tableName, now: this.options.clock() },
+      events,
+      { unique, canonical },
+      results,
     );
-    return spreadResults(events, canonical, (e) => results.get(e.eventId) as BatchItemResult);
   }
 
   /** Reads, folds and commits one chunk; drops events whose marker exists and retries the rest. */
