@@ -14,7 +14,7 @@
  *
  * Options: --iterations N (default 2000), --skip-cold.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { subscribe } from 'node:diagnostics_channel';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +40,7 @@ subscribe('http.client.request.start', () => {
 });
 
 import { ensureTable } from './local/dynamo-local';
+import { forkTs, OutputCapture, stopChild, whenReady } from './local/processes';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
@@ -75,17 +76,11 @@ async function measure(
   return s;
 }
 
-/** Starts dynalite in its own process and resolves with its endpoint. */
-function startDynaliteProcess(): Promise<{ endpoint: string; child: ChildProcess }> {
-  const script =
-    "const d=require('dynalite')({createTableMs:0});d.listen(0,'127.0.0.1',()=>console.log(d.address().port))";
-  const child = spawn(process.execPath, ['-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.stdout?.once('data', (data: Buffer) =>
-      resolve({ endpoint: `http://127.0.0.1:${data.toString().trim()}`, child }),
-    );
-  });
+/** Starts dynalite in its own process (the local stack's dynalite process) and resolves with its endpoint. */
+async function startDynaliteProcess(): Promise<{ endpoint: string; child: ChildProcess }> {
+  const child = forkTs('dynalite-process.ts', {}, new OutputCapture(true));
+  const { port } = await whenReady(child, 'dynalite');
+  return { endpoint: `http://127.0.0.1:${port}`, child };
 }
 
 function apiEvent(body: unknown): APIGatewayProxyEvent {
@@ -281,7 +276,7 @@ async function main(): Promise<void> {
     process.stdout.write('\n');
   } finally {
     client.destroy();
-    child.kill();
+    await stopChild(child);
   }
 }
 
