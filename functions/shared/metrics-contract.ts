@@ -28,6 +28,16 @@ export const MetricDimension = {
 export type MetricDimensionName = (typeof MetricDimension)[keyof typeof MetricDimension];
 
 /**
+ * Metrics every API handler publishes through the shared error middleware
+ * (`functions/shared/api-middleware.ts`); the score and events contracts both hold them.
+ */
+export const ApiMetric = {
+  Errors: 'Errors',
+  ClientErrors: 'ClientErrors',
+  PanRejected: 'PanRejected',
+} as const;
+
+/**
  * Metrics of the score function. Unit and meaning:
  * - `Requests` (Count, 1 per request); `Errors` (Count: 1 per 500 answer, 0 per 200, so its
  *   average is the 5xx rate); `ClientErrors` (Count, 1 per 4xx); `PanRejected` (Count);
@@ -39,10 +49,8 @@ export type MetricDimensionName = (typeof MetricDimension)[keyof typeof MetricDi
  * - `IdempotentReplay` (Count); `IdempotencyUnavailable` (Count).
  */
 export const ScoreMetric = {
+  ...ApiMetric,
   Requests: 'Requests',
-  Errors: 'Errors',
-  ClientErrors: 'ClientErrors',
-  PanRejected: 'PanRejected',
   LatencyTotal: 'LatencyTotal',
   LatencyFeatures: 'LatencyFeatures',
   LatencyInference: 'LatencyInference',
@@ -78,22 +86,10 @@ export const DegradedMetric = {
   neural_unavailable: ScoreMetric.DegradedNeuralUnavailable,
 } as const satisfies Record<string, ScoreMetricName>;
 
-/**
- * Metrics every API handler publishes through the shared error middleware
- * (`functions/shared/api-middleware.ts`); the score and events contracts both hold them.
- */
-export const ApiMetric = {
-  Errors: 'Errors',
-  ClientErrors: 'ClientErrors',
-  PanRejected: 'PanRejected',
-} as const satisfies Record<string, ScoreMetricName>;
-
 /** Metrics of the events function (`POST /v1/events`), all Count. */
 export const EventsMetric = {
+  ...ApiMetric,
   EventsAccepted: 'EventsAccepted',
-  ClientErrors: 'ClientErrors',
-  Errors: 'Errors',
-  PanRejected: 'PanRejected',
 } as const;
 export type EventsMetricName = (typeof EventsMetric)[keyof typeof EventsMetric];
 
