@@ -1,11 +1,13 @@
 /**
- * Every error the scoring API answers with, as one table: HTTP status, which operations can
+ * Every error the scoring API answers with, as one table: HTTP status (the functions' own
+ * `ERROR_STATUS` for the codes they send; API Gateway's for the ones it sends), which operations can
  * return it, whether a caller may retry, and an example body. The OpenAPI document, the
  * typed client and the tests read this table, so a new code is documented, typed and
  * retried (or not) in one edit.
  */
 import { z } from 'zod';
 import { MAX_BODY_BYTES } from '../functions/shared/domain/contract';
+import { ERROR_STATUS } from '../functions/shared/domain/errors';
 
 /** The operations of the API, by their `operationId`. */
 export type Operation = 'score' | 'events';
@@ -34,21 +36,21 @@ const BOTH: readonly Operation[] = ['score', 'events'];
 /** The API's error codes. Bodies are `{ error: { code, message, field? } }`. */
 export const API_ERRORS = {
   BODY_REQUIRED: {
-    status: 400,
+    status: ERROR_STATUS.BODY_REQUIRED,
     operations: BOTH,
     retryable: false,
     description: 'The request has no body.',
     example: { message: 'request body is required' },
   },
   INVALID_JSON: {
-    status: 400,
+    status: ERROR_STATUS.INVALID_JSON,
     operations: BOTH,
     retryable: false,
     description: 'The body is not valid JSON.',
     example: { message: 'request body is not valid JSON' },
   },
   MISSING_FIELD: {
-    status: 400,
+    status: ERROR_STATUS.MISSING_FIELD,
     operations: BOTH,
     retryable: false,
     description: 'A required field is absent; `field` names it.',
@@ -58,7 +60,7 @@ export const API_ERRORS = {
     },
   },
   INVALID_FIELD: {
-    status: 400,
+    status: ERROR_STATUS.INVALID_FIELD,
     operations: BOTH,
     retryable: false,
     description:
@@ -66,14 +68,14 @@ export const API_ERRORS = {
     example: { message: 'ISO 4217 code, e.g. EUR', field: 'currency' },
   },
   UNKNOWN_FIELD: {
-    status: 400,
+    status: ERROR_STATUS.UNKNOWN_FIELD,
     operations: BOTH,
     retryable: false,
     description: 'The body has a field the contract does not define (bodies are strict).',
     example: { message: 'unknown field(s): cvv' },
   },
   PAN_DETECTED: {
-    status: 400,
+    status: ERROR_STATUS.PAN_DETECTED,
     operations: BOTH,
     retryable: false,
     description:
@@ -81,14 +83,14 @@ export const API_ERRORS = {
     example: { message: 'a raw card number was found; send the card token instead', field: 'merchantId' },
   },
   TOO_DEEP: {
-    status: 400,
+    status: ERROR_STATUS.TOO_DEEP,
     operations: BOTH,
     retryable: false,
     description: 'The body nests objects or arrays deeper than 32 levels.',
     example: { message: 'request body nests deeper than 32 levels' },
   },
   EVENT_IN_FUTURE: {
-    status: 400,
+    status: ERROR_STATUS.EVENT_IN_FUTURE,
     operations: ['events'],
     retryable: false,
     description:
@@ -96,14 +98,14 @@ export const API_ERRORS = {
     example: { message: 'timestamp is more than 300 s ahead of the server clock', field: 'timestamp' },
   },
   BODY_TOO_LARGE: {
-    status: 413,
+    status: ERROR_STATUS.BODY_TOO_LARGE,
     operations: BOTH,
     retryable: false,
     description: `The body is larger than ${MAX_BODY_BYTES} bytes.`,
     example: { message: `request body exceeds ${MAX_BODY_BYTES} bytes` },
   },
   IDEMPOTENCY_MISMATCH: {
-    status: 409,
+    status: ERROR_STATUS.IDEMPOTENCY_MISMATCH,
     operations: ['score'],
     retryable: false,
     description:
@@ -111,7 +113,7 @@ export const API_ERRORS = {
     example: { message: 'transactionId was already scored with a different request body' },
   },
   REQUEST_IN_PROGRESS: {
-    status: 409,
+    status: ERROR_STATUS.REQUEST_IN_PROGRESS,
     operations: ['score'],
     retryable: true,
     retryAfter: true,
@@ -129,14 +131,14 @@ export const API_ERRORS = {
     example: { message: 'too many requests; retry' },
   },
   INTERNAL_ERROR: {
-    status: 500,
+    status: ERROR_STATUS.INTERNAL_ERROR,
     operations: BOTH,
     retryable: true,
     description: 'An unexpected failure in the function. Retrying the same request is safe.',
     example: { message: 'internal error' },
   },
   QUEUE_UNAVAILABLE: {
-    status: 503,
+    status: ERROR_STATUS.QUEUE_UNAVAILABLE,
     operations: ['events'],
     retryable: true,
     description: 'The events could not be enqueued. Retry the same events: their ids make it safe.',
