@@ -6,7 +6,13 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
 import { MAX_BODY_BYTES, MAX_JSON_DEPTH } from '#domain/contract';
-import { ERROR_STATUS, FraudScoringError, IdempotencyConflictError, ValidationError } from '#domain/errors';
+import {
+  ERROR_STATUS,
+  type ErrorCode,
+  FraudScoringError,
+  IdempotencyConflictError,
+  ValidationError,
+} from '#domain/errors';
 import { containsPan, findPan, REDACTED, redactPans, safeFieldPath } from '#domain/pan';
 
 const JSON_HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
@@ -20,19 +26,24 @@ export function jsonResponse(
 }
 
 /** Public messages of the server-side codes: internals never reach the caller. */
-const SERVER_MESSAGES: Partial<Record<keyof typeof ERROR_STATUS, string>> = {
+const SERVER_MESSAGES: Partial<Record<ErrorCode, string>> = {
   QUEUE_UNAVAILABLE: 'events could not be accepted; retry',
   INTERNAL_ERROR: 'internal error',
 };
 
+/** The API code an error is answered with: its own, or `INTERNAL_ERROR` for anything unexpected. */
+function codeOf(error: unknown): ErrorCode {
+  return error instanceof FraudScoringError && error.code ? error.code : 'INTERNAL_ERROR';
+}
+
 /** The HTTP status an error is answered with (500 for anything without a known code). */
 export function statusOf(error: unknown): number {
-  return error instanceof FraudScoringError && error.code ? ERROR_STATUS[error.code] : 500;
+  return ERROR_STATUS[codeOf(error)];
 }
 
 /** Maps any error to a response: known codes keep their code and status, everything else is a 500 without details. */
 export function errorResponse(error: unknown): APIGatewayProxyResult {
-  const code = error instanceof FraudScoringError && error.code ? error.code : 'INTERNAL_ERROR';
+  const code = codeOf(error);
   const status = ERROR_STATUS[code];
   const message = SERVER_MESSAGES[code] ?? (error as Error).message;
   const field = error instanceof ValidationError ? error.field : undefined;
