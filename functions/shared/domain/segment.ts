@@ -32,7 +32,11 @@ export function amountBand(amountMinor: number): AmountBand {
 
 /** The segment of one authorization; `cardFound` is whether the card had stored history. */
 export function segmentOf(request: { channel: Channel; amount: number }, cardFound: boolean): Segment {
-  return { channel: request.channel, amountBand: amountBand(request.amount), cardHistory: cardFound ? 'known' : 'new' };
+  return {
+    channel: request.channel,
+    amountBand: amountBand(request.amount),
+    cardHistory: cardFound ? 'known' : 'new',
+  };
 }
 
 /** Stable one-string key, e.g. `ecommerce.high.new` (a metric dimension value, a report row). */
