@@ -3,7 +3,11 @@ import { validRequest } from '../support/fakes';
 
 describe('scoreRequestSchema', () => {
   it('accepts a valid request with optional fields', () => {
-    const parsed = scoreRequestSchema.safeParse({ ...validRequest, deviceId: 'dev_1', ip: '192.0.2.1' });
+    // prepare
+    const request = { ...validRequest, deviceId: 'dev_1', ip: '192.0.2.1' };
+    // act
+    const parsed = scoreRequestSchema.safeParse(request);
+    // assert
     expect(parsed.success).toBe(true);
   });
 
@@ -16,10 +20,16 @@ describe('scoreRequestSchema', () => {
     ['timestamp', 'yesterday'],
     ['ip', '999.1.1.1'],
   ])('rejects %s = %p', (field, value) => {
-    expect(scoreRequestSchema.safeParse({ ...validRequest, [field]: value }).success).toBe(false);
+    // act
+    const parsed = scoreRequestSchema.safeParse({ ...validRequest, [field]: value });
+    // assert
+    expect(parsed.success).toBe(false);
   });
 
   it('rejects unknown fields', () => {
-    expect(scoreRequestSchema.safeParse({ ...validRequest, extra: 1 }).success).toBe(false);
+    // act
+    const parsed = scoreRequestSchema.safeParse({ ...validRequest, extra: 1 });
+    // assert
+    expect(parsed.success).toBe(false);
   });
 });

@@ -51,20 +51,27 @@ function input(overrides: Partial<DecisionInput> = {}, features: Record<string, 
 
 describe('parsePolicy', () => {
   it('accepts the shipped policy', () => {
+    // prepare
     const shipped = JSON.parse(readFileSync(join(__dirname, '../../functions/score/policy.json'), 'utf8'));
-    expect(parsePolicy(shipped).rules.length).toBeGreaterThan(0);
+    // act
+    const policy = parsePolicy(shipped);
+    // assert
+    expect(policy.rules.length).toBeGreaterThan(0);
   });
 
   it('rejects a rule on an unknown field, naming the path', () => {
+    // prepare
     const bad = {
       ...basePolicy,
       rules: [{ ...basePolicy.rules[0], when: [{ field: 'nope', op: 'gt', value: 1 }] }],
     };
+    // act, assert
     expect(() => parsePolicy(bad)).toThrow(PolicyError);
     expect(() => parsePolicy(bad)).toThrow(/rules\.0\.when\.0\.field/);
   });
 
   it('rejects duplicate rule ids and unknown decisions', () => {
+    // act, assert
     expect(() => parsePolicy({ ...basePolicy, rules: [basePolicy.rules[1], basePolicy.rules[1]] })).toThrow(
       /duplicate rule id/,
     );
@@ -76,27 +83,39 @@ describe('decide', () => {
   const policy = parsePolicy(basePolicy);
 
   it('uses the model thresholds when no rule matches', () => {
-    expect(decide(policy, input({ score: 0.05 })).decision).toBe('approve');
-    expect(decide(policy, input({ score: 0.1 })).decision).toBe('review');
-    expect(decide(policy, input({ score: 0.5 }))).toMatchObject({
+    // act
+    const [below, atReview, atDecline] = [0.05, 0.1, 0.5].map((score) => decide(policy, input({ score })));
+    // assert
+    expect(below.decision).toBe('approve');
+    expect(atReview.decision).toBe('review');
+    expect(atDecline).toMatchObject({
       decision: 'decline',
       decidedBy: 'threshold',
     });
   });
 
   it('lets policy thresholds override the model card', () => {
+    // prepare
     const strict = parsePolicy({ ...basePolicy, thresholds: { review: 0.01 } });
-    expect(decide(strict, input({ score: 0.02 })).decision).toBe('review');
+    // act
+    const result = decide(strict, input({ score: 0.02 }));
+    // assert
+    expect(result.decision).toBe('review');
   });
 
   it('puts the allow list above the block list, and the block list above everything else', () => {
+    // prepare
     const vip = input({ score: 0.99, request: { ...input().request, cardId: 'card_vip' } });
-    expect(decide(policy, vip)).toMatchObject({ decision: 'approve', reasons: ['ALLOW_LIST_CARD'] });
     const blocked = input({ score: 0.0, request: { ...input().request, country: 'KP' } });
-    expect(decide(policy, blocked)).toMatchObject({ decision: 'decline', reasons: ['BLOCK_LIST_COUNTRY'] });
+    // act
+    const [vipResult, blockedResult] = [vip, blocked].map((request) => decide(policy, request));
+    // assert
+    expect(vipResult).toMatchObject({ decision: 'approve', reasons: ['ALLOW_LIST_CARD'] });
+    expect(blockedResult).toMatchObject({ decision: 'decline', reasons: ['BLOCK_LIST_COUNTRY'] });
   });
 
   it('in all-match mode reports every matched rule and keeps the most severe outcome', () => {
+    // act
     const result = decide(
       policy,
       input(
@@ -104,36 +123,46 @@ describe('decide', () => {
         { card_distinct_merchants_1h: 7 },
       ),
     );
+    // assert
     expect(result.decision).toBe('decline');
     expect(result.matchedRules).toEqual(['burst', 'big', 'risky-mcc']);
     expect(result.reasons).toEqual(['CARD_TESTING_PATTERN', 'LARGE_AMOUNT', 'HIGH_RISK_MCC']);
   });
 
   it('in all-match mode does not let a milder rule lower a threshold decline', () => {
+    // act
     const result = decide(policy, input({ score: 0.9, request: { ...input().request, amount: 200000 } }));
+    // assert
     expect(result).toMatchObject({ decision: 'decline', decidedBy: 'threshold', matchedRules: ['big'] });
   });
 
   it('in first-match mode the first matching rule decides even over the score', () => {
+    // prepare
     const first = parsePolicy({ ...basePolicy, mode: 'first-match' });
+    // act
     const result = decide(
       first,
       input({ score: 0.9, request: { ...input().request, amount: 200000, mcc: '6051' } }),
     );
+    // assert
     expect(result).toMatchObject({ decision: 'review', matchedRules: ['big'], decidedBy: 'rule' });
   });
 
   it('falls back to rules only when there is no score', () => {
+    // prepare
     const noModel = input({ score: undefined });
-    expect(decide(policy, noModel)).toMatchObject({ decision: 'approve', decidedBy: 'fallback' });
     const withRule = input({ score: undefined }, { card_distinct_merchants_1h: 9 });
-    expect(decide(policy, withRule)).toMatchObject({ decision: 'decline', decidedBy: 'rule' });
     const scoreRule = parsePolicy({
       ...basePolicy,
       rules: [
         { id: 's', when: [{ field: 'score', op: 'lt', value: 0.5 }], decision: 'review', reason: 'LOW' },
       ],
     });
-    expect(decide(scoreRule, noModel).matchedRules).toEqual([]);
+    // act
+    const results = [decide(policy, noModel), decide(policy, withRule), decide(scoreRule, noModel)];
+    // assert
+    expect(results[0]).toMatchObject({ decision: 'approve', decidedBy: 'fallback' });
+    expect(results[1]).toMatchObject({ decision: 'decline', decidedBy: 'rule' });
+    expect(results[2].matchedRules).toEqual([]);
   });
 });
