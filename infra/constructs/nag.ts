@@ -164,6 +164,11 @@ export function acknowledgeNetworkFindings(stack: Stack, parts: { loadBalancer: 
       'CloudFormation-Validate::W3010',
       'The AZs come from the stage config (neural.availabilityZones) so that synth needs no account lookup; a stage moves AZs by editing its config.',
     );
+    acknowledge(
+      vpc,
+      'PCI.DSS.321-VPCNoUnrestrictedRouteToIGW',
+      'Only with neural.egress "nat": the public subnets hold nothing but the NAT gateways, whose default route must reach the internet gateway; no workload runs there (the functions, tasks, instances and ALB are in the private subnets). The default egress mode has no internet gateway at all.',
+    );
   }
   const { loadBalancer } = parts;
   acknowledge(

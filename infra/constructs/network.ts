@@ -82,7 +82,12 @@ export class NeuralNetwork extends Construct {
       availabilityZones: props.availabilityZones.map((suffix) => `${props.region}${suffix}`),
       // /20 per AZ: Lambda's Hyperplane ENIs, one ENI per awsvpc task, endpoint ENIs, with room.
       subnetConfiguration: [
-        ...(isolated ? [] : [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }]),
+        // With `nat`, the public subnets hold only the NAT gateways: nothing gets a public IP.
+        ...(isolated
+          ? []
+          : [
+              { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
+            ]),
         { name: 'private', subnetType: privateType, cidrMask: 20 },
       ],
       natGateways: isolated ? 0 : props.availabilityZones.length,
