@@ -202,8 +202,8 @@ export class NeuralService extends Construct {
       vpcSubnets: network.privateSubnets,
       launchTemplate,
       minCapacity: 0,
-      // A canary starts the new revision's full task set beside the old one (inferred from
-      // ECS's blue/green model), so a deployment at the ceiling needs twice the tasks.
+      // Both revisions run side by side during a canary (AWS: plan cluster capacity for both
+      // service revisions), so a deployment at the ceiling needs twice the tasks.
       maxCapacity: config.tasks.max * 2,
     });
     this.capacityProvider = new ecs.AsgCapacityProvider(this, 'GpuCapacity', {
