@@ -5,6 +5,11 @@
  *   npm run capacity -- --peak-rps 200 --p99-ms 50 --headroom 2 [--avg-rps 80] [--memory-mb 1024]
  *                       [--arch x86_64|arm64] [--region us-east-1] [--avg-ms 20] [--prices prices.json]
  *                       [--write infra/config/prod.capacity.json]
+ *                       [--gpu-rps 1500 [--gpu-instance g6.xlarge] [--gpu-utilization 0.6] [--azs 2]
+ *                        [--egress endpoints|nat] [--egress-gb 50]]
+ *
+ * With `--gpu-rps` (the per-GPU throughput measured with Triton's perf_analyzer), the plan also
+ * covers the GPU neural service: tasks, instances and their monthly cost (`scripts/capacity/gpu.ts`).
  *
  * Little's law: requests in flight = arrival rate × time in system. At `peak-rps` requests
  * per second that each take up to `p99-ms`, about peak × p99 environments are busy at once;
@@ -15,6 +20,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { estimateMonthlyCost, type MonthlyCost, PRICES_US_EAST_1, type PriceTable } from './capacity/costs';
+import { formatGpuPlan, type GpuCapacityPlan, planGpuCapacity } from './capacity/gpu';
 import {
   CapacityInputError,
   type CapacityPlan,
@@ -32,6 +38,13 @@ export {
   type PriceTable,
   type Workload,
 } from './capacity/costs';
+export {
+  formatGpuPlan,
+  GPU_PRICES_US_EAST_1,
+  type GpuCapacityInput,
+  type GpuCapacityPlan,
+  planGpuCapacity,
+} from './capacity/gpu';
 export {
   type CapacityInput,
   CapacityInputError,
@@ -76,18 +89,27 @@ export function formatPlan(plan: CapacityPlan, prices: PriceTable): string {
     row('', `PC at min (${pc.min})`, `PC at peak (${plan.peakProvisionedConcurrency})`),
     ...lineLabels.map(([key, label]) => row(label, usd(floor.lines[key]), usd(peak.lines[key]))),
     row('total', usd(floor.total), usd(peak.total)),
-    '  not included: feature-updater Lambda, SQS, CloudWatch, X-Ray, storage, data transfer, WAF, KMS, GPU service',
+    '  not included: feature-updater Lambda, SQS, CloudWatch, X-Ray, storage, data transfer, WAF, KMS, GPU service (--gpu-rps)',
     ...plan.warnings.map((w) => `  note: ${w}`),
   ].join('\n');
 }
 
 /** The JSON a stage config imports (`infra/config/<stage>.capacity.json`). */
-export function capacityConfigJson(plan: CapacityPlan, now: Date = new Date()) {
+export function capacityConfigJson(plan: CapacityPlan, now: Date = new Date(), gpu?: GpuCapacityPlan) {
   return {
     provisionedConcurrency: plan.provisionedConcurrency,
     /** For a scheduled action that raises `min` before known peaks. */
     peakProvisionedConcurrency: plan.peakProvisionedConcurrency,
-    sourcedFrom: { ...plan.input, tool: 'npm run capacity' },
+    ...(gpu
+      ? {
+          neural: {
+            tasks: { min: gpu.tasks.average, max: gpu.tasks.max },
+            peakTasks: gpu.tasks.peak,
+            requestsPerTargetPerMinute: gpu.requestsPerTargetPerMinute,
+          },
+        }
+      : {}),
+    sourcedFrom: { ...plan.input, ...(gpu ? { gpu: gpu.input } : {}), tool: 'npm run capacity' },
     generatedAt: now.toISOString(),
   };
 }
@@ -97,7 +119,8 @@ export function capacityConfigJson(plan: CapacityPlan, now: Date = new Date()) {
 function usage(message: string): never {
   process.stderr.write(
     `${message}\nusage: npm run capacity -- --peak-rps N --p99-ms M --headroom H [--avg-rps N] [--avg-ms M]\n` +
-      '         [--memory-mb 1024] [--arch x86_64|arm64] [--region us-east-1] [--prices FILE] [--write FILE]\n',
+      '         [--memory-mb 1024] [--arch x86_64|arm64] [--region us-east-1] [--prices FILE] [--write FILE]\n' +
+      '         [--gpu-rps N [--gpu-instance g6.xlarge] [--gpu-utilization 0.6] [--azs 2] [--egress endpoints|nat] [--egress-gb 50]]\n',
   );
   process.exit(2);
 }
@@ -125,6 +148,12 @@ function main(): void {
         region: { type: 'string' },
         prices: { type: 'string' },
         write: { type: 'string' },
+        'gpu-rps': { type: 'string' },
+        'gpu-instance': { type: 'string' },
+        'gpu-utilization': { type: 'string' },
+        azs: { type: 'string' },
+        egress: { type: 'string' },
+        'egress-gb': { type: 'string' },
       },
     }));
   } catch (error) {
@@ -158,9 +187,28 @@ function main(): void {
     );
   }
   process.stdout.write(`${formatPlan(plan, prices)}\n`);
+  let gpu: GpuCapacityPlan | undefined;
+  if (values['gpu-rps'] !== undefined) {
+    try {
+      gpu = planGpuCapacity({
+        peakRps: plan.input.peakRps,
+        avgRps: plan.input.avgRps,
+        gpuRps: numberFlag(values, 'gpu-rps') as number,
+        utilization: numberFlag(values, 'gpu-utilization'),
+        instanceType: values['gpu-instance'],
+        azs: numberFlag(values, 'azs'),
+        egress: values.egress as 'endpoints' | 'nat' | undefined,
+        egressGbPerMonth: numberFlag(values, 'egress-gb'),
+      });
+    } catch (error) {
+      if (error instanceof CapacityInputError) usage(error.message);
+      throw error;
+    }
+    process.stdout.write(`\n${formatGpuPlan(gpu)}\n`);
+  }
   if (values.write) {
     mkdirSync(dirname(values.write), { recursive: true });
-    writeFileSync(values.write, `${JSON.stringify(capacityConfigJson(plan), null, 2)}\n`);
+    writeFileSync(values.write, `${JSON.stringify(capacityConfigJson(plan, new Date(), gpu), null, 2)}\n`);
     process.stdout.write(`\nwrote ${values.write}\n`);
   }
 }

@@ -88,6 +88,8 @@ export const dev: StageConfigInput = {
     page: { emails: [], httpsEndpoints: [] },
     ticket: { emails: [], httpsEndpoints: [] },
   },
+  // No GPU service in dev: the score function stays out of the VPC; `npm start` runs the CPU twin.
+  neural: { enabled: false },
 };
 
 export const prod: StageConfigInput = {
@@ -203,6 +205,68 @@ export const prod: StageConfigInput = {
     // synth warns while the page topic has no subscriber.
     page: { emails: [], httpsEndpoints: [] },
     ticket: { emails: [], httpsEndpoints: [] },
+  },
+  neural: {
+    enabled: true,
+    // Shadow first: the neural score is called and measured but never decides until its
+    // combination has been judged on live traffic (docs/deploy.md#gpu-neural-service).
+    mode: 'shadow',
+    budgetMs: 15,
+    model: { name: 'fraud-seq', version: '1.0.0' },
+    // The zero digests are placeholders that cannot pull: replace them with the digests the
+    // mirror step prints (docs/deploy.md#mirror-the-images); synth warns while they are zero.
+    tritonImage: {
+      repository: 'mirror/tritonserver',
+      digest: `sha256:${'0'.repeat(64)}`,
+      upstream: 'nvcr.io/nvidia/tritonserver:24.12-py3',
+    },
+    cloudwatchAgentImage: {
+      repository: 'mirror/cloudwatch-agent',
+      digest: `sha256:${'0'.repeat(64)}`,
+      upstream: 'public.ecr.aws/cloudwatch-agent/cloudwatch-agent:latest (mirror a release, pin its digest)',
+    },
+    // From the planner: npm run capacity -- --peak-rps 300 --p99-ms 50 --headroom 3 --avg-rps 120
+    //   --gpu-rps 1500 --gpu-instance g6.xlarge → 2 tasks at peak and average (one per AZ is the
+    //   floor), max 3, 54,000 requests per target per minute. Max raised to 4 so the weekday
+    //   floor of 3 still leaves target tracking a task to add. 1,500 rps per GPU is an estimate
+    //   (services/neural/README.md), to be replaced by Triton perf_analyzer figures.
+    instanceType: 'g6.xlarge',
+    tasks: { min: 2, max: 4 },
+    requestsPerTargetPerMinute: 54_000,
+    gpuUtilizationTarget: 60,
+    scheduled: [
+      {
+        name: 'weekday-peak',
+        schedule: 'cron(15 6 ? * MON-FRI *)',
+        timeZone: 'Europe/Berlin',
+        minCapacity: 3,
+        maxCapacity: 4,
+      },
+      {
+        name: 'weekday-evening',
+        schedule: 'cron(0 21 ? * MON-FRI *)',
+        timeZone: 'Europe/Berlin',
+        minCapacity: 2,
+        maxCapacity: 4,
+      },
+    ],
+    startupGraceSeconds: 180,
+    canary: { percent: 10, bakeMinutes: 10 },
+    // Interface endpoints: no route to the internet from the subnets the score function runs in.
+    // They cost more than NAT at this size (planner: ~$190 vs ~$68 a month for 2 AZs) and are
+    // kept for that isolation; nothing in the VPC needs the internet (images come from ECR).
+    egress: 'endpoints',
+    availabilityZones: ['a', 'b'],
+    alarms: {
+      healthyTasksMin: { threshold: 1, evaluationPeriods: 3, datapointsToAlarm: 3 },
+      unavailablePercent: { threshold: 5, evaluationPeriods: 5, datapointsToAlarm: 5 },
+      target5xx: { threshold: 5 },
+      targetP99Ms: { threshold: 12 },
+      queueP99Us: { threshold: 5_000 },
+      gpuUtilizationPercent: { threshold: 80 },
+      queueMeanUs: { threshold: 2_000 },
+      unhealthyPerAz: { threshold: 0 },
+    },
   },
 };
 

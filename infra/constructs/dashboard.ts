@@ -47,6 +47,11 @@ export interface ServiceDashboardProps {
   readonly featureTable: dynamodb.ITable;
   /** Idempotency table (throttles, dashboard). */
   readonly idempotencyTable: dynamodb.ITable;
+  /**
+   * Rows of optional parts (the GPU neural service), under their own header.
+   * @default - none
+   */
+  readonly extraWidgets?: readonly cloudwatch.IWidget[];
 }
 
 /**
@@ -87,6 +92,10 @@ export function serviceDashboard(scope: Construct, props: ServiceDashboardProps)
     )
     .addMediumHeader('Scoring: per function version');
   for (const widget of mlWidgets(props)) facade.addWidget(widget);
+  if (props.extraWidgets?.length) {
+    facade.addMediumHeader('Neural service');
+    for (const widget of props.extraWidgets) facade.addWidget(widget);
+  }
   facade.addMediumHeader('Capacity and throttling');
   for (const widget of capacityWidgets(props)) facade.addWidget(widget);
   facade

@@ -40,6 +40,11 @@ export interface ServiceMonitoringProps {
   readonly featureTable: dynamodb.ITable;
   /** Idempotency table (throttles, dashboard). */
   readonly idempotencyTable: dynamodb.ITable;
+  /**
+   * Dashboard rows of optional parts (the GPU neural service), appended under their own header.
+   * @default - none
+   */
+  readonly extraWidgets?: readonly cloudwatch.IWidget[];
 }
 
 export class ServiceMonitoring extends Construct {
@@ -85,6 +90,7 @@ export class ServiceMonitoring extends Construct {
       events: props.events,
       featureTable: props.featureTable,
       idempotencyTable: props.idempotencyTable,
+      extraWidgets: props.extraWidgets,
     });
   }
 }

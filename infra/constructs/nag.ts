@@ -8,9 +8,14 @@
  * (`RuleId[finding]`), so a new wildcard or managed policy is a new, failing finding.
  */
 import { type App, Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { AwsSolutionsChecks, PCIDSS321Checks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+import type { NeuralLoadBalancer } from './neural-load-balancer';
+import type { NeuralService } from './neural-service';
 import type { ScoreDelivery } from './score-delivery';
 import type { ScoringApi } from './scoring-api';
 
@@ -36,16 +41,25 @@ export function acknowledgeFunctionFindings(fn: lambda.Function): void {
     'AwsSolutions-L1',
     'The project targets the nodejs22.x runtime (Node 22 LTS, supported by Lambda until 2027); moving to a newer runtime is its own tested change, not a side effect of a CDK upgrade.',
   );
+  // A function in the VPC (the score function when the neural service is on) has no finding.
+  if (fn.isBoundToVpc) {
+    acknowledgeRoleWildcards(fn);
+    return;
+  }
   acknowledge(
     fn,
     'PCI.DSS.321-LambdaInsideVPC',
     'The function reaches only AWS APIs (DynamoDB, SQS, KMS, CloudWatch, X-Ray, Lambda, CodeDeploy) with IAM-authorized TLS calls and holds no network listener; a VPC would add ENI cold starts and NAT/endpoint cost without isolating anything. Revisit when the function calls the VPC-internal neural service.',
   );
+  acknowledgeRoleWildcards(fn);
+}
+
+function acknowledgeRoleWildcards(fn: lambda.Function): void {
   if (fn.role) {
     acknowledge(
       fn.role,
       'AwsSolutions-IAM5[Resource::*]',
-      'Only xray:PutTraceSegments and xray:PutTelemetryRecords (added by tracing: ACTIVE) and, for the post-traffic hook alone, cloudwatch:GetMetricData use Resource "*": neither X-Ray nor GetMetricData has resource-level permissions.',
+      'Only xray:PutTraceSegments and xray:PutTelemetryRecords (added by tracing: ACTIVE), for the post-traffic hook alone cloudwatch:GetMetricData, and for the score function in the VPC the ENI calls of AWSLambdaVPCAccessExecutionRole use Resource "*": none of them has resource-level permissions for every action.',
     );
   }
 }
@@ -134,4 +148,122 @@ export function acknowledgeServiceFindings(
   }
   acknowledgeApiFindings(parts.api, parts);
   acknowledgeDeliveryFindings(parts.delivery);
+}
+
+/** The network stack: the VPC, the internal ALB and its access-log bucket. */
+export function acknowledgeNetworkFindings(stack: Stack, parts: { loadBalancer: NeuralLoadBalancer }): void {
+  const vpc = stack.node.findAll().find((c) => c instanceof ec2.Vpc);
+  if (vpc) {
+    acknowledge(
+      vpc,
+      'PCI.DSS.321-VPCDefaultSecurityGroupClosed',
+      'No resource uses the default security group: every ENI (score function, ALB, tasks, instances, endpoints) has its own group with explicit rules (infra/constructs/network.ts). Closing it needs a custom-resource Lambda with EC2 write permissions, which adds more surface than it removes.',
+    );
+    acknowledge(
+      vpc,
+      'CloudFormation-Validate::W3010',
+      'The AZs come from the stage config (neural.availabilityZones) so that synth needs no account lookup; a stage moves AZs by editing its config.',
+    );
+    acknowledge(
+      vpc,
+      'PCI.DSS.321-VPCNoUnrestrictedRouteToIGW',
+      'Only with neural.egress "nat": the public subnets hold nothing but the NAT gateways, whose default route must reach the internet gateway; no workload runs there (the functions, tasks, instances and ALB are in the private subnets). The default egress mode has no internet gateway at all.',
+    );
+  }
+  const { loadBalancer } = parts;
+  acknowledge(
+    loadBalancer.loadBalancer,
+    'PCI.DSS.321-ALBWAFEnabled',
+    "Internal ALB, reachable only from the score function security group; requests are the score function's own JSON tensors, never caller input. WAF protects the public API in front of it.",
+  );
+  const plainHttp =
+    'Internal ALB inside the VPC (not an open, public network in PCI DSS 4.1 terms), admitting only the score function security group; payloads are numeric sequence tensors, no PAN or card token. TLS would need a private CA certificate and adds a handshake inside a 15 ms budget; revisit with ACM private CA if policy requires encryption in transit inside the VPC.';
+  acknowledge(loadBalancer.listener, 'PCI.DSS.321-ALBHttpToHttpsRedirection', plainHttp);
+  acknowledge(loadBalancer.listener, 'PCI.DSS.321-ELBv2ACMCertificateRequired', plainHttp);
+  const logBucket = loadBalancer.node.findChild('AccessLogs');
+  const reason =
+    'The ALB access-log bucket itself: logging its own accesses would need yet another bucket; ELB delivers only with SSE-S3 (KMS keys are not supported for access logs); logs are regenerated, not replicated.';
+  for (const id of [
+    'AwsSolutions-S1',
+    'PCI.DSS.321-S3BucketLoggingEnabled',
+    'PCI.DSS.321-S3BucketReplicationEnabled',
+    'PCI.DSS.321-S3DefaultEncryptionKMS',
+  ]) {
+    acknowledge(logBucket, id, reason);
+  }
+}
+
+/** The neural stack: ECS on GPU instances, the model bucket and its upload. */
+export function acknowledgeNeuralFindings(stack: Stack, neural: NeuralService): void {
+  const bucketReason =
+    'Model bucket: holds the Triton repository (model graph and config, no cardholder data), written only by the deploy and read by the task role; versioned and rebuilt from the repository by cdk deploy, so neither replication nor access logs add evidence; SSE-S3 keeps Triton free of KMS calls.';
+  for (const id of [
+    'AwsSolutions-S1',
+    'PCI.DSS.321-S3BucketLoggingEnabled',
+    'PCI.DSS.321-S3BucketReplicationEnabled',
+    'PCI.DSS.321-S3DefaultEncryptionKMS',
+  ]) {
+    acknowledge(neural.modelBucket, id, bucketReason);
+  }
+  acknowledge(
+    neural.instanceRole,
+    'AwsSolutions-IAM5[Action::ecs:Submit*]',
+    'CDK grants the ECS container agent ecs:Submit* (task and container state changes) on this cluster only; the agent needs every Submit action.',
+  );
+  acknowledge(
+    neural.instanceRole,
+    'AwsSolutions-IAM5[Resource::*]',
+    'ECS container agent permissions CDK adds: ecs:DiscoverPollEndpoint, ecr:GetAuthorizationToken and log writes have no resource-level permissions; ecs:Poll and ecs:StartTelemetrySession are conditioned on this cluster.',
+  );
+  acknowledge(
+    neural.executionRole,
+    'AwsSolutions-IAM5[Resource::*]',
+    'ecr:GetAuthorizationToken has no resource-level permissions; image pulls themselves are limited to the two mirrored repositories.',
+  );
+  acknowledge(
+    neural.taskRole,
+    `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(neural.modelBucket.node.defaultChild as s3.CfnBucket)}.Arn>/${neural.modelPrefix}/*]`,
+    "Triton reads every file of this model version's repository prefix and nothing else in the bucket.",
+  );
+  acknowledge(
+    neural.autoScalingGroup,
+    'AwsSolutions-AS3',
+    'Scaling of the GPU instances is driven by the ECS capacity provider; its activity is visible in ECS service events and the capacity provider metrics, and user impact is alarmed on the service (healthy targets, queue time), so per-instance launch notifications would only add noise.',
+  );
+  acknowledge(
+    neural.taskDefinition,
+    'AwsSolutions-ECS2',
+    'The environment holds only non-secret settings (region, the CloudWatch agent and Prometheus configuration); there are no secrets in the task.',
+  );
+  const green = neural.service.node.tryFindChild('GreenRole');
+  if (green) {
+    acknowledge(
+      green,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers]',
+      'The AWS managed policy ECS documents for its built-in blue/green and canary deployments: it lets ECS move the listener rule weights between the two target groups.',
+    );
+  }
+  for (const upload of neural.modelUploads) {
+    acknowledge(
+      upload,
+      'PCI.DSS.321-IAMNoInlinePolicy',
+      "The copy custom resource's policy: s3:GetObject on one asset object and s3:PutObject on one model key, nothing else.",
+    );
+  }
+  // The singleton provider function of every AwsCustomResource in the stack.
+  const providerFn = stack.node.tryFindChild(
+    `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replaceAll('-', '')}`,
+  );
+  if (providerFn) {
+    acknowledge(
+      providerFn,
+      'PCI.DSS.321-LambdaInsideVPC',
+      "CDK's AwsCustomResource provider runs only at deploy time to copy the model files between two S3 buckets; it holds no listener and reaches only S3.",
+    );
+    acknowledge(
+      providerFn,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      "CDK's AwsCustomResource provider role: log writes of a deploy-time function.",
+    );
+  }
 }

@@ -4,18 +4,21 @@
  * here reads the environment or CDK context.
  */
 import { Stack, type StackProps } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import { alarmSettings, type StageConfig } from '../config/stage-config';
+import { alarmSettings, type NeuralConfig, type StageConfig } from '../config/stage-config';
 import { ServiceKey } from '../constructs/encryption';
 import { EventsPipeline } from '../constructs/events-pipeline';
 import type { FeatureTable, IdempotencyTable } from '../constructs/feature-table';
 import type { ModelArtifacts } from '../constructs/model-artifacts';
 import { ServiceMonitoring } from '../constructs/monitoring';
 import { acknowledgeServiceFindings } from '../constructs/nag';
+import { neuralWidgets } from '../constructs/neural-alarms';
 import { ScoreDelivery } from '../constructs/score-delivery';
 import { ScoringApi } from '../constructs/scoring-api';
 import { ScoringFunction } from '../constructs/scoring-function';
+import type { NetworkStack } from './network-stack';
 
 export interface ScoringStackProps extends StackProps {
   /** The validated stage settings. */
@@ -32,6 +35,11 @@ export interface ScoringStackProps extends StackProps {
    */
   readonly onnxRuntimeLayer?: lambda.Code;
   /**
+   * The neural service's network: the score function joins the VPC and calls the internal ALB.
+   * @default - neural service off: no VPC, `NEURAL_MODE=off`
+   */
+  readonly neural?: { readonly config: NeuralConfig; readonly networkStack: NetworkStack };
+  /**
    * Entry overrides, for tests that must not depend on handler files (keys: score, events,
    * updater, preTraffic, postTraffic).
    * @default - the files under functions/
@@ -45,6 +53,8 @@ export class ScoringStack extends Stack {
   readonly events: EventsPipeline;
   readonly api: ScoringApi;
   readonly monitoring: ServiceMonitoring;
+  /** Encrypts logs and alarm topics (the neural stack's task logs too). */
+  readonly opsKey: kms.Key;
 
   constructor(scope: Construct, id: string, props: ScoringStackProps) {
     const { config, model } = props;
@@ -58,6 +68,7 @@ export class ScoringStack extends Stack {
       allowCloudWatchLogs: true,
       allowCloudWatchAlarms: true,
     }).key;
+    this.opsKey = opsKey;
     const logs = { logsKey: opsKey, logRetentionDays: config.logRetentionDays };
 
     this.scoring = new ScoringFunction(this, 'Score', {
@@ -73,6 +84,7 @@ export class ScoringStack extends Stack {
       capacity: config.capacity,
       layerCode: props.onnxRuntimeLayer,
       entry: props.entries?.score,
+      ...neuralWiring(props.neural),
     });
 
     const page = config.alarms.page;
@@ -135,6 +147,19 @@ export class ScoringStack extends Stack {
       events: this.events,
       featureTable: props.featureTable.table,
       idempotencyTable: props.idempotencyTable.table,
+      extraWidgets: props.neural
+        ? neuralWidgets({
+            stage: config.stage,
+            config: props.neural.config,
+            region: config.env.region,
+            loadBalancer: props.neural.networkStack.loadBalancer.loadBalancer,
+            targetGroups: [
+              props.neural.networkStack.loadBalancer.blueTargetGroup,
+              props.neural.networkStack.loadBalancer.greenTargetGroup,
+            ],
+            score: { functionVersion: this.scoring.version.version, modelVersion: model.card.version },
+          })
+        : undefined,
     });
 
     acknowledgeServiceFindings(this, {
@@ -144,4 +169,27 @@ export class ScoringStack extends Stack {
       waf: config.api.waf,
     });
   }
+}
+
+/**
+ * The score function's VPC placement and neural client settings (read by
+ * `functions/shared/neural-config.ts`), or nothing when the neural service is off.
+ */
+function neuralWiring(neural: ScoringStackProps['neural']) {
+  if (!neural) return {};
+  const { network, loadBalancer } = neural.networkStack;
+  return {
+    network: {
+      vpc: network.vpc,
+      subnets: network.privateSubnets,
+      securityGroup: network.scoreFunctionSecurityGroup,
+    },
+    environment: {
+      NEURAL_MODE: neural.config.mode,
+      NEURAL_URL: loadBalancer.url,
+      NEURAL_MODEL: neural.config.model.name,
+      NEURAL_MODEL_VERSION: neural.config.model.version,
+      NEURAL_BUDGET_MS: String(neural.config.budgetMs),
+    },
+  };
 }

@@ -9,6 +9,8 @@ import type { StageConfig } from '../config/stage-config';
 import { loadModelArtifacts } from '../constructs/model-artifacts';
 import { REPO_ROOT } from '../constructs/service-function';
 import { DataStack } from './data-stack';
+import { NetworkStack } from './network-stack';
+import { NeuralStack } from './neural-stack';
 import { ScoringStack, type ScoringStackProps } from './scoring-stack';
 
 export interface StageOptions {
@@ -31,11 +33,20 @@ export interface StageStacks {
   readonly data: DataStack;
   /** API, functions, delivery and monitoring. */
   readonly service: ScoringStack;
+  /** VPC, endpoints and the internal neural ALB (stages with `neural.enabled`). */
+  readonly network?: NetworkStack;
+  /** The GPU neural service (stages with `neural.enabled`). */
+  readonly neural?: NeuralStack;
 }
 
-/** Stack names: `FraudScoring-<stage>-Data` and `FraudScoring-<stage>-Service`. */
+/** Stack names: `FraudScoring-<stage>-{Data,Network,Service,Neural}`. */
 export function stackNames(stage: string) {
-  return { data: `FraudScoring-${stage}-Data`, service: `FraudScoring-${stage}-Service` };
+  return {
+    data: `FraudScoring-${stage}-Data`,
+    network: `FraudScoring-${stage}-Network`,
+    service: `FraudScoring-${stage}-Service`,
+    neural: `FraudScoring-${stage}-Neural`,
+  };
 }
 
 export function addStage(app: App, config: StageConfig, options: StageOptions = {}): StageStacks {
@@ -49,6 +60,18 @@ export function addStage(app: App, config: StageConfig, options: StageOptions = 
     REPO_ROOT,
   );
   const data = new DataStack(app, names.data, { stackName: names.data, env, tags, stage: config.stage });
+  const neuralConfig = config.neural.enabled ? config.neural : undefined;
+  const network = neuralConfig
+    ? new NetworkStack(app, names.network, {
+        stackName: names.network,
+        env,
+        tags,
+        stage: config.stage,
+        region: env.region,
+        neural: neuralConfig,
+        logRetentionDays: config.logRetentionDays,
+      })
+    : undefined;
   const service = new ScoringStack(app, names.service, {
     stackName: names.service,
     env,
@@ -59,6 +82,25 @@ export function addStage(app: App, config: StageConfig, options: StageOptions = 
     idempotencyTable: data.idempotency,
     onnxRuntimeLayer: options.onnxRuntimeLayer,
     entries: options.entries,
+    neural: neuralConfig && network ? { config: neuralConfig, networkStack: network } : undefined,
   });
-  return { data, service };
+  const neural =
+    neuralConfig && network
+      ? new NeuralStack(app, names.neural, {
+          stackName: names.neural,
+          env,
+          tags,
+          stage: config.stage,
+          region: env.region,
+          neural: neuralConfig,
+          modelsDir,
+          networkStack: network,
+          topics: service.monitoring.topics,
+          logsKey: service.opsKey,
+          logRetentionDays: config.logRetentionDays,
+          score: { functionVersion: service.scoring.version.version, modelVersion: model.card.version },
+          alarmDefaults: { page: config.alarms.page.defaults, ticket: config.alarms.ticket.defaults },
+        })
+      : undefined;
+  return { data, service, network, neural };
 }

@@ -48,6 +48,14 @@ describe.each(['dev', 'prod'] as const)('least privilege and encryption (%s)', (
     for (const { policy, statement } of iamStatements(service)) {
       if (!asList(statement.Resource).includes('*')) continue;
       const actions = asList(statement.Action as string[]).sort();
+      if (actions.includes('ec2:DescribeNetworkInterfaces')) {
+        // the score function in the VPC (neural service on): Lambda's ENI management, as
+        // AWSLambdaVPCAccessExecutionRole grants it
+        expect(stage(name).config.neural.enabled).toBe(true);
+        expect(functionStatements(service, functionId(service, 'ScoreFunction'))).toContainEqual(statement);
+        expect(actions.every((a) => a.startsWith('ec2:'))).toBe(true);
+        continue;
+      }
       if (actions.includes('cloudwatch:GetMetricData')) {
         // the post-traffic hook's evidence read, and nothing else
         expect(actions).toEqual(['cloudwatch:GetMetricData']);
@@ -64,7 +72,7 @@ describe.each(['dev', 'prod'] as const)('least privilege and encryption (%s)', (
   const actionsOf = (prefix: string) =>
     functionStatements(service, functionId(service, prefix))
       .flatMap((s) => asList(s.Action as string[]))
-      .filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:'))
+      .filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:') && !a.startsWith('ec2:'))
       .sort();
 
   it('lets the score function read features with BatchGetItem only, and read and store its answers', () => {
