@@ -227,16 +227,16 @@ describe('p-value adjustment', () => {
     const bh2 = benjaminiHochbergAdjust([0.01, 0.04, 0.03, 0.005]);
     // assert
     [0.05, 0.08, 0.09, 0.09, 0.09].forEach((p, i) => {
-      expect(holm[i]).toBeCloseTo(p, 12));
+      expect(holm[i]).toBeCloseTo(p, 12);
     });
     [0.03, 0.06, 0.06, 0.02].forEach((p, i) => {
-      expect(holm2[i]).toBeCloseTo(p, 12));
+      expect(holm2[i]).toBeCloseTo(p, 12);
     });
     bh.forEach((p) => {
-      expect(p).toBeCloseTo(0.05, 12));
+      expect(p).toBeCloseTo(0.05, 12);
     });
     [0.02, 0.04, 0.04, 0.02].forEach((p, i) => {
-      expect(bh2[i]).toBeCloseTo(p, 12));
+      expect(bh2[i]).toBeCloseTo(p, 12);
     });
   });
 
