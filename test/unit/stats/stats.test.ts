@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { histogramFromCounts, histogramOf } from '#domain/stats/histogram';
-import { mannWhitneyU, median } from '#domain/stats/mann-whitney';
+import { mannWhitneyU, mannWhitneyUFromCounts, median } from '#domain/stats/mann-whitney';
 import { benjaminiHochbergAdjust, holmAdjust } from '#domain/stats/multiple-testing';
 import { normalPValue, normalSurvival } from '#domain/stats/normal';
 import { twoProportionZTest } from '#domain/stats/proportions';
@@ -138,6 +138,29 @@ describe('mannWhitneyU', () => {
         expect(r.u).toBeLessThanOrEqual(a.length * b.length);
       }),
     );
+  });
+
+  it('gives the same answer from bin counts as from the expanded samples', () => {
+    const counts = fc.array(fc.integer({ min: 0, max: 30 }), { minLength: 1, maxLength: 12 });
+    fc.assert(
+      fc.property(
+        counts.chain((a) => fc.tuple(fc.constant(a), fc.array(fc.integer({ min: 0, max: 30 }), { minLength: a.length, maxLength: a.length }))),
+        fc.constantFrom('two-sided', 'greater', 'less'),
+        ([a, b], alternative) => {
+          fc.pre(a.some((v) => v > 0) && b.some((v) => v > 0));
+          const expand = (c: number[]) => c.flatMap((k, bin) => new Array<number>(k).fill(bin));
+          // act
+          const binned = mannWhitneyUFromCounts(a, b, { alternative: alternative as 'less' });
+          const raw = mannWhitneyU(expand(a), expand(b), { alternative: alternative as 'less' });
+          // assert
+          expect(binned.u).toBeCloseTo(raw.u, 9);
+          expect(binned.pValue).toBeCloseTo(raw.pValue, 12);
+        },
+      ),
+    );
+    expect(() => mannWhitneyUFromCounts([1], [1, 2])).toThrow(RangeError);
+    expect(() => mannWhitneyUFromCounts([0, 0], [1, 2])).toThrow(RangeError);
+    expect(() => mannWhitneyUFromCounts([0.5, 1], [1, 2])).toThrow(RangeError);
   });
 
   it('finds a clear shift and takes the median of even and odd samples', () => {
