@@ -144,7 +144,12 @@ describe('mannWhitneyU', () => {
     const counts = fc.array(fc.integer({ min: 0, max: 30 }), { minLength: 1, maxLength: 12 });
     fc.assert(
       fc.property(
-        counts.chain((a) => fc.tuple(fc.constant(a), fc.array(fc.integer({ min: 0, max: 30 }), { minLength: a.length, maxLength: a.length }))),
+        counts.chain((a) =>
+          fc.tuple(
+            fc.constant(a),
+            fc.array(fc.integer({ min: 0, max: 30 }), { minLength: a.length, maxLength: a.length }),
+          ),
+        ),
         fc.constantFrom('two-sided', 'greater', 'less'),
         ([a, b], alternative) => {
           fc.pre(a.some((v) => v > 0) && b.some((v) => v > 0));

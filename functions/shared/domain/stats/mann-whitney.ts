@@ -112,11 +112,13 @@ export function mannWhitneyUFromCounts(
 ): MannWhitneyResult {
   if (x.length !== y.length) throw new RangeError('mannWhitneyUFromCounts needs counts on the same bins');
   for (const count of [...x, ...y]) {
-    if (!(Number.isInteger(count) && count >= 0)) throw new RangeError(`bin counts must be integers ≥ 0, got ${count}`);
+    if (!(Number.isInteger(count) && count >= 0))
+      throw new RangeError(`bin counts must be integers ≥ 0, got ${count}`);
   }
   const n1 = x.reduce((s, v) => s + v, 0);
   const n2 = y.reduce((s, v) => s + v, 0);
-  if (n1 === 0 || n2 === 0) throw new RangeError('mannWhitneyUFromCounts needs at least one value in each sample');
+  if (n1 === 0 || n2 === 0)
+    throw new RangeError('mannWhitneyUFromCounts needs at least one value in each sample');
   const alternative = options.alternative ?? 'two-sided';
   const continuity = options.continuity ?? true;
   let below = 0;
