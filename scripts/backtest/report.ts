@@ -22,8 +22,12 @@ export interface RunInfo {
   readonly source: string;
   readonly events: number;
   readonly badLines: number;
+  /** Whole run, reading included. */
   readonly seconds: number;
+  /** The replay alone (fold, inference, policy, tally). */
+  readonly replaySeconds: number;
   readonly eventsPerSecond: number;
+  readonly eventsPerCpuSecond: number;
   readonly changesFile?: string;
 }
 
@@ -131,7 +135,8 @@ export function terminalSummary(tally: BacktestTally, arms: readonly Arm[], run:
   const out = [
     '',
     `backtest: ${run.events} events (${tally.authorizations} authorizations, ${tally.labelled} labelled, ${tally.labels.filter(Boolean).length} fraud) from ${run.source}`,
-    `  ${new Date(tally.first).toISOString()} … ${new Date(tally.last).toISOString()}; ${run.badLines} bad lines skipped; ${run.seconds.toFixed(1)} s, ${Math.round(run.eventsPerSecond)} events/s`,
+    `  ${new Date(tally.first).toISOString()} … ${new Date(tally.last).toISOString()}; ${run.badLines} bad lines skipped`,
+    `  ${run.seconds.toFixed(1)} s in all; replay ${run.replaySeconds.toFixed(1)} s: ${Math.round(run.eventsPerSecond)} events/s (${Math.round(run.eventsPerCpuSecond)} per CPU-second)`,
     ...arms.map(
       (a) =>
         `  ${a.name.padEnd(9)} ${armLabel(a)} (review ≥ ${a.thresholds.review.toPrecision(3)}, decline ≥ ${a.thresholds.decline.toPrecision(3)})`,
@@ -270,7 +275,7 @@ export function htmlReport(tally: BacktestTally, arms: readonly Arm[], run: RunI
   const overview: Block[] = [
     {
       kind: 'p',
-      text: `${run.events} events from ${run.source}: ${tally.authorizations} authorizations, ${tally.labelled} labelled, ${fraudCount} fraud by their final label (unlabelled counts as legitimate). ${run.badLines} bad lines skipped. Replayed in ${run.seconds.toFixed(1)} s (${Math.round(run.eventsPerSecond)} events/s).`,
+      text: `${run.events} events from ${run.source}: ${tally.authorizations} authorizations, ${tally.labelled} labelled, ${fraudCount} fraud by their final label (unlabelled counts as legitimate). ${run.badLines} bad lines skipped. Run took ${run.seconds.toFixed(1)} s; the replay ${run.replaySeconds.toFixed(1)} s (${Math.round(run.eventsPerSecond)} events/s, ${Math.round(run.eventsPerCpuSecond)} per CPU-second).`,
     },
     {
       kind: 'table',

@@ -82,8 +82,9 @@ export function histogramChart(options: {
         scale: options.logY ? { type: 'log', domainMin: 0.5 } : { zero: true },
         axis: { format: '~s' },
       },
-      // A log axis has no zero to grow bars from: they grow from just under one row.
-      ...(options.logY ? { y2: { datum: 0.5 } } : {}),
+      // Bars spanning [lo, hi) need an explicit base; a log axis has no zero, so its bars grow
+      // from just under one row.
+      y2: { datum: options.logY ? 0.5 : 0 },
       color: {
         field: 'series',
         type: 'nominal',
