@@ -11,8 +11,8 @@
  * - each line one `/v1/events` body (a single event or `{ "events": [...] }`), or an
  *   archive record `{ "kind": "event", "receivedAt", "event": <body> }`.
  *
- * Every event is validated with the API's own schema, so training accepts exactly what the
- * stack accepts. Invalid lines are collected with their file and line number; when they
+ * Every event is validated with the API's own field schemas, so training accepts what the
+ * stack accepts (unknown extra keys are dropped, not refused). Invalid lines are collected with their file and line number; when they
  * exceed `maxBadFraction` of the non-empty lines the read fails with the first of them.
  * Events are returned in time order (stable: ties keep input order); with `sort: false`
  * out-of-order input is an error naming the first offending line instead. Redelivered
@@ -22,8 +22,20 @@ import { closeSync, createReadStream, openSync, readdirSync, readSync, statSync 
 import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
-import { eventSchema, eventsBatchSchema } from '#domain/contract';
+import { z } from 'zod';
+import { authorizationEventSchema, labelEventSchema } from '#domain/contract';
 import type { TransactionEvent } from '#domain/types';
+
+/**
+ * The API's event schemas with unknown keys dropped instead of refused: histories carry
+ * annotations (the simulator's ground truth `sim`, an exporter's own fields) that training
+ * must ignore, while every field the API defines is checked exactly as the API checks it.
+ */
+const historyEventSchema = z.discriminatedUnion('type', [
+  z.object(authorizationEventSchema.shape),
+  z.object(labelEventSchema.shape),
+]);
+const historyBatchSchema = z.object({ events: z.array(historyEventSchema).min(1) });
 
 /** Default share of bad lines above which reading refuses: 1 %. */
 export const DEFAULT_MAX_BAD_FRACTION = 0.01;
@@ -156,49 +168,80 @@ export function parseEventLine(line: string): { events: TransactionEvent[] } | {
     json = record.event;
   }
   if (json !== null && typeof json === 'object' && 'events' in json) {
-    const batch = eventsBatchSchema.safeParse(json);
+    const batch = historyBatchSchema.safeParse(json);
     return batch.success
       ? { events: batch.data.events as TransactionEvent[] }
       : { reason: describeIssue(batch.error) };
   }
-  const event = eventSchema.safeParse(json);
+  const event = historyEventSchema.safeParse(json);
   return event.success
     ? { events: [event.data as TransactionEvent] }
     : { reason: describeIssue(event.error) };
 }
 
+/** Where an event was read: file (relative to a directory input) and 1-based line. */
+export interface EventPosition {
+  readonly file: string;
+  readonly line: number;
+}
+
+/** Options of {@link scanEvents}. */
+export interface ScanEventsOptions {
+  /**
+   * Largest accepted share of bad lines among non-empty lines, in [0, 1], checked when the
+   * scan ends.
+   * @default DEFAULT_MAX_BAD_FRACTION (0.01)
+   */
+  readonly maxBadFraction?: number;
+  /**
+   * Only lines for which this returns true are parsed (the others are not counted); a cheap
+   * pre-filter, e.g. `(line) => line.includes('"label"')` to collect labels first.
+   * @default every line
+   */
+  readonly lineFilter?: (line: string) => boolean;
+}
+
+/** What a scan saw, apart from the events it handed over. */
+export interface ScanSummary {
+  readonly files: readonly string[];
+  readonly lines: number;
+  readonly badLineCount: number;
+  readonly badLines: readonly BadLine[];
+  readonly duplicates: number;
+}
+
 /**
- * Reads, validates and orders the events under `path`.
+ * Streams the valid events under `path` in input order to `onEvent`, with their epoch-ms
+ * time and position, in bounded memory (apart from the set of seen event ids, used to drop
+ * redeliveries). `onEvent` may throw to stop the scan (e.g. on out-of-order input).
  *
- * @throws EventSourceError when bad lines exceed `maxBadFraction`, when `sort` is false and
- *   the input is out of time order, or when no valid event was found.
+ * @throws EventSourceError when bad lines exceed `maxBadFraction` at the end of the scan.
  */
-export async function readEvents(path: string, options: ReadEventsOptions = {}): Promise<EventSource> {
+export async function scanEvents(
+  path: string,
+  onEvent: (event: TransactionEvent, ms: number, at: EventPosition) => void,
+  options: ScanEventsOptions = {},
+): Promise<ScanSummary> {
   const maxBadFraction = options.maxBadFraction ?? DEFAULT_MAX_BAD_FRACTION;
   if (!(maxBadFraction >= 0 && maxBadFraction <= 1)) {
     throw new RangeError(`maxBadFraction must be in [0, 1], got ${maxBadFraction}`);
   }
-  const sort = options.sort ?? true;
+  const filter = options.lineFilter;
   const isDirectory = statSync(path).isDirectory();
   const files = eventFiles(path);
   const names = files.map((file) => (isDirectory ? relative(path, file) : file));
-
-  const events: TransactionEvent[] = [];
-  const times: number[] = [];
   const badLines: BadLine[] = [];
   const seen = new Set<string>();
   let badLineCount = 0;
   let lines = 0;
   let duplicates = 0;
-  let reordered = 0;
-  let latest = Number.NEGATIVE_INFINITY;
 
   for (const [index, file] of files.entries()) {
     const name = names[index] as string;
     let lineNo = 0;
     for await (const line of linesOf(file)) {
       lineNo += 1;
-      if (line.trim() === '') continue;
+      if (line.trim() === '' || (filter !== undefined && !filter(line))) continue;
       lines += 1;
       const parsed = parseEventLine(line);
       if ('reason' in parsed) {
@@ -213,20 +256,7 @@ export async function readEvents(path: string, options: ReadEventsOptions = {}):
           continue;
         }
         seen.add(event.eventId);
-        const ms = Date.parse(event.timestamp);
-        if (ms < latest) {
-          if (!sort) {
-            throw new EventSourceError(
-              `${name}:${lineNo}: event ${event.eventId} at ${event.timestamp} is before the previous event ` +
-                `(${new Date(latest).toISOString()}); input must be in time order (or let it be sorted)`,
-            );
-          }
-          reordered += 1;
-        } else {
-          latest = ms;
-        }
-        events.push(event);
-        times.push(ms);
+        onEvent(event, Date.parse(event.timestamp), { file: name, line: lineNo });
       }
     }
   }
@@ -238,8 +268,62 @@ export async function readEvents(path: string, options: ReadEventsOptions = {}):
         `limit ${(100 * maxBadFraction).toFixed(2)} %); first: ${first.file}:${first.line}: ${first.reason}`,
     );
   }
+  return { files: names, lines, badLineCount, badLines, duplicates };
+}
+
+/** Raised by {@link requireTimeOrder} at the first event older than the one before it. */
+export class OutOfOrderError extends EventSourceError {
+  constructor(
+    readonly at: EventPosition,
+    readonly eventId: string,
+    timestamp: string,
+    previousMs: number,
+  ) {
+    super(
+      `${at.file}:${at.line}: event ${eventId} at ${timestamp} is before the previous event ` +
+        `(${new Date(previousMs).toISOString()}); input must be in time order (or let it be sorted)`,
+    );
+  }
+}
+
+/** Wraps an {@link scanEvents} callback so that out-of-order input throws {@link OutOfOrderError}. */
+export function requireTimeOrder(
+  onEvent: (event: TransactionEvent, ms: number, at: EventPosition) => void,
+): (event: TransactionEvent, ms: number, at: EventPosition) => void {
+  let latest = Number.NEGATIVE_INFINITY;
+  return (event, ms, at) => {
+    if (ms < latest) throw new OutOfOrderError(at, event.eventId, event.timestamp, latest);
+    latest = ms;
+    onEvent(event, ms, at);
+  };
+}
+
+/**
+ * Reads, validates and orders the events under `path` in memory (see {@link scanEvents} for
+ * a bounded-memory pass over input already in time order).
+ *
+ * @throws EventSourceError when bad lines exceed `maxBadFraction`, when `sort` is false and
+ *   the input is out of time order, or when no valid event was found.
+ */
+export async function readEvents(path: string, options: ReadEventsOptions = {}): Promise<EventSource> {
+  const sort = options.sort ?? true;
+  const events: TransactionEvent[] = [];
+  const times: number[] = [];
+  let reordered = 0;
+  let latest = Number.NEGATIVE_INFINITY;
+  const collect = (event: TransactionEvent, ms: number): void => {
+    if (ms < latest) reordered += 1;
+    else latest = ms;
+    events.push(event);
+    times.push(ms);
+  };
+  const scan = await scanEvents(path, sort ? collect : requireTimeOrder(collect), {
+    maxBadFraction: options.maxBadFraction,
+  });
   if (events.length === 0) {
-    throw new EventSourceError(`no valid events in ${path} (${files.length} files, ${lines} lines)`);
+    throw new EventSourceError(
+      `no valid events in ${path} (${scan.files.length} files, ${scan.lines} lines)`,
+    );
   }
 
   let ordered = events;
@@ -255,16 +339,16 @@ export async function readEvents(path: string, options: ReadEventsOptions = {}):
   return {
     events: ordered,
     times: orderedTimes,
-    badLines,
+    badLines: scan.badLines,
     source: {
       path,
-      files: names,
-      lines,
+      files: scan.files,
+      lines: scan.lines,
       events: ordered.length,
       authorizations,
       labels: ordered.length - authorizations,
-      badLineCount,
-      duplicates,
+      badLineCount: scan.badLineCount,
+      duplicates: scan.duplicates,
       reordered,
       first: new Date(orderedTimes[0] as number).toISOString(),
       last: new Date(orderedTimes[orderedTimes.length - 1] as number).toISOString(),
@@ -273,10 +357,13 @@ export async function readEvents(path: string, options: ReadEventsOptions = {}):
 }
 
 /** Formats the bad-line report for a terminal: the count and the first `limit` lines. */
-export function formatBadLines(source: EventSource, limit = 10): string {
-  const { badLineCount, lines } = source.source;
+export function formatBadLines(
+  scan: Pick<ScanSummary, 'badLineCount' | 'lines' | 'badLines'>,
+  limit = 10,
+): string {
+  const { badLineCount, lines } = scan;
   if (badLineCount === 0) return `no bad lines in ${lines} lines`;
-  const shown = source.badLines.slice(0, limit).map((bad) => `  ${bad.file}:${bad.line}: ${bad.reason}`);
+  const shown = scan.badLines.slice(0, limit).map((bad) => `  ${bad.file}:${bad.line}: ${bad.reason}`);
   const more = badLineCount > shown.length ? [`  … and ${badLineCount - shown.length} more`] : [];
   return [`${badLineCount} bad lines of ${lines} (skipped):`, ...shown, ...more].join('\n');
 }

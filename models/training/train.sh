@@ -5,12 +5,17 @@
 #   npm run train -- --cards 5000 --days 14        # flags override the environment
 #   CARDS=5000 VERSION=1.1.0 npm run train
 #   npm run train -- --reuse-data --calibration platt
+#   npm run train -- --events history.jsonl.gz --train-fraction 0.7   # your own labelled history
 #
 # Flags: --cards N, --days N, --seed N, --start ISO, --merchants N, --fraud-rate R go to the
 # simulator (--seed also to the exporter and the trainer); --version V names the output
 # models/fraud-gbdt/V; --reuse-data skips steps 2-3 when models/training/.work/features.csv
 # exists; every other flag is passed to train.py (e.g. --created, --calibration,
-# --tree-precision, --max-iter). SOURCE_DATE_EPOCH, if set, fixes the card's `created`.
+# --tree-precision, --max-iter, --train-fraction F, --holdout-from ISO).
+# --events PATH trains on a labelled history in the /v1/events format instead of the
+# simulator (a JSONL file, .gz, or a directory of them; see event-source.ts): it is sorted if
+# needed, bad lines are reported and skipped up to --max-bad-fraction (default 0.01), and
+# train.py also fits the raw-column baseline (--baseline) for the report. SOURCE_DATE_EPOCH, if set, fixes the card's `created`.
 # WORK (default models/training/.work) and MODELS_DIR (default models) move the
 # intermediate files and the output, e.g. for a smoke run outside the repository.
 set -euo pipefail
@@ -25,6 +30,8 @@ DAYS=${DAYS:-28}
 SEED=${SEED:-42}
 VERSION=${VERSION:-1.0.0}
 REUSE=0
+EVENTS=
+MAX_BAD_FRACTION=0.01
 SIM_EXTRA=()
 TRAIN_EXTRA=()
 
@@ -50,6 +57,20 @@ while (($#)); do
     --reuse-data)
       REUSE=1
       shift
+      ;;
+    --events | --max-bad-fraction)
+      if (($# < 2)); then
+        echo "train.sh: $1 needs a value" >&2
+        exit 2
+      fi
+      case "$1" in
+        --events) EVENTS=$2 ;;
+        *) MAX_BAD_FRACTION=$2 ;;
+      esac
+      shift 2
+      ;;
+    --events=* | --max-bad-fraction=*)
+      set -- "${1%%=*}" "${1#*=}" "${@:2}"
       ;;
     *)
       TRAIN_EXTRA+=("$1")
@@ -82,6 +103,16 @@ SIM_ARGS=(--cards "$CARDS" --days "$DAYS" --seed "$SEED" "${SIM_EXTRA[@]}" --out
 if ((REUSE)) && [[ -s $WORK/features.csv ]]; then
   step 2 "simulating: skipped (--reuse-data, $WORK/features.csv exists)"
   step 3 "exporting features: skipped (--reuse-data)"
+elif [[ -n $EVENTS ]]; then
+  if [[ ! -e $EVENTS ]]; then
+    echo "train.sh: --events $EVENTS does not exist" >&2
+    exit 2
+  fi
+  step 2 "reading the history $EVENTS (no simulation)"
+  step 3 "exporting features from $EVENTS -> $WORK"
+  npx tsx models/training/export-features.ts --events "$EVENTS" --out-dir "$WORK" \
+    --max-bad-fraction "$MAX_BAD_FRACTION"
+  TRAIN_EXTRA+=(--baseline)
 else
   step 2 "simulating $CARDS cards over $DAYS days (seed $SEED) -> $WORK/events.jsonl"
   npx tsx models/training/simulate-cli.ts "${SIM_ARGS[@]}"

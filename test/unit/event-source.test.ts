@@ -134,7 +134,7 @@ describe('readEvents', () => {
       { file, line: 200, reason: expect.stringMatching(/^amount: /) },
     ]);
     expect(result.source.badLineCount).toBe(2);
-    expect(formatBadLines(result)).toMatch(
+    expect(formatBadLines({ ...result.source, badLines: result.badLines })).toMatch(
       /^2 bad lines of 200 \(skipped\):\n {2}.*h\.jsonl:51: not valid JSON/,
     );
   });

@@ -141,52 +141,70 @@ export function windowSum<B extends number[]>(
 
 /**
  * Adds `values` to the bucket holding `ms` and keeps the newest `keep + BUCKET_SLACK`
- * bucket starts. Returns a new array, ascending by start. Order-independent: the result is
- * the newest starts among all events ever added, each with the sum of its events.
+ * bucket starts, in place, ascending by start. Order-independent: the result is the newest
+ * starts among all events ever added, each with the sum of its events.
  */
 function addToBuckets<B extends number[]>(
-  buckets: readonly B[],
+  buckets: B[],
   ms: number,
   width: number,
   keep: number,
   values: readonly number[],
-): B[] {
+): void {
   const start = bucketStart(ms, width);
-  const next: B[] = [];
-  let found = false;
-  for (const b of buckets) {
+  let bucket: B | undefined;
+  for (let i = buckets.length - 1; i >= 0; i -= 1) {
+    const b = buckets[i] as B;
     if (b[0] === start) {
-      const merged = b.slice() as B;
-      values.forEach((v, i) => {
-        merged[i + 1] = ((merged[i + 1] as number | undefined) ?? 0) + v;
-      });
-      next.push(merged);
-      found = true;
-    } else {
-      next.push(b.slice() as B);
+      bucket = b;
+      break;
     }
   }
-  if (!found) next.push([start, ...values] as B);
-  next.sort((a, b) => (a[0] as number) - (b[0] as number));
+  if (bucket === undefined) {
+    buckets.push([start, ...values] as B);
+    const n = buckets.length;
+    if (n > 1 && ((buckets[n - 2] as B)[0] as number) > start) {
+      buckets.sort((a, b) => (a[0] as number) - (b[0] as number));
+    }
+  } else {
+    for (let i = 0; i < values.length; i += 1) {
+      bucket[i + 1] = ((bucket[i + 1] as number | undefined) ?? 0) + (values[i] as number);
+    }
+  }
   const limit = keep + BUCKET_SLACK;
-  return next.length > limit ? next.slice(next.length - limit) : next;
+  if (buckets.length > limit) buckets.splice(0, buckets.length - limit);
 }
 
 /** Oldest first by time, then by value, so ties do not depend on arrival order. */
-function byRecency(a: Recency, b: Recency): number {
+function byRecency(a: Recency | MerchantUse, b: Recency | MerchantUse): number {
   return a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+}
+
+/** Appends `entry` to a list kept in {@link byRecency} order and drops the oldest beyond `limit`, in place. */
+function pushByRecency<E extends Recency | MerchantUse>(list: E[], entry: E, limit: number): void {
+  list.push(entry);
+  const n = list.length;
+  if (n > 1 && byRecency(list[n - 2] as E, entry) > 0) list.sort(byRecency);
+  if (list.length > limit) list.splice(0, list.length - limit);
+}
+
+function indexOfValue(list: readonly (Recency | MerchantUse)[], value: string): number {
+  for (let i = 0; i < list.length; i += 1) if ((list[i] as Recency | MerchantUse)[0] === value) return i;
+  return -1;
 }
 
 /**
  * Records `value` as used at `ms` (keeping its latest use) and keeps the newest `limit`
- * values. A late use never evicts a newer one: it is the oldest entry and drops first.
+ * values, in place. A late use never evicts a newer one: it is the oldest entry and drops first.
  */
-function touch(list: readonly Recency[], value: string, ms: number, limit: number): Recency[] {
-  const previous = list.find(([v]) => v === value)?.[1] ?? Number.NEGATIVE_INFINITY;
-  const next: Recency[] = list.filter(([v]) => v !== value).map(([v, t]) => [v, t]);
-  next.push([value, Math.max(previous, ms)]);
-  next.sort(byRecency);
-  return next.length > limit ? next.slice(next.length - limit) : next;
+function touch(list: Recency[], value: string, ms: number, limit: number): void {
+  const index = indexOfValue(list, value);
+  let newest = ms;
+  if (index >= 0) {
+    newest = Math.max((list[index] as Recency)[1], ms);
+    list.splice(index, 1);
+  }
+  pushByRecency(list, [value, newest], limit);
 }
 
 /**
@@ -194,15 +212,17 @@ function touch(list: readonly Recency[], value: string, ms: number, limit: numbe
  * independence: a merchant evicted from a full list and used again loses its older use; that
  * only matters to requests dated before its newest use, with more than 64 merchants on a card.)
  */
-function touchMerchant(list: readonly MerchantUse[], id: string, ms: number, limit: number): MerchantUse[] {
-  const entry = list.find(([v]) => v === id);
-  const times = [ms, ...(entry ? entry.slice(1) : [])] as number[];
-  times.sort((a, b) => b - a);
-  const [newest, previous] = times as [number, number | undefined];
-  const next: MerchantUse[] = list.filter(([v]) => v !== id).map((e) => e.slice() as MerchantUse);
-  next.push(previous === undefined ? [id, newest] : [id, newest, previous]);
-  next.sort((a, b) => byRecency([a[0], a[1]], [b[0], b[1]]));
-  return next.length > limit ? next.slice(next.length - limit) : next;
+function touchMerchant(list: MerchantUse[], id: string, ms: number, limit: number): void {
+  const index = indexOfValue(list, id);
+  let use: MerchantUse = [id, ms];
+  if (index >= 0) {
+    const entry = list[index] as MerchantUse;
+    const times = [ms, ...entry.slice(1)] as number[];
+    times.sort((a, b) => b - a);
+    use = [id, times[0] as number, times[1] as number];
+    list.splice(index, 1);
+  }
+  pushByRecency(list, use, limit);
 }
 
 /** The latest use of a merchant at or before `now`, if kept. */
@@ -211,10 +231,12 @@ export function merchantUseAtOrBefore(use: MerchantUse, now: number): number | u
   return use[2] !== undefined && use[2] <= now ? use[2] : undefined;
 }
 
-/** Inserts `ms` into an ascending list and keeps the newest `limit` entries. */
-function insertTime(list: readonly number[], ms: number, limit: number): number[] {
-  const next = [...list, ms].sort((a, b) => a - b);
-  return next.length > limit ? next.slice(next.length - limit) : next;
+/** Inserts `ms` into an ascending list and keeps the newest `limit` entries, in place. */
+function insertTime(list: number[], ms: number, limit: number): void {
+  list.push(ms);
+  const n = list.length;
+  if (n > 1 && (list[n - 2] as number) > ms) list.sort((a, b) => a - b);
+  if (list.length > limit) list.splice(0, list.length - limit);
 }
 
 /** The newest authorization at or before `now`, or undefined when none is known. */
@@ -259,6 +281,33 @@ export interface Applied<S> {
   applied: boolean;
 }
 
+/** A deep copy of a card's state, so the pure folds below never touch their input. */
+export function cloneCardState(card: CardState): CardState {
+  return {
+    firstSeen: card.firstSeen,
+    lastSeen: card.lastSeen,
+    total: [card.total[0], card.total[1]],
+    countries: card.countries.map(([v, t]) => [v, t]),
+    devices: card.devices.map(([v, t]) => [v, t]),
+    merchants: card.merchants.map((use) => use.slice() as MerchantUse),
+    hours: card.hours.slice(),
+    recent: card.recent.slice(),
+    m5: card.m5.map((b) => b.slice() as Bucket),
+    h1: card.h1.map((b) => b.slice() as Bucket),
+    d1: card.d1.map((b) => b.slice() as Bucket),
+  };
+}
+
+/** A deep copy of a merchant's state. */
+export function cloneMerchantState(merchant: MerchantState): MerchantState {
+  return {
+    firstSeen: merchant.firstSeen,
+    lastSeen: merchant.lastSeen,
+    h1: merchant.h1.map((b) => b.slice() as Bucket),
+    d1: merchant.d1.map((b) => b.slice() as LabelledBucket),
+  };
+}
+
 /**
  * Applies an authorization to a card's state. Pure: returns a new state. Labels do not
  * touch the card. Not idempotent by itself: callers apply each event id once.
@@ -267,29 +316,37 @@ export function applyCardEvent(state: CardState | undefined, event: TransactionE
   const current = state ?? emptyCardState();
   if (event.type !== 'authorization') return { state: current, applied: false };
   const ms = toEpochMs(event.timestamp);
-  const hours = current.hours.slice();
-  const hour = new Date(ms).getUTCHours();
-  hours[hour] = (hours[hour] ?? 0) + 1;
+  const next = state === undefined ? current : cloneCardState(current);
+  foldCardAuthorization(next, event, ms);
+  return { applied: true, state: next };
+}
+
+/**
+ * The mutating core of {@link applyCardEvent}: applies an authorization dated `ms` to `card`
+ * in place. For offline folds that own their state (training export, backtests), where
+ * copying every list per event would dominate; everything else uses the pure form, which
+ * runs this same code on a copy, so both give identical states.
+ */
+export function foldCardAuthorization(card: CardState, event: AuthorizationEvent, ms: number): void {
+  const hour = utcHour(ms);
+  card.hours[hour] = (card.hours[hour] ?? 0) + 1;
+  card.firstSeen = Math.min(card.firstSeen, ms);
+  card.lastSeen = Math.max(card.lastSeen, ms);
+  card.total[0] += 1;
+  card.total[1] += event.amount;
+  touch(card.countries, event.country, ms, LIMITS.countries);
+  if (event.deviceId !== undefined) touch(card.devices, event.deviceId, ms, LIMITS.devices);
+  touchMerchant(card.merchants, event.merchantId, ms, LIMITS.merchants);
+  insertTime(card.recent, ms, LIMITS.recentTimes);
   const values = [1, event.amount];
-  return {
-    applied: true,
-    state: {
-      firstSeen: Math.min(current.firstSeen, ms),
-      lastSeen: Math.max(current.lastSeen, ms),
-      total: [current.total[0] + 1, current.total[1] + event.amount],
-      countries: touch(current.countries, event.country, ms, LIMITS.countries),
-      devices:
-        event.deviceId === undefined
-          ? current.devices.map(([v, t]) => [v, t])
-          : touch(current.devices, event.deviceId, ms, LIMITS.devices),
-      merchants: touchMerchant(current.merchants, event.merchantId, ms, LIMITS.merchants),
-      hours,
-      recent: insertTime(current.recent, ms, LIMITS.recentTimes),
-      m5: addToBuckets(current.m5, ms, WINDOWS.m5.width, WINDOWS.m5.keep, values),
-      h1: addToBuckets(current.h1, ms, WINDOWS.h1.width, WINDOWS.h1.keep, values),
-      d1: addToBuckets(current.d1, ms, WINDOWS.d1.width, WINDOWS.d1.keep, values),
-    },
-  };
+  addToBuckets(card.m5, ms, WINDOWS.m5.width, WINDOWS.m5.keep, values);
+  addToBuckets(card.h1, ms, WINDOWS.h1.width, WINDOWS.h1.keep, values);
+  addToBuckets(card.d1, ms, WINDOWS.d1.width, WINDOWS.d1.keep, values);
+}
+
+/** UTC hour of day of epoch milliseconds (same as `new Date(ms).getUTCHours()`, without the allocation). */
+export function utcHour(ms: number): number {
+  return ((Math.floor(ms / HOUR) % 24) + 24) % 24;
 }
 
 /**
@@ -301,37 +358,38 @@ export function applyMerchantEvent(
   event: TransactionEvent,
 ): Applied<MerchantState> {
   const current = state ?? emptyMerchantState();
-  if (event.type === 'label') return applyMerchantLabel(current, event);
-  return applyMerchantAuthorization(current, event);
+  if (event.type === 'label') {
+    // A legitimate confirmation changes no aggregate, but it is still "applied": the writers
+    // record its id like any other, so a redelivery is recognised.
+    if (!isFraudLabel(event.label)) return { applied: true, state: current };
+    const next = state === undefined ? current : cloneMerchantState(current);
+    foldMerchantLabel(next, event, toEpochMs(event.transactionTimestamp));
+    return { applied: true, state: next };
+  }
+  const next = state === undefined ? current : cloneMerchantState(current);
+  foldMerchantAuthorization(next, event, toEpochMs(event.timestamp));
+  return { applied: true, state: next };
 }
 
-function applyMerchantAuthorization(
-  current: MerchantState,
+/** The mutating core of {@link applyMerchantEvent} for an authorization dated `ms` (see {@link foldCardAuthorization}). */
+export function foldMerchantAuthorization(
+  merchant: MerchantState,
   event: AuthorizationEvent,
-): Applied<MerchantState> {
-  const ms = toEpochMs(event.timestamp);
-  const { width, keep } = WINDOWS.merchantD1;
-  return {
-    applied: true,
-    state: {
-      firstSeen: Math.min(current.firstSeen, ms),
-      lastSeen: Math.max(current.lastSeen, ms),
-      h1: addToBuckets(current.h1, ms, WINDOWS.h1.width, WINDOWS.h1.keep, [1, event.amount]),
-      d1: addToBuckets(current.d1, ms, width, keep, [1, event.amount, 0]),
-    },
-  };
+  ms: number,
+): void {
+  merchant.firstSeen = Math.min(merchant.firstSeen, ms);
+  merchant.lastSeen = Math.max(merchant.lastSeen, ms);
+  addToBuckets(merchant.h1, ms, WINDOWS.h1.width, WINDOWS.h1.keep, [1, event.amount]);
+  addToBuckets(merchant.d1, ms, WINDOWS.merchantD1.width, WINDOWS.merchantD1.keep, [1, event.amount, 0]);
 }
 
-function applyMerchantLabel(current: MerchantState, event: LabelEvent): Applied<MerchantState> {
-  // A legitimate confirmation changes no aggregate, but it is still "applied": the writers
-  // record its id like any other, so a redelivery is recognised.
-  if (!isFraudLabel(event.label)) return { applied: true, state: current };
-  const ms = toEpochMs(event.transactionTimestamp);
-  const { width, keep } = WINDOWS.merchantD1;
-  return {
-    applied: true,
-    state: { ...current, d1: addToBuckets(current.d1, ms, width, keep, [0, 0, 1]) },
-  };
+/**
+ * The mutating core of {@link applyMerchantEvent} for a label whose transaction is dated
+ * `transactionMs`: a fraud label counts into that day's bucket; other labels change nothing.
+ */
+export function foldMerchantLabel(merchant: MerchantState, event: LabelEvent, transactionMs: number): void {
+  if (!isFraudLabel(event.label)) return;
+  addToBuckets(merchant.d1, transactionMs, WINDOWS.merchantD1.width, WINDOWS.merchantD1.keep, [0, 0, 1]);
 }
 
 /** Applies an event to both items it touches. */
