@@ -194,7 +194,7 @@ export async function scoreBatch(options: ScoreBatchOptions): Promise<ScoreBatch
   const records = readInput(options.in, format);
   const history = options.history ? await readEvents(options.history) : undefined;
   if (history && history.source.badLineCount > 0)
-    process.stderr.write(`history: ${formatBadLines(history)}\n`);
+    process.stderr.write(`history: ${formatBadLines({ ...history.source, badLines: history.badLines })}\n`);
 
   const started = performance.now();
   const results = new Array<string>(records.length);

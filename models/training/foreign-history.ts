@@ -66,7 +66,10 @@ export function foreignHistory(options: ForeignHistoryOptions = {}): {
   const skimmers = new Set(Array.from({ length: 3 }, () => Math.floor(random() * merchants)));
   const hex = (n: number) => Array.from({ length: n }, () => Math.floor(random() * 16).toString(16)).join('');
   const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-  const merchantMcc = Array.from({ length: merchants }, () => MCCS[Math.floor(random() * MCCS.length)] as string);
+  const merchantMcc = Array.from(
+    { length: merchants },
+    () => MCCS[Math.floor(random() * MCCS.length)] as string,
+  );
 
   const authorizations: AuthorizationEvent[] = [];
   const fraud: AuthorizationEvent[] = [];
@@ -102,16 +105,21 @@ export function foreignHistory(options: ForeignHistoryOptions = {}): {
     const card = `tok${hex(12)}`;
     const usual = Math.exp(7 + 0.9 * normal()); // ~ $11 median, in cents
     const perDay = 0.4 + 2 * random();
-    const favourites = Array.from({ length: 3 + Math.floor(random() * 6) }, () => Math.floor(random() * merchants));
+    const favourites = Array.from({ length: 3 + Math.floor(random() * 6) }, () =>
+      Math.floor(random() * merchants),
+    );
     const online = random() * 0.5;
     let visitedSkimmer = -1;
     for (let t = start + random() * DAY; t < end; t += (-Math.log(1 - random()) / perDay) * DAY) {
       const hour = new Date(t).getUTCHours();
       if (hour < 6 && random() < 0.8) continue; // people sleep
       const merchant =
-        random() < 0.8 ? (favourites[Math.floor(random() * favourites.length)] as number) : Math.floor(random() * merchants);
+        random() < 0.8
+          ? (favourites[Math.floor(random() * favourites.length)] as number)
+          : Math.floor(random() * merchants);
       if (skimmers.has(merchant) && visitedSkimmer < 0) visitedSkimmer = t;
-      const channel: Channel = random() < online ? 'ecommerce' : random() < 0.5 ? 'contactless' : 'card_present';
+      const channel: Channel =
+        random() < online ? 'ecommerce' : random() < 0.5 ? 'contactless' : 'card_present';
       authorize(card, merchant, t, usual * Math.exp(0.5 * normal()), channel, false);
     }
     const roll = random();
@@ -148,7 +156,8 @@ export function foreignHistory(options: ForeignHistoryOptions = {}): {
       transactionTimestamp: tx.timestamp,
     });
   };
-  for (const tx of fraud) if (random() < 0.93) label(tx, random() < 0.85 ? 'chargeback' : 'confirmed_fraud', 3 + 25 * random());
+  for (const tx of fraud)
+    if (random() < 0.93) label(tx, random() < 0.85 ? 'chargeback' : 'confirmed_fraud', 3 + 25 * random());
   for (const tx of authorizations) if (random() < 0.002) label(tx, 'confirmed_legitimate', 1 + 10 * random());
   labels.sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
   return { authorizations, labels };

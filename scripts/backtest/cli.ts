@@ -90,7 +90,8 @@ export interface BacktestResult {
 export async function runBacktest(options: BacktestOptions): Promise<BacktestResult> {
   const started = performance.now();
   const source = await readEvents(options.events, { maxBadFraction: options.maxBadFraction });
-  if (source.source.badLineCount > 0) process.stderr.write(`${formatBadLines(source)}\n`);
+  if (source.source.badLineCount > 0)
+    process.stderr.write(`${formatBadLines({ ...source.source, badLines: source.badLines })}\n`);
   if (source.source.labels === 0)
     process.stderr.write(
       'backtest: the history has no label events; every transaction counts as legitimate\n',

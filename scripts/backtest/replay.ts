@@ -103,7 +103,8 @@ export async function replayHistory(
   const window = options.window ?? 8192;
   const maxAgeMs = arms[0]?.deps.maxFeatureAgeMs ?? Number.POSITIVE_INFINITY;
   const labels = finalLabels(events);
-  const store = new InMemoryScoringStore();
+  // In place: each vector is computed before the next event is folded, so no read outlives its state.
+  const store = new InMemoryScoringStore({ inPlace: true });
   let rows: Row[] = [];
 
   const drain = async (done: number) => {

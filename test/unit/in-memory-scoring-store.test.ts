@@ -2,6 +2,7 @@ import { BatchingModelRunner } from '#adapters/batching-model-runner';
 import { InMemoryScoringStore } from '#adapters/in-memory-scoring-store';
 import type { ModelRunner } from '#domain/ports';
 import type { AuthorizationEvent, LabelEvent } from '#domain/types';
+import { simulate } from '../../models/training/simulator';
 
 const auth = (
   id: string,
@@ -54,6 +55,35 @@ describe('InMemoryScoringStore', () => {
     expect(seen.card?.total).toEqual([1, 1000]);
     expect(seen.ageMs.card).toBe(600_000);
     expect(now.card?.total).toEqual([2, 2000]);
+  });
+
+  it('folds in place to the same state as the pure fold, and an in-place snapshot is a copy', async () => {
+    // prepare
+    const pure = new InMemoryScoringStore();
+    const inPlace = new InMemoryScoringStore({ inPlace: true });
+    const events = [...simulate({ cards: 60, days: 6, seed: 3, fraudRate: 0.05 })];
+    const probe = events.find((e) => e.type === 'authorization') as AuthorizationEvent;
+    // act
+    let snapshot: ReturnType<InMemoryScoringStore['snapshot']> | undefined;
+    let before: unknown;
+    events.forEach((event, i) => {
+      pure.apply(event);
+      inPlace.apply(event);
+      if (i === Math.floor(events.length / 2)) {
+        snapshot = inPlace.snapshot(probe, Date.parse(event.timestamp));
+        before = JSON.stringify(pure.lookup(probe, Date.parse(event.timestamp)));
+      }
+    });
+    // assert
+    const end = Date.parse(events[events.length - 1]?.timestamp ?? '');
+    for (const e of (events.filter((x) => x.type === 'authorization') as AuthorizationEvent[]).slice(
+      0,
+      300,
+    )) {
+      expect(inPlace.lookup(e, end)).toEqual(pure.lookup(e, end));
+    }
+    const seen = await snapshot?.read(probe);
+    expect(JSON.stringify(seen)).toBe(before);
   });
 
   it('counts a fraud label into the merchant only, and reports missing items as absent', () => {

@@ -8,7 +8,19 @@
  * event applied to it, and a read's age is measured from the time the caller says it is now
  * (the request's timestamp), so the freshness limit behaves as it did online.
  */
-import { applyCardEvent, applyMerchantEvent, type FeatureState, toEpochMs } from '#domain/features';
+import {
+  applyCardEvent,
+  applyMerchantEvent,
+  cloneCardState,
+  cloneMerchantState,
+  emptyCardState,
+  emptyMerchantState,
+  type FeatureState,
+  foldCardAuthorization,
+  foldMerchantAuthorization,
+  foldMerchantLabel,
+  toEpochMs,
+} from '#domain/features';
 import type { SaveAnswerResult, StoredAnswer } from '#domain/idempotency';
 import type { ScoringKeys, ScoringLookup, ScoringStore } from '#domain/ports';
 import type { TransactionEvent } from '#domain/types';
@@ -27,6 +39,14 @@ export interface InMemoryScoringStoreOptions {
    * @default Date.now
    */
   readonly now?: () => number;
+  /**
+   * Fold events into the held state in place instead of replacing it with a folded copy.
+   * Several times faster for long replays, but a state read earlier changes under its reader:
+   * only for callers that finish with each read before the next event (the backtest), and
+   * {@link InMemoryScoringStore.snapshot} then pays for a deep copy.
+   * @default false
+   */
+  readonly inPlace?: boolean;
 }
 
 /**
@@ -39,9 +59,11 @@ export class InMemoryScoringStore implements ScoringStore {
   private readonly answers = new Map<string, StoredAnswer>();
   private readonly applied = new Set<string>();
   private readonly now: () => number;
+  private readonly inPlace: boolean;
 
   constructor(options: InMemoryScoringStoreOptions = {}) {
     this.now = options.now ?? Date.now;
+    this.inPlace = options.inPlace ?? false;
   }
 
   /** Number of distinct cards and merchants held. */
@@ -56,6 +78,10 @@ export class InMemoryScoringStore implements ScoringStore {
   apply(event: TransactionEvent, eventMs: number = toEpochMs(event.timestamp)): boolean {
     if (this.applied.has(event.eventId)) return false;
     this.applied.add(event.eventId);
+    if (this.inPlace) {
+      this.fold(event, eventMs);
+      return true;
+    }
     if (event.type === 'authorization') {
       const card = this.cards.get(event.cardId);
       this.cards.set(event.cardId, {
@@ -74,7 +100,29 @@ export class InMemoryScoringStore implements ScoringStore {
     return true;
   }
 
-  /** What a read for these keys returns at `nowMs` (items are immutable, so this is a snapshot). */
+  /** The in-place fold: the same mutating cores the pure `apply…Event` functions run on a copy. */
+  private fold(event: TransactionEvent, eventMs: number): void {
+    let merchant = this.merchants.get(event.merchantId);
+    if (merchant === undefined) {
+      merchant = { state: emptyMerchantState(), updatedAt: eventMs };
+      this.merchants.set(event.merchantId, merchant);
+    }
+    merchant.updatedAt = Math.max(merchant.updatedAt, eventMs);
+    if (event.type === 'label') {
+      foldMerchantLabel(merchant.state, event, toEpochMs(event.transactionTimestamp));
+      return;
+    }
+    foldMerchantAuthorization(merchant.state, event, eventMs);
+    let card = this.cards.get(event.cardId);
+    if (card === undefined) {
+      card = { state: emptyCardState(), updatedAt: eventMs };
+      this.cards.set(event.cardId, card);
+    }
+    card.updatedAt = Math.max(card.updatedAt, eventMs);
+    foldCardAuthorization(card.state, event, eventMs);
+  }
+
+  /** What a read for these keys returns at `nowMs` (without `inPlace`, items are immutable, so this is a snapshot). */
   lookup(keys: ScoringKeys, nowMs: number): ScoringLookup {
     const card = this.cards.get(keys.cardId);
     const merchant = this.merchants.get(keys.merchantId);
@@ -117,6 +165,10 @@ export class InMemoryScoringStore implements ScoringStore {
    */
   snapshot(keys: ScoringKeys, nowMs: number): ScoringStore {
     const lookup = this.lookup(keys, nowMs);
+    if (this.inPlace) {
+      if (lookup.card) lookup.card = cloneCardState(lookup.card);
+      if (lookup.merchant) lookup.merchant = cloneMerchantState(lookup.merchant);
+    }
     return {
       read: async (_keys, signal) => {
         signal?.throwIfAborted();
