@@ -235,7 +235,8 @@ export async function scoreBatch(options: ScoreBatchOptions): Promise<ScoreBatch
           notTTYSchedule: 5000,
         });
   bar?.start(records.length, errors);
-  const store = new InMemoryScoringStore();
+  // In place, with a copy per request's snapshot: the history usually outnumbers the requests.
+  const store = new InMemoryScoringStore({ inPlace: true });
   const decisions: Record<string, number> = { approve: 0, review: 0, decline: 0 };
   const window = options.window ?? 1024;
   let next = 0;
