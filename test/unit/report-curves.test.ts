@@ -123,6 +123,8 @@ describe('histogram, thin, percentile, logEdges', () => {
     // assert
     expect(p99).toBe(99);
     expect(percentile([], 0.5)).toBeNaN();
-    edges.forEach((e, i) => expect(e).toBeCloseTo(10 ** (i - 3), 12));
+    edges.forEach((e, i) => {
+      expect(e).toBeCloseTo(10 ** (i - 3), 12);
+    });
   });
 });
