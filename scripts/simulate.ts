@@ -4,19 +4,23 @@
  * authorization, then report it with `POST /v1/events`; label events are sent when their
  * turn comes. Requests are paced at R per second for S seconds (bounded, loopback only).
  *
- * Writes a terminal summary and `reports/simulate-<time>.html`: latency histograms per stage
- * (from Server-Timing), score distribution, decision mix and detection metrics against the
- * simulator's ground truth.
+ * Writes a terminal summary and `reports/simulate-<time>.html` (the shared report module,
+ * `scripts/report/`): latency per stage and over time, score distribution by ground truth,
+ * decision mix, and ROC / PR curves against the simulator's ground truth.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { requestOf } from '../models/training/export-features';
 import { simulate } from '../models/training/simulator';
 import { ROOT, SEED_DEFAULTS, seededWindowStart } from './local/app';
+import { type Bin, barChart, curveChart, histogramChart, type TimePoint, timeChart } from './report/charts';
+import { curves, histogram, logEdges, percentile, thin } from './report/curves';
+import { type Block, type Report, reportPath, writeReport } from './report/page';
 
-interface Sample {
+/** One scored request as the client saw it. */
+export interface Sample {
+  /** Epoch ms when the request was sent. */
+  at: number;
   status: number;
   totalMs: number;
   stages: Record<string, number>;
@@ -33,34 +37,6 @@ function usage(message: string): never {
   process.exit(2);
 }
 
-function percentile(values: number[], q: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-}
-
-/** Area under the ROC curve by the rank-sum formula (ties averaged). */
-export function rocAuc(scores: number[], labels: boolean[]): number {
-  const order = scores.map((s, i) => [s, labels[i] as boolean] as const).sort((a, b) => a[0] - b[0]);
-  let rankSum = 0;
-  let positives = 0;
-  for (let i = 0; i < order.length; ) {
-    let j = i;
-    while (j < order.length && order[j]?.[0] === order[i]?.[0]) j += 1;
-    const avgRank = (i + 1 + j) / 2;
-    for (let k = i; k < j; k += 1) {
-      if (order[k]?.[1]) {
-        rankSum += avgRank;
-        positives += 1;
-      }
-    }
-    i = j;
-  }
-  const negatives = order.length - positives;
-  if (positives === 0 || negatives === 0) return Number.NaN;
-  return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
-}
-
 function parseServerTiming(header: string | null): Record<string, number> {
   const stages: Record<string, number> = {};
   for (const part of (header ?? '').split(',')) {
@@ -68,37 +44,6 @@ function parseServerTiming(header: string | null): Record<string, number> {
     if (match) stages[match[1] as string] = Number(match[2]);
   }
   return stages;
-}
-
-/** A small inline-SVG bar chart, so the report needs no scripts or network. */
-function barChart(title: string, labels: string[], counts: number[], color = '#3b6ea5'): string {
-  const width = 640;
-  const height = 200;
-  const max = Math.max(1, ...counts);
-  const barWidth = width / Math.max(1, counts.length);
-  const bars = counts
-    .map((c, i) => {
-      const h = (c / max) * (height - 30);
-      return `<rect x="${i * barWidth + 1}" y="${height - 20 - h}" width="${barWidth - 2}" height="${h}" fill="${color}"><title>${labels[i]}: ${c}</title></rect>`;
-    })
-    .join('');
-  const ticks = labels
-    .map((l, i) =>
-      i % Math.ceil(labels.length / 8) === 0
-        ? `<text x="${i * barWidth + 2}" y="${height - 5}" font-size="10">${l}</text>`
-        : '',
-    )
-    .join('');
-  return `<h3>${title}</h3><svg width="${width}" height="${height}" role="img" aria-label="${title}">${bars}${ticks}</svg>`;
-}
-
-function histogram(values: number[], edges: number[]): number[] {
-  const counts = new Array(edges.length - 1).fill(0);
-  for (const v of values) {
-    const i = edges.findIndex((e, k) => k < edges.length - 1 && v >= e && v < (edges[k + 1] as number));
-    counts[i >= 0 ? i : counts.length - 1] += 1;
-  }
-  return counts;
 }
 
 async function main(): Promise<void> {
@@ -174,6 +119,7 @@ async function main(): Promise<void> {
     const { sim, ...authorization } = event;
     const task = (async () => {
       const t0 = performance.now();
+      const at = Date.now();
       const request = requestOf(authorization);
       const response = await post('/v1/score', {
         ...request,
@@ -186,6 +132,7 @@ async function main(): Promise<void> {
         degraded?: string[];
       };
       samples.push({
+        at,
         status: response.status,
         totalMs,
         stages: parseServerTiming(response.headers.get('server-timing')),
@@ -203,10 +150,22 @@ async function main(): Promise<void> {
   await Promise.all(inflight);
   bar.stop();
   const elapsed = (performance.now() - started) / 1000;
-  report(samples, elapsed, rps);
+  const { summary, report } = simulateReport(samples, elapsed, rps);
+  process.stdout.write(`${summary}\n`);
+  const file = writeReport(reportPath(ROOT, 'simulate'), report);
+  process.stdout.write(`  report: ${file}\n`);
 }
 
-function report(samples: Sample[], elapsed: number, rps: number): void {
+/**
+ * The terminal summary and the HTML report of a simulation run: latency per stage (from
+ * Server-Timing) and over time, the score distribution by ground truth on log axes, the
+ * decision mix and, when the run saw fraud, ROC / PR curves with the policy's operating points.
+ */
+export function simulateReport(
+  samples: readonly Sample[],
+  elapsed: number,
+  rps: number,
+): { summary: string; report: Report } {
   const ok = samples.filter((s) => s.status === 200);
   const stages = ['features', 'inference', 'total'];
   const stageStats = stages.map((stage) => {
@@ -224,7 +183,7 @@ function report(samples: Sample[], elapsed: number, rps: number): void {
   const tp = fraud.filter(flagged).length;
   const fp = ok.filter((s) => !s.fraud && flagged(s)).length;
   const legit = ok.length - fraud.length;
-  const auc = rocAuc(
+  const sweep = curves(
     scored.map((s) => s.score as number),
     scored.map((s) => s.fraud),
   );
@@ -241,46 +200,151 @@ function report(samples: Sample[], elapsed: number, rps: number): void {
     `  decisions: ${decisions.map(({ d, n }) => `${d} ${n} (${((100 * n) / Math.max(1, ok.length)).toFixed(1)} %)`).join(', ')}`,
     fraud.length === 0
       ? `  ground truth: no fraud among ${ok.length} scored (fraud comes in episodes, about 1.5 % of a day's payments): run longer, e.g. --rps 50 --seconds 120, for detection metrics; false-positive rate ${(fp / Math.max(1, legit)).toFixed(4)}`
-      : `  ground truth: ${fraud.length} fraud of ${ok.length}; flagged (review/decline): recall ${(tp / fraud.length).toFixed(3)}, false-positive rate ${(fp / Math.max(1, legit)).toFixed(4)}, ROC-AUC ${auc.toFixed(3)}`,
+      : `  ground truth: ${fraud.length} fraud of ${ok.length}; flagged (review/decline): recall ${(tp / fraud.length).toFixed(3)}, false-positive rate ${(fp / Math.max(1, legit)).toFixed(4)}, ROC-AUC ${sweep.rocAuc.toFixed(3)}`,
   ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  const summary = lines.join('\n');
 
-  const dir = join(ROOT, 'reports');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `simulate-${new Date().toISOString().replace(/[:.]/g, '-')}.html`);
-  const latencyEdges = [0, 0.5, 1, 1.5, 2, 3, 4, 5, 7.5, 10, 15, 20, 30, 50, 100, 1e9];
-  const scoreEdges = [0, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.000001];
-  const charts = [
-    ...stageStats.map((s) =>
-      barChart(
-        `Server latency: ${s.stage} (ms)`,
-        latencyEdges.slice(0, -1).map((e) => `${e}`),
-        histogram(s.values, latencyEdges),
-      ),
-    ),
-    barChart(
-      'Score distribution',
-      scoreEdges.slice(0, -1).map((e) => `${e}`),
-      histogram(
-        scored.map((s) => s.score as number),
-        scoreEdges,
-      ),
-      '#a5563b',
-    ),
-    barChart(
-      'Decision mix',
-      decisions.map((d) => d.d),
-      decisions.map((d) => d.n),
-      '#3ba55c',
-    ),
-  ];
-  writeFileSync(
-    file,
-    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Fraud scoring simulation</title>
-<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:720px}pre{background:#f4f4f4;padding:1rem}</style></head>
-<body><h1>Fraud scoring simulation</h1><pre>${lines.join('\n')}</pre>${charts.join('\n')}</body></html>\n`,
+  // Latency histogram: log-spaced bins, since a tail 50× the median is what matters.
+  const latencyEdges = logEdges(0.05, 2000, 48);
+  const latencyBins: Bin[] = [
+    { name: 'client round trip', values: client },
+    ...stageStats.map((s) => ({ name: `server ${s.stage}`, values: s.values })),
+  ].flatMap(({ name, values }) =>
+    histogram(values, latencyEdges).map((count, i) => ({
+      series: name,
+      lo: latencyEdges[i] as number,
+      hi: latencyEdges[i + 1] as number,
+      count,
+    })),
   );
-  process.stdout.write(`  report: ${file}\n`);
+  // Latency over time: p50 and p99 of the client round trip per second of the run.
+  const bySecond = new Map<number, number[]>();
+  for (const s of ok) {
+    const second = Math.floor(s.at / 1000) * 1000;
+    const list = bySecond.get(second) ?? [];
+    list.push(s.totalMs);
+    bySecond.set(second, list);
+  }
+  const overTime: TimePoint[] = [...bySecond.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .flatMap(([t, values]) => [
+      { series: 'p50', t, value: percentile(values, 0.5) },
+      { series: 'p99', t, value: percentile(values, 0.99) },
+    ]);
+  const scoreEdges = logEdges(1e-6, 1, 48);
+  const scoreBins: Bin[] = [false, true].flatMap((isFraud) =>
+    histogram(
+      scored.filter((s) => s.fraud === isFraud).map((s) => Math.max(s.score as number, 1e-6)),
+      scoreEdges,
+    ).map((count, i) => ({
+      series: isFraud ? 'fraud' : 'legitimate',
+      lo: scoreEdges[i] as number,
+      hi: scoreEdges[i + 1] as number,
+      count,
+    })),
+  );
+  const blocks: Block[] = [
+    { kind: 'pre', text: summary.trim() },
+    {
+      kind: 'chart',
+      // Step lines, not bars: four overlapping stage histograms stay readable as outlines.
+      spec: curveChart({
+        title: 'Latency per stage',
+        subtitle: `${ok.length} answers; server stages from Server-Timing; log-spaced bins`,
+        xTitle: 'latency (ms, log scale)',
+        yTitle: 'requests per bin',
+        points: latencyBins.map((b) => ({ series: b.series, x: b.lo, y: b.count })),
+        logX: true,
+        step: true,
+      }),
+    },
+    {
+      kind: 'chart',
+      spec: timeChart({
+        title: 'Client round trip over time',
+        subtitle: 'per second of the run',
+        yTitle: 'latency (ms, log scale)',
+        points: overTime,
+        logY: true,
+      }),
+    },
+    {
+      kind: 'chart',
+      spec: histogramChart({
+        title: 'Score distribution by ground truth',
+        xTitle: 'model score (log scale)',
+        yTitle: 'answers (log scale)',
+        bins: scoreBins,
+        logX: true,
+        logY: true,
+      }),
+      caption: 'Both axes are logarithmic: fraud is a small share of the stream.',
+    },
+    {
+      kind: 'chart',
+      spec: barChart({
+        title: 'Decision mix',
+        categoryTitle: 'decision',
+        valueTitle: 'answers',
+        values: decisions.map(({ d, n }) => ({ category: d, series: d, value: n })),
+        stacked: true,
+      }),
+    },
+  ];
+  if (fraud.length > 0 && legit > 0) {
+    const operating = {
+      series: 'policy',
+      x: Math.max(fp / legit, 1 / legit),
+      y: tp / fraud.length,
+      label: 'review or decline',
+    };
+    blocks.push(
+      {
+        kind: 'chart',
+        spec: curveChart({
+          title: 'ROC curve (score alone)',
+          subtitle: `AUC ${sweep.rocAuc.toFixed(4)} · ${fraud.length} fraud, ${legit} legitimate`,
+          xTitle: 'false-positive rate (log scale)',
+          yTitle: 'recall',
+          points: thin(
+            sweep.points.filter((p) => p.fpr > 0),
+            300,
+            (p) => [Math.log10(p.fpr), p.tpr],
+          ).map((p) => ({ series: 'model', x: p.fpr, y: p.tpr })),
+          markers: [operating],
+          logX: true,
+          yDomain: [0, 1],
+          step: true,
+        }),
+        caption: 'Diamond: where the policy (rules and thresholds) actually operated in this run.',
+      },
+      {
+        kind: 'chart',
+        spec: curveChart({
+          title: 'Precision–recall curve (score alone)',
+          subtitle: `average precision ${sweep.prAuc.toFixed(4)}`,
+          xTitle: 'recall',
+          yTitle: 'precision',
+          points: thin(sweep.points.slice(1), 300, (p) => [p.tpr, p.precision]).map((p) => ({
+            series: 'model',
+            x: p.tpr,
+            y: p.precision,
+          })),
+          markers: [{ ...operating, x: tp / fraud.length, y: tp / Math.max(1, tp + fp) }],
+          xDomain: [0, 1],
+          yDomain: [0, 1],
+        }),
+      },
+    );
+  }
+  return {
+    summary,
+    report: {
+      title: 'Fraud scoring simulation',
+      subtitle: `${samples.length} requests at ${rps} rps target, ${new Date(samples[0]?.at ?? Date.now()).toISOString()}`,
+      sections: [{ title: 'Run', blocks }],
+    },
+  };
 }
 
 if (require.main === module) {
