@@ -166,7 +166,7 @@ describe('firehoseBatches', () => {
           // assert
           const flat = batches.flat();
           expect(flat.length).toBe(records.length);
-          flat.forEach((r, i) => expect(r).toBe(records[i]));
+          expect(flat.every((r, i) => r === records[i])).toBe(true);
           for (const batch of batches) {
             expect(batch.length).toBeGreaterThan(0);
             expect(batch.length).toBeLessThanOrEqual(FIREHOSE_LIMITS.records);
