@@ -48,7 +48,13 @@ export function addStage(app: App, config: StageConfig, options: StageOptions = 
     config.model,
     REPO_ROOT,
   );
-  const data = new DataStack(app, names.data, { stackName: names.data, env, tags, stage: config.stage });
+  const data = new DataStack(app, names.data, {
+    stackName: names.data,
+    env,
+    tags,
+    stage: config.stage,
+    archive: config.archive,
+  });
   const service = new ScoringStack(app, names.service, {
     stackName: names.service,
     env,
@@ -57,6 +63,7 @@ export function addStage(app: App, config: StageConfig, options: StageOptions = 
     model,
     featureTable: data.features,
     idempotencyTable: data.idempotency,
+    archive: data.archive,
     onnxRuntimeLayer: options.onnxRuntimeLayer,
     entries: options.entries,
   });
