@@ -83,7 +83,9 @@ describe('archive bucket', () => {
 
   it('moves objects to Standard-IA, then Glacier IR, and deletes them after the stage’s retention', () => {
     // act
-    const rules = (archive?.Properties.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
+    const rules =
+      (archive?.Properties.LifecycleConfiguration as { Rules?: Record<string, unknown>[] } | undefined)
+        ?.Rules ?? [];
     // assert
     expect(rules[0]).toMatchObject({
       Status: 'Enabled',
@@ -102,7 +104,9 @@ describe('archive bucket', () => {
     );
     // assert
     expect(policies).toHaveLength(1);
-    expect((policies[0]?.Properties.PolicyDocument as { Statement: unknown[] }).Statement).toContainEqual(
+    expect(
+      (policies[0]?.Properties.PolicyDocument as { Statement?: unknown[] } | undefined)?.Statement,
+    ).toContainEqual(
       expect.objectContaining({
         Effect: 'Deny',
         Action: 's3:*',
@@ -162,7 +166,8 @@ describe('functions and alarms', () => {
     const firehose = functionStatements(service, fnId).filter((s) =>
       asList(s.Action as string[]).some((a) => a.startsWith('firehose:')),
     );
-    const env = (fn?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const env =
+      (fn?.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
     // assert
     expect(firehose).toHaveLength(1);
     expect(firehose[0]?.Action).toBe('firehose:PutRecordBatch');
