@@ -11,7 +11,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { FileArchiveSink } from '#adapters/file-archive';
 import { FirehoseArchiveSink } from '#adapters/firehose-archive';
 import { type Archive, type ArchiveRecord, type ArchiveSink, BufferedArchive } from '#domain/archive';
-import { type Env, readNumber, readOptionalString } from './config';
+import { type Env, readNumber, readOptionalString, readString } from './config';
 import { ArchiveMetric } from './metrics-contract';
 
 /** Where and how a function archives. */
@@ -20,7 +20,9 @@ export type ArchiveConfig =
       readonly sink: 'firehose';
       /** Firehose delivery stream of this function's record kind (`ARCHIVE_STREAM_NAME`). */
       readonly streamName: string;
-      readonly region?: string;
+      readonly region: string;
+      /** A Firehose-compatible endpoint (`ARCHIVE_FIREHOSE_ENDPOINT`, benchmarks only); unset in AWS. */
+      readonly endpoint?: string;
       readonly bufferRecords: number;
       readonly flushIntervalMs: number;
     }
@@ -47,7 +49,8 @@ export function loadArchiveConfig(env: Env): ArchiveConfig | undefined {
     return Object.freeze({
       sink: 'firehose',
       streamName,
-      region: readOptionalString(env, 'AWS_REGION'),
+      region: readString(env, 'AWS_REGION', 'us-east-1'),
+      endpoint: readOptionalString(env, 'ARCHIVE_FIREHOSE_ENDPOINT'),
       bufferRecords,
       flushIntervalMs: readNumber(env, 'ARCHIVE_FLUSH_INTERVAL_MS', 0, { min: 0, max: 60_000 }),
     });
@@ -73,15 +76,21 @@ export function createArchive(
   sink?: ArchiveSink,
 ): Archive | undefined {
   if (!config) return undefined;
+  const onError = (error: unknown) =>
+    logger.warn('archive delivery failed', { error: (error as Error).message });
   const target =
     sink ??
     (config.sink === 'firehose'
-      ? FirehoseArchiveSink.create(config.streamName, config.region)
-      : new FileArchiveSink(config.dir));
+      ? FirehoseArchiveSink.create(config.streamName, {
+          region: config.region,
+          endpoint: config.endpoint,
+          onError,
+        })
+      : new FileArchiveSink(config.dir, { onError }));
   const archive = new BufferedArchive(target, {
     capacity: config.bufferRecords,
     intervalMs: config.flushIntervalMs,
-    onError: (error) => logger.warn('archive delivery failed', { error: (error as Error).message }),
+    onError,
   });
   open.add(archive);
   if (config.sink === 'firehose' && !sink) flushArchivesOnSigterm();

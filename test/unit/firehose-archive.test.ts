@@ -101,7 +101,11 @@ describe('FirehoseArchiveSink', () => {
       .on(PutRecordBatchCommand)
       .rejectsOnce(new Error('socket hang up'))
       .resolves({ FailedPutCount: 0 });
-    const recovering = sink();
+    const errors: unknown[] = [];
+    const recovering = new FirehoseArchiveSink(new FirehoseClient({ region: 'eu-west-1' }), 'score-stream', {
+      retryDelayMs: 1,
+      onError: (error) => errors.push(error),
+    });
     // act
     const recovered = await recovering.deliver([record(1), record(2)]);
     firehose.reset();
@@ -110,6 +114,11 @@ describe('FirehoseArchiveSink', () => {
     // assert
     expect(recovered).toBe(0);
     expect(lost).toBe(2);
+    expect(errors.map((e) => (e as Error).message)).toEqual([
+      'socket hang up',
+      'ResourceNotFoundException',
+      'ResourceNotFoundException',
+    ]);
     expect(firehose.commandCalls(PutRecordBatchCommand)).toHaveLength(2);
   });
 

@@ -16,6 +16,8 @@ const gzipAsync = promisify(gzip);
 export interface FileArchiveOptions {
   /** Names this writer's files. @default `<pid>-<start time in ms>` */
   readonly writerId?: string;
+  /** Told about each partition that could not be written (its records are reported, never thrown). */
+  readonly onError?: (error: unknown) => void;
 }
 
 export class FileArchiveSink implements ArchiveSink {
@@ -24,7 +26,7 @@ export class FileArchiveSink implements ArchiveSink {
 
   constructor(
     private readonly dir: string,
-    options: FileArchiveOptions = {},
+    private readonly options: FileArchiveOptions = {},
   ) {
     this.writerId = options.writerId ?? `${process.pid}-${Date.now()}`;
   }
@@ -46,7 +48,8 @@ export class FileArchiveSink implements ArchiveSink {
           this.created.add(folder);
         }
         await appendFile(join(folder, `${this.writerId}.jsonl.gz`), await gzipAsync(`${lines.join('\n')}\n`));
-      } catch {
+      } catch (error) {
+        this.options.onError?.(error);
         failed += lines.length;
       }
     }

@@ -20,6 +20,8 @@ export const FIREHOSE_LIMITS = {
 export interface FirehoseArchiveOptions {
   /** Pause before the one retry, ms. @default 100 */
   readonly retryDelayMs?: number;
+  /** Told about each failed call (the records are retried or reported, never thrown). */
+  readonly onError?: (error: unknown) => void;
 }
 
 const encoder = new TextEncoder();
@@ -48,14 +50,18 @@ export class FirehoseArchiveSink implements ArchiveSink {
   constructor(
     private readonly client: FirehoseClient,
     private readonly streamName: string,
-    options: FirehoseArchiveOptions = {},
+    private readonly options: FirehoseArchiveOptions = {},
   ) {
     this.retryDelayMs = options.retryDelayMs ?? 100;
   }
 
   /** A client for Lambda: the SDK's own retries are kept to one, this sink does the other. */
-  static create(streamName: string, region?: string): FirehoseArchiveSink {
-    return new FirehoseArchiveSink(new FirehoseClient({ region, maxAttempts: 2 }), streamName);
+  static create(
+    streamName: string,
+    options: FirehoseArchiveOptions & { readonly region: string; readonly endpoint?: string },
+  ): FirehoseArchiveSink {
+    const client = new FirehoseClient({ region: options.region, endpoint: options.endpoint, maxAttempts: 2 });
+    return new FirehoseArchiveSink(client, streamName, options);
   }
 
   async deliver(records: readonly ArchiveRecord[]): Promise<number> {
@@ -95,7 +101,8 @@ export class FirehoseArchiveSink implements ArchiveSink {
       // Without a per-entry answer there is no telling which failed: resend the batch.
       if (responses.length !== batch.length) return batch;
       return batch.filter((_, i) => responses[i]?.ErrorCode !== undefined);
-    } catch {
+    } catch (error) {
+      this.options.onError?.(error);
       return batch;
     }
   }
