@@ -97,7 +97,7 @@ describe('archive on the local stack', () => {
     } satisfies Partial<ScoreRecord>);
     expect(events).toHaveLength(1);
     expect(events[0]?.folder).toBe(`event/dt=${day}`);
-    expect((events[0]?.record as EventRecord).event).toEqual(event);
+    expect((events[0]?.record as EventRecord | undefined)?.event).toEqual(event);
     expect(JSON.stringify(archived)).not.toContain(PAN);
     const exported = await exportEvents(new LocalArchiveReader(dir), stamp - 60_000, Date.now() + 60_000);
     expect(exported.events).toEqual([event]);
