@@ -4,7 +4,10 @@
  *
  *   npm start -- [--port 3000] [--in-memory] [--data-dir .local-data] [--dynamodb-endpoint URL]
  *                [--model DIR] [--policy FILE] [--workers N] [--cards 300] [--days 14] [--reseed] [--verbose]
- *                [--event-skew-seconds N]
+ *                [--event-skew-seconds N] [--no-archive]
+ *
+ * Answers and accepted events are archived under `<data dir>/archive/` (the S3 layout; see
+ * docs/archive.md) unless `--no-archive` or `--in-memory` is given.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -28,7 +31,7 @@ const LIVE_REPLAY_MS = 6 * 3_600_000;
 
 function usage(message: string): never {
   process.stderr.write(
-    `${message}\nusage: npm start -- [--port N] [--in-memory] [--data-dir DIR] [--dynamodb-endpoint URL] [--model DIR] [--policy FILE] [--workers N] [--cards N] [--days N] [--reseed] [--verbose] [--event-skew-seconds N]\n`,
+    `${message}\nusage: npm start -- [--port N] [--in-memory] [--data-dir DIR] [--dynamodb-endpoint URL] [--model DIR] [--policy FILE] [--workers N] [--cards N] [--days N] [--reseed] [--verbose] [--event-skew-seconds N] [--no-archive]\n`,
   );
   process.exit(2);
 }
@@ -49,6 +52,7 @@ async function main(): Promise<void> {
       reseed: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       'event-skew-seconds': { type: 'string', default: String(SIMULATION_SKEW_SECONDS) },
+      'no-archive': { type: 'boolean', default: false },
     },
   });
   const skewSeconds = Number(values['event-skew-seconds']);
@@ -90,6 +94,7 @@ async function main(): Promise<void> {
     logLevel: values.verbose ? 'INFO' : 'WARN',
     forwardOutput: true,
     maxFutureSkewMs: skewSeconds * 1000,
+    archiveDir: values['no-archive'] || values['in-memory'] ? undefined : join(values['data-dir'], 'archive'),
   });
 
   const existing = await stack.countItems();

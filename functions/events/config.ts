@@ -1,3 +1,4 @@
+import { type ArchiveConfig, loadArchiveConfig } from '#shared/archive-wiring';
 import { type Env, readNumber, readString } from '#shared/config';
 
 /** Settings of the events function, read once at init. */
@@ -11,6 +12,8 @@ export interface EventsConfig {
    * `EVENT_IN_FUTURE`: they would count against requests that precede them.
    */
   readonly maxFutureSkewMs: number;
+  /** Where accepted events are archived (`ARCHIVE_STREAM_NAME` or `ARCHIVE_DIR`); off when unset. */
+  readonly archive?: ArchiveConfig;
 }
 
 export function loadEventsConfig(env: Env = process.env): EventsConfig {
@@ -18,5 +21,6 @@ export function loadEventsConfig(env: Env = process.env): EventsConfig {
     stage: readString(env, 'STAGE', 'dev'),
     queueUrl: readString(env, 'EVENTS_QUEUE_URL'),
     maxFutureSkewMs: readNumber(env, 'EVENT_MAX_FUTURE_SKEW_SECONDS', 300, { min: 0 }) * 1000,
+    archive: loadArchiveConfig(env),
   });
 }

@@ -22,6 +22,8 @@ export interface EventsHandlerDeps {
   /** Largest accepted lead of an event's time over the clock. @default 300000 (5 min) */
   maxFutureSkewMs?: number;
   clock?: () => number;
+  /** Called with the accepted events once they are queued; must not wait or throw (the archive). */
+  onAccepted?: (events: readonly TransactionEvent[], receivedAt: number) => void;
 }
 
 export function createEventsHandler(deps: EventsHandlerDeps) {
@@ -30,9 +32,11 @@ export function createEventsHandler(deps: EventsHandlerDeps) {
   async function eventsHandler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
     const body = parseBody(event, eventsSchemaFor);
     const events = ('events' in body ? body.events : [body]) as TransactionEvent[];
-    checkEventTimes(events, 'events' in body, clock(), maxFutureSkewMs);
+    const receivedAt = clock();
+    checkEventTimes(events, 'events' in body, receivedAt, maxFutureSkewMs);
     await deps.queue.send(events);
     deps.metrics.addMetric(EventsMetric.EventsAccepted, MetricUnit.Count, events.length);
+    deps.onAccepted?.(events, receivedAt);
     return jsonResponse(202, { accepted: events.length, eventIds: events.map((e) => e.eventId) });
   }
   return apiHandler('eventsHandler', eventsHandler, deps);

@@ -1,3 +1,4 @@
+import { type ArchiveConfig, loadArchiveConfig } from '#shared/archive-wiring';
 import { type Env, readEnum, readNumber, readOptionalString, readString } from '#shared/config';
 
 /** Settings of the score function, read once at init. */
@@ -24,6 +25,8 @@ export interface ScoreConfig {
   tracingEnabled: boolean;
   /** The model version this deploy ships (the metric dimension even if loading fails). */
   modelVersion?: string;
+  /** Where answers are archived (`ARCHIVE_STREAM_NAME` or `ARCHIVE_DIR`); off when unset. */
+  archive?: ArchiveConfig;
 }
 
 export function loadScoreConfig(env: Env = process.env): Readonly<ScoreConfig> {
@@ -43,5 +46,6 @@ export function loadScoreConfig(env: Env = process.env): Readonly<ScoreConfig> {
     functionVersion: readString(env, 'AWS_LAMBDA_FUNCTION_VERSION', '$LATEST'),
     tracingEnabled: readEnum(env, 'POWERTOOLS_TRACE_ENABLED', ['true', 'false'], 'true') === 'true',
     modelVersion: readOptionalString(env, 'MODEL_VERSION'),
+    archive: loadArchiveConfig(env),
   });
 }

@@ -21,6 +21,8 @@ export interface ScoreHandlerDeps {
   tracing?: ApiObservability['tracing'];
   /** Per-version dimensions added to every metric besides the defaults (low cardinality only). */
   dimensions: ScoreVersionDimensions;
+  /** Called with every answer before it is returned; must not wait or throw (the archive). */
+  onAnswer?: (request: ValidScoreRequest, outcome: ScoreOutcome) => void;
 }
 
 export function createHandler(deps: ScoreHandlerDeps) {
@@ -32,6 +34,7 @@ export function createHandler(deps: ScoreHandlerDeps) {
     logger.appendKeys({ transactionId: request.transactionId });
     const outcome = await deps.score(request);
     recordScoreOutcome(metrics, outcome);
+    deps.onAnswer?.(request, outcome);
     for (const failure of outcome.signals.errors)
       logger.warn('degraded', { failedStep: failure.stage, error: failure.message });
     logger.info('scored', {

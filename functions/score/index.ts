@@ -11,11 +11,13 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { createDynamoClients } from '#adapters/dynamo-client';
 import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
 import { OnnxModelRunner } from '#adapters/onnx-model-runner';
+import { scoreRecordOf } from '#domain/archive';
 import type { ValidScoreRequest } from '#domain/contract';
 import { withDeadline } from '#domain/deadline';
 import { parsePolicy } from '#domain/policy';
 import type { ScoringStore } from '#domain/ports';
-import { type ScoringDeps, scoreTransaction } from '#domain/score';
+import { type ScoreOutcome, type ScoringDeps, scoreTransaction } from '#domain/score';
+import { archiveHook, createArchive } from '#shared/archive-wiring';
 import { METRICS_NAMESPACE, MetricService } from '#shared/metrics-contract';
 import type { ScoreConfig } from './config';
 import { createHandler } from './handler';
@@ -87,12 +89,20 @@ export async function createScoreFunction(config: ScoreConfig) {
       ? { timeoutMs: config.idempotencyTimeoutMs, ttlSeconds: config.idempotencyTtlSeconds }
       : undefined,
   };
+  const dimensions = metricDimensions(config, model);
+  const archive = createArchive(config.archive, logger);
   const api = createHandler({
     score: (request: ValidScoreRequest) => scoreTransaction(scoring, request),
     logger,
     metrics,
     tracing,
-    dimensions: metricDimensions(config, model),
+    dimensions,
+    // A replayed answer was archived when it was first given.
+    onAnswer:
+      archive &&
+      archiveHook(archive, metrics, logger, (request: ValidScoreRequest, outcome: ScoreOutcome) =>
+        outcome.idempotency === 'replayed' ? [] : [scoreRecordOf(request, outcome, dimensions, Date.now())],
+      ),
   });
   const replay = createReplayHandler(model);
   return {
@@ -102,7 +112,10 @@ export async function createScoreFunction(config: ScoreConfig) {
     /** The Lambda handler: API Gateway events go to the API handler, the hook's `{kind: 'replay'}` to the replay handler. */
     dispatch: (event: unknown, context: Context) =>
       isReplayRequest(event) ? replay(event) : api(event as APIGatewayProxyEvent, context),
-    /** Releases the SDK's sockets (local stack and tests). */
-    close: () => documents.destroy(),
+    /** Delivers what the archive holds, then releases the SDK's sockets (local stack and tests). */
+    close: async () => {
+      await archive?.close();
+      documents.destroy();
+    },
   };
 }

@@ -38,6 +38,17 @@ export const ApiMetric = {
 } as const;
 
 /**
+ * Metrics of the event and answer archive (`#domain/archive`), published by the score and the
+ * events function, both Count: records the sink accepted, and records lost (buffer full, or
+ * delivery failed after the one retry). Counted per request for the deliveries finished since
+ * the previous request of the same environment.
+ */
+export const ArchiveMetric = {
+  ArchiveDelivered: 'ArchiveDelivered',
+  ArchiveDropped: 'ArchiveDropped',
+} as const;
+
+/**
  * Metrics of the score function. Unit and meaning:
  * - `Requests` (Count, 1 per request); `Errors` (Count: 1 per 500 answer, 0 per 200, so its
  *   average is the 5xx rate); `ClientErrors` (Count, 1 per 4xx); `PanRejected` (Count);
@@ -50,6 +61,7 @@ export const ApiMetric = {
  */
 export const ScoreMetric = {
   ...ApiMetric,
+  ...ArchiveMetric,
   Requests: 'Requests',
   LatencyTotal: 'LatencyTotal',
   LatencyFeatures: 'LatencyFeatures',
@@ -89,6 +101,7 @@ export const DegradedMetric = {
 /** Metrics of the events function (`POST /v1/events`), all Count. */
 export const EventsMetric = {
   ...ApiMetric,
+  ...ArchiveMetric,
   EventsAccepted: 'EventsAccepted',
 } as const;
 export type EventsMetricName = (typeof EventsMetric)[keyof typeof EventsMetric];

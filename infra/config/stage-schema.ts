@@ -264,6 +264,26 @@ export const stageConfigSchema = z
       /** Most concurrent updater invocations the SQS event source starts (2–1000). */
       updaterMaxConcurrency: positiveInt.min(2).max(1000),
     }),
+    /** The event and answer archive (Firehose → S3 → Glue/Athena; `infra/constructs/archive.ts`). */
+    archive: z.strictObject({
+      /** Days before objects move to S3 Standard-IA (S3 allows 30 or more). */
+      infrequentAccessAfterDays: positiveInt.min(30),
+      /** Days before objects move to Glacier Instant Retrieval (at least 30 after Standard-IA). */
+      glacierAfterDays: positiveInt,
+      /** Days before objects are deleted: past the latest chargebacks the calibration monitor waits for. */
+      expireAfterDays: positiveInt,
+      /** Firehose buffer: seconds before an object is written (60–900). */
+      bufferSeconds: z.number().int().min(60).max(900),
+      /** Firehose buffer: MiB before an object is written (dynamic partitioning needs 64–128). */
+      bufferMiB: z.number().int().min(64).max(128),
+      /** Ticket alarms (evaluated with `alarms.ticket.defaults` unless overridden). */
+      alarms: z.strictObject({
+        /** Records the functions dropped (buffer full or delivery failed), count per period. */
+        droppedRecords: alarmThresholdSchema,
+        /** Records Firehose failed to deliver to S3, percent. */
+        deliveryFailurePercent: alarmThresholdSchema.extend({ threshold: z.number().min(0).max(100) }),
+      }),
+    }),
     /** Days to keep function, access, execution and WAF logs. */
     logRetentionDays: positiveInt.refine((d) => LOG_RETENTION_DAYS.includes(d), {
       message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
@@ -298,6 +318,10 @@ export const stageConfigSchema = z
           );
       }
     }
+    if (c.archive.glacierAfterDays < c.archive.infrequentAccessAfterDays + 30)
+      issue(['archive', 'glacierAfterDays'], 'must be at least 30 days after infrequentAccessAfterDays');
+    if (c.archive.expireAfterDays <= c.archive.glacierAfterDays)
+      issue(['archive', 'expireAfterDays'], 'must be after glacierAfterDays');
     if (c.scoreFunction.featureTimeoutMs >= c.scoreFunction.timeoutSeconds * 1000)
       issue(['scoreFunction', 'featureTimeoutMs'], 'must be below the function timeout');
     if (c.neural.enabled) {

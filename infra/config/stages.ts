@@ -83,6 +83,14 @@ export const dev: StageConfigInput = {
     featureTtlSeconds: 180 * 86_400,
     updaterMaxConcurrency: 2,
   },
+  archive: {
+    infrequentAccessAfterDays: 30,
+    glacierAfterDays: 60,
+    expireAfterDays: 90,
+    bufferSeconds: 300,
+    bufferMiB: 64,
+    alarms: { droppedRecords: { threshold: 100 }, deliveryFailurePercent: { threshold: 5 } },
+  },
   logRetentionDays: 14,
   notifications: {
     page: { emails: [], httpsEndpoints: [] },
@@ -199,6 +207,16 @@ export const prod: StageConfigInput = {
     updaterMaxConcurrency: 20,
   },
   // PCI DSS 10.7: keep audit logs for at least a year.
+  // Chargebacks arrive up to 120 days after the payment (scheme rules); the calibration monitor
+  // and the next model's training need the answers and labels well past that.
+  archive: {
+    infrequentAccessAfterDays: 30,
+    glacierAfterDays: 180,
+    expireAfterDays: 730,
+    bufferSeconds: 300,
+    bufferMiB: 128,
+    alarms: { droppedRecords: { threshold: 0 }, deliveryFailurePercent: { threshold: 1 } },
+  },
   logRetentionDays: 365,
   notifications: {
     // Add the paging integration (HTTPS) and the team list before the first prod deploy;

@@ -8,6 +8,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { alarmSettings, type NeuralConfig, type StageConfig } from '../config/stage-config';
+import { archiveAlarms, type EventArchive } from '../constructs/archive';
 import { ServiceKey } from '../constructs/encryption';
 import { EventsPipeline } from '../constructs/events-pipeline';
 import type { FeatureTable, IdempotencyTable } from '../constructs/feature-table';
@@ -29,6 +30,11 @@ export interface ScoringStackProps extends StackProps {
   readonly featureTable: FeatureTable;
   /** Idempotency table (data stack). */
   readonly idempotencyTable: IdempotencyTable;
+  /**
+   * Event and answer archive (data stack): the score and events functions write to it.
+   * @default - no archive
+   */
+  readonly archive?: EventArchive;
   /**
    * onnxruntime layer code for `config.architecture`.
    * @default - built by layers/onnxruntime/build.ts
@@ -162,12 +168,35 @@ export class ScoringStack extends Stack {
         : undefined,
     });
 
+    if (props.archive) this.wireArchive(props.archive, config, model.card.version);
+
     acknowledgeServiceFindings(this, {
       api: this.api,
       delivery: this.delivery,
       auth: config.api.auth,
       waf: config.api.waf,
     });
+  }
+
+  /** Each function writes its own record kind (`ARCHIVE_STREAM_NAME`); the archive's alarms open tickets. */
+  private wireArchive(archive: EventArchive, config: StageConfig, modelVersion: string): void {
+    this.scoring.function.addEnvironment('ARCHIVE_STREAM_NAME', archive.streamName('score'));
+    archive.grantPut('score', this.scoring.function);
+    // A NodejsFunction behind the IFunction the pipeline exposes.
+    (this.events.eventsFunction as lambda.Function).addEnvironment(
+      'ARCHIVE_STREAM_NAME',
+      archive.streamName('event'),
+    );
+    archive.grantPut('event', this.events.eventsFunction);
+    const alarms = archiveAlarms(this.monitoring, {
+      stage: config.stage,
+      defaults: config.alarms.ticket.defaults,
+      thresholds: config.archive.alarms,
+      streams: archive.streams,
+      functionVersion: this.scoring.version.version,
+      modelVersion,
+    });
+    this.monitoring.topics.route(alarms);
   }
 }
 

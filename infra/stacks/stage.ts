@@ -59,7 +59,13 @@ export function addStage(app: App, config: StageConfig, options: StageOptions = 
     config.model,
     REPO_ROOT,
   );
-  const data = new DataStack(app, names.data, { stackName: names.data, env, tags, stage: config.stage });
+  const data = new DataStack(app, names.data, {
+    stackName: names.data,
+    env,
+    tags,
+    stage: config.stage,
+    archive: config.archive,
+  });
   const neuralConfig = config.neural.enabled ? config.neural : undefined;
   const network = neuralConfig
     ? new NetworkStack(app, names.network, {
@@ -80,6 +86,7 @@ export function addStage(app: App, config: StageConfig, options: StageOptions = 
     model,
     featureTable: data.features,
     idempotencyTable: data.idempotency,
+    archive: data.archive,
     onnxRuntimeLayer: options.onnxRuntimeLayer,
     entries: options.entries,
     neural: neuralConfig && network ? { config: neuralConfig, networkStack: network } : undefined,

@@ -64,6 +64,12 @@ export interface LocalStackOptions {
    * @default 300000 (5 min, as in AWS)
    */
   readonly maxFutureSkewMs?: number;
+  /**
+   * Archive every answer and accepted event here (`<kind>/dt=YYYY-MM-DD/` gzip JSON lines, the S3
+   * layout); none when unset.
+   * @default - no archive
+   */
+  readonly archiveDir?: string;
 }
 
 export interface LocalStack {
@@ -152,7 +158,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stage,
       updaterUrl,
       maxFutureSkewMs: options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS,
+      archiveDir: options.archiveDir,
       scoreEnv: {
+        ...(options.archiveDir ? { ARCHIVE_DIR: options.archiveDir } : {}),
         STAGE: stage,
         FEATURE_TABLE_NAME,
         IDEMPOTENCY_TABLE_NAME,

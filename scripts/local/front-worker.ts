@@ -6,6 +6,7 @@
 import { createEventsFunction } from '../../functions/events/index';
 import { loadScoreConfig } from '../../functions/score/config';
 import { createScoreFunction } from '../../functions/score/index';
+import { closeArchives, loadArchiveConfig } from '../../functions/shared/archive-wiring';
 import { renderOpenApi } from '../openapi';
 import { HttpEventQueue } from './http-event-queue';
 import { createFront } from './http-front';
@@ -20,6 +21,8 @@ export interface FrontWorkerConfig {
   maxFutureSkewMs: number;
   /** Environment of the score function, exactly as Lambda would get it. */
   scoreEnv: Record<string, string>;
+  /** Root of the local archive (`<kind>/dt=…/` gzip JSON lines); no archive when unset. */
+  archiveDir?: string;
 }
 
 async function main(): Promise<void> {
@@ -27,7 +30,11 @@ async function main(): Promise<void> {
   const score = await createScoreFunction(loadScoreConfig(config.scoreEnv));
   const queue = new HttpEventQueue(config.updaterUrl);
   const events = createEventsFunction(
-    { stage: config.stage, maxFutureSkewMs: config.maxFutureSkewMs },
+    {
+      stage: config.stage,
+      maxFutureSkewMs: config.maxFutureSkewMs,
+      archive: loadArchiveConfig({ ARCHIVE_DIR: config.archiveDir }),
+    },
     queue,
   );
   const server = createFront({ score: score.handler, events, openApi: renderOpenApi() }, config.stage);
@@ -35,9 +42,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => {
     server.closeAllConnections();
     server.close();
-    score.close();
     queue.close();
-    process.exit(0);
+    // What the archive holds is written before the process ends.
+    void Promise.allSettled([score.close(), closeArchives()]).finally(() => process.exit(0));
   });
 }
 

@@ -82,6 +82,7 @@ describe.each(['dev', 'prod'] as const)('least privilege and encryption (%s)', (
         'dynamodb:BatchGetItem',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
+        'firehose:PutRecordBatch',
         'kms:Decrypt',
         'kms:Decrypt',
         'kms:DescribeKey',
@@ -99,7 +100,12 @@ describe.each(['dev', 'prod'] as const)('least privilege and encryption (%s)', (
   });
 
   it('lets the events function only enqueue, and the updater only read items and commit marker transactions', () => {
-    expect(actionsOf('EventsFunction')).toEqual(['kms:Decrypt', 'kms:GenerateDataKey', 'sqs:SendMessage']);
+    expect(actionsOf('EventsFunction')).toEqual([
+      'firehose:PutRecordBatch',
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+      'sqs:SendMessage',
+    ]);
     const updater = actionsOf('EventsUpdater');
     // TransactWriteItems of marker Puts and aggregate Updates is authorized as PutItem + UpdateItem.
     expect(updater.filter((a) => a.startsWith('dynamodb:'))).toEqual([

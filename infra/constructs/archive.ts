@@ -1,0 +1,399 @@
+/**
+ * The event and answer archive in AWS: one Firehose delivery stream per record kind (`score`,
+ * `event`), each writing gzip JSON lines to one KMS-encrypted bucket under
+ * `<kind>/dt=YYYY-MM-DD/` (dynamic partitioning on the record's own date, computed exactly as
+ * `archiveDate` in `functions/shared/domain/archive.ts` does), and a Glue database with a table
+ * per kind whose partitions are projected, so Athena reads new days without a crawler.
+ *
+ * The functions write with `firehose:PutRecordBatch` on their own stream only ({@link EventArchive.grantPut}).
+ * Objects move to Infrequent Access and then Glacier Instant Retrieval and expire after the
+ * stage's retention. Delivery failures land under `errors/` and raise a ticket
+ * (`archiveAlarms`), as do records the functions dropped.
+ */
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { ARCHIVE_KINDS, type ArchiveKind } from '../../functions/shared/domain/archive';
+import { ArchiveMetric, MetricService } from '../../functions/shared/metrics-contract';
+import type { AlarmEvaluation, AlarmThreshold } from '../config/stage-config';
+import { type AlarmSpec, buildAlarms, type ServiceAlarm } from './alarms';
+import { scoreMetric, serviceMetric } from './app-metrics';
+import { retentionDays, ServiceKey } from './encryption';
+import { ManagedPolicyRole } from './roles';
+
+/** Lifecycle and buffering of the archive (stage config `archive`). */
+export interface ArchiveSettings {
+  /** Days after which objects move to S3 Standard-IA. */
+  readonly infrequentAccessAfterDays: number;
+  /** Days after which objects move to Glacier Instant Retrieval. */
+  readonly glacierAfterDays: number;
+  /** Days after which objects are deleted (labels mature for months: keep well past that). */
+  readonly expireAfterDays: number;
+  /** Firehose buffering: seconds before an object is written (60–900). */
+  readonly bufferSeconds: number;
+  /** Firehose buffering: MiB before an object is written (64–128 with dynamic partitioning). */
+  readonly bufferMiB: number;
+}
+
+export interface EventArchiveProps {
+  /** Stage name, for descriptions. */
+  readonly stage: string;
+  readonly settings: ArchiveSettings;
+  /**
+   * What happens to the bucket and its key when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/** Glue columns of a score record (`ScoreRecord`); JSON keys match case-insensitively. */
+const SCORE_COLUMNS: glue.CfnTable.ColumnProperty[] = [
+  { name: 'kind', type: 'string' },
+  { name: 'transactionid', type: 'string' },
+  { name: 'cardid', type: 'string' },
+  { name: 'merchantid', type: 'string' },
+  { name: 'eventtime', type: 'string' },
+  { name: 'scoredat', type: 'string' },
+  { name: 'functionversion', type: 'string' },
+  { name: 'modelversion', type: 'string' },
+  { name: 'policyversion', type: 'string' },
+  { name: 'score', type: 'double' },
+  { name: 'decision', type: 'string' },
+  { name: 'reasons', type: 'array<string>' },
+  { name: 'degraded', type: 'array<string>' },
+  { name: 'segment', type: 'string' },
+  { name: 'amount', type: 'bigint' },
+  { name: 'currency', type: 'string' },
+  { name: 'channel', type: 'string' },
+  { name: 'shadow', type: 'struct<model:string,version:string,score:double,decision:string>' },
+];
+
+/** Glue columns of an event record (`EventRecord`): the `/v1/events` body as a struct. */
+const EVENT_COLUMNS: glue.CfnTable.ColumnProperty[] = [
+  { name: 'kind', type: 'string' },
+  { name: 'receivedat', type: 'string' },
+  {
+    name: 'event',
+    type:
+      'struct<type:string,eventid:string,transactionid:string,cardid:string,merchantid:string,timestamp:string,' +
+      'mcc:string,amount:bigint,currency:string,country:string,channel:string,deviceid:string,outcome:string,' +
+      'label:string,transactiontimestamp:string>',
+  },
+];
+
+const COLUMNS: Record<ArchiveKind, glue.CfnTable.ColumnProperty[]> = {
+  score: SCORE_COLUMNS,
+  event: EVENT_COLUMNS,
+};
+
+/**
+ * The partition key Firehose computes: the first ten characters of the record's event time
+ * (`eventTime` of a score, `event.timestamp` of an event), as `archiveDate` does.
+ */
+export const PARTITION_QUERY: Record<ArchiveKind, string> = {
+  score: '{dt: .eventTime[0:10]}',
+  event: '{dt: .event.timestamp[0:10]}',
+};
+
+/** The Athena table name of a kind. */
+export const ARCHIVE_TABLES: Record<ArchiveKind, string> = { score: 'scores', event: 'events' };
+
+export class EventArchive extends Construct {
+  readonly bucket: s3.Bucket;
+  readonly key: kms.Key;
+  readonly streams: Record<ArchiveKind, firehose.CfnDeliveryStream>;
+  readonly database: glue.CfnDatabase;
+  readonly tables: Record<ArchiveKind, glue.CfnTable>;
+
+  constructor(scope: Construct, id: string, props: EventArchiveProps) {
+    super(scope, id);
+    const { settings } = props;
+    const { account } = Stack.of(this);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.key = new ServiceKey(this, 'Key', {
+      description: `Encrypts the fraud-scoring ${props.stage} event and answer archive`,
+      allowCloudWatchLogs: true,
+      removalPolicy,
+    }).key;
+
+    // Server access logs cannot go to a KMS-encrypted bucket: they get their own, S3-encrypted.
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      lifecycleRules: [{ expiration: Duration.days(settings.expireAfterDays) }],
+      removalPolicy,
+    });
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.key,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'archive/',
+      lifecycleRules: [
+        {
+          id: 'tiering-and-retention',
+          transitions: [
+            {
+              storageClass: s3.StorageClass.INFREQUENT_ACCESS,
+              transitionAfter: Duration.days(settings.infrequentAccessAfterDays),
+            },
+            {
+              storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+              transitionAfter: Duration.days(settings.glacierAfterDays),
+            },
+          ],
+          expiration: Duration.days(settings.expireAfterDays),
+          noncurrentVersionExpiration: Duration.days(7),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      removalPolicy,
+    });
+
+    const logGroup = new logs.LogGroup(this, 'DeliveryLogs', {
+      encryptionKey: this.key,
+      retention: retentionDays(30),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const role = new ManagedPolicyRole(this, 'DeliveryRole', {
+      assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': account } },
+      }),
+      description: 'Firehose writes the archive streams to the archive bucket',
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          's3:AbortMultipartUpload',
+          's3:GetBucketLocation',
+          's3:ListBucket',
+          's3:ListBucketMultipartUploads',
+          's3:PutObject',
+        ],
+        resources: [this.bucket.bucketArn, this.bucket.arnForObjects('*')],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [this.key.keyArn],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+    );
+
+    this.acknowledgeFindings(accessLogs, role);
+
+    const streams = {} as Record<ArchiveKind, firehose.CfnDeliveryStream>;
+    for (const kind of ARCHIVE_KINDS) {
+      const logStream = new logs.LogStream(this, `${kind}-delivery-errors`, {
+        logGroup,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      const stream = new firehose.CfnDeliveryStream(this, `${kind}-stream`, {
+        deliveryStreamType: 'DirectPut',
+        deliveryStreamEncryptionConfigurationInput: { keyType: 'AWS_OWNED_CMK' },
+        extendedS3DestinationConfiguration: {
+          bucketArn: this.bucket.bucketArn,
+          roleArn: role.roleArn,
+          prefix: `${kind}/dt=!{partitionKeyFromQuery:dt}/`,
+          errorOutputPrefix: `errors/${kind}/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/`,
+          fileExtension: '.jsonl.gz',
+          compressionFormat: 'GZIP',
+          bufferingHints: { intervalInSeconds: settings.bufferSeconds, sizeInMBs: settings.bufferMiB },
+          encryptionConfiguration: { kmsEncryptionConfig: { awskmsKeyArn: this.key.keyArn } },
+          dynamicPartitioningConfiguration: { enabled: true, retryOptions: { durationInSeconds: 300 } },
+          processingConfiguration: {
+            enabled: true,
+            processors: [
+              {
+                type: 'MetadataExtraction',
+                parameters: [
+                  { parameterName: 'MetadataExtractionQuery', parameterValue: PARTITION_QUERY[kind] },
+                  { parameterName: 'JsonParsingEngine', parameterValue: 'JQ-1.6' },
+                ],
+              },
+            ],
+          },
+          cloudWatchLoggingOptions: {
+            enabled: true,
+            logGroupName: logGroup.logGroupName,
+            logStreamName: logStream.logStreamName,
+          },
+        },
+      });
+      stream.node.addDependency(role);
+      streams[kind] = stream;
+    }
+    this.streams = streams;
+
+    this.database = new glue.CfnDatabase(this, 'Database', {
+      catalogId: account,
+      databaseInput: { description: `Fraud scoring ${props.stage}: archived answers and events (Athena)` },
+    });
+    const tables = {} as Record<ArchiveKind, glue.CfnTable>;
+    for (const kind of ARCHIVE_KINDS) {
+      const location = `s3://${this.bucket.bucketName}/${kind}/`;
+      const table = new glue.CfnTable(this, `${kind}-table`, {
+        catalogId: account,
+        databaseName: this.database.ref,
+        tableInput: {
+          name: ARCHIVE_TABLES[kind],
+          description: `Archived ${kind} records, one JSON object per line, partitioned by the event's date`,
+          tableType: 'EXTERNAL_TABLE',
+          partitionKeys: [{ name: 'dt', type: 'string' }],
+          parameters: {
+            classification: 'json',
+            'projection.enabled': 'true',
+            'projection.dt.type': 'date',
+            'projection.dt.format': 'yyyy-MM-dd',
+            'projection.dt.range': '2020-01-01,NOW+1DAYS',
+            'projection.dt.interval': '1',
+            'projection.dt.interval.unit': 'DAYS',
+            'storage.location.template': `${location}dt=\${dt}/`,
+          },
+          storageDescriptor: {
+            location,
+            columns: COLUMNS[kind],
+            inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+            outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+            compressed: true,
+            serdeInfo: {
+              serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
+              parameters: { 'ignore.malformed.json': 'true' },
+            },
+          },
+        },
+      });
+      tables[kind] = table;
+    }
+    this.tables = tables;
+  }
+
+  /** cdk-nag findings that are by design here, each with its reason. */
+  private acknowledgeFindings(accessLogs: s3.Bucket, role: iam.Role): void {
+    const acknowledge = (scope: Construct, id: string, reason: string) =>
+      Validations.of(scope).acknowledge({ id, reason });
+    acknowledge(
+      role,
+      `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
+      'Firehose writes objects under keys it generates per partition and time (`<kind>/dt=…/<stream>-…`); the statement names only this bucket.',
+    );
+    for (const bucket of [this.bucket, accessLogs]) {
+      acknowledge(
+        bucket,
+        'PCI.DSS.321-S3BucketReplicationEnabled',
+        'One-region deployment: the archive is rebuildable training and monitoring data, versioned in place; cross-region replication is a per-stage decision left out of the default.',
+      );
+    }
+    const logTarget =
+      'The server access log target: S3 delivers access logs only to a bucket encrypted with S3-managed keys, and logs are written once, never updated (no versioning, no access logs of the access logs).';
+    for (const id of [
+      'PCI.DSS.321-S3DefaultEncryptionKMS',
+      'PCI.DSS.321-S3BucketVersioningEnabled',
+      'PCI.DSS.321-S3BucketLoggingEnabled',
+      'AwsSolutions-S1',
+    ])
+      acknowledge(accessLogs, id, logTarget);
+  }
+
+  /** The stream name a function of `kind` writes to (`ARCHIVE_STREAM_NAME`). */
+  streamName(kind: ArchiveKind): string {
+    return this.streams[kind].ref;
+  }
+
+  /** Lets `grantee` put records on the stream of `kind`, and nothing else. */
+  grantPut(kind: ArchiveKind, grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['firehose:PutRecordBatch'],
+      resourceArns: [this.streams[kind].attrArn],
+    });
+  }
+}
+
+/** Ticket thresholds of the archive (stage config `archive.alarms`). */
+export interface ArchiveAlarmSettings {
+  /** Records a function dropped (buffer full or delivery failed), count per period. */
+  readonly droppedRecords: AlarmThreshold;
+  /** Share of records Firehose failed to deliver to S3, percent (1 − DeliveryToS3.Success). */
+  readonly deliveryFailurePercent: AlarmThreshold;
+}
+
+/** The archive's ticket alarms: records dropped by the functions, deliveries failing in Firehose. */
+export function archiveAlarms(
+  scope: Construct,
+  options: {
+    readonly stage: string;
+    readonly defaults: AlarmEvaluation;
+    readonly thresholds: ArchiveAlarmSettings;
+    readonly streams: Record<ArchiveKind, firehose.CfnDeliveryStream>;
+    readonly functionVersion: string;
+    readonly modelVersion: string;
+  },
+): ServiceAlarm[] {
+  const { stage } = options;
+  const firehoseMetric = (kind: ArchiveKind, metricName: string, statistic: string) =>
+    new cloudwatch.Metric({
+      namespace: 'AWS/Firehose',
+      metricName,
+      statistic,
+      dimensionsMap: { DeliveryStreamName: options.streams[kind].ref },
+    });
+  const specs: AlarmSpec[] = [
+    {
+      id: 'ArchiveDroppedAlarm',
+      resource: 'archive',
+      signal: 'dropped-records',
+      summary:
+        'The score or events function dropped archive records (buffer full, or Firehose refused them twice).',
+      metric: new cloudwatch.MathExpression({
+        expression: 'FILL(score, 0) + FILL(events, 0)',
+        label: 'archive records dropped',
+        usingMetrics: {
+          score: scoreMetric(ArchiveMetric.ArchiveDropped, {
+            stage,
+            functionVersion: options.functionVersion,
+            modelVersion: options.modelVersion,
+            statistic: 'Sum',
+          }),
+          events: serviceMetric(MetricService.Events, ArchiveMetric.ArchiveDropped, {
+            stage,
+            statistic: 'Sum',
+          }),
+        },
+      }),
+      threshold: options.thresholds.droppedRecords,
+    },
+    {
+      id: 'ArchiveDeliveryAlarm',
+      resource: 'archive',
+      signal: 'delivery-failures',
+      summary:
+        'Firehose fails to write archive records to S3 (bucket policy, KMS key or partitioning errors).',
+      metric: new cloudwatch.MathExpression({
+        // DeliveryToS3.Success is the delivered share (0–1); a period without deliveries is fine.
+        expression: '100 * (1 - MIN([FILL(score, 1), FILL(event, 1)]))',
+        label: 'archive delivery failures (%)',
+        usingMetrics: {
+          score: firehoseMetric('score', 'DeliveryToS3.Success', 'Average'),
+          event: firehoseMetric('event', 'DeliveryToS3.Success', 'Average'),
+        },
+      }),
+      threshold: options.thresholds.deliveryFailurePercent,
+    },
+  ];
+  return buildAlarms(scope, { stage, severity: 'ticket', defaults: options.defaults }, specs);
+}
