@@ -84,7 +84,9 @@ describe('decide', () => {
 
   it('uses the model thresholds when no rule matches', () => {
     // act
-    const [below, atReview, atDecline] = [0.05, 0.1, 0.5].map((score) => decide(policy, input({ score })));
+    const below = decide(policy, input({ score: 0.05 }));
+    const atReview = decide(policy, input({ score: 0.1 }));
+    const atDecline = decide(policy, input({ score: 0.5 }));
     // assert
     expect(below.decision).toBe('approve');
     expect(atReview.decision).toBe('review');
@@ -108,7 +110,8 @@ describe('decide', () => {
     const vip = input({ score: 0.99, request: { ...input().request, cardId: 'card_vip' } });
     const blocked = input({ score: 0.0, request: { ...input().request, country: 'KP' } });
     // act
-    const [vipResult, blockedResult] = [vip, blocked].map((request) => decide(policy, request));
+    const vipResult = decide(policy, vip);
+    const blockedResult = decide(policy, blocked);
     // assert
     expect(vipResult).toMatchObject({ decision: 'approve', reasons: ['ALLOW_LIST_CARD'] });
     expect(blockedResult).toMatchObject({ decision: 'decline', reasons: ['BLOCK_LIST_COUNTRY'] });
@@ -159,10 +162,12 @@ describe('decide', () => {
       ],
     });
     // act
-    const results = [decide(policy, noModel), decide(policy, withRule), decide(scoreRule, noModel)];
+    const fallback = decide(policy, noModel);
+    const ruled = decide(policy, withRule);
+    const scoreOnly = decide(scoreRule, noModel);
     // assert
-    expect(results[0]).toMatchObject({ decision: 'approve', decidedBy: 'fallback' });
-    expect(results[1]).toMatchObject({ decision: 'decline', decidedBy: 'rule' });
-    expect(results[2].matchedRules).toEqual([]);
+    expect(fallback).toMatchObject({ decision: 'approve', decidedBy: 'fallback' });
+    expect(ruled).toMatchObject({ decision: 'decline', decidedBy: 'rule' });
+    expect(scoreOnly.matchedRules).toEqual([]);
   });
 });
