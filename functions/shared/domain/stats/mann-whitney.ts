@@ -67,26 +67,7 @@ export function mannWhitneyU(
     tieTerm += ties ** 3 - ties;
     start = end + 1;
   }
-  const n = n1 + n2;
-  const u = rankSumX - (n1 * (n1 + 1)) / 2;
-  const mean = (n1 * n2) / 2;
-  const variance = ((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1)));
-  let z = 0;
-  if (variance > 0) {
-    const delta = u - mean;
-    const correction = !continuity
-      ? 0
-      : alternative === 'greater'
-        ? 0.5
-        : alternative === 'less'
-          ? -0.5
-          : Math.sign(delta) * 0.5;
-    z = (delta - correction) / Math.sqrt(variance);
-  }
-  // All values tied: no evidence either way (R returns NaN; a judge needs a number).
-  const pValue = variance > 0 ? normalPValue(z, alternative) : 1;
-  const probabilityGreater = u / (n1 * n2);
-  return { u, z, pValue, n1, n2, probabilityGreater, rankBiserial: 2 * probabilityGreater - 1 };
+  return fromRankSum(rankSumX, tieTerm, n1, n2, alternative, continuity);
 }
 
 /** The median of a non-empty sample (mean of the middle two for an even count). */
@@ -131,6 +112,21 @@ export function mannWhitneyUFromCounts(
     tieTerm += ties ** 3 - ties;
     below += ties;
   }
+  return fromRankSum(rankSumX, tieTerm, n1, n2, alternative, continuity);
+}
+
+/**
+ * U, its normal approximation with tie correction (and continuity correction when asked) and
+ * the effect sizes, from the first sample's rank sum: the raw and the binned test share it.
+ */
+function fromRankSum(
+  rankSumX: number,
+  tieTerm: number,
+  n1: number,
+  n2: number,
+  alternative: NonNullable<MannWhitneyOptions['alternative']>,
+  continuity: boolean,
+): MannWhitneyResult {
   const n = n1 + n2;
   const u = rankSumX - (n1 * (n1 + 1)) / 2;
   const mean = (n1 * n2) / 2;
@@ -147,6 +143,7 @@ export function mannWhitneyUFromCounts(
           : Math.sign(delta) * 0.5;
     z = (delta - correction) / Math.sqrt(variance);
   }
+  // All values tied: no evidence either way (R returns NaN; a judge needs a number).
   const pValue = variance > 0 ? normalPValue(z, alternative) : 1;
   const probabilityGreater = u / (n1 * n2);
   return { u, z, pValue, n1, n2, probabilityGreater, rankBiserial: 2 * probabilityGreater - 1 };
