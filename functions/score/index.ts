@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import { createDynamoClients } from '#adapters/dynamo-client';
+import { createScoringDynamoClient } from '#adapters/dynamo-client';
 import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
 import { OnnxModelRunner } from '#adapters/onnx-model-runner';
 import type { ValidScoreRequest } from '#domain/contract';
@@ -61,7 +61,7 @@ export async function createScoreFunction(config: ScoreConfig) {
     defaultDimensions: { stage: config.stage },
   });
   const tracing = config.tracingEnabled ? await tracingMiddleware() : undefined;
-  const { documents } = createDynamoClients({ region: config.region, endpoint: config.dynamoEndpoint });
+  const dynamo = createScoringDynamoClient({ region: config.region, endpoint: config.dynamoEndpoint });
   const policy = parsePolicy(JSON.parse(await readFile(config.policyPath, 'utf8')));
   let model: OnnxModelRunner | undefined;
   try {
@@ -69,7 +69,7 @@ export async function createScoreFunction(config: ScoreConfig) {
   } catch (error) {
     logger.error('model unavailable; answering rules-only', error as Error);
   }
-  const store = new DynamoScoringStore(documents, {
+  const store = new DynamoScoringStore(dynamo, {
     featureTableName: config.featureTableName,
     answerTableName: config.idempotencyTableName,
   });
@@ -103,6 +103,6 @@ export async function createScoreFunction(config: ScoreConfig) {
     dispatch: (event: unknown, context: Context) =>
       isReplayRequest(event) ? replay(event) : api(event as APIGatewayProxyEvent, context),
     /** Releases the SDK's sockets (local stack and tests). */
-    close: () => documents.destroy(),
+    close: () => dynamo.destroy(),
   };
 }
