@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import { createScoringDynamoClient } from '#adapters/dynamo-client';
+import { createDynamoClients } from '#adapters/dynamo-client';
 import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
 import { OnnxModelRunner } from '#adapters/onnx-model-runner';
 import type { ValidScoreRequest } from '#domain/contract';
@@ -61,7 +61,7 @@ export async function createScoreFunction(config: ScoreConfig) {
     defaultDimensions: { stage: config.stage },
   });
   const tracing = config.tracingEnabled ? await tracingMiddleware() : undefined;
-  const dynamo = createScoringDynamoClient({ region: config.region, endpoint: config.dynamoEndpoint });
+  const { client: dynamo } = createDynamoClients({ region: config.region, endpoint: config.dynamoEndpoint });
   const policy = parsePolicy(JSON.parse(await readFile(config.policyPath, 'utf8')));
   let model: OnnxModelRunner | undefined;
   try {

@@ -12,14 +12,14 @@ import {
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import { createScoringDynamoClient, SCORING_PATH_DROPPED_MIDDLEWARE } from '#adapters/dynamo-client';
+import { createDynamoClients, DROPPED_MIDDLEWARE } from '#adapters/dynamo-client';
 import { DynamoScoringStore, fromItem } from '#adapters/dynamo-scoring-store';
 import { FeatureStoreError } from '#domain/errors';
 
 const dynamo = mockClient(DynamoDBClient);
 const NOW = Date.parse('2026-11-23T10:00:00Z');
 const store = () =>
-  new DynamoScoringStore(createScoringDynamoClient({ endpoint: 'http://127.0.0.1:9' }), {
+  new DynamoScoringStore(createDynamoClients({ endpoint: 'http://127.0.0.1:9' }).client, {
     featureTableName: 'features',
     answerTableName: 'answers',
     clock: () => NOW,
@@ -76,9 +76,9 @@ describe('DynamoScoringStore with a mocked client', () => {
     // act
     await store().read({ cardId: 'c', merchantId: 'm' });
     // assert
-    expect(Object.keys(dynamo.commandCalls(BatchGetItemCommand)[0]?.args[0].input.RequestItems ?? {})).toEqual([
-      'features',
-    ]);
+    expect(
+      Object.keys(dynamo.commandCalls(BatchGetItemCommand)[0]?.args[0].input.RequestItems ?? {}),
+    ).toEqual(['features']);
   });
 
   it('ignores an expired answer that TTL has not deleted yet', async () => {
@@ -114,7 +114,9 @@ describe('DynamoScoringStore with a mocked client', () => {
           answers: { Keys: [{ id: { S: 'answer#tx' } }] },
         },
       })
-      .resolvesOnce({ Responses: { features: [marshall({ pk: 'card#c', updatedAt: NOW - 7 })], answers: [] } });
+      .resolvesOnce({
+        Responses: { features: [marshall({ pk: 'card#c', updatedAt: NOW - 7 })], answers: [] },
+      });
     // act
     const found = await store().read({ cardId: 'c', merchantId: 'm', transactionId: 'tx' });
     // assert
@@ -179,7 +181,9 @@ describe('DynamoScoringStore with a mocked client', () => {
 
   it('reads the winner back when the server does not return it (dynalite)', async () => {
     // prepare
-    dynamo.on(PutItemCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    dynamo
+      .on(PutItemCommand)
+      .rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
     dynamo.on(GetItemCommand).resolves({ Item: marshall(answerItem) });
     // act
     const result = await store().saveAnswer('tx', answer);
@@ -193,7 +197,9 @@ describe('DynamoScoringStore with a mocked client', () => {
 
   it('reports a race whose winner has vanished as no existing answer', async () => {
     // prepare
-    dynamo.on(PutItemCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    dynamo
+      .on(PutItemCommand)
+      .rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
     dynamo.on(GetItemCommand).resolves({});
     // act
     const result = await store().saveAnswer('tx', answer);
@@ -231,15 +237,18 @@ describe('hand unmarshalling', () => {
   });
 });
 
-describe('the scoring client', () => {
-  it('runs without the middleware it does not need, and keeps signing, retries and serialization', () => {
+describe('the DynamoDB clients', () => {
+  it('run without the middleware they do not need, and keep signing, retries and serialization', () => {
     // prepare
-    const client = createScoringDynamoClient({ endpoint: 'http://127.0.0.1:9' });
+    const { client, documents } = createDynamoClients({ endpoint: 'http://127.0.0.1:9' });
     // act
     const names = client.middlewareStack.identify().map((entry) => entry.split(' ')[0]);
     // assert
-    for (const dropped of SCORING_PATH_DROPPED_MIDDLEWARE) expect(names).not.toContain(dropped);
-    expect(names).toEqual(expect.arrayContaining(['serializerMiddleware', 'retryMiddleware', 'httpSigningMiddleware']));
+    expect(documents.middlewareStack).toBe(client.middlewareStack);
+    for (const dropped of DROPPED_MIDDLEWARE) expect(names).not.toContain(dropped);
+    expect(names).toEqual(
+      expect.arrayContaining(['serializerMiddleware', 'retryMiddleware', 'httpSigningMiddleware']),
+    );
     client.destroy();
   });
 });

@@ -28,7 +28,7 @@ export interface DynamoClientOptions {
 }
 
 /**
- * SDK middleware the scoring path's client runs without, each measured per call with
+ * SDK middleware the project's clients run without, each measured per call with
  * `npm run profile` (see docs/performance.md):
  * - `loggerMiddleware`: even with the SDK's no-op logger it copies every input and output
  *   through the schema's sensitive-data filter, a deep walk of each feature item, to log nothing;
@@ -38,7 +38,7 @@ export interface DynamoClientOptions {
  *   trace id into a header, which serves Lambda-to-Lambda loop detection, not DynamoDB.
  * Signing, host and length headers, retries, serialization and endpoint resolution stay.
  */
-export const SCORING_PATH_DROPPED_MIDDLEWARE = [
+export const DROPPED_MIDDLEWARE = [
   'loggerMiddleware',
   'getUserAgentMiddleware',
   'recursionDetectionMiddleware',
@@ -46,7 +46,7 @@ export const SCORING_PATH_DROPPED_MIDDLEWARE = [
 
 function rawClient(options: DynamoClientOptions): DynamoDBClient {
   const agentOptions = { keepAlive: true, maxSockets: 50 };
-  return new DynamoDBClient({
+  const client = new DynamoDBClient({
     region: options.region ?? (options.endpoint ? 'us-east-1' : undefined),
     endpoint: options.endpoint,
     maxAttempts: options.maxAttempts ?? 2,
@@ -61,9 +61,15 @@ function rawClient(options: DynamoClientOptions): DynamoDBClient {
       httpAgent: new HttpAgent(agentOptions),
     }),
   });
+  for (const name of DROPPED_MIDDLEWARE) client.middlewareStack.remove(name);
+  return client;
 }
 
-/** The raw client (for table set-up and raw commands) and a document client over it (for the writers). */
+/**
+ * The raw client (the scoring store, which (un)marshals its few attributes by hand, and table
+ * set-up) and a document client over it (the feature writers), without the middleware in
+ * {@link DROPPED_MIDDLEWARE}.
+ */
 export function createDynamoClients(options: DynamoClientOptions = {}): {
   client: DynamoDBClient;
   documents: DynamoDBDocumentClient;
@@ -73,16 +79,4 @@ export function createDynamoClients(options: DynamoClientOptions = {}): {
     marshallOptions: { removeUndefinedValues: true },
   });
   return { client, documents };
-}
-
-/**
- * The raw client of the scoring path (`DynamoScoringStore`): the same connection settings,
- * without the middleware in {@link SCORING_PATH_DROPPED_MIDDLEWARE}. Raw, not the document
- * client: the store (un)marshals its few attributes by hand instead of walking every item
- * through the generic marshaller twice per round trip.
- */
-export function createScoringDynamoClient(options: DynamoClientOptions = {}): DynamoDBClient {
-  const client = rawClient(options);
-  for (const name of SCORING_PATH_DROPPED_MIDDLEWARE) client.middlewareStack.remove(name);
-  return client;
 }
