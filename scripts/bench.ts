@@ -178,7 +178,7 @@ async function main(): Promise<void> {
       };
       await writer.apply(event);
     }
-    const store = new DynamoScoringStore(documents, {
+    const store = new DynamoScoringStore(client, {
       featureTableName: 'bench-features',
       answerTableName: 'bench-idempotency',
     });

@@ -63,7 +63,7 @@ export async function createScoreFunction(config: ScoreConfig) {
     defaultDimensions: { stage: config.stage },
   });
   const tracing = config.tracingEnabled ? await tracingMiddleware() : undefined;
-  const { documents } = createDynamoClients({ region: config.region, endpoint: config.dynamoEndpoint });
+  const { client: dynamo } = createDynamoClients({ region: config.region, endpoint: config.dynamoEndpoint });
   const policy = parsePolicy(JSON.parse(await readFile(config.policyPath, 'utf8')));
   let model: OnnxModelRunner | undefined;
   try {
@@ -71,7 +71,7 @@ export async function createScoreFunction(config: ScoreConfig) {
   } catch (error) {
     logger.error('model unavailable; answering rules-only', error as Error);
   }
-  const store = new DynamoScoringStore(documents, {
+  const store = new DynamoScoringStore(dynamo, {
     featureTableName: config.featureTableName,
     answerTableName: config.idempotencyTableName,
   });
@@ -115,7 +115,7 @@ export async function createScoreFunction(config: ScoreConfig) {
     /** Delivers what the archive holds, then releases the SDK's sockets (local stack and tests). */
     close: async () => {
       await archive?.close();
-      documents.destroy();
+      dynamo.destroy();
     },
   };
 }

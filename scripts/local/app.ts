@@ -11,7 +11,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import cluster, { type Worker } from 'node:cluster';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, setPriority } from 'node:os';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createDynamoClients } from '#adapters/dynamo-client';
@@ -57,6 +57,18 @@ export interface LocalStackOptions {
   readonly logLevel?: string;
   /** Front worker processes. @default the machine's available parallelism */
   readonly workers?: number;
+  /**
+   * Requests of the feature updater that dynalite runs at once (its background lane, see
+   * `startDynalite`); the rest wait their turn so that score reads do not queue behind them.
+   * @default 2
+   */
+  readonly updaterInFlight?: number;
+  /**
+   * Scheduling niceness of the updater process (0 normal, 19 lowest): on a busy machine the
+   * front workers and dynalite get the CPU first, and events lag instead of answers.
+   * @default 10
+   */
+  readonly updaterNice?: number;
   /** Forward the children's output to this process's stdout/stderr (it is always captured). @default false */
   readonly forwardOutput?: boolean;
   /**
@@ -93,14 +105,29 @@ export interface LocalStack {
 const FEATURE_TABLE_NAME = 'local-features';
 const IDEMPOTENCY_TABLE_NAME = 'local-idempotency';
 
-/** Starts dynalite in its own process. */
+/** Starts dynalite in its own process, with a background lane for the updater. */
 async function startDynaliteProcess(
   dataDir: string | undefined,
+  backgroundInFlight: number,
   capture: OutputCapture,
-): Promise<{ child: ChildProcess; endpoint: string }> {
-  const child = forkTs('dynalite-process.ts', { path: dataDir }, capture);
-  const { port } = await whenReady(child, 'dynalite');
-  return { child, endpoint: `http://127.0.0.1:${port}` };
+): Promise<{ child: ChildProcess; endpoint: string; backgroundEndpoint: string }> {
+  const child = forkTs('dynalite-process.ts', { path: dataDir, backgroundInFlight }, capture);
+  const { port, backgroundPort } = await whenReady(child, 'dynalite');
+  return {
+    child,
+    endpoint: `http://127.0.0.1:${port}`,
+    backgroundEndpoint: `http://127.0.0.1:${backgroundPort}`,
+  };
+}
+
+/** Lowers a child's scheduling priority; a platform that refuses leaves it as it is. */
+function renice(child: ChildProcess, nice: number, capture: OutputCapture): void {
+  if (child.pid === undefined || nice === 0) return;
+  try {
+    setPriority(child.pid, nice);
+  } catch (error) {
+    capture.note(`could not lower the priority of process ${child.pid}: ${(error as Error).message}\n`);
+  }
 }
 
 /** Forks the front workers; they share one listening port through the cluster primary. */
@@ -135,10 +162,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   let dynamo: ChildProcess | undefined;
   let dynamoEndpoint = options.dynamoEndpoint;
+  // An external server has one endpoint for everyone.
+  let updaterEndpoint = options.dynamoEndpoint;
   if (!dynamoEndpoint) {
-    const started = await startDynaliteProcess(options.dataDir, capture);
+    const started = await startDynaliteProcess(options.dataDir, options.updaterInFlight ?? 2, capture);
     dynamo = started.child;
     dynamoEndpoint = started.endpoint;
+    updaterEndpoint = started.backgroundEndpoint;
   }
   const { client, documents } = createDynamoClients({ endpoint: dynamoEndpoint, requestTimeoutMs: 5000 });
   await ensureTable(client, FEATURE_TABLE_NAME, FEATURE_TABLE);
@@ -146,9 +176,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   const updater = forkTs(
     'updater-process.ts',
-    { stage, featureTable: FEATURE_TABLE_NAME, dynamoEndpoint },
+    { stage, featureTable: FEATURE_TABLE_NAME, dynamoEndpoint: updaterEndpoint },
     capture,
   );
+  renice(updater, options.updaterNice ?? 10, capture);
   const updaterUrl = `http://127.0.0.1:${(await whenReady(updater, 'updater')).port}`;
   const port = options.port || (await freePort());
   const workers = await startFrontWorkers(

@@ -1,15 +1,17 @@
 /**
  * The embedded DynamoDB-compatible server in its own process, so that its CPU does not share
- * an event loop with the handlers. Started by the local stack; announces its port over IPC.
+ * an event loop with the handlers. Started by the local stack; announces its port (and the
+ * background lane's, see `startDynalite`) over IPC.
  */
 
 import { startDynalite } from './dynamo-local';
 import { announceReady, childConfig } from './processes';
 
-const config = childConfig<{ path?: string; port?: number }>();
-startDynalite({ path: config.path, port: config.port })
+const config = childConfig<{ path?: string; port?: number; backgroundInFlight?: number }>();
+startDynalite(config)
   .then((server) => {
-    announceReady({ port: Number(new URL(server.endpoint).port) });
+    const portOf = (endpoint: string | undefined) => (endpoint ? Number(new URL(endpoint).port) : undefined);
+    announceReady({ port: portOf(server.endpoint), backgroundPort: portOf(server.backgroundEndpoint) });
     process.on('SIGTERM', () => void server.close().then(() => process.exit(0)));
   })
   .catch((error: unknown) => {

@@ -26,6 +26,11 @@ export class OutputCapture {
     child.stderr?.on('data', (chunk: Buffer) => this.add(chunk, process.stderr));
   }
 
+  /** Adds a line of the stack's own (not a child's), forwarded to stderr like theirs. */
+  note(line: string): void {
+    this.add(Buffer.from(line), process.stderr);
+  }
+
   /** Everything captured so far (the tail, when over the limit). */
   get output(): string {
     return this.text;
@@ -42,6 +47,8 @@ export class OutputCapture {
 export interface ReadyMessage {
   type: 'ready';
   port?: number;
+  /** The dynalite process's background lane. */
+  backgroundPort?: number;
 }
 
 /** Resolves with the child's (or cluster worker's) ready message; rejects if it exits first or takes too long. */

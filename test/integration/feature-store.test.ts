@@ -69,7 +69,7 @@ describe('MarkerFeatureWriter + DynamoScoringStore', () => {
     const inMemory = new FeatureAccumulator();
     for (const event of events) inMemory.add(event);
     // act
-    const store = new DynamoScoringStore(dynamo.documents, {
+    const store = new DynamoScoringStore(dynamo.client, {
       featureTableName: dynamo.featureTable,
       answerTableName: 'unused',
       clock: () => T0 + 1000,
@@ -132,7 +132,7 @@ describe('MarkerFeatureWriter + DynamoScoringStore', () => {
       new GetCommand({ TableName: dynamo.featureTable, Key: { pk: `label#${tx.transactionId}` } }),
     );
     expect(stored.Item).toMatchObject({ label: 'chargeback', cardId: 'card_lbl', eventId: 'lbl-1' });
-    const found = await new DynamoScoringStore(dynamo.documents, {
+    const found = await new DynamoScoringStore(dynamo.client, {
       featureTableName: dynamo.featureTable,
       answerTableName: 'unused',
     }).read({ cardId: 'card_lbl', merchantId: 'm_lbl' });
@@ -140,7 +140,7 @@ describe('MarkerFeatureWriter + DynamoScoringStore', () => {
   });
 
   it('returns nothing for an unknown card and merchant', async () => {
-    const found = await new DynamoScoringStore(dynamo.documents, {
+    const found = await new DynamoScoringStore(dynamo.client, {
       featureTableName: dynamo.featureTable,
       answerTableName: 'unused',
     }).read({ cardId: 'nobody', merchantId: 'nowhere' });
@@ -159,7 +159,7 @@ describe('bulk loader', () => {
     for (const e of events) acc.add(e);
     const items = acc.items(T0, 86_400);
     expect(await bulkWrite(dynamo.documents, dynamo.featureTable, items)).toBe(items.length);
-    const store = new DynamoScoringStore(dynamo.documents, {
+    const store = new DynamoScoringStore(dynamo.client, {
       featureTableName: dynamo.featureTable,
       answerTableName: 'unused',
       clock: () => T0,

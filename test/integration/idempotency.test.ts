@@ -3,7 +3,6 @@
  * BatchGetItem as the features and stored with one conditional put.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
 import { IdempotencyConflictError } from '#domain/errors';
 import { type ScoringDeps, scoreTransaction } from '#domain/score';
@@ -18,9 +17,9 @@ afterAll(async () => {
   await dynamo.close();
 });
 
-function deps(options: { clock?: () => number; documents?: DynamoDBDocumentClient; model?: FakeModel } = {}) {
+function deps(options: { clock?: () => number; client?: DynamoDBClient; model?: FakeModel } = {}) {
   const clock = options.clock ?? Date.now;
-  const store = new DynamoScoringStore(options.documents ?? dynamo.documents, {
+  const store = new DynamoScoringStore(options.client ?? dynamo.client, {
     featureTableName: dynamo.featureTable,
     answerTableName: dynamo.idempotencyTable,
     clock,
@@ -111,7 +110,7 @@ describe('idempotent scoring (stored answers on the embedded server)', () => {
       credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
       maxAttempts: 1,
     });
-    const { scoring, model } = deps({ documents: DynamoDBDocumentClient.from(unreachable) });
+    const { scoring, model } = deps({ client: unreachable });
     // act
     const outcome = await scoreTransaction(scoring, { ...validRequest, transactionId: 'idem-3' });
     // assert

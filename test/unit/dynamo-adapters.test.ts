@@ -1,50 +1,18 @@
 /**
- * What dynalite cannot produce on demand: unprocessed keys, throttled batch writes. (Write
+ * What dynalite cannot produce on demand: throttled batch writes (unprocessed keys of the
+ * scoring store's reads: `scoring-store.test.ts`). (Write
  * conflicts of the feature writers: `transactional-feature-writer.test.ts` and the
  * integration tests.)
  */
-import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createDynamoClients } from '#adapters/dynamo-client';
-import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
 import { bulkWrite } from '#adapters/feature-bulk-loader';
-import { BulkWriteError, FeatureStoreError } from '#domain/errors';
+import { BulkWriteError } from '#domain/errors';
 
 const documents = createDynamoClients({ endpoint: 'http://127.0.0.1:9' }).documents;
 const ddb = mockClient(DynamoDBDocumentClient);
 beforeEach(() => ddb.reset());
-
-describe('DynamoScoringStore reads with a mocked client', () => {
-  it('retries unprocessed keys once, then succeeds', async () => {
-    ddb
-      .on(BatchGetCommand)
-      .resolvesOnce({ Responses: { t: [] }, UnprocessedKeys: { t: { Keys: [{ pk: 'card#c' }] } } })
-      .resolvesOnce({ Responses: { t: [{ pk: 'card#c', total: [1, 5], updatedAt: 0 }] } });
-    const found = await new DynamoScoringStore(documents, {
-      featureTableName: 't',
-      answerTableName: 'unused',
-      clock: () => 10,
-    }).read({ cardId: 'c', merchantId: 'm' });
-    expect(found.card?.total).toEqual([1, 5]);
-    expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(2);
-    expect(ddb.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems?.t).toMatchObject({
-      ConsistentRead: false,
-    });
-  });
-
-  it('fails after one retry when keys stay unprocessed', async () => {
-    ddb
-      .on(BatchGetCommand)
-      .resolves({ Responses: { t: [] }, UnprocessedKeys: { t: { Keys: [{ pk: 'card#c' }] } } });
-    await expect(
-      new DynamoScoringStore(documents, { featureTableName: 't', answerTableName: 'unused' }).read({
-        cardId: 'c',
-        merchantId: 'm',
-      }),
-    ).rejects.toBeInstanceOf(FeatureStoreError);
-    expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(2);
-  });
-});
 
 describe('bulkWrite with a mocked client', () => {
   const items = Array.from({ length: 30 }, (_, i) => ({ pk: `card#${i}` }));

@@ -16,22 +16,35 @@ export interface DynamoClientOptions {
    * @default - the SDK's resolution (AWS_REGION, which Lambda sets; then the profile);
    *   `us-east-1` for a local endpoint, which ignores it
    */
-  region?: string;
+  readonly region?: string;
   /** Local endpoint (dynalite) for the local stack and tests; unset in AWS. */
-  endpoint?: string;
+  readonly endpoint?: string;
   /** TCP connect timeout in ms. @default 200 */
-  connectionTimeoutMs?: number;
+  readonly connectionTimeoutMs?: number;
   /** Whole-request timeout in ms. @default 500 */
-  requestTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
   /** Total attempts including the first. @default 2 */
-  maxAttempts?: number;
+  readonly maxAttempts?: number;
 }
 
-/** The raw client (for Powertools idempotency) and a document client over it (for our adapters). */
-export function createDynamoClients(options: DynamoClientOptions = {}): {
-  client: DynamoDBClient;
-  documents: DynamoDBDocumentClient;
-} {
+/**
+ * SDK middleware the project's clients run without, each measured per call with
+ * `npm run profile` (see docs/performance.md):
+ * - `loggerMiddleware`: even with the SDK's no-op logger it copies every input and output
+ *   through the schema's sensitive-data filter, a deep walk of each feature item, to log nothing;
+ * - `getUserAgentMiddleware`: builds and escapes the same `User-Agent` string on every call
+ *   (DynamoDB does not need it; the request still carries Node's default);
+ * - `recursionDetectionMiddleware`: reads the environment and the invoke store to copy the X-Ray
+ *   trace id into a header, which serves Lambda-to-Lambda loop detection, not DynamoDB.
+ * Signing, host and length headers, retries, serialization and endpoint resolution stay.
+ */
+export const DROPPED_MIDDLEWARE = [
+  'loggerMiddleware',
+  'getUserAgentMiddleware',
+  'recursionDetectionMiddleware',
+] as const;
+
+function rawClient(options: DynamoClientOptions): DynamoDBClient {
   const agentOptions = { keepAlive: true, maxSockets: 50 };
   const client = new DynamoDBClient({
     region: options.region ?? (options.endpoint ? 'us-east-1' : undefined),
@@ -48,6 +61,20 @@ export function createDynamoClients(options: DynamoClientOptions = {}): {
       httpAgent: new HttpAgent(agentOptions),
     }),
   });
+  for (const name of DROPPED_MIDDLEWARE) client.middlewareStack.remove(name);
+  return client;
+}
+
+/**
+ * The raw client (the scoring store, which (un)marshals its few attributes by hand, and table
+ * set-up) and a document client over it (the feature writers), without the middleware in
+ * {@link DROPPED_MIDDLEWARE}.
+ */
+export function createDynamoClients(options: DynamoClientOptions = {}): {
+  client: DynamoDBClient;
+  documents: DynamoDBDocumentClient;
+} {
+  const client = rawClient(options);
   const documents = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });
