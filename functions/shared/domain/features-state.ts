@@ -23,6 +23,7 @@
  * event each time it is given one. The writers keep one durable marker per applied event id
  * (see `docs/features.md`); {@link FeatureReplay} does the same in memory for offline folds.
  */
+import { applyToRing, type RingStep } from './sequence';
 import type { AuthorizationEvent, LabelEvent, TransactionEvent } from './types';
 import { isFraudLabel } from './types';
 
@@ -85,6 +86,12 @@ export interface CardState {
   m5: Bucket[];
   h1: Bucket[];
   d1: Bucket[];
+  /**
+   * The newest authorizations as compact steps, for the sequence model (`sequence.ts`).
+   * Kept by the same fold as the aggregates, so every writer and the training replay build
+   * the same ring; absent on items written before the ring existed (read as empty).
+   */
+  seq?: RingStep[];
 }
 
 /** Aggregates for one merchant (item `merchant#<id>`). */
@@ -288,6 +295,7 @@ export function applyCardEvent(state: CardState | undefined, event: TransactionE
       m5: addToBuckets(current.m5, ms, WINDOWS.m5.width, WINDOWS.m5.keep, values),
       h1: addToBuckets(current.h1, ms, WINDOWS.h1.width, WINDOWS.h1.keep, values),
       d1: addToBuckets(current.d1, ms, WINDOWS.d1.width, WINDOWS.d1.keep, values),
+      seq: applyToRing(current.seq, event).ring,
     },
   };
 }
