@@ -1,4 +1,5 @@
 import { type Env, readEnum, readNumber, readOptionalString, readString } from '#shared/config';
+import { loadNeuralConfig, type NeuralConfig } from '#shared/neural-config';
 
 /** Settings of the score function, read once at init. */
 export interface ScoreConfig {
@@ -24,6 +25,12 @@ export interface ScoreConfig {
   tracingEnabled: boolean;
   /** The model version this deploy ships (the metric dimension even if loading fails). */
   modelVersion?: string;
+  /** The neural model: `off`, `shadow` or `live`, and its client (`NEURAL_*`, see `neural-config.ts`). */
+  neural: Readonly<NeuralConfig>;
+  /** A tree model scored in shadow (`SHADOW_MODEL_DIR`: model.onnx + model.json); none when unset. */
+  shadowModelDir?: string;
+  /** Share of answers whose live/shadow pair is logged (`SHADOW_LOG_SAMPLE`, 0–1). @default 0.01 */
+  shadowLogSample: number;
 }
 
 export function loadScoreConfig(env: Env = process.env): Readonly<ScoreConfig> {
@@ -43,5 +50,8 @@ export function loadScoreConfig(env: Env = process.env): Readonly<ScoreConfig> {
     functionVersion: readString(env, 'AWS_LAMBDA_FUNCTION_VERSION', '$LATEST'),
     tracingEnabled: readEnum(env, 'POWERTOOLS_TRACE_ENABLED', ['true', 'false'], 'true') === 'true',
     modelVersion: readOptionalString(env, 'MODEL_VERSION'),
+    neural: loadNeuralConfig(env),
+    shadowModelDir: readOptionalString(env, 'SHADOW_MODEL_DIR'),
+    shadowLogSample: readNumber(env, 'SHADOW_LOG_SAMPLE', 0.01, { min: 0, max: 1 }),
   });
 }

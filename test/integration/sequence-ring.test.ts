@@ -56,10 +56,10 @@ function stream(): TransactionEvent[] {
     transactionId: 'tx_card_a_3',
     cardId: 'card_a',
     merchantId: 'm_1',
-    label: 'fraud',
+    label: 'confirmed_fraud',
     timestamp: new Date(T0 + 3 * DAY + 1000).toISOString(),
     transactionTimestamp: new Date(T0 + DAY).toISOString(),
-  } as LabelEvent;
+  };
   events.push(label);
   return events.sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
 }
