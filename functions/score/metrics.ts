@@ -69,15 +69,17 @@ function recordCompanions(
     );
   }
   for (const shadow of outcome.shadows) {
-    // A single metric publishes at each addMetric, with the dimensions set before it.
-    const single = metrics.singleMetric();
-    single.addDimensions({
-      ...dimensions,
-      shadowModel: shadow.model.name,
-      shadowVersion: shadow.model.version,
-    });
-    single.addMetric(ScoreMetric.ShadowScore, MetricUnit.NoUnit, shadow.score);
-    single.addMetric(ScoreMetric.ShadowAgreement, MetricUnit.NoUnit, shadow.agrees ? 1 : 0);
+    const dims = { ...dimensions, shadowModel: shadow.model.name, shadowVersion: shadow.model.version };
+    const values: [string, number][] = [
+      [ScoreMetric.ShadowScore, shadow.score],
+      [ScoreMetric.ShadowAgreement, shadow.agrees ? 1 : 0],
+    ];
+    // A single metric publishes (and forgets its dimensions) at its addMetric: one per value.
+    for (const [name, value] of values) {
+      const single = metrics.singleMetric();
+      for (const [key, dim] of Object.entries(dims)) single.addDimension(key, dim);
+      single.addMetric(name, MetricUnit.NoUnit, value);
+    }
   }
 }
 
