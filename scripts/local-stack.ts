@@ -4,7 +4,7 @@
  *
  *   npm start -- [--port 3000] [--in-memory] [--data-dir .local-data] [--dynamodb-endpoint URL]
  *                [--model DIR] [--policy FILE] [--workers N] [--cards 300] [--days 14] [--reseed] [--verbose]
- *                [--event-skew-seconds N] [--no-archive]
+ *                [--event-skew-seconds N] [--neural off|shadow|live] [--shadow-model DIR] [--no-archive]
  *
  * Answers and accepted events are archived under `<data dir>/archive/` (the S3 layout; see
  * docs/archive.md) unless `--no-archive` or `--in-memory` is given.
@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { createDynamoClients } from '#adapters/dynamo-client';
 import { bulkWrite, FeatureAccumulator } from '#adapters/feature-bulk-loader';
+import { NEURAL_MODES, type NeuralMode } from '#domain/neural';
 import type { TransactionEvent } from '#domain/types';
 import { simulate } from '../models/training/simulator';
 import { ROOT, SEED_DEFAULTS, seededWindowStart, startLocalStack } from './local/app';
@@ -31,7 +32,7 @@ const LIVE_REPLAY_MS = 6 * 3_600_000;
 
 function usage(message: string): never {
   process.stderr.write(
-    `${message}\nusage: npm start -- [--port N] [--in-memory] [--data-dir DIR] [--dynamodb-endpoint URL] [--model DIR] [--policy FILE] [--workers N] [--cards N] [--days N] [--reseed] [--verbose] [--event-skew-seconds N] [--no-archive]\n`,
+    `${message}\nusage: npm start -- [--port N] [--in-memory] [--data-dir DIR] [--dynamodb-endpoint URL] [--model DIR] [--policy FILE] [--workers N] [--cards N] [--days N] [--reseed] [--verbose] [--event-skew-seconds N] [--neural off|shadow|live] [--shadow-model DIR] [--no-archive]\n`,
   );
   process.exit(2);
 }
@@ -53,8 +54,13 @@ async function main(): Promise<void> {
       verbose: { type: 'boolean', default: false },
       'event-skew-seconds': { type: 'string', default: String(SIMULATION_SKEW_SECONDS) },
       'no-archive': { type: 'boolean', default: false },
+      neural: { type: 'string', default: 'live' },
+      'shadow-model': { type: 'string' },
     },
   });
+  const neural = values.neural as NeuralMode;
+  if (!(NEURAL_MODES as readonly string[]).includes(neural))
+    usage(`--neural must be one of ${NEURAL_MODES.join(', ')}, got ${values.neural}`);
   const skewSeconds = Number(values['event-skew-seconds']);
   if (!Number.isFinite(skewSeconds) || skewSeconds < 0)
     usage(`--event-skew-seconds must be ≥ 0, got ${values['event-skew-seconds']}`);
@@ -74,6 +80,7 @@ async function main(): Promise<void> {
   for (const [flag, path] of [
     ['--model', values.model && join(values.model, 'model.json')],
     ['--policy', values.policy],
+    ['--shadow-model', values['shadow-model'] && join(values['shadow-model'], 'model.json')],
   ] as const) {
     if (path && !existsSync(path)) usage(`${flag}: ${path} does not exist`);
   }
@@ -95,6 +102,8 @@ async function main(): Promise<void> {
     forwardOutput: true,
     maxFutureSkewMs: skewSeconds * 1000,
     archiveDir: values['no-archive'] || values['in-memory'] ? undefined : join(values['data-dir'], 'archive'),
+    neural,
+    shadowModelDir: values['shadow-model'] && resolve(values['shadow-model']),
   });
 
   const existing = await stack.countItems();
@@ -163,11 +172,12 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       '',
-      `Fraud Scoring Stack is running at ${stack.url}  (ready in ${((Date.now() - started) / 1000).toFixed(1)} s; ${stack.pids.workers.length} front workers, dynalite and the feature updater in their own processes)`,
+      `Fraud Scoring Stack is running at ${stack.url}  (ready in ${((Date.now() - started) / 1000).toFixed(1)} s; ${stack.pids.workers.length} front workers, dynalite, the feature updater${stack.neuralUrl ? ` and the neural twin (${neural}, ${stack.neuralUrl})` : ''} in their own processes)`,
       '',
       'Score a payment:',
       `  curl -s -X POST ${stack.url}/v1/score -H 'content-type: application/json' \\`,
       `    -d '${JSON.stringify(example)}'`,
+      '  (add -i to see Server-Timing: neural;dur=… is the neural call, shadow_wait;dur=… what shadows added)',
       '',
       `API contract: ${stack.url}/openapi.json    Ctrl-C stops everything.`,
       '',

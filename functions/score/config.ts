@@ -1,5 +1,6 @@
 import { type ArchiveConfig, loadArchiveConfig } from '#shared/archive-wiring';
 import { type Env, readEnum, readNumber, readOptionalString, readString } from '#shared/config';
+import { loadNeuralConfig, type NeuralConfig } from '#shared/neural-config';
 
 /** Settings of the score function, read once at init. */
 export interface ScoreConfig {
@@ -27,6 +28,12 @@ export interface ScoreConfig {
   modelVersion?: string;
   /** Where answers are archived (`ARCHIVE_STREAM_NAME` or `ARCHIVE_DIR`); off when unset. */
   archive?: ArchiveConfig;
+  /** The neural model: `off`, `shadow` or `live`, and its client (`NEURAL_*`, see `neural-config.ts`). */
+  neural: Readonly<NeuralConfig>;
+  /** A tree model scored in shadow (`SHADOW_MODEL_DIR`: model.onnx + model.json); none when unset. */
+  shadowModelDir?: string;
+  /** Share of answers whose live/shadow pair is logged (`SHADOW_LOG_SAMPLE`, 0–1). @default 0.01 */
+  shadowLogSample: number;
 }
 
 export function loadScoreConfig(env: Env = process.env): Readonly<ScoreConfig> {
@@ -47,5 +54,8 @@ export function loadScoreConfig(env: Env = process.env): Readonly<ScoreConfig> {
     tracingEnabled: readEnum(env, 'POWERTOOLS_TRACE_ENABLED', ['true', 'false'], 'true') === 'true',
     modelVersion: readOptionalString(env, 'MODEL_VERSION'),
     archive: loadArchiveConfig(env),
+    neural: loadNeuralConfig(env),
+    shadowModelDir: readOptionalString(env, 'SHADOW_MODEL_DIR'),
+    shadowLogSample: readNumber(env, 'SHADOW_LOG_SAMPLE', 0.01, { min: 0, max: 1 }),
   });
 }

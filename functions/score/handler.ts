@@ -8,6 +8,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { scoreRequestSchema, type ValidScoreRequest } from '#domain/contract';
 import type { ScoreOutcome } from '#domain/score';
+import { segmentKey, segmentOf } from '#domain/segment';
 import { type ApiObservability, apiHandler } from '#shared/api-middleware';
 import { jsonResponse, parseBody } from '#shared/http';
 import { ScoreMetric, type ScoreVersionDimensions } from '#shared/metrics-contract';
@@ -23,6 +24,10 @@ export interface ScoreHandlerDeps {
   dimensions: ScoreVersionDimensions;
   /** Called with every answer before it is returned; must not wait or throw (the archive). */
   onAnswer?: (request: ValidScoreRequest, outcome: ScoreOutcome) => void;
+  /** Share of answers with a shadow whose live/shadow pair is logged (0–1). @default 0 */
+  shadowLogSample?: number;
+  /** Uniform [0, 1) for the sampling; injectable for tests. @default Math.random */
+  random?: () => number;
 }
 
 export function createHandler(deps: ScoreHandlerDeps) {
@@ -33,7 +38,7 @@ export function createHandler(deps: ScoreHandlerDeps) {
     const request = parseBody(event, scoreRequestSchema);
     logger.appendKeys({ transactionId: request.transactionId });
     const outcome = await deps.score(request);
-    recordScoreOutcome(metrics, outcome);
+    recordScoreOutcome(metrics, outcome, deps.dimensions);
     deps.onAnswer?.(request, outcome);
     for (const failure of outcome.signals.errors)
       logger.warn('degraded', { failedStep: failure.stage, error: failure.message });
@@ -44,7 +49,28 @@ export function createHandler(deps: ScoreHandlerDeps) {
       decidedBy: outcome.signals.decidedBy,
       idempotency: outcome.idempotency,
       timings: outcome.timings,
+      companions: outcome.signals.companions.map(({ name, role, ok, failure, ms }) => ({
+        name,
+        role,
+        ok,
+        failure,
+        ms,
+      })),
     });
+    if (outcome.shadows.length > 0 && (deps.random ?? Math.random)() < (deps.shadowLogSample ?? 0)) {
+      // The pair for offline comparison: the card token only (never card data), both decisions.
+      logger.info('shadow pair', {
+        cardId: request.cardId,
+        segment: segmentKey(segmentOf(request, outcome.signals.cardFound)),
+        live: {
+          model: outcome.response.model,
+          score: outcome.response.score,
+          decision: outcome.response.decision,
+          degraded: outcome.response.degraded,
+        },
+        shadows: outcome.shadows,
+      });
+    }
     return jsonResponse(200, outcome.response, { 'Server-Timing': serverTiming(outcome) });
   }
   return apiHandler('scoreHandler', scoreHandler, deps);

@@ -5,18 +5,24 @@
  * {@link createScoreFunction}, so they run exactly what AWS runs.
  */
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { createDynamoClients } from '#adapters/dynamo-client';
 import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
+import { HttpNeuralScorer } from '#adapters/neural-scorer';
 import { OnnxModelRunner } from '#adapters/onnx-model-runner';
 import { scoreRecordOf } from '#domain/archive';
 import type { ValidScoreRequest } from '#domain/contract';
 import { withDeadline } from '#domain/deadline';
+import { ConfigError } from '#domain/errors';
+import { FEATURE_NAMES } from '#domain/features';
+import { combinationSchema, neuralCompanion } from '#domain/neural';
 import { parsePolicy } from '#domain/policy';
 import type { ScoringStore } from '#domain/ports';
 import { type ScoreOutcome, type ScoringDeps, scoreTransaction } from '#domain/score';
+import { type CompanionScorer, type ScorerComposition, treeShadow } from '#domain/scorers';
 import { archiveHook, createArchive } from '#shared/archive-wiring';
 import { METRICS_NAMESPACE, MetricService } from '#shared/metrics-contract';
 import type { ScoreConfig } from './config';
@@ -52,6 +58,58 @@ async function tracingMiddleware() {
 }
 
 /**
+ * The scorers beside the tree, from configuration: the neural model live or in shadow
+ * (`NEURAL_MODE`), and a shadow tree model (`SHADOW_MODEL_DIR`). A neural card whose stacker
+ * was fitted on another tree model fails init (its combination would be meaningless); a
+ * shadow model that cannot load only logs, since a shadow must never cost the live answer.
+ */
+async function createScorers(
+  config: ScoreConfig,
+  model: OnnxModelRunner | undefined,
+  logger: Logger,
+): Promise<{ scorers: ScorerComposition; close: () => void }> {
+  let live: CompanionScorer | undefined;
+  const shadows: CompanionScorer[] = [];
+  let neuralClient: HttpNeuralScorer | undefined;
+  const { neural } = config;
+  if (neural.mode !== 'off' && neural.client && neural.modelDir) {
+    const card = JSON.parse(await readFile(join(neural.modelDir, 'model.json'), 'utf8')) as {
+      name: string;
+      version: string;
+      combination: unknown;
+    };
+    const combination = combinationSchema.parse(card.combination);
+    const stackedOn = `${combination.treeModel.name}@${combination.treeModel.version}`;
+    if (model && stackedOn !== `${model.model.name}@${model.model.version}`) {
+      throw new ConfigError(
+        `the ${card.name}@${card.version} combination is fitted on ${stackedOn}, but the tree model is ${model.model.name}@${model.model.version}`,
+      );
+    }
+    neuralClient = new HttpNeuralScorer(neural.client);
+    const companion = neuralCompanion(neuralClient, { name: card.name, version: card.version }, combination);
+    if (neural.mode === 'live') live = companion;
+    else shadows.push(companion);
+  }
+  if (config.shadowModelDir) {
+    try {
+      const runner = await OnnxModelRunner.load(config.shadowModelDir);
+      const names = runner.card.features.map((f) => f.name);
+      if (names.join() !== FEATURE_NAMES.join()) {
+        throw new ConfigError(`its features differ from this function's feature module`);
+      }
+      const { review, decline } = runner.card.thresholds;
+      shadows.push(treeShadow(runner, { review: review.score, decline: decline.score }));
+    } catch (error) {
+      logger.error('shadow model unavailable; scoring without it', {
+        shadowModelDir: config.shadowModelDir,
+        error: (error as Error).message,
+      });
+    }
+  }
+  return { scorers: { live, shadows }, close: () => neuralClient?.close() };
+}
+
+/**
  * Builds the score function. A model that cannot be loaded does not fail init: the function
  * then answers rules-only with `degraded: ["model_unavailable"]`.
  */
@@ -76,7 +134,9 @@ export async function createScoreFunction(config: ScoreConfig) {
     answerTableName: config.idempotencyTableName,
   });
   await warmUp(store, logger);
+  const companions = await createScorers(config, model, logger);
   const scoring: ScoringDeps = {
+    scorers: companions.scorers,
     store,
     model,
     thresholds: model
@@ -103,6 +163,7 @@ export async function createScoreFunction(config: ScoreConfig) {
       archiveHook(archive, metrics, logger, (request: ValidScoreRequest, outcome: ScoreOutcome) =>
         outcome.idempotency === 'replayed' ? [] : [scoreRecordOf(request, outcome, dimensions, Date.now())],
       ),
+    shadowLogSample: config.shadowLogSample,
   });
   const replay = createReplayHandler(model);
   return {
@@ -112,9 +173,10 @@ export async function createScoreFunction(config: ScoreConfig) {
     /** The Lambda handler: API Gateway events go to the API handler, the hook's `{kind: 'replay'}` to the replay handler. */
     dispatch: (event: unknown, context: Context) =>
       isReplayRequest(event) ? replay(event) : api(event as APIGatewayProxyEvent, context),
-    /** Delivers what the archive holds, then releases the SDK's sockets (local stack and tests). */
+    /** Delivers what the archive holds, then releases the neural client's and the SDK's sockets (local stack and tests). */
     close: async () => {
       await archive?.close();
+      companions.close();
       dynamo.destroy();
     },
   };

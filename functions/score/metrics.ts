@@ -15,7 +15,11 @@ import {
 import type { ScoreConfig } from './config';
 
 /** Records the metrics of one answer. A replayed answer counts as a replay only. */
-export function recordScoreOutcome(metrics: Metrics, outcome: ScoreOutcome): void {
+export function recordScoreOutcome(
+  metrics: Metrics,
+  outcome: ScoreOutcome,
+  dimensions?: ScoreVersionDimensions,
+): void {
   metrics.addMetric(ScoreMetric.Errors, MetricUnit.Count, 0);
   if (outcome.idempotency === 'replayed') {
     metrics.addMetric(ScoreMetric.IdempotentReplay, MetricUnit.Count, 1);
@@ -42,14 +46,63 @@ export function recordScoreOutcome(metrics: Metrics, outcome: ScoreOutcome): voi
     metrics.addMetric(ScoreMetric.FeatureAge, MetricUnit.Seconds, signals.cardAgeMs / 1000);
   for (const reason of response.degraded) metrics.addMetric(DegradedMetric[reason], MetricUnit.Count, 1);
   metrics.addMetric(ScoreMetric.Degraded, MetricUnit.Count, response.degraded.length > 0 ? 1 : 0);
+  recordCompanions(metrics, outcome, dimensions);
 }
 
-/** The `Server-Timing` header of an answer (`idempotency` only when answers are stored). */
-export function serverTiming(outcome: Pick<ScoreOutcome, 'timings' | 'idempotency'>): string {
+/**
+ * The neural calls (live or shadow) and the shadows' paired signals. Shadow metrics carry the
+ * shadow's own name and version, so they go out as single metrics with that dimension set.
+ */
+function recordCompanions(
+  metrics: Metrics,
+  outcome: ScoreOutcome,
+  dimensions: ScoreVersionDimensions | undefined,
+): void {
+  for (const run of outcome.signals.companions) {
+    if (run.name !== 'neural') continue;
+    metrics.addMetric(ScoreMetric.LatencyNeural, MetricUnit.Milliseconds, run.ms);
+    metrics.addMetric(ScoreMetric.NeuralTimeouts, MetricUnit.Count, run.failure === 'timeout' ? 1 : 0);
+    metrics.addMetric(
+      ScoreMetric.NeuralBreakerOpen,
+      MetricUnit.Count,
+      run.failure === 'breaker_open' ? 1 : 0,
+    );
+  }
+  for (const shadow of outcome.shadows) {
+    const dims = { ...dimensions, shadowModel: shadow.model.name, shadowVersion: shadow.model.version };
+    const values: [string, number][] = [
+      [ScoreMetric.ShadowScore, shadow.score],
+      [ScoreMetric.ShadowAgreement, shadow.agrees ? 1 : 0],
+    ];
+    // A single metric publishes (and forgets its dimensions) at its addMetric: one per value.
+    for (const [name, value] of values) {
+      const single = metrics.singleMetric();
+      for (const [key, dim] of Object.entries(dims)) single.addDimension(key, dim);
+      single.addMetric(name, MetricUnit.NoUnit, value);
+    }
+  }
+}
+
+/**
+ * The `Server-Timing` header of an answer: `idempotency` only when answers are stored, one
+ * entry per companion call (`neural;dur=`, with `desc` `shadow` or the failure kind), and
+ * `shadow_wait` for the wait after the decision when shadows run.
+ */
+export function serverTiming(
+  outcome: Pick<ScoreOutcome, 'timings' | 'idempotency'> & {
+    signals?: Pick<ScoreOutcome['signals'], 'companions'>;
+  },
+): string {
   const t = outcome.timings;
+  const companions = (outcome.signals?.companions ?? []).map((run) => {
+    const desc = run.ok ? (run.role === 'shadow' ? 'shadow' : undefined) : run.failure;
+    return `${run.name};dur=${run.ms.toFixed(2)}${desc ? `;desc="${desc}"` : ''}`;
+  });
   return [
     `features;dur=${t.featuresMs.toFixed(2)}`,
     `inference;dur=${t.inferenceMs.toFixed(2)}`,
+    ...companions,
+    ...(t.shadowMs > 0 ? [`shadow_wait;dur=${t.shadowMs.toFixed(2)}`] : []),
     ...(outcome.idempotency === 'off' ? [] : [`idempotency;dur=${t.idempotencyMs.toFixed(2)}`]),
     `total;dur=${t.totalMs.toFixed(2)}`,
   ].join(', ');

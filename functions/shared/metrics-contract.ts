@@ -57,7 +57,13 @@ export const ArchiveMetric = {
  * - `FeatureHit` / `FeatureMiss` (Count: card found or not); `FeatureStale` (Count of stale
  *   items); `FeatureAge` (Seconds, age of the card item served);
  * - `Degraded` (Count: 1 per degraded answer, 0 otherwise); `Degraded<Reason>` (Count);
- * - `IdempotentReplay` (Count); `IdempotencyUnavailable` (Count).
+ * - `IdempotentReplay` (Count); `IdempotencyUnavailable` (Count);
+ * - `LatencyNeural` (Milliseconds, each neural call, live or shadow, failed ones included);
+ *   `NeuralTimeouts` (Count, 1 per call over its budget, 0 otherwise); `NeuralBreakerOpen`
+ *   (Count, 1 per call refused by the open breaker, 0 otherwise);
+ * - `ShadowScore` (NoUnit, the shadow's deciding probability) and `ShadowAgreement` (NoUnit:
+ *   1 when the shadow's decision equals the live one, 0 otherwise, so its average is the
+ *   agreement rate), published with the {@link ShadowDimensions} set (the shadow's version).
  */
 export const ScoreMetric = {
   ...ApiMetric,
@@ -81,6 +87,11 @@ export const ScoreMetric = {
   DegradedNeuralUnavailable: 'DegradedNeuralUnavailable',
   IdempotentReplay: 'IdempotentReplay',
   IdempotencyUnavailable: 'IdempotencyUnavailable',
+  LatencyNeural: 'LatencyNeural',
+  NeuralTimeouts: 'NeuralTimeouts',
+  NeuralBreakerOpen: 'NeuralBreakerOpen',
+  ShadowScore: 'ShadowScore',
+  ShadowAgreement: 'ShadowAgreement',
 } as const;
 export type ScoreMetricName = (typeof ScoreMetric)[keyof typeof ScoreMetric];
 
@@ -135,6 +146,15 @@ export interface ScoreDimensions {
 
 /** The per-version dimensions the score handler adds to its defaults. */
 export type ScoreVersionDimensions = Pick<ScoreDimensions, 'functionVersion' | 'modelVersion'>;
+
+/**
+ * The dimension set of `ShadowScore` and `ShadowAgreement`: the score set plus the shadow
+ * model's name and version, so two shadows (or two shadow versions) never mix.
+ */
+export interface ShadowDimensions extends ScoreDimensions {
+  readonly shadowModel: string;
+  readonly shadowVersion: string;
+}
 
 /** The dimension set of the events function and the feature updater. */
 export interface ServiceDimensions<S extends MetricServiceName = MetricServiceName> {

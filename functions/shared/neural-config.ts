@@ -6,6 +6,7 @@
  * | --- | --- | --- |
  * | `NEURAL_MODE` | `off` | `off` (not called), `shadow` (called and measured, never decides), `live` |
  * | `NEURAL_URL` | — (required unless `off`) | base URL of the Open Inference Protocol service |
+ * | `NEURAL_MODEL_DIR` | — (required unless `off`) | the `fraud-seq` card's directory: its `model.json` holds the combination and its thresholds |
  * | `NEURAL_MODEL` | `fraud-seq` | model name in the service's repository |
  * | `NEURAL_BUDGET_MS` | 15 | whole-call budget (the score answer must stay inside the SLA) |
  * | `NEURAL_BREAKER_FAILURES` | 5 | consecutive failures that open the breaker |
@@ -21,6 +22,8 @@ import { type Env, readNumber, readOptionalString, readString } from '#shared/co
 /** The mode and, unless `off`, the client options. */
 export interface NeuralConfig {
   mode: NeuralMode;
+  /** Directory of the neural model's card (`model.json`), unless `off`. */
+  modelDir?: string;
   client?: Required<Omit<NeuralScorerOptions, 'version'>> & Pick<NeuralScorerOptions, 'version'>;
 }
 
@@ -38,6 +41,7 @@ export function loadNeuralConfig(env: Env = process.env): Readonly<NeuralConfig>
   }
   return Object.freeze({
     mode: mode as NeuralMode,
+    modelDir: readString(env, 'NEURAL_MODEL_DIR'),
     client: Object.freeze({
       baseUrl,
       model: readString(env, 'NEURAL_MODEL', 'fraud-seq'),

@@ -5,6 +5,7 @@
  *                                           behind an API Gateway stand-in (`http-front.ts`)
  *   dynalite process          ◀── DynamoDB API ── workers and the updater
  *   updater process           ◀── accepted events ── workers; the local queue + the real feature updater
+ *   neural process            ◀── Open Inference Protocol ── workers (unless `neural: 'off'`)
  *
  * The tables are created from the shared key definitions. Used by `npm start`, the benchmarks
  * and the e2e and fault tests. Only processes started here are signalled, by their own handles.
@@ -17,6 +18,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createDynamoClients } from '#adapters/dynamo-client';
 import type { EventQueue } from '#domain/event-queue';
 import { DEFAULT_MAX_FUTURE_SKEW_MS } from '#domain/event-time';
+import type { NeuralMode } from '#domain/neural';
 import { FEATURE_TABLE, IDEMPOTENCY_TABLE } from '#shared/table-schema';
 import { ensureTable } from './dynamo-local';
 import type { FrontWorkerConfig } from './front-worker';
@@ -27,6 +29,8 @@ import { forkTs, freePort, OutputCapture, ROOT, stopChild, TS_EXEC_ARGV, whenRea
 export { ROOT };
 export const DEFAULT_MODEL_DIR = join(ROOT, 'models', 'fraud-gbdt', '1.0.0');
 export const DEFAULT_POLICY = join(ROOT, 'functions', 'score', 'policy.json');
+/** The neural model's card directory; its Triton repository is `triton/` inside it. */
+export const DEFAULT_NEURAL_MODEL_DIR = join(ROOT, 'models', 'fraud-seq', '1.0.0');
 
 /** What `npm start` seeds by default; `npm run simulate` continues the same population. */
 export const SEED_DEFAULTS = { cards: 500, days: 14, seed: 7 } as const;
@@ -82,6 +86,20 @@ export interface LocalStackOptions {
    * @default - no archive
    */
   readonly archiveDir?: string;
+  /**
+   * The neural model: `off`, `shadow` (called and measured, never deciding) or `live`. Unless
+   * `off`, the neural twin runs in its own process and the workers call it over HTTP.
+   * @default 'off' (`npm start` passes `live`)
+   */
+  readonly neural?: NeuralMode;
+  /** The neural card directory (`model.json` + `triton/`). @default models/fraud-seq/1.0.0 */
+  readonly neuralModelDir?: string;
+  /** The neural call budget in ms. @default 15 */
+  readonly neuralBudgetMs?: number;
+  /** A tree model scored in shadow (model.onnx + model.json); none when unset. */
+  readonly shadowModelDir?: string;
+  /** Share of answers with a shadow whose pair is logged. @default 0.01 */
+  readonly shadowLogSample?: number;
 }
 
 export interface LocalStack {
@@ -91,7 +109,15 @@ export interface LocalStack {
   /** Sends events through the same path as `POST /v1/events` (queue → updater process). */
   readonly queue: EventQueue;
   /** Process ids of what the stack started (the dynalite one only when it started dynalite). */
-  readonly pids: { readonly dynamo?: number; readonly updater: number; readonly workers: readonly number[] };
+  readonly pids: {
+    readonly dynamo?: number;
+    readonly updater: number;
+    readonly workers: readonly number[];
+    /** The neural twin, when the stack started one. */
+    readonly neural?: number;
+  };
+  /** The neural twin's base URL, when the stack started one. */
+  readonly neuralUrl?: string;
   /** Everything the stack's processes printed (logs), for assertions. */
   output(): string;
   /** Resolves once every accepted event has been applied (or dead-lettered). */
@@ -181,6 +207,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   );
   renice(updater, options.updaterNice ?? 10, capture);
   const updaterUrl = `http://127.0.0.1:${(await whenReady(updater, 'updater')).port}`;
+  const neuralMode = options.neural ?? 'off';
+  const neuralModelDir = options.neuralModelDir ?? DEFAULT_NEURAL_MODEL_DIR;
+  let neural: ChildProcess | undefined;
+  let neuralUrl: string | undefined;
+  if (neuralMode !== 'off') {
+    neural = forkTs('neural-process.ts', { repository: join(neuralModelDir, 'triton') }, capture);
+    neuralUrl = `http://127.0.0.1:${(await whenReady(neural, 'neural twin')).port}`;
+  }
   const port = options.port || (await freePort());
   const workers = await startFrontWorkers(
     options.workers ?? availableParallelism(),
@@ -201,6 +235,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         IDEMPOTENCY_TIMEOUT_MS: String(options.idempotencyTimeoutMs ?? 100),
         POWERTOOLS_TRACE_ENABLED: 'false',
         DYNAMODB_ENDPOINT: dynamoEndpoint,
+        NEURAL_MODE: neuralMode,
+        ...(neuralUrl
+          ? {
+              NEURAL_URL: neuralUrl,
+              NEURAL_MODEL_DIR: neuralModelDir,
+              NEURAL_BUDGET_MS: String(options.neuralBudgetMs ?? 15),
+            }
+          : {}),
+        ...(options.shadowModelDir ? { SHADOW_MODEL_DIR: options.shadowModelDir } : {}),
+        SHADOW_LOG_SAMPLE: String(options.shadowLogSample ?? 0.01),
       },
     },
     capture,
@@ -219,7 +263,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamo: dynamo?.pid,
       updater: updater.pid as number,
       workers: workers.map((w) => w.process.pid as number),
+      neural: neural?.pid,
     },
+    neuralUrl,
     output: () => capture.output,
     drainEvents: async () => (await (await fetch(`${updaterUrl}/drain`)).json()) as LocalQueueStats,
     stopDynamo,
@@ -237,7 +283,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     },
     close: async () => {
       queue.close();
-      await Promise.all([...workers.map((w) => stopChild(w.process)), stopChild(updater)]);
+      await Promise.all([
+        ...workers.map((w) => stopChild(w.process)),
+        stopChild(updater),
+        ...(neural ? [stopChild(neural)] : []),
+      ]);
       await stopDynamo();
       client.destroy();
     },

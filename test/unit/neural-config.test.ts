@@ -11,10 +11,15 @@ describe('loadNeuralConfig', () => {
 
   it('reads the client settings with their defaults (15 ms budget)', () => {
     // act
-    const config = loadNeuralConfig({ NEURAL_MODE: 'shadow', NEURAL_URL: 'http://127.0.0.1:8000' });
+    const config = loadNeuralConfig({
+      NEURAL_MODE: 'shadow',
+      NEURAL_URL: 'http://127.0.0.1:8000',
+      NEURAL_MODEL_DIR: 'models/fraud-seq/1.0.0',
+    });
     // assert
     expect(config).toEqual({
       mode: 'shadow',
+      modelDir: 'models/fraud-seq/1.0.0',
       client: {
         baseUrl: 'http://127.0.0.1:8000',
         model: 'fraud-seq',
@@ -30,14 +35,18 @@ describe('loadNeuralConfig', () => {
   const bad: [string, Record<string, string>][] = [
     ['an unknown mode', { NEURAL_MODE: 'on' }],
     ['live without a URL', { NEURAL_MODE: 'live' }],
+    ['live without the card directory', { NEURAL_MODE: 'live', NEURAL_URL: 'http://x' }],
     [
       'an https URL (the client speaks http to the internal ALB)',
       { NEURAL_MODE: 'live', NEURAL_URL: 'https://x' },
     ],
-    ['a budget of zero', { NEURAL_MODE: 'live', NEURAL_URL: 'http://x', NEURAL_BUDGET_MS: '0' }],
+    [
+      'a budget of zero',
+      { NEURAL_MODE: 'live', NEURAL_URL: 'http://x', NEURAL_MODEL_DIR: 'd', NEURAL_BUDGET_MS: '0' },
+    ],
     [
       'a non-numeric breaker setting',
-      { NEURAL_MODE: 'live', NEURAL_URL: 'http://x', NEURAL_BREAKER_FAILURES: 'many' },
+      { NEURAL_MODE: 'live', NEURAL_URL: 'http://x', NEURAL_MODEL_DIR: 'd', NEURAL_BREAKER_FAILURES: 'many' },
     ],
   ];
   it.each(bad)('fails fast on %s, naming the variable', (_, env) => {

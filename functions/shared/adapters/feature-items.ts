@@ -8,6 +8,7 @@
  * recognised however many events came after it (see `docs/features.md`).
  */
 import type { CardState, MerchantState, MerchantUse, Recency } from '#domain/features';
+import { ringFromStored } from '#domain/sequence';
 
 type Item = Record<string, unknown>;
 
@@ -23,6 +24,7 @@ export const CARD_READ_ATTRIBUTES = [
   'm5',
   'h1',
   'd1',
+  'seq',
   'updatedAt',
 ] as const;
 
@@ -57,6 +59,7 @@ export function cardToAttributes(state: CardState): Item {
     m5: state.m5,
     h1: state.h1,
     d1: state.d1,
+    seq: state.seq,
   };
 }
 
@@ -74,6 +77,7 @@ export function cardFromItem(item: Item): CardState {
     m5: arr(item.m5),
     h1: arr(item.h1),
     d1: arr(item.d1),
+    seq: ringFromStored(item.seq),
   };
 }
 

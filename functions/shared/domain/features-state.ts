@@ -23,6 +23,7 @@
  * event each time it is given one. The writers keep one durable marker per applied event id
  * (see `docs/features.md`); {@link FeatureReplay} does the same in memory for offline folds.
  */
+import { applyToRing, type RingStep } from './sequence';
 import type { AuthorizationEvent, LabelEvent, TransactionEvent } from './types';
 import { isFraudLabel } from './types';
 
@@ -85,6 +86,12 @@ export interface CardState {
   m5: Bucket[];
   h1: Bucket[];
   d1: Bucket[];
+  /**
+   * The newest authorizations as compact steps, for the sequence model (`sequence.ts`).
+   * Kept by the same fold as the aggregates, so every writer and the training replay build
+   * the same ring; absent on items written before the ring existed (read as empty).
+   */
+  seq?: RingStep[];
 }
 
 /** Aggregates for one merchant (item `merchant#<id>`). */
@@ -295,6 +302,7 @@ export function cloneCardState(card: CardState): CardState {
     m5: card.m5.map((b) => b.slice() as Bucket),
     h1: card.h1.map((b) => b.slice() as Bucket),
     d1: card.d1.map((b) => b.slice() as Bucket),
+    ...(card.seq !== undefined && { seq: card.seq.slice() }),
   };
 }
 
@@ -342,6 +350,7 @@ export function foldCardAuthorization(card: CardState, event: AuthorizationEvent
   addToBuckets(card.m5, ms, WINDOWS.m5.width, WINDOWS.m5.keep, values);
   addToBuckets(card.h1, ms, WINDOWS.h1.width, WINDOWS.h1.keep, values);
   addToBuckets(card.d1, ms, WINDOWS.d1.width, WINDOWS.d1.keep, values);
+  card.seq = applyToRing(card.seq, event).ring;
 }
 
 /** UTC hour of day of epoch milliseconds (same as `new Date(ms).getUTCHours()`, without the allocation). */

@@ -9,7 +9,9 @@
  */
 import { z } from 'zod';
 import type { NeuralUnavailableError } from './errors';
-import type { SequenceInput } from './sequence';
+import type { ModelIdentity } from './ports';
+import type { CompanionScorer } from './scorers';
+import { type SequenceInput, sequenceTensor } from './sequence';
 
 export type { NeuralFailureKind } from './errors';
 
@@ -68,4 +70,32 @@ export function combineScores(combination: Combination, treeScore: number, neura
     combination.tree * logit(treeScore, combination.clip) +
     combination.neural * logit(neuralScore, combination.clip);
   return 1 / (1 + Math.exp(-z));
+}
+
+/**
+ * The neural model as a companion of the tree: it sends the card's ring (read with the
+ * features, in the same BatchGetItem) and the request to the neural service, concurrently with
+ * the tree inference, and decides with the card's stacked combination and its thresholds.
+ * Whether it is live or shadow is the composition's business, not this scorer's.
+ */
+export function neuralCompanion(
+  scorer: NeuralScorer,
+  model: ModelIdentity,
+  combination: Combination,
+): CompanionScorer {
+  return {
+    name: 'neural',
+    model,
+    start: 'concurrent',
+    degradation: 'neural_unavailable',
+    thresholds: {
+      review: combination.thresholds.review.score,
+      decline: combination.thresholds.decline.score,
+    },
+    score: (inputs) => scorer.score(sequenceTensor(inputs.state.card?.seq, inputs.request, inputs.now)),
+    final(treeScore, own) {
+      if (treeScore === undefined) throw new RangeError('no tree score to combine with');
+      return combineScores(combination, treeScore, own);
+    },
+  };
 }

@@ -4,6 +4,10 @@
  * policy, and one conditional write of the answer. Degradation is part of the result, never
  * an exception: a failed or slow feature read scores with defaults, a failed model falls back
  * to rules only, a failed answer write answers anyway. Every I/O runs under a hard deadline.
+ *
+ * Scorers beside the tree (the neural model live or in shadow, a shadow tree model) come in
+ * through one {@link ScorerComposition}: a concurrent one starts right after the read, while the
+ * tree runs; the live one is awaited before the decision, shadows after it.
  */
 import type { ScoreResponse, ValidScoreRequest } from './contract';
 import { withDeadline } from './deadline';
@@ -12,6 +16,16 @@ import { FEATURE_DEFAULTS, FEATURE_NAMES, type FeatureState, featureVector, toEp
 import { inProgress, replayOf, requestHash } from './idempotency';
 import { type DecisionResult, decide, type Policy } from './policy';
 import type { ModelRunner, ScoringLookup, ScoringStore } from './ports';
+import {
+  type CompanionCall,
+  type CompanionInputs,
+  type CompanionRun,
+  type CompanionScorer,
+  runCompanion,
+  type ScorerComposition,
+  type ShadowResult,
+  TREE_ONLY,
+} from './scorers';
 
 export type Degradation = ScoreResponse['degraded'][number];
 
@@ -42,6 +56,8 @@ export interface ScoringDeps {
   now?: () => number;
   /** How many feature reasons to return. */
   maxReasons?: number;
+  /** Scorers beside the tree: a live companion and shadows. @default the tree alone */
+  scorers?: ScorerComposition;
 }
 
 /**
@@ -55,7 +71,17 @@ export type IdempotencyOutcome = 'stored' | 'replayed' | 'unavailable' | 'off';
 export interface ScoreOutcome {
   response: ScoreResponse;
   idempotency: IdempotencyOutcome;
-  timings: { featuresMs: number; inferenceMs: number; idempotencyMs: number; totalMs: number };
+  timings: {
+    featuresMs: number;
+    /** Tree inference and the live companion, up to the decision. */
+    inferenceMs: number;
+    /** Waiting for shadows after the decision (0 without shadows): what shadow scoring adds. */
+    shadowMs: number;
+    idempotencyMs: number;
+    totalMs: number;
+  };
+  /** Every shadow that answered, beside the live decision (empty for a replay or without shadows). */
+  shadows: ShadowResult[];
   signals: {
     cardFound: boolean;
     merchantFound: boolean;
@@ -66,7 +92,9 @@ export interface ScoreOutcome {
     /** What decided: the policy's step, or `replay` for a stored answer. */
     decidedBy: DecisionResult['decidedBy'] | 'replay';
     /** Error that caused a degradation, for the log. */
-    errors: { stage: 'features' | 'inference' | 'idempotency'; message: string }[];
+    errors: { stage: 'features' | 'inference' | 'companion' | 'idempotency'; message: string }[];
+    /** Each companion call (live and shadow) as it happened. */
+    companions: CompanionRun[];
   };
 }
 
@@ -150,10 +178,12 @@ export async function scoreTransaction(deps: ScoringDeps, request: ValidScoreReq
     idempotency,
     timings: {
       featuresMs: featuresDone - started,
-      inferenceMs: inferenceDone - featuresDone,
+      inferenceMs: inferenceDone - featuresDone - scored.shadowMs,
+      shadowMs: scored.shadowMs,
       idempotencyMs: done - inferenceDone,
       totalMs: done - started,
     },
+    shadows: scored.shadows,
     signals: { ...scored.signals, errors },
   };
 }
@@ -172,20 +202,36 @@ function replayed(
     timings: {
       featuresMs: featuresDone - started,
       inferenceMs: 0,
+      shadowMs: 0,
       idempotencyMs: 0,
       totalMs: done - started,
     },
-    signals: { cardFound: false, merchantFound: false, staleItems: 0, decidedBy: 'replay', errors: [] },
+    shadows: [],
+    signals: {
+      cardFound: false,
+      merchantFound: false,
+      staleItems: 0,
+      decidedBy: 'replay',
+      errors: [],
+      companions: [],
+    },
   };
 }
 
-/** Builds the vector from what was read (defaults when the read failed) and decides. */
+/** Builds the vector from what was read (defaults when the read failed), scores and decides. */
 async function scoreWith(
   deps: ScoringDeps,
   request: ValidScoreRequest,
   lookup: ScoringLookup | undefined,
   errors: ScoreOutcome['signals']['errors'],
-): Promise<{ response: ScoreResponse; signals: Omit<ScoreOutcome['signals'], 'errors'> }> {
+): Promise<{
+  response: ScoreResponse;
+  shadows: ShadowResult[];
+  shadowMs: number;
+  signals: Omit<ScoreOutcome['signals'], 'errors'>;
+}> {
+  const clock = deps.clock ?? (() => performance.now());
+  const scorers = deps.scorers ?? TREE_ONLY;
   const degraded: Degradation[] = [];
   const state: FeatureState = {};
   let staleItems = 0;
@@ -199,35 +245,65 @@ async function scoreWith(
     degraded.push('features_unavailable');
   }
 
-  const vector = featureVector(state, request, toEpochMs(request.timestamp));
-  let score: number | undefined;
-  let featureReasons: ScoreResponse['reasons'] = [];
-  if (deps.model) {
-    try {
-      const { rows, indices } = perturbations(vector);
-      const scores = await deps.model.score(rows);
-      score = scores[0] as number;
-      if (!Number.isFinite(score)) throw new Error(`model returned ${score}`);
-      featureReasons = indices
-        .map((featureIndex, k) => ({
-          code: (FEATURE_NAMES[featureIndex] as string).toUpperCase(),
-          feature: FEATURE_NAMES[featureIndex] as string,
-          value: vector[featureIndex] as number,
-          contribution: (score as number) - (scores[k + 1] as number),
-        }))
-        .filter((r) => r.contribution > 0)
-        .sort((a, b) => b.contribution - a.contribution)
-        .slice(0, deps.maxReasons ?? 3);
-    } catch (error) {
-      score = undefined;
-      featureReasons = [];
-      errors.push({ stage: 'inference', message: (error as Error).message });
+  const now = toEpochMs(request.timestamp);
+  const vector = featureVector(state, request, now);
+  const inputs: CompanionInputs = { request, state, vector, now };
+  // Remote companions first, so their calls are in flight while the tree runs.
+  const calls = new Map<CompanionScorer, CompanionCall>();
+  const start = (companion: CompanionScorer, role: CompanionRun['role']) => {
+    const call = runCompanion(companion, role, inputs, clock);
+    calls.set(companion, call);
+    return call;
+  };
+  if (scorers.live?.start === 'concurrent') start(scorers.live, 'live');
+  for (const shadow of scorers.shadows) if (shadow.start === 'concurrent') start(shadow, 'shadow');
+
+  const tree = await treeScore(deps, vector, errors);
+  let score = tree.score;
+  let thresholds = deps.thresholds;
+  let model = score === undefined || !deps.model ? null : deps.model.model;
+  if (scorers.live && score !== undefined) {
+    const live = scorers.live;
+    const run = await (calls.get(live) ?? start(live, 'live'));
+    const combined = run.ok ? finalScore(live, score, run.score as number) : undefined;
+    if (combined !== undefined) {
+      score = combined;
+      thresholds = live.thresholds;
+      model = live.model;
+    } else {
+      if (live.degradation) degraded.push(live.degradation);
+      errors.push({ stage: 'companion', message: `${live.name}: ${run.message ?? run.failure}` });
     }
   }
   if (score === undefined) degraded.push('model_unavailable');
 
   const features = Object.fromEntries(FEATURE_NAMES.map((name, i) => [name, vector[i] as number]));
-  const result = decide(deps.policy, { score, features, request, thresholds: deps.thresholds });
+  const result = decide(deps.policy, { score, features, request, thresholds });
+
+  // Shadows: after the decision, never changing it.
+  const shadowStarted = clock();
+  const shadows: ShadowResult[] = [];
+  for (const shadow of scorers.shadows) {
+    const run = await (calls.get(shadow) ?? start(shadow, 'shadow'));
+    const final = run.ok ? finalScore(shadow, tree.score, run.score as number) : undefined;
+    if (final === undefined) continue;
+    const decision = decide(deps.policy, {
+      score: final,
+      features,
+      request,
+      thresholds: shadow.thresholds,
+    }).decision;
+    shadows.push({
+      name: shadow.name,
+      model: shadow.model,
+      score: round(final, 6),
+      decision,
+      agrees: decision === result.decision,
+    });
+  }
+  const shadowMs = scorers.shadows.length > 0 ? clock() - shadowStarted : 0;
+  const companions = await Promise.all(calls.values());
+
   return {
     response: {
       transactionId: request.transactionId,
@@ -235,20 +311,62 @@ async function scoreWith(
       decision: result.decision,
       reasons: [
         ...result.reasons.map((code) => ({ code })),
-        ...featureReasons.map((r) => ({ ...r, contribution: round(r.contribution ?? 0, 6) })),
+        ...tree.reasons.map((r) => ({ ...r, contribution: round(r.contribution ?? 0, 6) })),
       ],
-      model: score === undefined || !deps.model ? null : deps.model.model,
+      model,
       policyVersion: deps.policy.policyVersion,
       degraded,
     },
+    shadows,
+    shadowMs,
     signals: {
       cardFound: state.card !== undefined,
       merchantFound: state.merchant !== undefined,
       staleItems,
       cardAgeMs: lookup?.ageMs.card,
       decidedBy: result.decidedBy,
+      companions,
     },
   };
+}
+
+/** A companion's deciding probability, or undefined when it cannot give one (no tree score, a broken value). */
+function finalScore(companion: CompanionScorer, tree: number | undefined, own: number): number | undefined {
+  try {
+    const value = companion.final(tree, own);
+    return value >= 0 && value <= 1 ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The tree model's score and its reason codes (perturbations in the same batch). */
+async function treeScore(
+  deps: ScoringDeps,
+  vector: readonly number[],
+  errors: ScoreOutcome['signals']['errors'],
+): Promise<{ score?: number; reasons: ScoreResponse['reasons'] }> {
+  if (!deps.model) return { reasons: [] };
+  try {
+    const { rows, indices } = perturbations(vector);
+    const scores = await deps.model.score(rows);
+    const score = scores[0] as number;
+    if (!Number.isFinite(score)) throw new Error(`model returned ${score}`);
+    const reasons = indices
+      .map((featureIndex, k) => ({
+        code: (FEATURE_NAMES[featureIndex] as string).toUpperCase(),
+        feature: FEATURE_NAMES[featureIndex] as string,
+        value: vector[featureIndex] as number,
+        contribution: score - (scores[k + 1] as number),
+      }))
+      .filter((r) => r.contribution > 0)
+      .sort((a, b) => b.contribution - a.contribution)
+      .slice(0, deps.maxReasons ?? 3);
+    return { score, reasons };
+  } catch (error) {
+    errors.push({ stage: 'inference', message: (error as Error).message });
+    return { reasons: [] };
+  }
 }
 
 function round(value: number, digits: number): number {

@@ -160,6 +160,28 @@ export function toRingStep(event: AuthorizationEvent): RingStep {
   ];
 }
 
+/**
+ * Decodes a ring read back from storage. Anything that is not a well-formed ring (wrong step
+ * shape, non-finite numbers, steps out of order, too many steps) reads as no ring at all:
+ * the request is then scored alone, which the model was trained to handle (a new card),
+ * rather than on a sequence nobody can vouch for.
+ */
+export function ringFromStored(value: unknown): RingStep[] | undefined {
+  if (!Array.isArray(value) || value.length > RING_SIZE) return undefined;
+  const ring: RingStep[] = [];
+  for (const step of value) {
+    if (!Array.isArray(step) || step.length !== EVENT_ID + 1 || typeof step[EVENT_ID] !== 'string') {
+      return undefined;
+    }
+    for (let i = 0; i < EVENT_ID; i++) if (!Number.isFinite(step[i])) return undefined;
+    const copy = step.slice() as RingStep;
+    const previous = ring.at(-1);
+    if (previous && compareSteps(previous, copy) >= 0) return undefined;
+    ring.push(copy);
+  }
+  return ring;
+}
+
 /** Event-time order, ties by event id, so the order never depends on arrival. */
 function compareSteps(a: RingStep, b: RingStep): number {
   if (a[T] !== b[T]) return a[T] - b[T];
