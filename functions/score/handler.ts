@@ -11,7 +11,7 @@ import type { ScoreOutcome } from '#domain/score';
 import { type ApiObservability, apiHandler } from '#shared/api-middleware';
 import { jsonResponse, parseBody } from '#shared/http';
 import { ScoreMetric, type ScoreVersionDimensions } from '#shared/metrics-contract';
-import { recordScoreOutcome, serverTiming } from './metrics';
+import { type JudgeSignals, recordScoreOutcome, serverTiming } from './metrics';
 
 export interface ScoreHandlerDeps {
   /** The domain call: scores a validated request (idempotently, when configured). */
@@ -21,6 +21,12 @@ export interface ScoreHandlerDeps {
   tracing?: ApiObservability['tracing'];
   /** Per-version dimensions added to every metric besides the defaults (low cardinality only). */
   dimensions: ScoreVersionDimensions;
+  /**
+   * Per-answer `SegmentDecision` and the card's top features as `FeatureValue`, for the judge
+   * and the drift monitor.
+   * @default - none of them
+   */
+  judgeSignals?: JudgeSignals;
 }
 
 export function createHandler(deps: ScoreHandlerDeps) {
@@ -31,7 +37,11 @@ export function createHandler(deps: ScoreHandlerDeps) {
     const request = parseBody(event, scoreRequestSchema);
     logger.appendKeys({ transactionId: request.transactionId });
     const outcome = await deps.score(request);
-    recordScoreOutcome(metrics, outcome);
+    recordScoreOutcome(
+      metrics,
+      outcome,
+      deps.judgeSignals && { ...deps.judgeSignals, request, dimensions: deps.dimensions },
+    );
     for (const failure of outcome.signals.errors)
       logger.warn('degraded', { failedStep: failure.stage, error: failure.message });
     logger.info('scored', {

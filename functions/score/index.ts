@@ -16,10 +16,11 @@ import { withDeadline } from '#domain/deadline';
 import { parsePolicy } from '#domain/policy';
 import type { ScoringStore } from '#domain/ports';
 import { type ScoringDeps, scoreTransaction } from '#domain/score';
+import { EmfLineWriter } from '#shared/emf-lines';
 import { METRICS_NAMESPACE, MetricService } from '#shared/metrics-contract';
 import type { ScoreConfig } from './config';
 import { createHandler } from './handler';
-import { metricDimensions } from './metrics';
+import { metricDimensions, monitoredFeatures } from './metrics';
 import { createReplayHandler, isReplayRequest } from './replay';
 
 /**
@@ -93,6 +94,13 @@ export async function createScoreFunction(config: ScoreConfig) {
     metrics,
     tracing,
     dimensions: metricDimensions(config, model),
+    judgeSignals: {
+      lines: new EmfLineWriter({
+        namespace: METRICS_NAMESPACE,
+        defaultDimensions: { service: MetricService.Score, stage: config.stage },
+      }),
+      features: monitoredFeatures(model?.card),
+    },
   });
   const replay = createReplayHandler(model);
   return {

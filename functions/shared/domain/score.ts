@@ -65,6 +65,8 @@ export interface ScoreOutcome {
     cardAgeMs?: number;
     /** What decided: the policy's step, or `replay` for a stored answer. */
     decidedBy: DecisionResult['decidedBy'] | 'replay';
+    /** The model input (features in `FEATURE_NAMES` order); absent on a replay. */
+    vector?: readonly number[];
     /** Error that caused a degradation, for the log. */
     errors: { stage: 'features' | 'inference' | 'idempotency'; message: string }[];
   };
@@ -247,6 +249,7 @@ async function scoreWith(
       staleItems,
       cardAgeMs: lookup?.ageMs.card,
       decidedBy: result.decidedBy,
+      vector,
     },
   };
 }
