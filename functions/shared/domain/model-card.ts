@@ -79,6 +79,10 @@ export const modelCardSchema = z.object({
   monitoring: z
     .object({
       topFeatures: z.array(z.string().min(1)).min(1).max(5),
+      /** How importance was measured, and on how many rows (provenance, not used by code). */
+      importance: z.string().optional(),
+      importanceSample: z.number().int().positive().optional(),
+      histogramRows: z.number().int().positive().optional(),
       featureHistograms: z.record(
         z.string(),
         z
