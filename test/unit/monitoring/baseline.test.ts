@@ -44,10 +44,13 @@ describe('quantileBaseline', () => {
   it('for any data: ascending edges, fractions summing to 1, no training value on an inner edge', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.oneof(fc.integer({ min: -50, max: 50 }), fc.double({ min: -1e6, max: 1e6, noNaN: true })), {
-          minLength: 1,
-          maxLength: 300,
-        }),
+        fc.array(
+          fc.oneof(fc.integer({ min: -50, max: 50 }), fc.double({ min: -1e6, max: 1e6, noNaN: true })),
+          {
+            minLength: 1,
+            maxLength: 300,
+          },
+        ),
         fc.integer({ min: 1, max: 20 }),
         (values, bins) => {
           // act
@@ -55,7 +58,8 @@ describe('quantileBaseline', () => {
           // assert
           expect(fractions).toHaveLength(edges.length - 1);
           expect(fractions.length).toBeLessThanOrEqual(bins);
-          for (let i = 1; i < edges.length; i++) expect(edges[i] as number).toBeGreaterThan(edges[i - 1] as number);
+          for (let i = 1; i < edges.length; i++)
+            expect(edges[i] as number).toBeGreaterThan(edges[i - 1] as number);
           expect(fractions.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
           const inner = edges.slice(1, -1);
           for (const value of values) expect(inner).not.toContain(value);

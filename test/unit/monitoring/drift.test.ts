@@ -60,7 +60,12 @@ describe('driftOf', () => {
         fc.integer({ min: 1, max: 50 }),
         (counts, scale) => {
           // act
-          const same = driftOf('s', counts, counts.map((c) => c * scale), 1);
+          const same = driftOf(
+            's',
+            counts,
+            counts.map((c) => c * scale),
+            1,
+          );
           const moved = driftOf('s', counts, [...counts.slice(1), counts[0] as number], 1);
           // assert
           expect(same.psi).toBeCloseTo(0, 10);

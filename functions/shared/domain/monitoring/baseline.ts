@@ -24,7 +24,8 @@ export interface FeatureBaseline {
  * @throws RangeError for no finite values or bins < 1
  */
 export function quantileBaseline(values: ArrayLike<number>, bins = 10): FeatureBaseline {
-  if (!(Number.isInteger(bins) && bins >= 1)) throw new RangeError(`bins must be a positive integer, got ${bins}`);
+  if (!(Number.isInteger(bins) && bins >= 1))
+    throw new RangeError(`bins must be a positive integer, got ${bins}`);
   const sorted = Float64Array.from(values).filter(Number.isFinite).sort();
   const n = sorted.length;
   if (n === 0) throw new RangeError('a baseline needs at least one finite value');
@@ -84,7 +85,8 @@ export function meanAbsoluteContribution(
   const width = (perturbed[0] as readonly number[]).length;
   const sums = new Array<number>(width).fill(0);
   perturbed.forEach((row, r) => {
-    if (row.length !== width) throw new RangeError(`perturbed row ${r} has ${row.length} values, expected ${width}`);
+    if (row.length !== width)
+      throw new RangeError(`perturbed row ${r} has ${row.length} values, expected ${width}`);
     row.forEach((score, i) => {
       sums[i] = (sums[i] as number) + Math.abs((scores[r] as number) - score);
     });

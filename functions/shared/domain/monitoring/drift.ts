@@ -43,7 +43,8 @@ export function trimmedCountStatistics(edges: readonly number[]): string[] {
 
 /** Counts or fractions → fractions (all zero for an empty histogram). */
 export function toFractions(values: readonly number[]): number[] {
-  for (const v of values) if (!(Number.isFinite(v) && v >= 0)) throw new RangeError(`bin values must be ≥ 0, got ${v}`);
+  for (const v of values)
+    if (!(Number.isFinite(v) && v >= 0)) throw new RangeError(`bin values must be ≥ 0, got ${v}`);
   const total = values.reduce((a, b) => a + b, 0);
   return values.map((v) => (total > 0 ? v / total : 0));
 }
