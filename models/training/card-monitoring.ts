@@ -117,7 +117,9 @@ async function main(): Promise<void> {
   const columns = topFeatures.map((name) => names.indexOf(name));
   const collected = topFeatures.map(() => [] as number[]);
   await forEachRow(until, (row) => {
-    columns.forEach((column, k) => collected[k]?.push(row[column] as number));
+    columns.forEach((column, k) => {
+      collected[k]?.push(row[column] as number);
+    });
   });
   const featureHistograms: Record<string, FeatureBaseline> = {};
   topFeatures.forEach((name, k) => {
