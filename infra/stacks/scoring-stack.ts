@@ -13,6 +13,7 @@ import type { FeatureTable, IdempotencyTable } from '../constructs/feature-table
 import type { ModelArtifacts } from '../constructs/model-artifacts';
 import { ServiceMonitoring } from '../constructs/monitoring';
 import { acknowledgeServiceFindings } from '../constructs/nag';
+import { ProductionMonitors } from '../constructs/production-monitors';
 import { ScoreDelivery } from '../constructs/score-delivery';
 import { ScoringApi } from '../constructs/scoring-api';
 import { ScoringFunction } from '../constructs/scoring-function';
@@ -36,7 +37,9 @@ export interface ScoringStackProps extends StackProps {
    * updater, preTraffic, postTraffic).
    * @default - the files under functions/
    */
-  readonly entries?: Partial<Record<'score' | 'events' | 'updater' | 'preTraffic' | 'postTraffic', string>>;
+  readonly entries?: Partial<
+    Record<'score' | 'events' | 'updater' | 'preTraffic' | 'postTraffic' | 'driftMonitor', string>
+  >;
 }
 
 export class ScoringStack extends Stack {
@@ -45,6 +48,7 @@ export class ScoringStack extends Stack {
   readonly events: EventsPipeline;
   readonly api: ScoringApi;
   readonly monitoring: ServiceMonitoring;
+  readonly monitors: ProductionMonitors;
 
   constructor(scope: Construct, id: string, props: ScoringStackProps) {
     const { config, model } = props;
@@ -136,6 +140,17 @@ export class ScoringStack extends Stack {
       featureTable: props.featureTable.table,
       idempotencyTable: props.idempotencyTable.table,
     });
+
+    // Drift (and later calibration): ticket alarms on the stage's ticket topic, a dashboard row.
+    this.monitors = new ProductionMonitors(this, 'ModelMonitors', {
+      ...logs,
+      stage: config.stage,
+      architecture: config.architecture,
+      model,
+      entry: props.entries?.driftMonitor,
+    });
+    this.monitoring.topics.route(this.monitors.alarms);
+    this.monitoring.dashboard.addWidgets(...this.monitors.widgets);
 
     acknowledgeServiceFindings(this, {
       api: this.api,

@@ -74,8 +74,8 @@ describe.each(['dev', 'prod'] as const)('alarms and topics (%s)', (name) => {
   });
 
   it('sends every alarm to the topic its name says, and page alarms also when they clear', () => {
-    // 3 guardrails + 5 page (+ WAF where on) + 9 ticket
-    expect(alarms.size).toBe(name === 'prod' ? 18 : 17);
+    // 3 guardrails + 5 page (+ WAF where on) + 9 ticket + 2 drift tickets
+    expect(alarms.size).toBe(name === 'prod' ? 20 : 19);
     for (const [alarmName, [, alarm]] of alarms) {
       const severity = alarmName.endsWith('-page')
         ? 'page'
@@ -111,6 +111,8 @@ describe.each(['dev', 'prod'] as const)('alarms and topics (%s)', (name) => {
     );
     expect(names.filter((n) => n.endsWith('-ticket'))).toEqual(
       [
+        'drift-feature-psi',
+        'drift-score-psi',
         'events-dlq-depth',
         'events-queue-age',
         'events-updater-failures',
