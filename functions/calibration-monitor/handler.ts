@@ -80,8 +80,8 @@ export function createCalibrationHandler(deps: CalibrationMonitorDeps) {
       publish(report.overall, {}, metrics);
       for (const segment of report.segments)
         publish(segment, { [MetricDimension.Segment]: segment.population }, metrics.singleMetric());
+      metrics.publishStoredMetrics();
     }
-    metrics.publishStoredMetrics();
     const summary = {
       modelVersion: card.version,
       window: { start: new Date(start).toISOString(), end: new Date(end).toISOString() },
