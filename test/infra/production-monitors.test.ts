@@ -5,7 +5,7 @@
 import { alarmsByName, asList, functionId, functionStatements, resources, stage } from './support';
 
 describe.each(['dev', 'prod'] as const)('production monitors (%s)', (name) => {
-  const { service, stacks } = stage(name);
+  const { service } = stage(name);
   const driftId = functionId(service, 'ModelMonitorsDrift');
   const alarms = alarmsByName(service);
 
