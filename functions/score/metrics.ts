@@ -65,7 +65,11 @@ function recordJudgeSignals(outcome: ScoreOutcome, context: JudgeSignalContext):
     'None',
     SegmentDecisionValue[outcome.response.decision],
   );
-  const vector = outcome.signals.vector;
+  // A read that failed fed the model defaults: not the population's inputs (that outage has its
+  // own alarms), so it must not pass for drift.
+  const vector = outcome.response.degraded.includes('features_unavailable')
+    ? undefined
+    : outcome.signals.vector;
   for (const feature of vector ? context.features : []) {
     const value = (vector as readonly number[])[feature.index];
     if (value === undefined || !Number.isFinite(value)) continue;

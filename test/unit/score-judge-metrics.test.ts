@@ -141,6 +141,20 @@ describe('recordScoreOutcome: the judge signals', () => {
     expect(linesOf(lines, ScoreMetric.IdempotentReplay)).toHaveLength(1);
   });
 
+  it('publishes no feature values for an answer whose feature read failed (defaults are not traffic)', async () => {
+    // prepare
+    const result = outcome({ cardFound: false });
+    const degraded = {
+      ...result,
+      response: { ...result.response, degraded: ['features_unavailable' as const] },
+    };
+    // act
+    const lines = await emit(degraded, context());
+    // assert
+    expect(linesOf(lines, ScoreMetric.FeatureValue)).toHaveLength(0);
+    expect(linesOf(lines, ScoreMetric.SegmentDecision)).toHaveLength(1);
+  });
+
   it('skips non-finite feature values and publishes nothing extra without a context', async () => {
     // prepare
     const vector = FEATURE_NAMES.map(() => 1);
