@@ -12,7 +12,7 @@ import { segmentKey, segmentOf } from '#domain/segment';
 import { type ApiObservability, apiHandler } from '#shared/api-middleware';
 import { jsonResponse, parseBody } from '#shared/http';
 import { ScoreMetric, type ScoreVersionDimensions } from '#shared/metrics-contract';
-import { recordScoreOutcome, serverTiming } from './metrics';
+import { type JudgeSignals, recordScoreOutcome, serverTiming } from './metrics';
 
 export interface ScoreHandlerDeps {
   /** The domain call: scores a validated request (idempotently, when configured). */
@@ -28,6 +28,12 @@ export interface ScoreHandlerDeps {
   shadowLogSample?: number;
   /** Uniform [0, 1) for the sampling; injectable for tests. @default Math.random */
   random?: () => number;
+  /**
+   * Per-answer `SegmentDecision` and the card's top features as `FeatureValue`, for the judge
+   * and the drift monitor.
+   * @default - none of them
+   */
+  judgeSignals?: JudgeSignals;
 }
 
 export function createHandler(deps: ScoreHandlerDeps) {
@@ -38,7 +44,12 @@ export function createHandler(deps: ScoreHandlerDeps) {
     const request = parseBody(event, scoreRequestSchema);
     logger.appendKeys({ transactionId: request.transactionId });
     const outcome = await deps.score(request);
-    recordScoreOutcome(metrics, outcome, deps.dimensions);
+    recordScoreOutcome(
+      metrics,
+      outcome,
+      deps.dimensions,
+      deps.judgeSignals && { ...deps.judgeSignals, request, dimensions: deps.dimensions },
+    );
     deps.onAnswer?.(request, outcome);
     for (const failure of outcome.signals.errors)
       logger.warn('degraded', { failedStep: failure.stage, error: failure.message });

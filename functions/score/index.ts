@@ -24,10 +24,11 @@ import type { ScoringStore } from '#domain/ports';
 import { type ScoreOutcome, type ScoringDeps, scoreTransaction } from '#domain/score';
 import { type CompanionScorer, type ScorerComposition, treeShadow } from '#domain/scorers';
 import { archiveHook, createArchive } from '#shared/archive-wiring';
+import { EmfLineWriter } from '#shared/emf-lines';
 import { METRICS_NAMESPACE, MetricService } from '#shared/metrics-contract';
 import type { ScoreConfig } from './config';
 import { createHandler } from './handler';
-import { metricDimensions } from './metrics';
+import { metricDimensions, monitoredFeatures } from './metrics';
 import { createReplayHandler, isReplayRequest } from './replay';
 
 /**
@@ -164,6 +165,13 @@ export async function createScoreFunction(config: ScoreConfig) {
         outcome.idempotency === 'replayed' ? [] : [scoreRecordOf(request, outcome, dimensions, Date.now())],
       ),
     shadowLogSample: config.shadowLogSample,
+    judgeSignals: {
+      lines: new EmfLineWriter({
+        namespace: METRICS_NAMESPACE,
+        defaultDimensions: { service: MetricService.Score, stage: config.stage },
+      }),
+      features: monitoredFeatures(model?.card),
+    },
   });
   const replay = createReplayHandler(model);
   return {

@@ -4,21 +4,94 @@
  * (see {@link metricDimensions}); everything here is per request.
  */
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { FEATURE_NAMES } from '#domain/features';
+import type { ModelCard } from '#domain/model-card';
 import type { ModelRunner } from '#domain/ports';
 import type { ScoreOutcome } from '#domain/score';
+import { segmentKey, segmentOf } from '#domain/segment';
+import type { Channel } from '#domain/types';
+import type { EmfLineWriter } from '#shared/emf-lines';
 import {
   DecisionMetric,
   DegradedMetric,
+  MetricDimension,
   ScoreMetric,
   type ScoreVersionDimensions,
+  SegmentDecisionValue,
 } from '#shared/metrics-contract';
 import type { ScoreConfig } from './config';
 
-/** Records the metrics of one answer. A replayed answer counts as a replay only. */
+/** A top feature of the model card, published as `FeatureValue` from the model input. */
+export interface MonitoredFeature {
+  readonly name: string;
+  /** Position in the model input (`FEATURE_NAMES`). */
+  readonly index: number;
+}
+
+/** The judge signals' fixed parts: the line writer and the card's top features. */
+export interface JudgeSignals {
+  /** Writes the extra-set lines (see `#shared/emf-lines` for why not Powertools). */
+  readonly lines: EmfLineWriter;
+  readonly features: readonly MonitoredFeature[];
+}
+
+/** What the per-segment and per-feature metrics need per answer besides the outcome. */
+export interface JudgeSignalContext extends JudgeSignals {
+  readonly request: { readonly channel: Channel; readonly amount: number };
+  readonly dimensions: ScoreVersionDimensions;
+}
+
+/** The card's `monitoring.topFeatures` with their input positions; none for an older card. */
+export function monitoredFeatures(
+  card: Pick<ModelCard, 'monitoring'> | undefined,
+): readonly MonitoredFeature[] {
+  return (card?.monitoring?.topFeatures ?? [])
+    .map((name) => ({ name, index: FEATURE_NAMES.indexOf(name) }))
+    .filter((feature) => feature.index >= 0);
+}
+
+/**
+ * The judge's and the drift monitor's signals of one scored answer: its decision under its
+ * segment (`SegmentDecision`) and each top feature's model input (`FeatureValue`), each under
+ * the version set plus its one extra dimension, so they cannot multiply the answer's own
+ * metrics. 1 + (≤ 5) lines in one write; at most 24 + 5 series per version.
+ */
+function recordJudgeSignals(outcome: ScoreOutcome, context: JudgeSignalContext): void {
+  const { lines, dimensions } = context;
+  const segment = segmentKey(segmentOf(context.request, outcome.signals.cardFound));
+  lines.add(
+    { ...dimensions, [MetricDimension.Segment]: segment },
+    ScoreMetric.SegmentDecision,
+    'None',
+    SegmentDecisionValue[outcome.response.decision],
+  );
+  // A read that failed fed the model defaults: not the population's inputs (that outage has its
+  // own alarms), so it must not pass for drift.
+  const vector = outcome.response.degraded.includes('features_unavailable')
+    ? undefined
+    : outcome.signals.vector;
+  for (const feature of vector ? context.features : []) {
+    const value = (vector as readonly number[])[feature.index];
+    if (value === undefined || !Number.isFinite(value)) continue;
+    lines.add(
+      { ...dimensions, [MetricDimension.Feature]: feature.name },
+      ScoreMetric.FeatureValue,
+      'None',
+      value,
+    );
+  }
+  lines.flush();
+}
+
+/**
+ * Records the metrics of one answer. A replayed answer counts as a replay only (its decision
+ * was counted when it was first made). With `judge`, also the per-segment and per-feature lines.
+ */
 export function recordScoreOutcome(
   metrics: Metrics,
   outcome: ScoreOutcome,
   dimensions?: ScoreVersionDimensions,
+  judge?: JudgeSignalContext,
 ): void {
   metrics.addMetric(ScoreMetric.Errors, MetricUnit.Count, 0);
   if (outcome.idempotency === 'replayed') {
@@ -47,6 +120,7 @@ export function recordScoreOutcome(
   for (const reason of response.degraded) metrics.addMetric(DegradedMetric[reason], MetricUnit.Count, 1);
   metrics.addMetric(ScoreMetric.Degraded, MetricUnit.Count, response.degraded.length > 0 ? 1 : 0);
   recordCompanions(metrics, outcome, dimensions);
+  if (judge) recordJudgeSignals(outcome, judge);
 }
 
 /**

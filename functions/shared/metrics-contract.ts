@@ -15,6 +15,8 @@ export const MetricService = {
   Score: 'score',
   Events: 'events',
   FeatureUpdater: 'feature-updater',
+  DriftMonitor: 'drift-monitor',
+  CalibrationMonitor: 'calibration-monitor',
 } as const;
 export type MetricServiceName = (typeof MetricService)[keyof typeof MetricService];
 
@@ -24,6 +26,10 @@ export const MetricDimension = {
   Stage: 'stage',
   FunctionVersion: 'functionVersion',
   ModelVersion: 'modelVersion',
+  /** {@link segmentKey} of `#domain/segment` (24 values): `SegmentDecision`, calibration figures. */
+  Segment: 'segment',
+  /** A top feature of the model card's `monitoring.topFeatures` (≤ 5 values). */
+  Feature: 'feature',
 } as const;
 export type MetricDimensionName = (typeof MetricDimension)[keyof typeof MetricDimension];
 
@@ -64,6 +70,10 @@ export const ArchiveMetric = {
  * - `ShadowScore` (NoUnit, the shadow's deciding probability) and `ShadowAgreement` (NoUnit:
  *   1 when the shadow's decision equals the live one, 0 otherwise, so its average is the
  *   agreement rate), published with the {@link ShadowDimensions} set (the shadow's version).
+ * - judge and drift signals, each under the version set plus one extra dimension:
+ *   `SegmentDecision` (NoUnit, + `segment`; {@link SegmentDecisionValue} per answer, so
+ *   SampleCount = requests, `TC(1.5:2.5)` = declines, `TC(0.5:1.5)` = reviews) and
+ *   `FeatureValue` (NoUnit, + `feature`; the model input of each card top feature).
  */
 export const ScoreMetric = {
   ...ApiMetric,
@@ -92,6 +102,8 @@ export const ScoreMetric = {
   NeuralBreakerOpen: 'NeuralBreakerOpen',
   ShadowScore: 'ShadowScore',
   ShadowAgreement: 'ShadowAgreement',
+  SegmentDecision: 'SegmentDecision',
+  FeatureValue: 'FeatureValue',
 } as const;
 export type ScoreMetricName = (typeof ScoreMetric)[keyof typeof ScoreMetric];
 
@@ -101,6 +113,16 @@ export const DecisionMetric = {
   review: ScoreMetric.DecisionReview,
   decline: ScoreMetric.DecisionDecline,
 } as const satisfies Record<string, ScoreMetricName>;
+
+/**
+ * The value `SegmentDecision` records per decision: ordered so that one trimmed-count band
+ * counts one decision (`TC(0.5:1.5)` reviews, `TC(1.5:2.5)` declines) without a series each.
+ */
+export const SegmentDecisionValue = {
+  approve: 0,
+  review: 1,
+  decline: 2,
+} as const satisfies Record<keyof typeof DecisionMetric, number>;
 
 /** The metric of each `degraded` reason of the score response. */
 export const DegradedMetric = {
@@ -125,11 +147,45 @@ export const UpdaterMetric = {
 } as const;
 export type UpdaterMetricName = (typeof UpdaterMetric)[keyof typeof UpdaterMetric];
 
+/**
+ * Metrics of the hourly drift monitor (NoUnit), under `service`, `stage`, `modelVersion`:
+ * `DriftPsiScore` (PSI of the live score histogram against the card's) and `DriftPsiFeature`
+ * (+ `feature`: PSI of a top feature against the card's training histogram); `DriftSamples`
+ * (Count: scores in the window the PSI was computed on).
+ */
+export const DriftMetric = {
+  DriftPsiScore: 'DriftPsiScore',
+  DriftPsiFeature: 'DriftPsiFeature',
+  DriftSamples: 'DriftSamples',
+} as const;
+export type DriftMetricName = (typeof DriftMetric)[keyof typeof DriftMetric];
+
+/**
+ * Metrics of the daily calibration monitor, under `service`, `stage`, `modelVersion`, overall
+ * and again with `segment` for each segment with enough labelled answers: `CalibrationEce`
+ * (NoUnit, equal-mass ECE), `RecallAtDecline` / `PrecisionAtDecline` / `RecallAtReview` /
+ * `PrecisionAtReview` (Percent, 0–100: "more than 5 points" reads directly), `RecallGapAtDecline`
+ * (Percent: the card's recall at decline minus the live one; positive = worse) and
+ * `LabelledAnswers` (Count of answers joined with a matured label).
+ */
+export const CalibrationMetric = {
+  CalibrationEce: 'CalibrationEce',
+  RecallAtDecline: 'RecallAtDecline',
+  PrecisionAtDecline: 'PrecisionAtDecline',
+  RecallAtReview: 'RecallAtReview',
+  PrecisionAtReview: 'PrecisionAtReview',
+  RecallGapAtDecline: 'RecallGapAtDecline',
+  LabelledAnswers: 'LabelledAnswers',
+} as const;
+export type CalibrationMetricName = (typeof CalibrationMetric)[keyof typeof CalibrationMetric];
+
 /** Every metric name of a service. */
 export interface ServiceMetricNames {
   score: ScoreMetricName;
   events: EventsMetricName;
   'feature-updater': UpdaterMetricName;
+  'drift-monitor': DriftMetricName;
+  'calibration-monitor': CalibrationMetricName;
 }
 
 /**
@@ -162,6 +218,16 @@ export interface ServiceDimensions<S extends MetricServiceName = MetricServiceNa
   readonly stage: string;
 }
 
+/**
+ * The dimension set of the monitors' metrics: the model version they judge, not a function
+ * version (they read every function version that served it).
+ */
+export interface MonitorDimensions<S extends MetricServiceName = MetricServiceName> {
+  readonly service: S;
+  readonly stage: string;
+  readonly modelVersion: string;
+}
+
 /** The score dimension names, sorted as a CloudWatch SEARCH schema wants them. */
 export const SCORE_DIMENSION_NAMES = [
   MetricDimension.FunctionVersion,
@@ -175,4 +241,6 @@ export const ALL_METRIC_NAMES: ReadonlySet<string> = new Set<string>([
   ...Object.values(ScoreMetric),
   ...Object.values(EventsMetric),
   ...Object.values(UpdaterMetric),
+  ...Object.values(DriftMetric),
+  ...Object.values(CalibrationMetric),
 ]);

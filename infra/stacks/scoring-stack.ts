@@ -16,6 +16,7 @@ import type { ModelArtifacts } from '../constructs/model-artifacts';
 import { ServiceMonitoring } from '../constructs/monitoring';
 import { acknowledgeServiceFindings } from '../constructs/nag';
 import { neuralWidgets } from '../constructs/neural-alarms';
+import { ProductionMonitors } from '../constructs/production-monitors';
 import { ScoreDelivery } from '../constructs/score-delivery';
 import { ScoringApi } from '../constructs/scoring-api';
 import { ScoringFunction } from '../constructs/scoring-function';
@@ -50,7 +51,9 @@ export interface ScoringStackProps extends StackProps {
    * updater, preTraffic, postTraffic).
    * @default - the files under functions/
    */
-  readonly entries?: Partial<Record<'score' | 'events' | 'updater' | 'preTraffic' | 'postTraffic', string>>;
+  readonly entries?: Partial<
+    Record<'score' | 'events' | 'updater' | 'preTraffic' | 'postTraffic' | 'driftMonitor', string>
+  >;
 }
 
 export class ScoringStack extends Stack {
@@ -61,6 +64,7 @@ export class ScoringStack extends Stack {
   readonly monitoring: ServiceMonitoring;
   /** Encrypts logs and alarm topics (the neural stack's task logs too). */
   readonly opsKey: kms.Key;
+  readonly monitors: ProductionMonitors;
 
   constructor(scope: Construct, id: string, props: ScoringStackProps) {
     const { config, model } = props;
@@ -169,6 +173,17 @@ export class ScoringStack extends Stack {
     });
 
     if (props.archive) this.wireArchive(props.archive, config, model.card.version);
+
+    // Drift (and later calibration): ticket alarms on the stage's ticket topic, a dashboard row.
+    this.monitors = new ProductionMonitors(this, 'ModelMonitors', {
+      ...logs,
+      stage: config.stage,
+      architecture: config.architecture,
+      model,
+      entry: props.entries?.driftMonitor,
+    });
+    this.monitoring.topics.route(this.monitors.alarms);
+    this.monitoring.dashboard.addWidgets(...this.monitors.widgets);
 
     acknowledgeServiceFindings(this, {
       api: this.api,

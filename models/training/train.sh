@@ -125,6 +125,7 @@ fi
 step 4 "training $MODEL_NAME@$VERSION -> $OUT"
 "$PY" models/training/train.py --work "$WORK" --out "$OUT" \
   --model-name "$MODEL_NAME" --model-version "$VERSION" --seed "$SEED" "${TRAIN_EXTRA[@]}"
+npx tsx models/training/card-monitoring.ts --work "$WORK" --model "$OUT" --seed "$SEED" # top features + training histograms for drift
 
 step 5 "verifying ONNX parity on the replay set"
 if [[ ! -f models/training/verify-parity.ts ]]; then

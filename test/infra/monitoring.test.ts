@@ -74,8 +74,8 @@ describe.each(['dev', 'prod'] as const)('alarms and topics (%s)', (name) => {
   });
 
   it('sends every alarm to the topic its name says, and page alarms also when they clear', () => {
-    // 3 guardrails + 5 page (+ WAF where on) + 9 ticket + 2 archive tickets
-    expect(alarms.size).toBe(name === 'prod' ? 20 : 19);
+    // 3 guardrails + 5 page (+ WAF where on) + 9 ticket + 2 archive tickets + 2 drift tickets
+    expect(alarms.size).toBe(name === 'prod' ? 22 : 21);
     for (const [alarmName, [, alarm]] of alarms) {
       const severity = alarmName.endsWith('-page')
         ? 'page'
@@ -113,6 +113,8 @@ describe.each(['dev', 'prod'] as const)('alarms and topics (%s)', (name) => {
       [
         'archive-delivery-failures',
         'archive-dropped-records',
+        'drift-feature-psi',
+        'drift-score-psi',
         'events-dlq-depth',
         'events-queue-age',
         'events-updater-failures',

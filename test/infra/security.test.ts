@@ -43,8 +43,9 @@ describe.each(['dev', 'prod'] as const)('least privilege and encryption (%s)', (
     }
   });
 
-  it('uses "*" resources only for X-Ray and GetMetricData, which have no resource-level permissions', () => {
+  it('uses "*" resources only for X-Ray, GetMetricData and ListMetrics, which have no resource-level permissions', () => {
     const postHookPolicy = functionStatements(service, functionId(service, 'DeliveryPostTrafficHook'));
+    const driftPolicy = functionStatements(service, functionId(service, 'ModelMonitorsDrift'));
     for (const { policy, statement } of iamStatements(service)) {
       if (!asList(statement.Resource).includes('*')) continue;
       const actions = asList(statement.Action as string[]).sort();
@@ -54,6 +55,12 @@ describe.each(['dev', 'prod'] as const)('least privilege and encryption (%s)', (
         expect(stage(name).config.neural.enabled).toBe(true);
         expect(functionStatements(service, functionId(service, 'ScoreFunction'))).toContainEqual(statement);
         expect(actions.every((a) => a.startsWith('ec2:'))).toBe(true);
+        continue;
+      }
+      if (actions.includes('cloudwatch:ListMetrics')) {
+        // the drift monitor's histogram read, and nothing else
+        expect(actions).toEqual(['cloudwatch:GetMetricData', 'cloudwatch:ListMetrics']);
+        expect(driftPolicy).toContainEqual(statement);
         continue;
       }
       if (actions.includes('cloudwatch:GetMetricData')) {

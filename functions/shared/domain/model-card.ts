@@ -71,6 +71,34 @@ export const modelCardSchema = z.object({
     .refine((h) => h.counts.length === h.edges.length - 1 && h.fractions.length === h.counts.length, {
       message: 'histogram needs one count and fraction per bin',
     }),
+  /**
+   * What production monitoring compares against (optional: older cards have none): the top
+   * features by the model's importance, published per answer as `FeatureValue`, and each one's
+   * training histogram for the drift monitor's PSI.
+   */
+  monitoring: z
+    .object({
+      topFeatures: z.array(z.string().min(1)).min(1).max(5),
+      /** How importance was measured, and on how many rows (provenance, not used by code). */
+      importance: z.string().optional(),
+      importanceSample: z.number().int().positive().optional(),
+      histogramRows: z.number().int().positive().optional(),
+      featureHistograms: z.record(
+        z.string(),
+        z
+          .object({ edges: z.array(z.number()).min(2), fractions: z.array(z.number().min(0).max(1)) })
+          .refine((h) => h.fractions.length === h.edges.length - 1, {
+            message: 'feature histogram needs one fraction per bin',
+          })
+          .refine((h) => h.edges.every((edge, i) => i === 0 || edge > (h.edges[i - 1] as number)), {
+            message: 'feature histogram edges must be strictly ascending',
+          }),
+      ),
+    })
+    .refine((m) => m.topFeatures.every((name) => m.featureHistograms[name] !== undefined), {
+      message: 'every top feature needs a feature histogram',
+    })
+    .optional(),
   replay: z.object({
     file: z.string(),
     cases: z.number().int().positive(),
@@ -104,6 +132,10 @@ export function parseModelCard(json: unknown): ModelCard {
     throw new ModelCardError(
       `model ${card.name}@${card.version} feature list differs from the code at position ${Math.max(mismatch, FEATURES.length)}`,
     );
+  }
+  const unknown = card.monitoring?.topFeatures.find((name) => !FEATURES.some((f) => f.name === name));
+  if (unknown !== undefined) {
+    throw new ModelCardError(`model ${card.name}@${card.version} monitors unknown feature ${unknown}`);
   }
   if (card.input.shape[1] !== FEATURES.length) {
     throw new ModelCardError(`model input has ${card.input.shape[1]} columns, expected ${FEATURES.length}`);

@@ -91,6 +91,8 @@ export interface ScoreOutcome {
     cardAgeMs?: number;
     /** What decided: the policy's step, or `replay` for a stored answer. */
     decidedBy: DecisionResult['decidedBy'] | 'replay';
+    /** The model input (features in `FEATURE_NAMES` order); absent on a replay. */
+    vector?: readonly number[];
     /** Error that caused a degradation, for the log. */
     errors: { stage: 'features' | 'inference' | 'companion' | 'idempotency'; message: string }[];
     /** Each companion call (live and shadow) as it happened. */
@@ -326,6 +328,7 @@ async function scoreWith(
       cardAgeMs: lookup?.ageMs.card,
       decidedBy: result.decidedBy,
       companions,
+      vector,
     },
   };
 }

@@ -1,0 +1,97 @@
+/**
+ * The daily calibration run: answers of a matured window joined with their labels, then ECE,
+ * the reliability curve (logged), and recall / precision at the card's thresholds, overall and
+ * per segment, published under `modelVersion` (+ `segment`). Dependencies come from `index.ts`.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { ModelCard } from '#domain/model-card';
+import {
+  type ArchiveReader,
+  type CalibrationFigures,
+  calibrationReport,
+  joinLabels,
+} from '#domain/monitoring/calibration';
+import { CalibrationMetric, MetricDimension } from '#shared/metrics-contract';
+import type { CalibrationConfig } from './config';
+
+export interface CalibrationMonitorDeps {
+  archive: ArchiveReader;
+  card: Pick<ModelCard, 'version' | 'thresholds'>;
+  config: Pick<CalibrationConfig, 'maturityDays' | 'spanDays' | 'eceBins' | 'minAnswersPerSegment'>;
+  metrics: Metrics;
+  logger: Logger;
+  /** Epoch milliseconds; injectable for tests. */
+  now?: () => number;
+}
+
+const DAY = 86_400_000;
+const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** Transactions of [start, end): the `spanDays` whole UTC days ending `maturityDays` ago. */
+export function maturedWindow(
+  nowMs: number,
+  maturityDays: number,
+  spanDays: number,
+): { start: number; end: number } {
+  const end = Math.floor(nowMs / DAY) * DAY - maturityDays * DAY;
+  return { start: end - spanDays * DAY, end };
+}
+
+export function createCalibrationHandler(deps: CalibrationMonitorDeps) {
+  const { archive, card, config, metrics, logger } = deps;
+
+  function publish(figures: CalibrationFigures, dimensions: Record<string, string>, into: Metrics): void {
+    into.addDimensions({ [MetricDimension.ModelVersion]: card.version, ...dimensions });
+    into.addMetric(CalibrationMetric.LabelledAnswers, MetricUnit.Count, figures.answers);
+    into.addMetric(CalibrationMetric.CalibrationEce, MetricUnit.NoUnit, figures.ece);
+    const percent = (value: number | undefined, name: string) => {
+      if (value !== undefined) into.addMetric(name, MetricUnit.Percent, value * 100);
+    };
+    percent(figures.decline.recall, CalibrationMetric.RecallAtDecline);
+    percent(figures.decline.precision, CalibrationMetric.PrecisionAtDecline);
+    percent(figures.review.recall, CalibrationMetric.RecallAtReview);
+    percent(figures.review.precision, CalibrationMetric.PrecisionAtReview);
+    if (figures.decline.recall !== undefined)
+      percent(card.thresholds.decline.recall - figures.decline.recall, CalibrationMetric.RecallGapAtDecline);
+  }
+
+  return async function calibrationHandler() {
+    const now = (deps.now ?? Date.now)();
+    const { start, end } = maturedWindow(now, config.maturityDays, config.spanDays);
+    const inWindow = (iso: string) => {
+      const t = Date.parse(iso);
+      return t >= start && t < end;
+    };
+    // Partitions are by each record's own date as written; one day either side covers offsets.
+    const answers = [];
+    for await (const answer of archive.answers(day(start - DAY), day(end)))
+      if (inWindow(answer.eventTime)) answers.push(answer);
+    const labels = [];
+    for await (const label of archive.labels(day(start - DAY), day(now)))
+      if (inWindow(label.transactionTimestamp)) labels.push(label);
+    const joined = joinLabels(answers, labels, card.version);
+    const report = calibrationReport(joined, {
+      thresholds: { review: card.thresholds.review.score, decline: card.thresholds.decline.score },
+      bins: config.eceBins,
+      minAnswersPerSegment: config.minAnswersPerSegment,
+    });
+    if (report.overall) {
+      publish(report.overall, {}, metrics);
+      for (const segment of report.segments)
+        publish(segment, { [MetricDimension.Segment]: segment.population }, metrics.singleMetric());
+      metrics.publishStoredMetrics();
+    }
+    const summary = {
+      modelVersion: card.version,
+      window: { start: new Date(start).toISOString(), end: new Date(end).toISOString() },
+      answersRead: answers.length,
+      labelsRead: labels.length,
+      card: { recallAtDecline: card.thresholds.decline.recall },
+      ...report,
+    };
+    if (!report.overall) logger.warn('calibration: no labelled answers in the matured window', summary);
+    else logger.info('calibration', summary);
+    return summary;
+  };
+}
