@@ -25,6 +25,7 @@ import {
   quantileBaseline,
   topByImportance,
 } from '#domain/monitoring/baseline';
+import { mulberry32 } from '#domain/random';
 
 const { values } = parseArgs({
   options: {
@@ -47,18 +48,6 @@ const modelDir = values.model;
 const top = Number(values.top);
 const bins = Number(values.bins);
 const sampleSize = Number(values.sample);
-
-/** mulberry32: a small seeded PRNG, so the sample (and the card) is reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Streams the training-period rows of features.csv: (row index, feature values). */
 async function forEachRow(until: number, visit: (features: number[]) => void): Promise<string[]> {
@@ -87,7 +76,7 @@ async function main(): Promise<void> {
   const defaults = card.features.map((f) => f.default);
 
   // Pass 1: a seeded reservoir sample of training rows, for importance.
-  const random = prng(Number(values.seed));
+  const random = mulberry32(Number(values.seed));
   const sample: number[][] = [];
   let seen = 0;
   const header = await forEachRow(until, (row) => {

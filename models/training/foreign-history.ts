@@ -19,6 +19,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { mulberry32 } from '#domain/random';
 import type { AuthorizationEvent, Channel, LabelEvent, TransactionEvent } from '#domain/types';
 
 /** Options of {@link foreignHistory}. */
@@ -37,18 +38,6 @@ const DAY = 86_400_000;
 const MINUTE = 60_000;
 const MCCS = ['5411', '5812', '5541', '5311', '5732', '5999', '5912', '4121', '5651', '7011', '5942', '5814'];
 
-/** mulberry32: small, seeded, good enough for test data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Generates the history: `{ authorizations, labels }` each in its own order (authorizations
  * by time, labels by time), deterministic for the options.
@@ -59,7 +48,7 @@ export function foreignHistory(options: ForeignHistoryOptions = {}): {
 } {
   const cards = options.cards ?? 1500;
   const days = options.days ?? 30;
-  const random = prng(options.seed ?? 7);
+  const random = mulberry32(options.seed ?? 7);
   const start = Date.parse(`${options.start ?? '2025-03-03'}T00:00:00Z`);
   const end = start + days * DAY;
   const merchants = Math.max(40, Math.round(cards / 11));

@@ -13,6 +13,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
 import { bulkWrite, FeatureAccumulator } from '#adapters/feature-bulk-loader';
 import { MarkerFeatureWriter } from '#adapters/marker-feature-writer';
+import { mulberry32 } from '#domain/random';
 import { RING_SIZE, type RingStep, ringItemBytes, sequenceTensor } from '#domain/sequence';
 import type { AuthorizationEvent, LabelEvent, TransactionEvent } from '#domain/types';
 import { cardKey } from '#shared/table-schema';
@@ -66,14 +67,7 @@ function stream(): TransactionEvent[] {
 
 /** A reproducible shuffle (mulberry32), so a failure replays. */
 function shuffled<T>(items: readonly T[], seed: number): T[] {
-  let s = seed >>> 0;
-  const random = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const random = mulberry32(seed);
   const copy = items.slice();
   for (let i = copy.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));

@@ -1,10 +1,6 @@
 import fc from 'fast-check';
-import {
-  meanAbsoluteContribution,
-  openBin,
-  quantileBaseline,
-  topByImportance,
-} from '#domain/monitoring/baseline';
+import { meanAbsoluteContribution, quantileBaseline, topByImportance } from '#domain/monitoring/baseline';
+import { binIndex } from '#domain/stats/histogram';
 
 describe('quantileBaseline', () => {
   it('cuts 1..10 into ten equal-mass bins with edges halfway between values', () => {
@@ -69,12 +65,12 @@ describe('quantileBaseline', () => {
   });
 });
 
-describe('openBin', () => {
+describe('binIndex, the monitoring bin convention', () => {
   it('puts values outside the edges into the outer bins and edge values into the upper bin', () => {
     // prepare
     const edges = [0, 1, 2, 3];
     // act / assert
-    expect([-5, 0, 0.99, 1, 2.5, 3, 99].map((v) => openBin(v, edges))).toEqual([0, 0, 0, 1, 2, 2, 2]);
+    expect([-5, 0, 0.99, 1, 2.5, 3, 99].map((v) => binIndex(v, edges))).toEqual([0, 0, 0, 1, 2, 2, 2]);
   });
 });
 

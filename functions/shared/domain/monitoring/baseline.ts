@@ -8,8 +8,10 @@
  * outer edges are only the training minimum and maximum. Inner edges sit halfway between two
  * adjacent distinct training values, never on one: CloudWatch's `TC(lo:hi)` counts lo < v ≤ hi
  * while a card's bins are [lo, hi), and the two agree for every value not exactly on an edge —
- * which matters for the many integer-valued features (counts, flags, codes).
+ * which matters for the many integer-valued features (counts, flags, codes). Binning is
+ * `binIndex` of `stats/histogram`, the judge's, so both read a value into the same bin.
  */
+import { binIndex } from '../stats/histogram';
 
 /** A feature's training histogram on its own edges. */
 export interface FeatureBaseline {
@@ -42,21 +44,8 @@ export function quantileBaseline(values: ArrayLike<number>, bins = 10): FeatureB
   }
   const edges = max > min ? [min, ...inner, max] : [min, min + 1];
   const counts = new Array<number>(edges.length - 1).fill(0);
-  for (const value of sorted) counts[openBin(value, edges)] = (counts[openBin(value, edges)] as number) + 1;
+  for (const value of sorted) counts[binIndex(value, edges)] = (counts[binIndex(value, edges)] as number) + 1;
   return { edges, fractions: counts.map((count) => count / n) };
-}
-
-/** The bin of `value` with open outer bins (the monitoring convention); bins are [lo, hi). */
-export function openBin(value: number, edges: readonly number[]): number {
-  const last = edges.length - 2;
-  let lo = 0;
-  let hi = last;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (value >= (edges[mid] as number)) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
 }
 
 function previousBelow(sorted: Float64Array, value: number): number | undefined {
