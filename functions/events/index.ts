@@ -1,14 +1,9 @@
-/**
- * The events function's wiring: the one place that builds its real dependencies. The Lambda
- * entry (`lambda.ts`) and the local stack start it through {@link createEventsFunction}.
- */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { eventRecordOf } from '#domain/archive';
 import type { EventQueue } from '#domain/event-queue';
 import type { TransactionEvent } from '#domain/types';
 import { archiveHook, createArchive } from '#shared/archive-wiring';
-import { METRICS_NAMESPACE, MetricService } from '#shared/metrics-contract';
+import { MetricService } from '#shared/metrics-contract';
+import { serviceObservability } from '#shared/observability';
 import type { EventsConfig } from './config';
 import { createEventsHandler } from './handler';
 
@@ -21,12 +16,7 @@ export function createEventsFunction(
   queue: EventQueue,
   clock?: () => number,
 ) {
-  const logger = new Logger({ serviceName: MetricService.Events, persistentKeys: { stage: config.stage } });
-  const metrics = new Metrics({
-    namespace: METRICS_NAMESPACE,
-    serviceName: MetricService.Events,
-    defaultDimensions: { stage: config.stage },
-  });
+  const { logger, metrics } = serviceObservability(MetricService.Events, config.stage);
   const archive = createArchive(config.archive, logger);
   return createEventsHandler({
     queue,

@@ -1,13 +1,8 @@
-/**
- * The feature updater's wiring: the one place that builds its real dependencies. The Lambda
- * entry (`lambda.ts`) and the local stack start it through {@link createUpdaterFunction}.
- */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createDynamoClients } from '#adapters/dynamo-client';
 import { MarkerFeatureWriter } from '#adapters/marker-feature-writer';
 import { TransactionalFeatureWriter } from '#adapters/transactional-feature-writer';
-import { METRICS_NAMESPACE, MetricService } from '#shared/metrics-contract';
+import { MetricService } from '#shared/metrics-contract';
+import { serviceObservability } from '#shared/observability';
 import type { UpdaterConfig } from './config';
 import { createUpdaterHandler } from './handler';
 
@@ -27,15 +22,7 @@ export function createUpdaterFunction(config: UpdaterConfig) {
       : new MarkerFeatureWriter(documents, config.featureTableName, options);
   const handler = createUpdaterHandler({
     writer,
-    logger: new Logger({
-      serviceName: MetricService.FeatureUpdater,
-      persistentKeys: { stage: config.stage },
-    }),
-    metrics: new Metrics({
-      namespace: METRICS_NAMESPACE,
-      serviceName: MetricService.FeatureUpdater,
-      defaultDimensions: { stage: config.stage },
-    }),
+    ...serviceObservability(MetricService.FeatureUpdater, config.stage),
   });
   return { handler, close: () => documents.destroy() };
 }

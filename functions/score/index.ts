@@ -6,8 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { createDynamoClients } from '#adapters/dynamo-client';
 import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
@@ -26,6 +25,7 @@ import { type CompanionScorer, type ScorerComposition, treeShadow } from '#domai
 import { archiveHook, createArchive } from '#shared/archive-wiring';
 import { EmfLineWriter } from '#shared/emf-lines';
 import { METRICS_NAMESPACE, MetricService } from '#shared/metrics-contract';
+import { serviceObservability } from '#shared/observability';
 import type { ScoreConfig } from './config';
 import { createHandler } from './handler';
 import { metricDimensions, monitoredFeatures } from './metrics';
@@ -115,12 +115,7 @@ async function createScorers(
  * then answers rules-only with `degraded: ["model_unavailable"]`.
  */
 export async function createScoreFunction(config: ScoreConfig) {
-  const logger = new Logger({ serviceName: MetricService.Score, persistentKeys: { stage: config.stage } });
-  const metrics = new Metrics({
-    namespace: METRICS_NAMESPACE,
-    serviceName: MetricService.Score,
-    defaultDimensions: { stage: config.stage },
-  });
+  const { logger, metrics } = serviceObservability(MetricService.Score, config.stage);
   const tracing = config.tracingEnabled ? await tracingMiddleware() : undefined;
   const { client: dynamo } = createDynamoClients({ region: config.region, endpoint: config.dynamoEndpoint });
   const policy = parsePolicy(JSON.parse(await readFile(config.policyPath, 'utf8')));
