@@ -169,7 +169,12 @@ describe('local stack (degraded)', () => {
     try {
       const { status, json } = await post(stack, '/v1/score', scoreBody());
       expect(status).toBe(200);
-      expect(json).toMatchObject({ score: null, model: null, degraded: ['model_unavailable'] });
+      expect(json).toMatchObject({ score: null, model: null });
+      // A cold first feature read can also time out on a loaded machine (`features_unavailable`):
+      // a separate degradation, not what this test is about; nothing else may appear.
+      expect(json.degraded.filter((flag: string) => flag !== 'features_unavailable')).toEqual([
+        'model_unavailable',
+      ]);
     } finally {
       await stack.close();
     }

@@ -37,6 +37,17 @@ describe('quantileBaseline', () => {
     expect(() => quantileBaseline([1], 0)).toThrow(RangeError);
   });
 
+  it('drops a cut between two adjacent doubles, which have no number halfway between them', () => {
+    // prepare: fast-check's counterexample; -4e-323 and -3.5e-323 are neighbouring subnormals
+    const values = [-3.5e-323, -4e-323, 0];
+    // act
+    const { edges, fractions } = quantileBaseline(values, 2);
+    // assert
+    for (let i = 1; i < edges.length; i++) expect(edges[i] as number).toBeGreaterThan(edges[i - 1] as number);
+    for (const value of values) expect(edges.slice(1, -1)).not.toContain(value);
+    expect(fractions.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+  });
+
   it('for any data: ascending edges, fractions summing to 1, no training value on an inner edge', () => {
     fc.assert(
       fc.property(

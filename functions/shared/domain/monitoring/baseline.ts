@@ -40,6 +40,9 @@ export function quantileBaseline(values: ArrayLike<number>, bins = 10): FeatureB
     const below = previousBelow(sorted, at);
     if (below === undefined) continue;
     const edge = below + (at - below) / 2;
+    // Two adjacent doubles (subnormals, or values one ulp apart) have no number between them:
+    // the halfway point rounds onto one of them, so this cut is dropped and the bins merge.
+    if (!(edge > below && edge < at)) continue;
     if (inner.length === 0 || edge > (inner[inner.length - 1] as number)) inner.push(edge);
   }
   const edges = max > min ? [min, ...inner, max] : [min, min + 1];
