@@ -177,9 +177,11 @@ export function acknowledgeNetworkFindings(stack: Stack, parts: { loadBalancer: 
     "Internal ALB, reachable only from the score function security group; requests are the score function's own JSON tensors, never caller input. WAF protects the public API in front of it.",
   );
   const plainHttp =
-    'Internal ALB inside the VPC (not an open, public network in PCI DSS 4.1 terms), admitting only the score function security group; payloads are numeric sequence tensors, no PAN or card token. TLS would need a private CA certificate and adds a handshake inside a 15 ms budget; revisit with ACM private CA if policy requires encryption in transit inside the VPC.';
-  acknowledge(loadBalancer.listener, 'PCI.DSS.321-ALBHttpToHttpsRedirection', plainHttp);
-  acknowledge(loadBalancer.listener, 'PCI.DSS.321-ELBv2ACMCertificateRequired', plainHttp);
+    'Internal ALB inside the VPC (not an open, public network in PCI DSS 4.1 terms), admitting only the score function security group (and, on the test listener, only the replay hook); payloads are numeric sequence tensors, no PAN or card token. TLS would need a private CA certificate and adds a handshake inside a 15 ms budget; revisit with ACM private CA if policy requires encryption in transit inside the VPC.';
+  for (const listener of [loadBalancer.listener, loadBalancer.testListener]) {
+    acknowledge(listener, 'PCI.DSS.321-ALBHttpToHttpsRedirection', plainHttp);
+    acknowledge(listener, 'PCI.DSS.321-ELBv2ACMCertificateRequired', plainHttp);
+  }
   const logBucket = loadBalancer.node.findChild('AccessLogs');
   const reason =
     'The ALB access-log bucket itself: logging its own accesses would need yet another bucket; ELB delivers only with SSE-S3 (KMS keys are not supported for access logs); logs are regenerated, not replicated.';
@@ -195,6 +197,8 @@ export function acknowledgeNetworkFindings(stack: Stack, parts: { loadBalancer: 
 
 /** The neural stack: ECS on GPU instances, the model bucket and its upload. */
 export function acknowledgeNeuralFindings(stack: Stack, neural: NeuralService): void {
+  // The replay hook is a service function in the VPC: runtime pin and the ENI/X-Ray wildcards.
+  acknowledgeFunctionFindings(neural.replayHook.function);
   const bucketReason =
     'Model bucket: holds the Triton repository (model graph and config, no cardholder data), written only by the deploy and read by the task role; versioned and rebuilt from the repository by cdk deploy, so neither replication nor access logs add evidence; SSE-S3 keeps Triton free of KMS calls.';
   for (const id of [

@@ -21,6 +21,11 @@ export const TRITON_HTTP_PORT = 8000;
 export const TRITON_METRICS_PORT = 8002;
 /** The internal ALB's listener port (HTTP/1.1 keep-alive from the score function). */
 export const NEURAL_LISTENER_PORT = 80;
+/**
+ * The ALB's test listener port: ECS sends the new revision all of its traffic during a
+ * deployment, before any production traffic; only the replay hook may connect.
+ */
+export const NEURAL_TEST_LISTENER_PORT = 8080;
 
 /**
  * Interface endpoints of `egress: 'endpoints'`, keyed by construct id: what the score function
@@ -64,6 +69,8 @@ export class NeuralNetwork extends Construct {
   readonly scoreFunctionSecurityGroup: ec2.SecurityGroup;
   /** The internal ALB's: ingress from the score function only. */
   readonly loadBalancerSecurityGroup: ec2.SecurityGroup;
+  /** The neural replay hook's (ECS lifecycle hook): egress to the ALB's test listener only. */
+  readonly replayHookSecurityGroup: ec2.SecurityGroup;
   /** The Triton tasks': ingress from the ALB on the HTTP port only. */
   readonly taskSecurityGroup: ec2.SecurityGroup;
   /** The GPU container instances': no inbound, HTTPS out (ECS agent, ECR). */
@@ -126,10 +133,18 @@ export class NeuralNetwork extends Construct {
       description: 'Triton tasks: only the neural ALB may connect; HTTPS out for S3, ECR and logs',
       allowAllOutbound: false,
     });
+    this.replayHookSecurityGroup = new ec2.SecurityGroup(this, 'ReplayHookSg', {
+      vpc: this.vpc,
+      description: 'Neural replay hook: calls the ALB test listener; accepts nothing',
+      allowAllOutbound: false,
+    });
     const http = ec2.Port.tcp(NEURAL_LISTENER_PORT);
+    const testHttp = ec2.Port.tcp(NEURAL_TEST_LISTENER_PORT);
     const triton = ec2.Port.tcp(TRITON_HTTP_PORT);
     this.loadBalancerSecurityGroup.addIngressRule(this.scoreFunctionSecurityGroup, http, 'score function');
     this.scoreFunctionSecurityGroup.addEgressRule(this.loadBalancerSecurityGroup, http, 'neural ALB');
+    this.loadBalancerSecurityGroup.addIngressRule(this.replayHookSecurityGroup, testHttp, 'replay hook');
+    this.replayHookSecurityGroup.addEgressRule(this.loadBalancerSecurityGroup, testHttp, 'ALB test listener');
     this.taskSecurityGroup.addIngressRule(this.loadBalancerSecurityGroup, triton, 'neural ALB');
     this.loadBalancerSecurityGroup.addEgressRule(this.taskSecurityGroup, triton, 'Triton tasks');
     // HTTPS to AWS APIs: interface endpoints inside the VPC, gateway endpoints (S3, DynamoDB)

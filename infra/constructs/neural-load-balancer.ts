@@ -11,7 +11,12 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { NEURAL_LISTENER_PORT, type NeuralNetwork, TRITON_HTTP_PORT } from './network';
+import {
+  NEURAL_LISTENER_PORT,
+  NEURAL_TEST_LISTENER_PORT,
+  type NeuralNetwork,
+  TRITON_HTTP_PORT,
+} from './network';
 
 /** Triton's readiness endpoint: 200 only once every model in the repository is loaded. */
 export const READINESS_PATH = '/v2/health/ready';
@@ -34,6 +39,12 @@ export class NeuralLoadBalancer extends Construct {
   readonly productionRule: elbv2.ApplicationListenerRule;
   /** `http://<internal DNS name>`: the score function's `NEURAL_URL`. */
   readonly url: string;
+  /** The test listener (only the replay hook may connect). */
+  readonly testListener: elbv2.ApplicationListener;
+  /** The test listener's rule: ECS gives the new revision all of it before production moves. */
+  readonly testRule: elbv2.ApplicationListenerRule;
+  /** `http://<internal DNS name>:<test port>`: the replay hook's `NEURAL_TEST_URL`. */
+  readonly testUrl: string;
 
   constructor(scope: Construct, id: string, props: NeuralLoadBalancerProps) {
     super(scope, id);
@@ -96,15 +107,29 @@ export class NeuralLoadBalancer extends Construct {
         messageBody: '{"error":"no route"}',
       }),
     });
-    this.productionRule = new elbv2.ApplicationListenerRule(this, 'Production', {
-      listener: this.listener,
-      priority: 10,
-      conditions: [elbv2.ListenerCondition.pathPatterns(['/v2/*'])],
-      action: elbv2.ListenerAction.weightedForward([
-        { targetGroup: this.blueTargetGroup, weight: 100 },
-        { targetGroup: this.greenTargetGroup, weight: 0 },
-      ]),
-    });
+    const forwardRule = (ruleId: string, listener: elbv2.ApplicationListener) =>
+      new elbv2.ApplicationListenerRule(this, ruleId, {
+        listener,
+        priority: 10,
+        conditions: [elbv2.ListenerCondition.pathPatterns(['/v2/*'])],
+        action: elbv2.ListenerAction.weightedForward([
+          { targetGroup: this.blueTargetGroup, weight: 100 },
+          { targetGroup: this.greenTargetGroup, weight: 0 },
+        ]),
+      });
+    this.productionRule = forwardRule('Production', this.listener);
     this.url = `http://${this.loadBalancer.loadBalancerDnsName}`;
+
+    this.testListener = this.loadBalancer.addListener('Test', {
+      port: NEURAL_TEST_LISTENER_PORT,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      open: false,
+      defaultAction: elbv2.ListenerAction.fixedResponse(404, {
+        contentType: 'application/json',
+        messageBody: '{"error":"no route"}',
+      }),
+    });
+    this.testRule = forwardRule('Test', this.testListener);
+    this.testUrl = `http://${this.loadBalancer.loadBalancerDnsName}:${NEURAL_TEST_LISTENER_PORT}`;
   }
 }

@@ -12,7 +12,7 @@
  * - Deployments use ECS's built-in canary strategy with deployment alarms that roll back and
  *   the deployment circuit breaker.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { Annotations, Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
@@ -33,6 +33,7 @@ import { type NeuralNetwork, TRITON_HTTP_PORT, TRITON_METRICS_PORT } from './net
 import type { NeuralLoadBalancer } from './neural-load-balancer';
 import { READINESS_PATH } from './neural-load-balancer';
 import { ManagedPolicyRole } from './roles';
+import { REPO_ROOT, ServiceFunction } from './service-function';
 
 /** CloudWatch namespace of the metrics the agent sidecar scrapes from Triton. */
 export const TRITON_METRICS_NAMESPACE = 'FraudScoring/Neural';
@@ -118,6 +119,26 @@ export interface NeuralServiceProps {
   readonly logsKey: kms.IKey;
   /** Days to keep task logs. */
   readonly logRetentionDays: number;
+  /**
+   * Entry of the replay hook (ECS lifecycle hook at `POST_TEST_TRAFFIC_SHIFT`).
+   * @default functions/deploy-hooks/neural-replay-lambda.ts
+   */
+  readonly replayHookEntry?: string;
+}
+
+/**
+ * Triton's version directory of a model repository (`<repo>/<name>/<n>/`): what the clients
+ * put in `/v2/models/<name>/versions/<n>`. The card's version (`1.0.0`) names the S3 prefix
+ * and the metric dimension; Triton knows only the directory number.
+ */
+export function tritonVersionOf(modelsDir: string, name: string, version: string): string {
+  const dir = join(modelsDir, name, version, 'triton', name);
+  const versions = readdirSync(dir).filter(
+    (entry) => /^\d+$/.test(entry) && statSync(join(dir, entry)).isDirectory(),
+  );
+  if (versions.length !== 1)
+    throw new Error(`${dir} must hold exactly one numeric version directory, found ${versions.length}`);
+  return versions[0] as string;
 }
 
 export class NeuralService extends Construct {
@@ -137,6 +158,12 @@ export class NeuralService extends Construct {
   readonly executionRole: ManagedPolicyRole;
   /** The custom resources that copy the model files into the bucket. */
   readonly modelUploads: readonly cr.AwsCustomResource[];
+  /** Replays the model's golden cases against each new revision before production traffic. */
+  readonly replayHook: ServiceFunction;
+  /** The role ECS assumes to invoke {@link replayHook}. */
+  readonly replayInvokeRole: ManagedPolicyRole;
+  /** Triton's version directory of the served model (see {@link tritonVersionOf}). */
+  readonly tritonVersion: string;
 
   constructor(scope: Construct, id: string, props: NeuralServiceProps) {
     super(scope, id);
@@ -337,10 +364,66 @@ export class NeuralService extends Construct {
         alternateTarget: new ecs.AlternateTarget('Green', {
           alternateTargetGroup: lb.greenTargetGroup,
           productionListener: ecs.ListenerRuleConfiguration.applicationListenerRule(lb.productionRule),
+          // The new revision gets all of the test listener's traffic first: the replay hook's.
+          testListener: ecs.ListenerRuleConfiguration.applicationListenerRule(lb.testRule),
         }),
       })
       .attachToApplicationTargetGroup(lb.blueTargetGroup);
     for (const upload of uploads) this.service.node.addDependency(upload);
+
+    // --- pre-traffic replay ---------------------------------------------------------------
+    // The model's golden cases through the test listener, with the score function's own client
+    // and sequence code; a mismatch or a revision that never gets ready rolls back before any
+    // payment reaches it (functions/deploy-hooks/neural-replay.ts).
+    const modelDir = join(props.modelsDir, config.model.name, config.model.version);
+    const card = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')) as {
+      replay?: { tolerance?: number };
+    };
+    this.tritonVersion = tritonVersionOf(props.modelsDir, config.model.name, config.model.version);
+    this.replayHook = new ServiceFunction(this, 'ReplayHook', {
+      service: 'deploy-hooks',
+      stage,
+      entry: props.replayHookEntry ?? join(REPO_ROOT, 'functions', 'deploy-hooks', 'neural-replay-lambda.ts'),
+      description: `Replays ${config.model.name}@${config.model.version} golden cases on new neural tasks`,
+      architecture: 'arm64',
+      logsKey: props.logsKey,
+      logRetentionDays: props.logRetentionDays,
+      // ECS calls again while the hook answers IN_PROGRESS: one call waits at most this long.
+      timeout: Duration.minutes(2),
+      network: {
+        vpc: network.vpc,
+        subnets: network.privateSubnets,
+        securityGroup: network.replayHookSecurityGroup,
+      },
+      environment: {
+        NEURAL_TEST_URL: lb.testUrl,
+        NEURAL_MODEL: config.model.name,
+        NEURAL_MODEL_VERSION: this.tritonVersion,
+        REPLAY_PATH: '/var/task/neural-replay.jsonl',
+        REPLAY_TOLERANCE: String(card.replay?.tolerance ?? 1e-4),
+        // Task start, CUDA init and the S3 read: up to startupGraceSeconds, polled every 15 s.
+        READY_ATTEMPTS: String(Math.max(4, Math.ceil(config.startupGraceSeconds / 15) + 4)),
+        CALLBACK_DELAY_SECONDS: '15',
+      },
+      bundleFiles: [{ from: join(modelDir, 'replay.jsonl'), to: 'neural-replay.jsonl' }],
+    });
+    // ECS assumes this role to call the hook: invoke on the hook function's ARN, nothing else
+    // (the default role would get an inline policy with `<arn>:*`).
+    this.replayInvokeRole = new ManagedPolicyRole(this, 'ReplayInvokeRole', {
+      assumedBy: new iam.ServicePrincipal('ecs.amazonaws.com'),
+      description: 'ECS invokes the neural replay hook during deployments',
+    });
+    this.replayInvokeRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: [this.replayHook.function.functionArn],
+      }),
+    );
+    const hookTarget = new ecs.DeploymentLifecycleLambdaTarget(this.replayHook.function, 'NeuralReplay', {
+      role: this.replayInvokeRole,
+      lifecycleStages: [ecs.DeploymentLifecycleStage.POST_TEST_TRAFFIC_SHIFT],
+    });
+    this.service.addLifecycleHook(hookTarget);
 
     // --- scaling ------------------------------------------------------------------------
     this.scaling = this.service.autoScaleTaskCount({

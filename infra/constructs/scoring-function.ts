@@ -7,8 +7,6 @@
 import { join } from 'node:path';
 import { Duration, RemovalPolicy, TimeZone } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -19,7 +17,9 @@ import type { FeatureTable, IdempotencyTable } from './feature-table';
 import type { ModelArtifacts } from './model-artifacts';
 import {
   copyIntoBundle,
+  type FunctionNetwork,
   functionRoleAndLogs,
+  grantVpcAccess,
   mergeEnvironment,
   REPO_ROOT,
   serviceFunctionDefaults,
@@ -85,11 +85,7 @@ export interface ScoringFunctionProps {
    * Place the function in a VPC (only when it calls the VPC-internal neural service).
    * @default - no VPC: the function reaches only AWS APIs
    */
-  readonly network?: {
-    readonly vpc: ec2.IVpc;
-    readonly subnets: ec2.SubnetSelection;
-    readonly securityGroup: ec2.ISecurityGroup;
-  };
+  readonly network?: FunctionNetwork;
   /**
    * Decision policy copied into the bundle.
    * @default functions/score/policy.json
@@ -170,24 +166,7 @@ export class ScoringFunction extends Construct {
       },
     });
 
-    if (props.network) {
-      // What AWSLambdaVPCAccessExecutionRole grants, in the function's own policy: Lambda
-      // manages the Hyperplane ENIs with the execution role. EC2 has no resource-level
-      // permissions for the Describe call; the others are kept to the same statement.
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: [
-            'ec2:CreateNetworkInterface',
-            'ec2:DescribeNetworkInterfaces',
-            'ec2:DescribeSubnets',
-            'ec2:DeleteNetworkInterface',
-            'ec2:AssignPrivateIpAddresses',
-            'ec2:UnassignPrivateIpAddresses',
-          ],
-          resources: ['*'],
-        }),
-      );
-    }
+    if (props.network) grantVpcAccess(role);
     props.featureTable.bindScoringRead(this.function);
     props.idempotencyTable.bindIdempotency(this.function);
 

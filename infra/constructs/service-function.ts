@@ -6,6 +6,8 @@
  */
 import { join, resolve } from 'node:path';
 import type { Duration } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -80,6 +82,39 @@ export interface ServiceFunctionProps {
    * @default - none
    */
   readonly bundleFiles?: { from: string; to: string }[];
+  /**
+   * Place the function in a VPC, with ENI permissions in its own policy ({@link grantVpcAccess}).
+   * @default - no VPC
+   */
+  readonly network?: FunctionNetwork;
+}
+
+/** Where a function joins a VPC. */
+export interface FunctionNetwork {
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly securityGroup: ec2.ISecurityGroup;
+}
+
+/**
+ * What AWSLambdaVPCAccessExecutionRole grants, in the function's own policy: Lambda manages
+ * the Hyperplane ENIs with the execution role. EC2 has no resource-level permissions for the
+ * Describe call; the others are kept to the same statement.
+ */
+export function grantVpcAccess(role: iam.IGrantable): void {
+  role.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: [
+        'ec2:CreateNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSubnets',
+        'ec2:DeleteNetworkInterface',
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:UnassignPrivateIpAddresses',
+      ],
+      resources: ['*'],
+    }),
+  );
 }
 
 /** A Node.js 22 function of the service with the shared defaults. */
@@ -100,11 +135,15 @@ export class ServiceFunction extends Construct {
       role,
       logGroup,
       environment: mergeEnvironment(defaults.environment, props.environment),
+      vpc: props.network?.vpc,
+      vpcSubnets: props.network?.subnets,
+      securityGroups: props.network ? [props.network.securityGroup] : undefined,
       bundling: {
         ...defaults.bundling,
         commandHooks: props.bundleFiles?.length ? copyIntoBundle(props.bundleFiles) : undefined,
       },
     });
+    if (props.network) grantVpcAccess(role);
   }
 }
 

@@ -45,7 +45,12 @@ export interface ScoringStackProps extends StackProps {
    * The neural service's network: the score function joins the VPC and calls the internal ALB.
    * @default - neural service off: no VPC, `NEURAL_MODE=off`
    */
-  readonly neural?: { readonly config: NeuralConfig; readonly networkStack: NetworkStack };
+  readonly neural?: {
+    readonly config: NeuralConfig;
+    readonly networkStack: NetworkStack;
+    /** Triton's version directory of the served model (`tritonVersionOf`). */
+    readonly tritonVersion: string;
+  };
   /**
    * Entry overrides, for tests that must not depend on handler files (keys: score, events,
    * updater, preTraffic, postTraffic).
@@ -232,7 +237,8 @@ function neuralWiring(neural: ScoringStackProps['neural']) {
       NEURAL_MODE: neural.config.mode,
       NEURAL_URL: loadBalancer.url,
       NEURAL_MODEL: neural.config.model.name,
-      NEURAL_MODEL_VERSION: neural.config.model.version,
+      // Triton's version directory: `/versions/1.0.0` would be an unknown version to Triton.
+      NEURAL_MODEL_VERSION: neural.tritonVersion,
       NEURAL_BUDGET_MS: String(neural.config.budgetMs),
     },
   };

@@ -7,6 +7,7 @@ import type { App } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { StageConfig } from '../config/stage-config';
 import { loadModelArtifacts } from '../constructs/model-artifacts';
+import { tritonVersionOf } from '../constructs/neural-service';
 import { REPO_ROOT } from '../constructs/service-function';
 import { DataStack } from './data-stack';
 import { NetworkStack } from './network-stack';
@@ -89,7 +90,14 @@ export function addStage(app: App, config: StageConfig, options: StageOptions = 
     archive: data.archive,
     onnxRuntimeLayer: options.onnxRuntimeLayer,
     entries: options.entries,
-    neural: neuralConfig && network ? { config: neuralConfig, networkStack: network } : undefined,
+    neural:
+      neuralConfig && network
+        ? {
+            config: neuralConfig,
+            networkStack: network,
+            tritonVersion: tritonVersionOf(modelsDir, neuralConfig.model.name, neuralConfig.model.version),
+          }
+        : undefined,
   });
   const neural =
     neuralConfig && network

@@ -12,6 +12,7 @@ import { RUNBOOK_PATH } from '../../infra/constructs/naming';
 import { INTERFACE_ENDPOINTS } from '../../infra/constructs/network';
 import { NEURAL_GUARDRAIL_SIGNALS, neuralGuardrailNames } from '../../infra/constructs/neural-alarms';
 import { READINESS_PATH } from '../../infra/constructs/neural-load-balancer';
+import { tritonVersionOf } from '../../infra/constructs/neural-service';
 import {
   alarmsByName,
   asList,
@@ -64,6 +65,17 @@ function rules(template: Template, kind: 'Ingress' | 'Egress') {
 }
 const sgRef = (id: string) => ({ 'Fn::GetAtt': [id, 'GroupId'] });
 
+/** The statements of the managed policy of the neural stack's role whose id starts with `rolePrefix`. */
+function policyStatements(rolePrefix: string): Record<string, unknown>[] {
+  const roleId = idOf(neural, 'AWS::IAM::Role', rolePrefix);
+  const policies = Object.values(resources(neural, 'AWS::IAM::ManagedPolicy')).filter((p) =>
+    JSON.stringify(p.Properties.Roles).includes(roleId),
+  );
+  return policies.flatMap(
+    (p) => (p.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement,
+  );
+}
+
 describe('stages', () => {
   it('creates the network and neural stacks only where neural.enabled', () => {
     // prepare / act: stage() synthesizes with cdk-nag; it throws on any unacknowledged finding
@@ -109,7 +121,12 @@ describe('the score function with the neural service on (prod)', () => {
     expect(vars).toMatchObject({
       NEURAL_MODE: neuralConfig.mode,
       NEURAL_MODEL: neuralConfig.model.name,
-      NEURAL_MODEL_VERSION: neuralConfig.model.version,
+      // Triton's version directory, not the card's version: Triton knows only `1`, `2`, …
+      NEURAL_MODEL_VERSION: tritonVersionOf(
+        join(ROOT, 'models'),
+        neuralConfig.model.name,
+        neuralConfig.model.version,
+      ),
       NEURAL_BUDGET_MS: String(neuralConfig.budgetMs),
     });
     // http:// + the ALB's DNS name, imported from the network stack
@@ -180,9 +197,10 @@ describe('network', () => {
     expect(group.Properties.KmsKeyId).toBeDefined();
   });
 
-  it('lets only the score function reach the ALB, and only the ALB reach the tasks', () => {
+  it('lets only the score function reach the ALB (and the replay hook its test listener), and only the ALB reach the tasks', () => {
     // prepare
     const score = idOf(network, 'AWS::EC2::SecurityGroup', 'NetworkScoreFunctionSg');
+    const hook = idOf(network, 'AWS::EC2::SecurityGroup', 'NetworkReplayHookSg');
     const alb = idOf(network, 'AWS::EC2::SecurityGroup', 'NetworkNeuralAlbSg');
     const task = idOf(network, 'AWS::EC2::SecurityGroup', 'NetworkNeuralTaskSg');
     // act
@@ -190,6 +208,11 @@ describe('network', () => {
     // assert
     expect(ingress.filter((r) => r.group === alb)).toEqual([
       { group: alb, peer: sgRef(score), from: 80, to: 80 },
+      { group: alb, peer: sgRef(hook), from: 8080, to: 8080 },
+    ]);
+    expect(ingress.filter((r) => r.group === hook)).toEqual([]);
+    expect(rules(network, 'Egress').filter((r) => r.group === hook)).toEqual([
+      { group: hook, peer: sgRef(alb), from: 8080, to: 8080 },
     ]);
     expect(ingress.filter((r) => r.group === task)).toEqual([
       { group: task, peer: sgRef(alb), from: 8000, to: 8000 },
@@ -368,9 +391,75 @@ describe('least privilege (neural stack)', () => {
           'ecs:StartTelemetrySession',
           'logs:CreateLogStream',
           'logs:PutLogEvents',
+          // the replay hook: X-Ray, and the ENI calls of a function in the VPC
+          'xray:PutTraceSegments',
+          'xray:PutTelemetryRecords',
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSubnets',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
         ]).toContain(action);
+        if (action.startsWith('ec2:') || action.startsWith('xray:'))
+          expect(policyOf('NeuralReplayHookRole').map((p) => p.statement)).toContainEqual(statement);
       }
     }
+  });
+});
+
+describe('pre-traffic replay (ECS lifecycle hook)', () => {
+  const [, svc] = only(neural, 'AWS::ECS::Service');
+  const hookId = idOf(neural, 'AWS::Lambda::Function', 'NeuralReplayHookFunction');
+  const hookFn = resources(neural, 'AWS::Lambda::Function')[hookId] as CfnResource;
+
+  it('runs the replay hook after the test traffic shift, before any production traffic', () => {
+    // act
+    const hooks = svc.Properties.DeploymentConfiguration as { LifecycleHooks?: Record<string, unknown>[] };
+    const lbs = JSON.stringify(svc.Properties.LoadBalancers);
+    // assert
+    expect(hooks.LifecycleHooks).toEqual([
+      {
+        HookTargetArn: { 'Fn::GetAtt': [hookId, 'Arn'] },
+        RoleArn: { 'Fn::GetAtt': [idOf(neural, 'AWS::IAM::Role', 'NeuralReplayInvokeRole'), 'Arn'] },
+        LifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'],
+      },
+    ]);
+    // the new revision gets the test listener's traffic: the hook reaches it there
+    expect(lbs).toMatch(/AdvancedConfiguration.*TestListenerRule/);
+  });
+
+  it('calls the test listener from its own security group with the card’s tolerance and Triton’s version', () => {
+    // act
+    const vars = (hookFn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const card = JSON.parse(
+      readFileSync(
+        join(ROOT, 'models', neuralConfig.model.name, neuralConfig.model.version, 'model.json'),
+        'utf8',
+      ),
+    );
+    // assert
+    expect(JSON.stringify(hookFn.Properties.VpcConfig)).toContain('ReplayHookSg');
+    expect(JSON.stringify(vars.NEURAL_TEST_URL)).toMatch(/"http:\/\/".*NeuralAlb.*DNSName.*":8080"/);
+    expect(vars).toMatchObject({
+      NEURAL_MODEL: neuralConfig.model.name,
+      NEURAL_MODEL_VERSION: tritonVersionOf(
+        join(ROOT, 'models'),
+        neuralConfig.model.name,
+        neuralConfig.model.version,
+      ),
+      REPLAY_PATH: '/var/task/neural-replay.jsonl',
+      REPLAY_TOLERANCE: String(card.replay.tolerance),
+    });
+  });
+
+  it('lets ECS invoke the hook function and nothing else', () => {
+    // act
+    const invoke = policyStatements('NeuralReplayInvokeRole');
+    // assert
+    expect(invoke).toEqual([
+      { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [hookId, 'Arn'] } },
+    ]);
   });
 });
 
