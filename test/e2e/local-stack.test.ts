@@ -50,12 +50,13 @@ async function post(stack: LocalStack, path: string, body: unknown) {
   };
 }
 
-/** Polls until `condition` holds (at most 5 s). */
-async function waitFor(condition: () => boolean): Promise<void> {
-  for (let waited = 0; !condition(); waited += 50) {
+/** Polls the stack's output until `condition` holds for it (at most 5 s), then returns it. */
+async function outputWhen(stack: LocalStack, condition: (output: string) => boolean): Promise<string> {
+  for (let waited = 0; !condition(stack.output()); waited += 50) {
     if (waited > 5000) throw new Error('condition not met within 5 s');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+  return stack.output();
 }
 
 function authorization(overrides: Record<string, unknown> = {}) {
@@ -81,7 +82,7 @@ function authorization(overrides: Record<string, unknown> = {}) {
 describe('local stack (healthy)', () => {
   let stack: LocalStack;
   beforeAll(async () => {
-    // Generous budgets: these tests are about the contract; budgets under load are the fault suite's.
+    // prepare: generous budgets, these tests are about the contract; budgets under load are the fault suite's.
     stack = await startLocalStack({ logLevel: 'INFO', featureTimeoutMs: 1000, idempotencyTimeoutMs: 1000 });
   });
   afterAll(async () => {
@@ -89,7 +90,9 @@ describe('local stack (healthy)', () => {
   });
 
   it('scores a payment with the model, reasons and a Server-Timing header', async () => {
+    // act
     const { status, json, headers } = await post(stack, '/v1/score', scoreBody());
+    // assert
     expect(status).toBe(200);
     expect(json).toMatchObject({ decision: expect.stringMatching(/approve|review|decline/), degraded: [] });
     expect(json.score).toBeGreaterThanOrEqual(0);
@@ -97,38 +100,69 @@ describe('local stack (healthy)', () => {
     expect(headers.get('server-timing')).toMatch(/total;dur=/);
   });
 
-  it('takes events, counts a duplicated event once, and the next score sees them', async () => {
+  describe('events, one of them sent twice', () => {
     const cardId = nextId('card');
-    const events = Array.from({ length: 3 }, (_, i) => authorization({ cardId, merchantId: `m_${i}` }));
-    const accepted = await post(stack, '/v1/events', { events });
-    expect(accepted.status).toBe(202);
-    expect(accepted.json.accepted).toBe(3);
-    const again = await post(stack, '/v1/events', events[0]);
-    expect(again.status).toBe(202);
-    // The updater applies events asynchronously in its own process, as SQS + Lambda do.
-    const drained = await stack.drainEvents();
-    expect(drained.deadLettered).toBe(0);
+    let accepted: Awaited<ReturnType<typeof post>>;
+    let again: Awaited<ReturnType<typeof post>>;
+    let drained: Awaited<ReturnType<LocalStack['drainEvents']>>;
 
-    const { documents } = createDynamoClients({ endpoint: stack.dynamoEndpoint });
-    const { Item } = await documents.send(
-      new GetCommand({ TableName: stack.featureTable, Key: { pk: `card#${cardId}` } }),
-    );
-    documents.destroy();
-    expect(Item?.total).toEqual([3, 4500]);
+    beforeAll(async () => {
+      // prepare
+      const events = Array.from({ length: 3 }, (_, i) => authorization({ cardId, merchantId: `m_${i}` }));
+      // act: post three events, then the first again; the updater applies them asynchronously in
+      // its own process, as SQS + Lambda do, so wait until it has drained the queue.
+      accepted = await post(stack, '/v1/events', { events });
+      again = await post(stack, '/v1/events', events[0]);
+      drained = await stack.drainEvents();
+    });
 
-    const scored = await post(stack, '/v1/score', scoreBody({ cardId, merchantId: 'm_new' }));
-    const reasons = scored.json.reasons.map((r: { feature?: string }) => r.feature);
-    expect(scored.status).toBe(200);
-    expect(reasons.some((f: string | undefined) => f?.startsWith('card_'))).toBe(true);
+    it('are accepted with 202, the duplicate too, and none is dead-lettered', () => {
+      // assert
+      expect(accepted.status).toBe(202);
+      expect(accepted.json.accepted).toBe(3);
+      expect(again.status).toBe(202);
+      expect(drained.deadLettered).toBe(0);
+    });
+
+    it('are counted once each in the card features', async () => {
+      // prepare
+      const { documents } = createDynamoClients({ endpoint: stack.dynamoEndpoint });
+      // act
+      const { Item } = await documents
+        .send(new GetCommand({ TableName: stack.featureTable, Key: { pk: `card#${cardId}` } }))
+        .finally(() => documents.destroy());
+      // assert
+      expect(Item?.total).toEqual([3, 4500]);
+    });
+
+    it('are seen by the next score of the card', async () => {
+      // act
+      const scored = await post(stack, '/v1/score', scoreBody({ cardId, merchantId: 'm_new' }));
+      // assert
+      const reasons = scored.json.reasons.map((r: { feature?: string }) => r.feature);
+      expect(scored.status).toBe(200);
+      expect(reasons.some((f: string | undefined) => f?.startsWith('card_'))).toBe(true);
+    });
   });
 
-  it('answers a retried transactionId identically and refuses a changed body with 409', async () => {
+  it('answers a retried transactionId identically', async () => {
+    // prepare
     const body = scoreBody();
     const first = await post(stack, '/v1/score', body);
+    // act
     const retry = await post(stack, '/v1/score', body);
+    // assert
     expect(retry.status).toBe(200);
     expect(retry.json).toEqual(first.json);
+  });
+
+  it('refuses a changed body under a used transactionId with 409', async () => {
+    // prepare
+    const body = scoreBody();
+    await post(stack, '/v1/score', body);
+    // act
     const changed = await post(stack, '/v1/score', { ...body, amount: body.amount + 1 });
+    // assert
     expect(changed.status).toBe(409);
     expect(changed.json.error.code).toBe('IDEMPOTENCY_MISMATCH');
   });
@@ -139,25 +173,50 @@ describe('local stack (healthy)', () => {
     [{ ...scoreBody(), channel: undefined }, 'MISSING_FIELD', 'channel'],
     [{ ...scoreBody(), cvv: '123' }, 'UNKNOWN_FIELD', undefined],
   ])('answers 400 with a machine-readable code (%#)', async (body, code, field) => {
+    // act
     const { status, json } = await post(stack, '/v1/score', body);
+    // assert
     expect(status).toBe(400);
     expect(json.error.code).toBe(code);
     if (field) expect(json.error.field).toBe(field);
   });
 
-  it('rejects a raw card number in any field and keeps it out of the logs', async () => {
-    const { status, json } = await post(stack, '/v1/score', scoreBody({ merchantId: PAN }));
-    const event = await post(stack, '/v1/events', authorization({ cardId: `card ${PAN}` }));
-    expect(status).toBe(400);
-    expect(json.error).toMatchObject({ code: 'PAN_DETECTED', field: 'merchantId' });
-    expect(event.json.error.code).toBe('PAN_DETECTED');
-    // The workers log rejections at INFO in their own processes; wait until both lines arrived.
-    await waitFor(() => (stack.output().match(/"code":"PAN_DETECTED"/g) ?? []).length >= 2);
-    expect(stack.output()).not.toContain(PAN);
+  describe('a raw card number', () => {
+    let scored: Awaited<ReturnType<typeof post>>;
+    let event: Awaited<ReturnType<typeof post>>;
+
+    beforeAll(async () => {
+      // act: send a card number in a score request field and in an event
+      scored = await post(stack, '/v1/score', scoreBody({ merchantId: PAN }));
+      event = await post(stack, '/v1/events', authorization({ cardId: `card ${PAN}` }));
+    });
+
+    it('is rejected in any field of a score request', () => {
+      // assert
+      expect(scored.status).toBe(400);
+      expect(scored.json.error).toMatchObject({ code: 'PAN_DETECTED', field: 'merchantId' });
+    });
+
+    it('is rejected in an event', () => {
+      // assert
+      expect(event.json.error.code).toBe('PAN_DETECTED');
+    });
+
+    it('is kept out of the logs', async () => {
+      // act: the workers log rejections at INFO in their own processes; wait until both lines arrived.
+      const output = await outputWhen(
+        stack,
+        (out) => (out.match(/"code":"PAN_DETECTED"/g) ?? []).length >= 2,
+      );
+      // assert
+      expect(output).not.toContain(PAN);
+    });
   });
 
   it('rejects invalid events with 400 and a field', async () => {
+    // act
     const { status, json } = await post(stack, '/v1/events', { ...authorization(), outcome: 'maybe' });
+    // assert
     expect(status).toBe(400);
     expect(json.error.field).toBe('outcome');
   });
@@ -165,9 +224,12 @@ describe('local stack (healthy)', () => {
 
 describe('local stack (degraded)', () => {
   it('answers rules-only when the model is missing', async () => {
+    // prepare
     const stack = await startLocalStack({ modelDir: join(tmpdir(), 'no-such-model') });
     try {
+      // act
       const { status, json } = await post(stack, '/v1/score', scoreBody());
+      // assert
       expect(status).toBe(200);
       expect(json).toMatchObject({ score: null, model: null });
       // A cold first feature read can also time out on a loaded machine (`features_unavailable`):
@@ -181,12 +243,15 @@ describe('local stack (degraded)', () => {
   });
 
   it('answers rules-only when the model file is corrupt', async () => {
+    // prepare
     const dir = mkdtempSync(join(tmpdir(), 'corrupt-model-'));
     copyFileSync(join(DEFAULT_MODEL_DIR, 'model.json'), join(dir, 'model.json'));
     writeFileSync(join(dir, 'model.onnx'), 'this is not an onnx graph');
     const stack = await startLocalStack({ modelDir: dir });
     try {
+      // act
       const { status, json } = await post(stack, '/v1/score', scoreBody());
+      // assert
       expect(status).toBe(200);
       expect(json.degraded).toEqual(['model_unavailable']);
     } finally {
@@ -195,12 +260,15 @@ describe('local stack (degraded)', () => {
   });
 
   it('scores with defaults when the embedded DynamoDB server stops mid-run', async () => {
+    // prepare
     const stack = await startLocalStack({ featureTimeoutMs: 200 });
     try {
       const before = await post(stack, '/v1/score', scoreBody());
-      expect(before.json.degraded).toEqual([]);
       await stack.stopDynamo();
+      // act
       const after = await post(stack, '/v1/score', scoreBody());
+      // assert
+      expect(before.json.degraded).toEqual([]);
       expect(after.status).toBe(200);
       expect(after.json.degraded).toEqual(['features_unavailable']);
       expect(after.json.score).not.toBeNull();

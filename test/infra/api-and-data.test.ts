@@ -4,19 +4,23 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { FEATURE_TABLE, IDEMPOTENCY_TABLE } from '../../functions/shared/table-schema';
+import type { StageConfigInput } from '../../infra/config/stage-config';
 import { dev } from '../../infra/config/stages';
 import { MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from '../../infra/constructs/events-pipeline';
 import { WAF_MANAGED_RULE_GROUPS, WAF_RATE_RULE } from '../../infra/constructs/scoring-api';
-import { only, resources, stage, synthStage } from './support';
+import { type CfnResource, only, resources, stage, synthStage } from './support';
 
 describe.each(['dev', 'prod'] as const)('scoring API (%s)', (name) => {
+  // act: synthesize the stage once (cached), shared by the tests below
   const { service, config } = stage(name);
 
   it('is a regional REST API whose every method requires SigV4 (IAM) by default', () => {
+    // act
+    const methods = Object.values(resources(service, 'AWS::ApiGateway::Method'));
+    // assert
     service.hasResourceProperties('AWS::ApiGateway::RestApi', {
       EndpointConfiguration: { Types: ['REGIONAL'] },
     });
-    const methods = Object.values(resources(service, 'AWS::ApiGateway::Method'));
     expect(methods.map((m) => m.Properties?.HttpMethod)).toEqual(['POST', 'POST']);
     for (const method of methods) {
       expect(method.Properties?.AuthorizationType).toBe('AWS_IAM');
@@ -25,18 +29,13 @@ describe.each(['dev', 'prod'] as const)('scoring API (%s)', (name) => {
     service.resourceCountIs('AWS::ApiGateway::UsagePlan', 0);
   });
 
-  it('validates both bodies against models generated from the contract', () => {
+  it('validates bodies and parameters of every method with the one request validator', () => {
+    // act
     const [validatorId] = only(service, 'AWS::ApiGateway::RequestValidator');
+    // assert
     service.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
       ValidateRequestBody: true,
       ValidateRequestParameters: true,
-    });
-    const models = resources(service, 'AWS::ApiGateway::Model');
-    const scoreModel = Object.entries(models).find(([, m]) => m.Properties?.Name === 'ScoreRequest');
-    expect(scoreModel?.[1].Properties?.Schema).toMatchObject({
-      type: 'object',
-      additionalProperties: false,
-      required: expect.arrayContaining(['transactionId', 'cardId', 'amount', 'currency', 'timestamp']),
     });
     for (const method of Object.values(resources(service, 'AWS::ApiGateway::Method'))) {
       expect(method.Properties?.RequestValidatorId).toEqual({ Ref: validatorId });
@@ -44,8 +43,23 @@ describe.each(['dev', 'prod'] as const)('scoring API (%s)', (name) => {
     }
   });
 
+  it('validates the score body against a model generated from the contract', () => {
+    // act
+    const scoreModel = Object.values(resources(service, 'AWS::ApiGateway::Model')).find(
+      (m) => m.Properties?.Name === 'ScoreRequest',
+    );
+    // assert
+    expect(scoreModel?.Properties?.Schema).toMatchObject({
+      type: 'object',
+      additionalProperties: false,
+      required: expect.arrayContaining(['transactionId', 'cardId', 'amount', 'currency', 'timestamp']),
+    });
+  });
+
   it('routes POST /v1/score to alias live, never to $LATEST', () => {
+    // act
     const [aliasId] = only(service, 'AWS::Lambda::Alias');
+    // assert
     service.hasResourceProperties('AWS::ApiGateway::Method', {
       OperationName: 'score',
       Integration: { Type: 'AWS_PROXY', Uri: { 'Fn::Join': ['', Match.arrayWith([{ Ref: aliasId }])] } },
@@ -53,7 +67,9 @@ describe.each(['dev', 'prod'] as const)('scoring API (%s)', (name) => {
   });
 
   it('throttles, traces and access-logs the stage without request bodies', () => {
+    // act
     const [, apiStage] = only(service, 'AWS::ApiGateway::Stage');
+    // assert
     expect(apiStage.Properties).toMatchObject({
       StageName: name,
       TracingEnabled: true,
@@ -78,11 +94,12 @@ describe.each(['dev', 'prod'] as const)('scoring API (%s)', (name) => {
   });
 
   it(`attaches a WAF web ACL only where the stage asks (${name}: ${config.api.waf})`, () => {
-    if (!config.api.waf) {
-      service.resourceCountIs('AWS::WAFv2::WebACL', 0);
-      return;
-    }
-    const [aclId, acl] = only(service, 'AWS::WAFv2::WebACL');
+    // act
+    const acls = Object.entries(resources(service, 'AWS::WAFv2::WebACL'));
+    // assert
+    service.resourceCountIs('AWS::WAFv2::WebACL', config.api.waf ? 1 : 0);
+    if (!config.api.waf) return;
+    const [aclId, acl] = acls[0] as [string, CfnResource];
     expect((acl.Properties.Rules as { Name: string }[]).map((r) => r.Name)).toEqual([
       WAF_RATE_RULE,
       ...WAF_MANAGED_RULE_GROUPS,
@@ -97,17 +114,22 @@ describe.each(['dev', 'prod'] as const)('scoring API (%s)', (name) => {
 });
 
 describe.each(['dev', 'prod'] as const)('API limits and logs (%s)', (name) => {
+  // act: synthesize the stage once (cached), shared by the tests below
   const { service, config } = stage(name);
 
   it('throttles each method on its own, below the stage-wide limits', () => {
     // prepare
-    const [, apiStage] = only(service, 'AWS::ApiGateway::Stage');
-    const settings = apiStage.Properties.MethodSettings as Record<string, unknown>[];
-    // assert
-    for (const [path, limits] of [
+    const expected = [
       ['/~1v1~1score', config.api.methodThrottling.score],
       ['/~1v1~1events', config.api.methodThrottling.events],
-    ] as const) {
+    ] as const;
+    // act
+    const settings = only(service, 'AWS::ApiGateway::Stage')[1].Properties.MethodSettings as Record<
+      string,
+      unknown
+    >[];
+    // assert
+    for (const [path, limits] of expected) {
       expect(settings).toContainEqual(
         expect.objectContaining({
           HttpMethod: 'POST',
@@ -120,10 +142,14 @@ describe.each(['dev', 'prod'] as const)('API limits and logs (%s)', (name) => {
   });
 
   it('owns the ERROR-level execution log group: named as API Gateway writes it, encrypted, kept, masked', () => {
+    // prepare
     const [restApiId] = only(service, 'AWS::ApiGateway::RestApi');
+    const [, apiStage] = only(service, 'AWS::ApiGateway::Stage');
+    // act
     const groups = Object.entries(resources(service, 'AWS::Logs::LogGroup')).filter(([id]) =>
       id.startsWith('ApiExecutionLogs'),
     );
+    // assert
     expect(groups).toHaveLength(1);
     const [groupId, group] = groups[0] as [string, { Properties: Record<string, unknown> }];
     expect(group.Properties).toMatchObject({
@@ -132,11 +158,11 @@ describe.each(['dev', 'prod'] as const)('API limits and logs (%s)', (name) => {
       RetentionInDays: config.logRetentionDays,
     });
     expect(JSON.stringify(group.Properties.DataProtectionPolicy)).toContain('CreditCardNumber');
-    const [, apiStage] = only(service, 'AWS::ApiGateway::Stage');
     expect(apiStage.DependsOn).toContain(groupId);
   });
 
   it("caps the feature updater's concurrency on the SQS event source", () => {
+    // assert
     service.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       ScalingConfig: { MaximumConcurrency: config.events.updaterMaxConcurrency },
     });
@@ -144,11 +170,13 @@ describe.each(['dev', 'prod'] as const)('API limits and logs (%s)', (name) => {
 });
 
 describe('WAF (prod)', () => {
+  // act: synthesize the stage once (cached), shared by the tests below
   const { service, config } = stage('prod');
 
   it('blocks a client IP above the rate limit with a 429, before the managed groups', () => {
-    const [, acl] = only(service, 'AWS::WAFv2::WebACL');
-    const rules = acl.Properties.Rules as Record<string, unknown>[];
+    // act
+    const rules = only(service, 'AWS::WAFv2::WebACL')[1].Properties.Rules as Record<string, unknown>[];
+    // assert
     expect(rules[0]).toMatchObject({
       Name: WAF_RATE_RULE,
       Priority: 0,
@@ -164,9 +192,11 @@ describe('WAF (prod)', () => {
   });
 
   it('names the WAF log group per stack instance, so a recreated stack does not collide with the retained one', () => {
+    // act
     const group = Object.entries(resources(service, 'AWS::Logs::LogGroup')).find(([id]) =>
       id.startsWith('ApiWafLogs'),
     );
+    // assert
     const name = JSON.stringify(group?.[1].Properties.LogGroupName);
     expect(name).toContain('aws-waf-logs-fraud-scoring-prod-');
     expect(name).toContain('"AWS::StackId"');
@@ -175,9 +205,16 @@ describe('WAF (prod)', () => {
 });
 
 describe('API key mode (per-stage option)', () => {
-  const { service, config } = synthStage(dev, (c) => ({ ...c, api: { ...c.api, auth: 'apiKey' } }));
+  // prepare
+  const withApiKeys = (c: StageConfigInput): StageConfigInput => ({
+    ...c,
+    api: { ...c.api, auth: 'apiKey' },
+  });
+  // act: synthesize dev with API keys, shared by the tests below
+  const { service, config } = synthStage(dev, withApiKeys);
 
   it('requires a key of a throttled usage plan on every method', () => {
+    // assert
     for (const method of Object.values(resources(service, 'AWS::ApiGateway::Method'))) {
       expect(method.Properties).toMatchObject({ AuthorizationType: 'NONE', ApiKeyRequired: true });
     }
@@ -190,6 +227,7 @@ describe('API key mode (per-stage option)', () => {
 });
 
 describe('tables (data stack)', () => {
+  // act: synthesize the stage once (cached) and list its tables, shared by the tests below
   const { data } = stage('prod');
   const tables = Object.values(resources(data, 'AWS::DynamoDB::Table'));
 
@@ -197,11 +235,13 @@ describe('tables (data stack)', () => {
     ['features', FEATURE_TABLE],
     ['idempotency', IDEMPOTENCY_TABLE],
   ])('the %s table is keyed, expiring, recoverable, encrypted and retained', (_, schema) => {
+    // act
     const table = tables.find(
       (t) =>
         (t.Properties.KeySchema as { AttributeName: string }[])[0]?.AttributeName ===
         schema.partitionKey.name,
     );
+    // assert
     expect(table).toBeDefined();
     expect(table?.Properties).toMatchObject({
       KeySchema: [{ AttributeName: schema.partitionKey.name, KeyType: 'HASH' }],
@@ -217,10 +257,11 @@ describe('tables (data stack)', () => {
   });
 
   it('encrypts each table with its own rotating, retained key', () => {
-    // The archive's key is tested with the archive (test/infra/archive.test.ts).
+    // act: the archive's key is tested with the archive (test/infra/archive.test.ts)
     const keys = Object.values(resources(data, 'AWS::KMS::Key')).filter((k) =>
       String(k.Properties?.Description).includes('table'),
     );
+    // assert
     expect(keys).toHaveLength(2);
     for (const key of keys) {
       expect(key.Properties?.EnableKeyRotation).toBe(true);
@@ -236,10 +277,13 @@ describe('tables (data stack)', () => {
 });
 
 describe('events path', () => {
+  // act: synthesize the stage once (cached), shared by the tests below
   const { service, config } = stage('prod');
 
   it('queues events encrypted, dead-letters after repeated failures and reports partial batch failures', () => {
+    // act
     const queues = Object.entries(resources(service, 'AWS::SQS::Queue'));
+    // assert
     expect(queues).toHaveLength(2);
     for (const [, q] of queues) expect(q.Properties?.KmsMasterKeyId).toBeDefined();
     const main = queues.find(([, q]) => q.Properties?.RedrivePolicy);
@@ -259,7 +303,9 @@ describe('events path', () => {
   });
 
   it('refuses plain HTTP on both queues', () => {
+    // act
     const policies = Object.values(resources(service, 'AWS::SQS::QueuePolicy'));
+    // assert
     expect(policies).toHaveLength(2);
     for (const p of policies) {
       expect(JSON.stringify(p.Properties?.PolicyDocument)).toContain('"aws:SecureTransport":"false"');

@@ -46,7 +46,9 @@ function filesUnder(dir: string): string[] {
 }
 
 beforeAll(async () => {
+  // prepare
   outdir = mkdtempSync(join(tmpdir(), 'cdk-synth-'));
+  // act: one real synth, shared by the tests below
   await run(
     'npx',
     [
@@ -67,8 +69,11 @@ beforeAll(async () => {
 
 describe('cdk synth -c stage=prod (bundling on)', () => {
   it('bundles the score function as ESM with the model and policy, and without onnxruntime', () => {
+    // prepare
     const dir = assetDir('ScoreFunction');
+    // act
     const files = filesUnder(dir).sort();
+    // assert
     expect(files).toEqual(
       expect.arrayContaining([
         'index.mjs',
@@ -86,15 +91,20 @@ describe('cdk synth -c stage=prod (bundling on)', () => {
   });
 
   it('bundles the replay set into the pre-traffic hook', () => {
+    // prepare
     const dir = assetDir('DeliveryPreTrafficHook');
-    expect(readFileSync(join(dir, REPLAY_FILE_IN_BUNDLE), 'utf8')).toBe(
-      readFileSync(join(MODEL_DIR, 'replay.jsonl'), 'utf8'),
-    );
+    // act
+    const bundled = readFileSync(join(dir, REPLAY_FILE_IN_BUNDLE), 'utf8');
+    // assert
+    expect(bundled).toBe(readFileSync(join(MODEL_DIR, 'replay.jsonl'), 'utf8'));
   });
 
   it('ships a layer with only linux-x64 binaries of onnxruntime-node, under 60 MB', () => {
+    // prepare
     const dir = assetDir('ScoreOnnxRuntime', 'AWS::Lambda::LayerVersion');
+    // act
     const files = filesUnder(dir);
+    // assert
     const natives = files.filter((f) => f.endsWith('.node') || /\.so(\.\d+)*$/.test(f));
     expect(natives.length).toBeGreaterThan(0);
     for (const f of natives) expect(f).toMatch(/linux[/\\]x64/);
@@ -103,13 +113,13 @@ describe('cdk synth -c stage=prod (bundling on)', () => {
   });
 
   it('scores the replay set from the deployed artifact in a fresh process, as Lambda would', async () => {
+    // prepare
     const functionDir = assetDir('ScoreFunction');
     const layerModules = join(
       assetDir('ScoreOnnxRuntime', 'AWS::Lambda::LayerVersion'),
       'nodejs',
       'node_modules',
     );
-    expect(existsSync(join(layerModules, 'onnxruntime-node'))).toBe(true);
     const card = JSON.parse(readFileSync(join(MODEL_DIR, 'model.json'), 'utf8')) as {
       replay: { tolerance: number };
     };
@@ -123,6 +133,7 @@ describe('cdk synth -c stage=prod (bundling on)', () => {
       const out = await handler(${JSON.stringify({ kind: 'replay', cases: cases.map((c) => ({ features: c.features })) })}, {});
       process.stdout.write(JSON.stringify(out));
     `;
+    // act
     const {
       status: code,
       stdout,
@@ -143,6 +154,8 @@ describe('cdk synth -c stage=prod (bundling on)', () => {
         AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
       },
     });
+    // assert
+    expect(existsSync(join(layerModules, 'onnxruntime-node'))).toBe(true);
     expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
     const out = JSON.parse(stdout) as { model: { version: string }; scores: number[] };
     expect(out.model.version).toBe('1.0.0');

@@ -19,24 +19,34 @@ import {
 
 describe('cdk-nag at synth', () => {
   it.each(['dev', 'prod'] as const)('%s synthesizes with no unacknowledged finding', (name) => {
-    // stage() runs app.synth() with both packs registered; it throws on any finding.
-    expect(() => stage(name)).not.toThrow();
+    // act: stage() runs app.synth() with both packs registered; it throws on any finding.
+    const synth = () => stage(name);
+    // assert
+    expect(synth).not.toThrow();
   });
 
   it('fails synth on a finding nobody acknowledged (the packs really run)', () => {
+    // prepare
     const app = testApp();
     const stack = new Stack(app, 'Unsafe', { env: { account: '000000000000', region: 'eu-west-1' } });
     new sqs.Queue(stack, 'PlainQueue', { encryption: sqs.QueueEncryption.UNENCRYPTED });
     applyNagPacks(app);
-    expect(() => app.synth()).toThrow(/AwsSolutions-SQS2/); // no server-side encryption
+    // act
+    const synth = () => app.synth();
+    // assert
+    expect(synth).toThrow(/AwsSolutions-SQS2/); // no server-side encryption
   });
 });
 
 describe.each(['dev', 'prod'] as const)('least privilege and encryption (%s)', (name) => {
+  // act: synthesize the stage once (cached), shared by the tests below
   const { service, data } = stage(name);
 
   it('grants no wildcard action anywhere', () => {
-    for (const { policy, statement } of [...iamStatements(service), ...iamStatements(data)]) {
+    // act
+    const statements = [...iamStatements(service), ...iamStatements(data)];
+    // assert
+    for (const { policy, statement } of statements) {
       for (const action of asList(statement.Action as string | string[])) {
         expect({ policy, action }).toEqual({ policy, action: expect.not.stringMatching(/\*/) });
       }
@@ -44,10 +54,15 @@ describe.each(['dev', 'prod'] as const)('least privilege and encryption (%s)', (
   });
 
   it('uses "*" resources only for X-Ray, GetMetricData and ListMetrics, which have no resource-level permissions', () => {
+    // prepare
     const postHookPolicy = functionStatements(service, functionId(service, 'DeliveryPostTrafficHook'));
     const driftPolicy = functionStatements(service, functionId(service, 'ModelMonitorsDrift'));
-    for (const { policy, statement } of iamStatements(service)) {
-      if (!asList(statement.Resource).includes('*')) continue;
+    // act
+    const onAnyResource = iamStatements(service).filter(({ statement }) =>
+      asList(statement.Resource).includes('*'),
+    );
+    // assert
+    for (const { policy, statement } of onAnyResource) {
       const actions = asList(statement.Action as string[]).sort();
       if (actions.includes('ec2:DescribeNetworkInterfaces')) {
         // the score function in the VPC (neural service on): Lambda's ENI management, as
@@ -83,7 +98,10 @@ describe.each(['dev', 'prod'] as const)('least privilege and encryption (%s)', (
       .sort();
 
   it('lets the score function read features with BatchGetItem only, and read and store its answers', () => {
-    expect(actionsOf('ScoreFunction')).toEqual(
+    // act
+    const actions = actionsOf('ScoreFunction');
+    // assert
+    expect(actions).toEqual(
       [
         'dynamodb:BatchGetItem',
         'dynamodb:BatchGetItem',
@@ -107,13 +125,15 @@ describe.each(['dev', 'prod'] as const)('least privilege and encryption (%s)', (
   });
 
   it('lets the events function only enqueue, and the updater only read items and commit marker transactions', () => {
-    expect(actionsOf('EventsFunction')).toEqual([
+    // act
+    const [events, updater] = ['EventsFunction', 'EventsUpdater'].map(actionsOf) as [string[], string[]];
+    // assert
+    expect(events).toEqual([
       'firehose:PutRecordBatch',
       'kms:Decrypt',
       'kms:GenerateDataKey',
       'sqs:SendMessage',
     ]);
-    const updater = actionsOf('EventsUpdater');
     // TransactWriteItems of marker Puts and aggregate Updates is authorized as PutItem + UpdateItem.
     expect(updater.filter((a) => a.startsWith('dynamodb:'))).toEqual([
       'dynamodb:GetItem',
@@ -124,16 +144,26 @@ describe.each(['dev', 'prod'] as const)('least privilege and encryption (%s)', (
   });
 
   it('keeps every permission in a customer-managed policy, no AWS managed policy on function roles', () => {
+    // act
+    const roles = ['ScoreFunction', 'EventsFunction', 'EventsUpdater', 'DeliveryPreTrafficHook'].map(
+      (prefix) => {
+        const fn = resources(service, 'AWS::Lambda::Function')[functionId(service, prefix)] as CfnResource;
+        const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+        return resources(service, 'AWS::IAM::Role')[roleId];
+      },
+    );
+    // assert
     service.resourceCountIs('AWS::IAM::Policy', 0);
-    for (const prefix of ['ScoreFunction', 'EventsFunction', 'EventsUpdater', 'DeliveryPreTrafficHook']) {
-      const fn = resources(service, 'AWS::Lambda::Function')[functionId(service, prefix)] as CfnResource;
-      const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
-      expect(resources(service, 'AWS::IAM::Role')[roleId]?.Properties?.ManagedPolicyArns).toBeUndefined();
+    for (const role of roles) {
+      expect(role).toBeDefined();
+      expect(role?.Properties?.ManagedPolicyArns).toBeUndefined();
     }
   });
 
   it('encrypts every log group with a customer key, keeps it for the configured days and masks card data', () => {
+    // act
     const groups = Object.values(resources(service, 'AWS::Logs::LogGroup'));
+    // assert
     expect(groups.length).toBeGreaterThanOrEqual(6);
     for (const group of groups) {
       expect(group.Properties).toMatchObject({
@@ -145,13 +175,18 @@ describe.each(['dev', 'prod'] as const)('least privilege and encryption (%s)', (
   });
 
   it('encrypts queues, topics and keys rotate', () => {
-    for (const q of Object.values(resources(service, 'AWS::SQS::Queue'))) {
+    // act
+    const [queues, topics, keys] = ['AWS::SQS::Queue', 'AWS::SNS::Topic', 'AWS::KMS::Key'].map((type) =>
+      Object.values(resources(service, type)),
+    ) as [CfnResource[], CfnResource[], CfnResource[]];
+    // assert
+    for (const q of queues) {
       expect(q.Properties?.KmsMasterKeyId).toBeDefined();
     }
-    for (const t of Object.values(resources(service, 'AWS::SNS::Topic'))) {
+    for (const t of topics) {
       expect(t.Properties?.KmsMasterKeyId).toBeDefined();
     }
-    for (const k of Object.values(resources(service, 'AWS::KMS::Key'))) {
+    for (const k of keys) {
       expect(k.Properties?.EnableKeyRotation).toBe(true);
     }
   });

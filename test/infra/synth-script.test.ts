@@ -6,11 +6,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 describe('infra/synth.sh', () => {
-  // prepare
-  const script = readFileSync(join(__dirname, '..', '..', 'infra', 'synth.sh'), 'utf8');
-  const synthLine = script.split('\n').find((line) => line.includes('cdk synth')) ?? '';
-
   it('calls cdk synth without --all, offline and quiet', () => {
+    // prepare
+    const script = readFileSync(join(__dirname, '..', '..', 'infra', 'synth.sh'), 'utf8');
+    // act
+    const synthLine = script.split('\n').find((line) => line.includes('cdk synth')) ?? '';
     // assert
     expect(synthLine).not.toMatch(/--all\b/);
     for (const option of ['--no-notices', '--no-version-reporting', '--quiet'])

@@ -6,7 +6,7 @@
  */
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createDynamoClients } from '#adapters/dynamo-client';
+import { createDynamoClients, type DynamoClientOptions } from '#adapters/dynamo-client';
 import { bulkWrite } from '#adapters/feature-bulk-loader';
 import { BulkWriteError } from '#domain/errors';
 
@@ -18,27 +18,32 @@ describe('bulkWrite with a mocked client', () => {
   const items = Array.from({ length: 30 }, (_, i) => ({ pk: `card#${i}` }));
 
   it('retries unprocessed items until they are written', async () => {
+    // prepare
     ddb
       .on(BatchWriteCommand)
       .resolvesOnce({ UnprocessedItems: { t: [{ PutRequest: { Item: { pk: 'card#0' } } }] } })
       .resolves({});
     const progress: number[] = [];
+    // act
     const written = await bulkWrite(documents, 't', items, {
       sleep: async () => {},
       onProgress: (n) => progress.push(n),
     });
+    // assert
     expect(written).toBe(30);
     expect(progress).toEqual([25, 30]);
     expect(ddb.commandCalls(BatchWriteCommand)).toHaveLength(3);
   });
 
   it('fails loudly when items stay unprocessed', async () => {
+    // prepare
     ddb
       .on(BatchWriteCommand)
       .resolves({ UnprocessedItems: { t: [{ PutRequest: { Item: { pk: 'card#0' } } }] } });
-    await expect(
-      bulkWrite(documents, 't', items, { sleep: async () => {}, maxRetries: 2 }),
-    ).rejects.toBeInstanceOf(BulkWriteError);
+    // act
+    const result = bulkWrite(documents, 't', items, { sleep: async () => {}, maxRetries: 2 });
+    // assert
+    await expect(result).rejects.toBeInstanceOf(BulkWriteError);
   });
 });
 
@@ -49,20 +54,40 @@ describe('createDynamoClients region', () => {
     else process.env.AWS_REGION = saved;
   });
 
+  /** The region the SDK client resolves for these options; the client is destroyed after. */
+  async function resolvedRegion(options: DynamoClientOptions): Promise<string> {
+    const { client } = createDynamoClients(options);
+    try {
+      return await client.config.region();
+    } finally {
+      client.destroy();
+    }
+  }
+
   it('uses the Lambda region (AWS_REGION) when no region is given, not a hard-coded one', async () => {
+    // prepare
     process.env.AWS_REGION = 'eu-west-1';
-    const { client } = createDynamoClients({});
-    expect(await client.config.region()).toBe('eu-west-1');
-    client.destroy();
+    // act
+    const region = await resolvedRegion({});
+    // assert
+    expect(region).toBe('eu-west-1');
   });
 
-  it('uses an explicit region, and a placeholder one for a local endpoint', async () => {
+  it('uses an explicit region', async () => {
+    // prepare
     delete process.env.AWS_REGION;
-    const explicit = createDynamoClients({ region: 'ap-southeast-2' }).client;
-    const local = createDynamoClients({ endpoint: 'http://127.0.0.1:9' }).client;
-    expect(await explicit.config.region()).toBe('ap-southeast-2');
-    expect(await local.config.region()).toBe('us-east-1');
-    explicit.destroy();
-    local.destroy();
+    // act
+    const region = await resolvedRegion({ region: 'ap-southeast-2' });
+    // assert
+    expect(region).toBe('ap-southeast-2');
+  });
+
+  it('uses a placeholder region for a local endpoint', async () => {
+    // prepare
+    delete process.env.AWS_REGION;
+    // act
+    const region = await resolvedRegion({ endpoint: 'http://127.0.0.1:9' });
+    // assert
+    expect(region).toBe('us-east-1');
   });
 });

@@ -45,7 +45,9 @@ async function call(score: ScoreFn, body: unknown) {
 
 describe('score handler', () => {
   it('answers 200 with the decision, a Server-Timing header and EMF metrics', async () => {
+    // act
     const { response, json, output } = await call(realScore, validRequest);
+    // assert
     expect(response.statusCode).toBe(200);
     expect(json).toMatchObject({ transactionId: 'tx-1', decision: expect.any(String), degraded: [] });
     expect(response.headers?.['Server-Timing']).toMatch(
@@ -62,25 +64,29 @@ describe('score handler', () => {
     [{ ...validRequest, surprise: true }, 400, 'UNKNOWN_FIELD', undefined],
     [{ ...validRequest, padding: 'x'.repeat(9000) }, 413, 'BODY_TOO_LARGE', undefined],
   ])('rejects %#: %s with %s %s', async (body, status, code, field) => {
+    // act
     const { response, json } = await call(realScore, body);
+    // assert
     expect(response.statusCode).toBe(status);
     expect(json.error.code).toBe(code);
     if (field) expect(json.error.field).toBe(field);
   });
 
   it('rejects an empty body', async () => {
+    // act
     const { response, json } = await call(realScore, '');
+    // assert
     expect(response.statusCode).toBe(400);
     expect(json.error.code).toBe('BODY_REQUIRED');
   });
 
   it('rejects a raw card number with 400 and never writes it to a log', async () => {
+    // prepare
     const score = jest.fn(realScore);
-    const { response, json, output } = await call(score, {
-      ...validRequest,
-      cardId: PAN,
-      note: `pan ${PAN}`,
-    });
+    const body = { ...validRequest, cardId: PAN, note: `pan ${PAN}` };
+    // act
+    const { response, json, output } = await call(score, body);
+    // assert
     expect(response.statusCode).toBe(400);
     expect(json.error).toMatchObject({ code: 'PAN_DETECTED', field: 'cardId' });
     expect(score).not.toHaveBeenCalled();
@@ -90,17 +96,25 @@ describe('score handler', () => {
   });
 
   it('maps idempotency conflicts to 409 with their code', async () => {
-    const { response, json } = await call(async () => {
+    // prepare
+    const conflicting: ScoreFn = async () => {
       throw new IdempotencyConflictError('IDEMPOTENCY_MISMATCH', 'different body');
-    }, validRequest);
+    };
+    // act
+    const { response, json } = await call(conflicting, validRequest);
+    // assert
     expect(response.statusCode).toBe(409);
     expect(json.error.code).toBe('IDEMPOTENCY_MISMATCH');
   });
 
   it('hides unexpected errors behind a 500 without details', async () => {
-    const { response, json } = await call(async () => {
+    // prepare
+    const failing: ScoreFn = async () => {
       throw new Error('secret internals');
-    }, validRequest);
+    };
+    // act
+    const { response, json } = await call(failing, validRequest);
+    // assert
     expect(response.statusCode).toBe(500);
     expect(json.error.code).toBe('INTERNAL_ERROR');
     expect(response.body).not.toContain('secret');
@@ -109,41 +123,68 @@ describe('score handler', () => {
 
 describe('replay handler', () => {
   it('scores stored feature vectors with the loaded model', async () => {
+    // prepare
     const model = new FakeModel({ amount_log: 1 });
     const replay = createReplayHandler(model);
     const row = (await model.score([[0]])).length === 1 ? new Array(21).fill(0) : [];
+    // act
     const result = await replay({ kind: 'replay', cases: [{ features: row }, { features: row }] });
+    // assert
     expect(result.model).toEqual(model.model);
     expect(result.scores).toHaveLength(2);
     expect(result.durationMs).toBeGreaterThanOrEqual(0);
   });
 
   it('fails when the model is unavailable, so the deployment fails', async () => {
-    await expect(
-      createReplayHandler(undefined)({ kind: 'replay', cases: [{ features: [1] }] }),
-    ).rejects.toThrow(/model unavailable/);
+    // prepare
+    const replay = createReplayHandler(undefined);
+    // act
+    const result = replay({ kind: 'replay', cases: [{ features: [1] }] });
+    // assert
+    await expect(result).rejects.toThrow(/model unavailable/);
   });
 
-  it('is only selected for payloads that say kind: replay', () => {
-    expect(isReplayRequest({ kind: 'replay', cases: [] })).toBe(true);
-    expect(isReplayRequest(apiEvent(validRequest))).toBe(false);
-    expect(isReplayRequest(null)).toBe(false);
+  it('is selected for a payload that says kind: replay', () => {
+    // act
+    const result = isReplayRequest({ kind: 'replay', cases: [] });
+    // assert
+    expect(result).toBe(true);
+  });
+
+  it('is not selected for an API Gateway event', () => {
+    // act
+    const result = isReplayRequest(apiEvent(validRequest));
+    // assert
+    expect(result).toBe(false);
+  });
+
+  it('is not selected for null', () => {
+    // act
+    const result = isReplayRequest(null);
+    // assert
+    expect(result).toBe(false);
   });
 });
 
 describe('metric dimensions', () => {
   it('publish under the shipped model version even when the model failed to load', () => {
-    expect(metricDimensions({ functionVersion: '12', modelVersion: '1.0.0' }, undefined)).toEqual({
-      functionVersion: '12',
-      modelVersion: '1.0.0',
-    });
+    // act
+    const result = metricDimensions({ functionVersion: '12', modelVersion: '1.0.0' }, undefined);
+    // assert
+    expect(result).toEqual({ functionVersion: '12', modelVersion: '1.0.0' });
   });
 
-  it('fall back to the loaded model, then to "none", when the deploy names no version (local stack)', () => {
-    expect(metricDimensions({ functionVersion: '$LATEST' }, new FakeModel())).toEqual({
-      functionVersion: '$LATEST',
-      modelVersion: '0.0.1',
-    });
-    expect(metricDimensions({ functionVersion: '$LATEST' }, undefined).modelVersion).toBe('none');
+  it('fall back to the loaded model when the deploy names no version (local stack)', () => {
+    // act
+    const result = metricDimensions({ functionVersion: '$LATEST' }, new FakeModel());
+    // assert
+    expect(result).toEqual({ functionVersion: '$LATEST', modelVersion: '0.0.1' });
+  });
+
+  it('fall back to "none" when the deploy names no version and no model loaded', () => {
+    // act
+    const result = metricDimensions({ functionVersion: '$LATEST' }, undefined);
+    // assert
+    expect(result.modelVersion).toBe('none');
   });
 });
