@@ -43,6 +43,25 @@ export interface JudgeInput {
   readonly canaryCard?: { readonly counts: readonly number[] };
   /** Bin edges of each top feature (the card's `monitoring.featureHistograms`). */
   readonly featureEdges: Readonly<Record<string, readonly number[]>>;
+  /**
+   * Paired decisions, when the baseline version scored its traffic with a shadow model too
+   * (`ShadowSegmentDecision`): each answer is a pair (live decision, shadow decision) on the
+   * same request. Judged only when the shadow is the canary's model.
+   */
+  readonly paired?: PairedDecisions;
+}
+
+/** Decision of a pair side, as `SegmentDecisionValue` numbers it: 0 approve, 1 review, 2 decline. */
+export type DecisionIndex = 0 | 1 | 2;
+
+/**
+ * Counts of (live, shadow) decision pairs. Per segment key a 9-long array indexed
+ * `3 × live + shadow` (so `[2 * 3 + 0]` counts requests the live model declined and the shadow
+ * approved), the value `ShadowSegmentDecision` records per answer.
+ */
+export interface PairedDecisions {
+  readonly shadow: { readonly model: string; readonly version: string };
+  readonly segments: Readonly<Record<string, readonly number[]>>;
 }
 
 /** One test's outcome; `skipped` tests (not applicable, too sparse a segment) do not vote. */
