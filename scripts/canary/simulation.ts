@@ -340,8 +340,8 @@ const pairFrequencyCache = new WeakMap<PreparedTraffic, Map<number, Float64Array
  * `segment × 9 + 3 × live + candidate`.
  */
 function pairFrequencies(traffic: PreparedTraffic, odds: number): Float64Array {
-  let byOdds = pairFrequencyCache.get(traffic);
-  if (!byOdds) pairFrequencyCache.set(traffic, (byOdds = new Map()));
+  const byOdds = pairFrequencyCache.get(traffic) ?? new Map<number, Float64Array>();
+  pairFrequencyCache.set(traffic, byOdds);
   const cached = byOdds.get(odds);
   if (cached) return cached;
   const { sample, thresholds } = traffic;
