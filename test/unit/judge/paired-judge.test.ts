@@ -161,6 +161,23 @@ describe('paired decision tests', () => {
     expect(verdict.outcome).toBe('pass');
   });
 
+  it('skips a shadow of another model that shares the canary version string (neural fraud-seq 1.0.0)', () => {
+    // prepare
+    const segments = shift(agreeing(10), 'card_present.mid.known', 0, 2, 500);
+    const named = input({ shadow: { model: 'fraud-seq', version: '1.0.0' }, segments });
+    const withName = { ...named, canary: { ...named.canary, modelName: 'fraud-gbdt' } };
+    // act
+    const verdict = judgeCanary(withName, DEFAULT_JUDGE_CONFIG);
+    const unnamed = judgeCanary(named, DEFAULT_JUDGE_CONFIG);
+    // assert
+    expect(byName(verdict, 'paired')?.reason).toBe(
+      "shadow fraud-seq 1.0.0 is not the canary's model fraud-gbdt 1.0.0",
+    );
+    expect(verdict.outcome).toBe('pass');
+    // without a name the version decides: the source must pick the canary model's series
+    expect(byName(unnamed, 'paired-decline-rate[card_present.mid.known]')?.outcome).toBe('fail');
+  });
+
   it.each([
     ['a short array', { 'ecommerce.mid.known': [1, 2, 3] }],
     ['a negative count', { 'ecommerce.mid.known': [10_000, 0, 0, 0, -1, 0, 0, 0, 5] }],

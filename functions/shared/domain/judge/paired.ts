@@ -92,12 +92,14 @@ export function pairedDecisionTests(input: JudgeInput, config: JudgeConfig): Tes
   const paired = input.paired;
   if (!paired) return [];
   const shadow = `${paired.shadow.model} ${paired.shadow.version}`;
+  const { modelName, modelVersion } = input.canary;
+  const canaryModel = modelName === undefined ? modelVersion : `${modelName} ${modelVersion}`;
   const lone = (outcome: 'skipped' | 'inconclusive', reason: string): TestResult[] => [
     {
       test: 'paired',
       outcome,
       statistic: { name: 'pairs', value: 0 },
-      threshold: `shadow = the canary's model ${input.canary.modelVersion}`,
+      threshold: `shadow = the canary's model ${canaryModel}`,
       baselineValue: Number.NaN,
       canaryValue: Number.NaN,
       samples: { baseline: 0, canary: 0 },
@@ -105,8 +107,11 @@ export function pairedDecisionTests(input: JudgeInput, config: JudgeConfig): Tes
     },
   ];
   // A shadow of another model says nothing about this canary: not a reason to block it.
-  if (paired.shadow.version !== input.canary.modelVersion)
-    return lone('skipped', `shadow ${shadow} is not the canary's model ${input.canary.modelVersion}`);
+  if (
+    paired.shadow.version !== modelVersion ||
+    (modelName !== undefined && paired.shadow.model !== modelName)
+  )
+    return lone('skipped', `shadow ${shadow} is not the canary's model ${canaryModel}`);
   // Unreadable counts are an adapter fault: fail closed rather than judge on part of them.
   const problem = malformed(paired);
   if (problem) return lone('inconclusive', `paired counts unreadable: ${problem}`);

@@ -17,6 +17,13 @@ export interface VersionObservation {
   readonly functionVersion: string;
   /** The model version it serves (`modelVersion` dimension). */
   readonly modelVersion: string;
+  /**
+   * The model's name (its card's `name`), when the source knows it. The paired tests then also
+   * require the shadow's `shadowModel` to match: a neural shadow (`fraud-seq`) may carry the
+   * same version string as the tree canary (`fraud-gbdt`) without being it.
+   * @default - not checked: the adapter picks the shadow series of the canary's model
+   */
+  readonly modelName?: string;
   /** One latency figure (p99 or mean, ms) per minute that had traffic, oldest first. */
   readonly latencyMinutes: readonly number[];
   /** Requests per minute, aligned with `latencyMinutes` (for the per-minute sample floor). */
@@ -50,9 +57,6 @@ export interface JudgeInput {
    */
   readonly paired?: PairedDecisions;
 }
-
-/** Decision of a pair side, as `SegmentDecisionValue` numbers it: 0 approve, 1 review, 2 decline. */
-export type DecisionIndex = 0 | 1 | 2;
 
 /**
  * Counts of (live, shadow) decision pairs. Per segment key a 9-long array indexed
