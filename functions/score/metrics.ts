@@ -18,6 +18,7 @@ import {
   ScoreMetric,
   type ScoreVersionDimensions,
   SegmentDecisionValue,
+  shadowSegmentDecisionValue,
 } from '#shared/metrics-contract';
 import type { ScoreConfig } from './config';
 
@@ -54,7 +55,9 @@ export function monitoredFeatures(
  * The judge's and the drift monitor's signals of one scored answer: its decision under its
  * segment (`SegmentDecision`) and each top feature's model input (`FeatureValue`), each under
  * the version set plus its one extra dimension, so they cannot multiply the answer's own
- * metrics. 1 + (≤ 5) lines in one write; at most 24 + 5 series per version.
+ * metrics; with shadows, each shadow's (live, shadow) decision pair under its segment
+ * (`ShadowSegmentDecision`, the judge's paired input). 1 + (≤ 5) + shadows lines in one write;
+ * at most 24 + 5 series per version, and 24 per shadow version.
  */
 function recordJudgeSignals(outcome: ScoreOutcome, context: JudgeSignalContext): void {
   const { lines, dimensions } = context;
@@ -65,6 +68,19 @@ function recordJudgeSignals(outcome: ScoreOutcome, context: JudgeSignalContext):
     'None',
     SegmentDecisionValue[outcome.response.decision],
   );
+  for (const shadow of outcome.shadows) {
+    lines.add(
+      {
+        ...dimensions,
+        [MetricDimension.ShadowModel]: shadow.model.name,
+        [MetricDimension.ShadowVersion]: shadow.model.version,
+        [MetricDimension.Segment]: segment,
+      },
+      ScoreMetric.ShadowSegmentDecision,
+      'None',
+      shadowSegmentDecisionValue(outcome.response.decision, shadow.decision),
+    );
+  }
   // A read that failed fed the model defaults: not the population's inputs (that outage has its
   // own alarms), so it must not pass for drift.
   const vector = outcome.response.degraded.includes('features_unavailable')

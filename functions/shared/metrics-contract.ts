@@ -30,6 +30,9 @@ export const MetricDimension = {
   Segment: 'segment',
   /** A top feature of the model card's `monitoring.topFeatures` (≤ 5 values). */
   Feature: 'feature',
+  /** A shadow scorer's model name and version: `ShadowScore`, `ShadowAgreement`, `ShadowSegmentDecision`. */
+  ShadowModel: 'shadowModel',
+  ShadowVersion: 'shadowVersion',
 } as const;
 export type MetricDimensionName = (typeof MetricDimension)[keyof typeof MetricDimension];
 
@@ -73,7 +76,10 @@ export const ArchiveMetric = {
  * - judge and drift signals, each under the version set plus one extra dimension:
  *   `SegmentDecision` (NoUnit, + `segment`; {@link SegmentDecisionValue} per answer, so
  *   SampleCount = requests, `TC(1.5:2.5)` = declines, `TC(0.5:1.5)` = reviews) and
- *   `FeatureValue` (NoUnit, + `feature`; the model input of each card top feature).
+ *   `FeatureValue` (NoUnit, + `feature`; the model input of each card top feature);
+ * - `ShadowSegmentDecision` (NoUnit, the {@link ShadowDimensions} set + `segment`; one value
+ *   per answer with a shadow, {@link shadowSegmentDecisionValue}: `3 × live + shadow`, so the
+ *   pair cell (l, s) is `TC(k−0.5:k+0.5)` with k = 3l + s): the canary judge's paired input.
  */
 export const ScoreMetric = {
   ...ApiMetric,
@@ -104,6 +110,7 @@ export const ScoreMetric = {
   ShadowAgreement: 'ShadowAgreement',
   SegmentDecision: 'SegmentDecision',
   FeatureValue: 'FeatureValue',
+  ShadowSegmentDecision: 'ShadowSegmentDecision',
 } as const;
 export type ScoreMetricName = (typeof ScoreMetric)[keyof typeof ScoreMetric];
 
@@ -123,6 +130,18 @@ export const SegmentDecisionValue = {
   review: 1,
   decline: 2,
 } as const satisfies Record<keyof typeof DecisionMetric, number>;
+
+/**
+ * The value `ShadowSegmentDecision` records for one (live, shadow) decision pair: `3 × live +
+ * shadow` in {@link SegmentDecisionValue} numbers, 0–8, so each of the 9 pair cells is one
+ * trimmed-count band of one series per segment and shadow version.
+ */
+export function shadowSegmentDecisionValue(
+  live: keyof typeof SegmentDecisionValue,
+  shadow: keyof typeof SegmentDecisionValue,
+): number {
+  return 3 * SegmentDecisionValue[live] + SegmentDecisionValue[shadow];
+}
 
 /** The metric of each `degraded` reason of the score response. */
 export const DegradedMetric = {

@@ -216,6 +216,19 @@ export const stageConfigSchema = z
       name: z.string().regex(/^[a-z0-9-]+$/),
       version: z.string().regex(/^[0-9A-Za-z.+-]+$/),
     }),
+    /**
+     * A tree model the score function also scores every request with, after the live decision
+     * and never changing it (`models/<model>/<version>/`, bundled, `SHADOW_MODEL_DIR`). Name the
+     * candidate here before a model canary: the judge then gets paired (live, candidate)
+     * decisions per segment (`ShadowSegmentDecision`). The neural shadow is `neural.mode: shadow`.
+     * @default - no tree shadow
+     */
+    shadow: z
+      .strictObject({
+        model: z.string().regex(/^[a-z0-9-]+$/),
+        version: z.string().regex(/^[0-9A-Za-z.+-]+$/),
+      })
+      .optional(),
     /** Score function sizing and behaviour. */
     scoreFunction: z.strictObject({
       /** Memory in MB (also buys CPU: 1769 MB = one vCPU). */

@@ -21,6 +21,10 @@ export const dev: StageConfigInput = {
   stage: 'dev',
   architecture: ARCHITECTURE,
   model: MODEL,
+  // The live model as its own shadow: every pair must agree, which checks the paired path
+  // (ShadowSegmentDecision → the judge's paired tests) end to end. Before a model canary,
+  // name the candidate here; prod names one only for that window (docs/canary-judge.md).
+  shadow: { model: MODEL.name, version: MODEL.version },
   scoreFunction: {
     memoryMb: 1024,
     timeoutSeconds: 5,

@@ -28,6 +28,8 @@ import {
 /** Where the bundle puts the model and the policy inside `/var/task`. */
 export const MODEL_DIR_IN_BUNDLE = 'model';
 export const POLICY_FILE_IN_BUNDLE = 'policy.json';
+/** Where the bundle puts the stage's shadow tree model, when it names one. */
+export const SHADOW_MODEL_DIR_IN_BUNDLE = 'shadow-model';
 
 /** Makes `require` exist in the ESM bundle for the CommonJS dependencies esbuild inlines. */
 export const ESM_REQUIRE_BANNER =
@@ -49,6 +51,11 @@ export interface ScoringFunctionProps {
   readonly architecture: LambdaArchitecture;
   /** The validated model version to bundle. */
   readonly model: ModelArtifacts;
+  /**
+   * A validated tree model to bundle and score in shadow (`SHADOW_MODEL_DIR`).
+   * @default - no tree shadow
+   */
+  readonly shadowModel?: ModelArtifacts;
   /** Memory in MB. */
   readonly memoryMb: number;
   /** Timeout in seconds. */
@@ -147,6 +154,7 @@ export class ScoringFunction extends Construct {
           FEATURE_TIMEOUT_MS: String(props.settings.featureTimeoutMs),
           FEATURE_MAX_AGE_SECONDS: String(props.settings.featureMaxAgeSeconds),
           IDEMPOTENCY_TTL_SECONDS: String(props.settings.idempotencyTtlSeconds),
+          ...(props.shadowModel ? { SHADOW_MODEL_DIR: `/var/task/${SHADOW_MODEL_DIR_IN_BUNDLE}` } : {}),
         },
         props.environment,
       ),
@@ -158,11 +166,7 @@ export class ScoringFunction extends Construct {
         banner: ESM_REQUIRE_BANNER,
         // Native addon: comes from the layer, cannot be bundled.
         externalModules: ['onnxruntime-node'],
-        commandHooks: copyIntoBundle([
-          { from: props.model.onnxPath, to: `${MODEL_DIR_IN_BUNDLE}/model.onnx` },
-          { from: props.model.cardPath, to: `${MODEL_DIR_IN_BUNDLE}/model.json` },
-          { from: policyPath, to: POLICY_FILE_IN_BUNDLE },
-        ]),
+        commandHooks: copyIntoBundle(scoreBundleFiles(props.model, policyPath, props.shadowModel)),
       },
     });
 
@@ -194,6 +198,25 @@ export class ScoringFunction extends Construct {
     // and removed the weights (PC cannot be managed on a weighted alias).
     this.scalableTarget.addResourceDependency(this.alias.node.defaultChild as lambda.CfnAlias);
   }
+}
+
+/** The files copied into the score function's bundle: model, policy, and the shadow model if any. */
+export function scoreBundleFiles(
+  model: Pick<ModelArtifacts, 'onnxPath' | 'cardPath'>,
+  policyPath: string,
+  shadowModel?: Pick<ModelArtifacts, 'onnxPath' | 'cardPath'>,
+): { from: string; to: string }[] {
+  return [
+    { from: model.onnxPath, to: `${MODEL_DIR_IN_BUNDLE}/model.onnx` },
+    { from: model.cardPath, to: `${MODEL_DIR_IN_BUNDLE}/model.json` },
+    { from: policyPath, to: POLICY_FILE_IN_BUNDLE },
+    ...(shadowModel
+      ? [
+          { from: shadowModel.onnxPath, to: `${SHADOW_MODEL_DIR_IN_BUNDLE}/model.onnx` },
+          { from: shadowModel.cardPath, to: `${SHADOW_MODEL_DIR_IN_BUNDLE}/model.json` },
+        ]
+      : []),
+  ];
 }
 
 function findScalableTarget(alias: lambda.Alias): appscaling.CfnScalableTarget {

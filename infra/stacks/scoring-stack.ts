@@ -27,6 +27,11 @@ export interface ScoringStackProps extends StackProps {
   readonly config: StageConfig;
   /** The model version to serve, already checked. */
   readonly model: ModelArtifacts;
+  /**
+   * The stage's shadow tree model (`config.shadow`), already checked.
+   * @default - no tree shadow
+   */
+  readonly shadowModel?: ModelArtifacts;
   /** Online feature table (data stack). */
   readonly featureTable: FeatureTable;
   /** Idempotency table (data stack). */
@@ -91,6 +96,7 @@ export class ScoringStack extends Stack {
       stage: config.stage,
       architecture: config.architecture,
       model,
+      shadowModel: props.shadowModel,
       memoryMb: config.scoreFunction.memoryMb,
       timeoutSeconds: config.scoreFunction.timeoutSeconds,
       settings: config.scoreFunction,

@@ -60,6 +60,13 @@ export function addStage(app: App, config: StageConfig, options: StageOptions = 
     config.model,
     REPO_ROOT,
   );
+  const shadowModel =
+    config.shadow &&
+    loadModelArtifacts(
+      join(modelsDir, config.shadow.model, config.shadow.version),
+      { name: config.shadow.model, version: config.shadow.version },
+      REPO_ROOT,
+    );
   const data = new DataStack(app, names.data, {
     stackName: names.data,
     env,
@@ -85,6 +92,7 @@ export function addStage(app: App, config: StageConfig, options: StageOptions = 
     tags,
     config,
     model,
+    shadowModel,
     featureTable: data.features,
     idempotencyTable: data.idempotency,
     archive: data.archive,

@@ -10,7 +10,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JudgeConfig } from '#domain/judge/config';
 import { judgeCanary } from '#domain/judge/judge';
-import type { DecisionCounts, JudgeInput, VerdictOutcome, VersionObservation } from '#domain/judge/types';
+import type {
+  DecisionCounts,
+  JudgeInput,
+  PairedDecisions,
+  VerdictOutcome,
+  VersionObservation,
+} from '#domain/judge/types';
 import { binIndex, histogramOf } from '#domain/stats/histogram';
 
 const DATA = join(__dirname, 'data');
@@ -81,6 +87,11 @@ export interface Scenario {
   readonly canaryRps: number;
   readonly minutes: number;
   readonly change: CanaryChange;
+  /**
+   * A shadow phase: the baseline version serves `rps` for `minutes` and scores every request
+   * with the canary's model as a shadow too; its pairs become the judge's `paired` input.
+   */
+  readonly shadow?: { readonly rps: number; readonly minutes: number };
   /** Whether a run met the scenario's goal. */
   readonly caught: (outcome: VerdictOutcome) => boolean;
   /** The fraction of runs `caught` must reach (or, for `maxRate` scenarios, stay under). */
@@ -316,6 +327,80 @@ function observe(traffic: PreparedTraffic, side: SideSpec, random: () => number)
   };
 }
 
+/** Decision index as `SegmentDecisionValue` numbers it: 0 approve, 1 review, 2 decline. */
+function decisionIndex(score: number, thresholds: ModelThresholds): 0 | 1 | 2 {
+  return score >= thresholds.decline ? 2 : score >= thresholds.review ? 1 : 0;
+}
+
+const pairFrequencyCache = new WeakMap<PreparedTraffic, Map<number, Float64Array>>();
+
+/**
+ * Per segment, the fraction of the sample's rows in each (live, candidate) cell when the
+ * candidate multiplies the odds by `odds` (1: the same model), as one flat array
+ * `segment × 9 + 3 × live + candidate`.
+ */
+function pairFrequencies(traffic: PreparedTraffic, odds: number): Float64Array {
+  const byOdds = pairFrequencyCache.get(traffic) ?? new Map<number, Float64Array>();
+  pairFrequencyCache.set(traffic, byOdds);
+  const cached = byOdds.get(odds);
+  if (cached) return cached;
+  const { sample, thresholds } = traffic;
+  const rows = sample.score.length;
+  const frequencies = new Float64Array(sample.segmentKeys.length * 9);
+  for (let row = 0; row < rows; row++) {
+    const score = sample.score[row] as number;
+    const o = (score / (1 - score)) * odds;
+    const candidate = odds === 1 ? score : Number.isFinite(o) ? o / (1 + o) : 1;
+    const cell =
+      (sample.segment[row] as number) * 9 +
+      3 * decisionIndex(score, thresholds) +
+      decisionIndex(candidate, thresholds);
+    frequencies[cell] = (frequencies[cell] as number) + 1 / rows;
+  }
+  byOdds.set(odds, frequencies);
+  return frequencies;
+}
+
+/**
+ * The pairs of a shadow phase. Requests are a Poisson stream and each picks a sample row at
+ * random, so every (segment, live, candidate) cell is an independent Poisson count (Poisson
+ * splitting): exact, and ~200 draws instead of one per request. A segment decline change
+ * thins the candidate's non-declines of that segment into declines, again by splitting.
+ */
+function observePairs(
+  traffic: PreparedTraffic,
+  change: CanaryChange,
+  shadow: { rps: number; minutes: number },
+  candidateVersion: string,
+  random: () => number,
+): PairedDecisions {
+  const { sample } = traffic;
+  const frequencies = pairFrequencies(traffic, change.oddsFactor ?? 1);
+  const lambda = shadow.rps * 60 * shadow.minutes * (1 - BASELINE_ERROR_RATE);
+  const boost = change.segmentDecline;
+  const boostSegment = boost ? sample.segmentKeys.indexOf(boost.segment) : -1;
+  const boostRate = boost ? (traffic.segmentDeclineShare.get(boost.segment)?.rate ?? 0) : 0;
+  const boostProbability = boost ? (boostRate * boost.relativeIncrease) / (1 - boostRate) : 0;
+  const segments: Record<string, number[]> = {};
+  sample.segmentKeys.forEach((key, seg) => {
+    const cells = new Array<number>(9).fill(0);
+    for (let cell = 0; cell < 9; cell++) {
+      const mean = lambda * (frequencies[seg * 9 + cell] as number);
+      if (mean === 0) continue;
+      const candidate = cell % 3;
+      if (seg === boostSegment && candidate !== 2) {
+        const moved = poisson(random, mean * boostProbability);
+        cells[cell - candidate + 2] = (cells[cell - candidate + 2] as number) + moved;
+        cells[cell] = (cells[cell] as number) + poisson(random, mean * (1 - boostProbability));
+      } else {
+        cells[cell] = (cells[cell] as number) + poisson(random, mean);
+      }
+    }
+    if (cells.some((n) => n > 0)) segments[key] = cells;
+  });
+  return { shadow: { model: 'fraud-gbdt', version: candidateVersion }, segments };
+}
+
 /** One simulated canary window of `scenario`, as the judge's input. */
 export function simulateWindow(traffic: PreparedTraffic, scenario: Scenario, seed: number): JudgeInput {
   const random = rng(seed * 7919 + 17);
@@ -342,12 +427,17 @@ export function simulateWindow(traffic: PreparedTraffic, scenario: Scenario, see
     },
     random,
   );
+  // Drawn after both sides, so a scenario's unpaired observations do not depend on its shadow.
+  const paired = scenario.shadow
+    ? observePairs(traffic, scenario.change, scenario.shadow, canary.modelVersion, random)
+    : undefined;
   return {
     baseline,
     canary,
     scoreEdges: traffic.thresholds.edges,
     canaryCard: newModel ? { counts: traffic.sampleCounts } : undefined,
     featureEdges: FEATURE_EDGES,
+    ...(paired ? { paired } : {}),
   };
 }
 
@@ -391,10 +481,26 @@ export function runScenario(
   return { scenario, runs: seeds, pass, fail, inconclusive, rate, met, failingTests };
 }
 
-/** The issue's acceptance scenarios at a given canary traffic and window. */
+/** How the simulator runs the shadow phase of the paired scenarios. */
+export interface ShadowPhaseOptions {
+  /**
+   * Requests per second the baseline serves (and the shadow scores) in the shadow phase.
+   * @default peakRps: all traffic, at prod's planned peak
+   */
+  readonly shadowRps?: number;
+  /** Length of the shadow phase. @default minutes (the canary window) */
+  readonly shadowMinutes?: number;
+  /**
+   * Longer shadow phases, for the one-segment row a canary window is too short for (a shadow
+   * risks no answer, so it may run longer than a canary step). @default [60, 90]
+   */
+  readonly longShadowMinutes?: readonly number[];
+}
+
+/** The issue's acceptance scenarios at a given canary traffic and window, then the paired ones. */
 export function acceptanceScenarios(
   traffic: PreparedTraffic,
-  options: { peakRps: number; canaryPercent: number; minutes: number },
+  options: { peakRps: number; canaryPercent: number; minutes: number } & ShadowPhaseOptions,
 ): Scenario[] {
   const canaryRps = (options.peakRps * options.canaryPercent) / 100;
   const baselineRps = options.peakRps - canaryRps;
@@ -480,5 +586,102 @@ export function acceptanceScenarios(
       caught: (o) => o === 'inconclusive',
       target: { rate: 1 },
     },
+    ...pairedScenarios(options, base, segment, visible),
   ];
+}
+
+/**
+ * The same changes judged with a shadow phase: the baseline version serves all traffic and
+ * scores it with the candidate as a shadow, so the judge gets paired decisions beside the
+ * canary's unpaired window.
+ */
+function pairedScenarios(
+  options: { peakRps: number; minutes: number } & ShadowPhaseOptions,
+  base: { baselineRps: number; canaryRps: number; minutes: number },
+  segment: string,
+  visible: string,
+): Scenario[] {
+  const rps = options.shadowRps ?? options.peakRps;
+  const minutes = options.shadowMinutes ?? options.minutes;
+  const longs = options.longShadowMinutes ?? [60, 90];
+  const shadow = { rps, minutes };
+  const tag = (m: number) => `+shadow ${m} min`;
+  const failed = (o: VerdictOutcome) => o === 'fail';
+  const rows: Scenario[] = [
+    {
+      name: `A/A ${tag(minutes)}`,
+      goal: 'fail ≤ 1 %',
+      ...base,
+      shadow,
+      change: {},
+      caught: failed,
+      target: { rate: 0.01, atMost: true },
+    },
+    {
+      name: `A/A ${tag(minutes)}: inconclusive`,
+      goal: 'inconclusive ≤ 5 %',
+      ...base,
+      shadow,
+      change: {},
+      caught: (o) => o === 'inconclusive',
+      target: { rate: 0.05, atMost: true },
+    },
+    {
+      name: `decline +50 % in ${segment} ${tag(minutes)}`,
+      goal: 'caught ≥ 95 %',
+      ...base,
+      shadow,
+      change: { segmentDecline: { segment, relativeIncrease: 0.5 } },
+      caught: failed,
+      target: { rate: 0.95 },
+    },
+    ...longs.flatMap((long): Scenario[] => [
+      {
+        name: `decline +50 % in ${segment} ${tag(long)}`,
+        goal: 'caught ≥ 95 %',
+        ...base,
+        shadow: { rps, minutes: long },
+        change: { segmentDecline: { segment, relativeIncrease: 0.5 } },
+        caught: failed,
+        target: { rate: 0.95 },
+      },
+      {
+        name: `A/A ${tag(long)}`,
+        goal: 'fail ≤ 1 %',
+        ...base,
+        shadow: { rps, minutes: long },
+        change: {},
+        caught: failed,
+        target: { rate: 0.01, atMost: true },
+      },
+    ]),
+    {
+      name: `(extra) decline +50 % in ${visible} ${tag(minutes)}`,
+      goal: 'caught ≥ 95 %',
+      ...base,
+      shadow,
+      change: { segmentDecline: { segment: visible, relativeIncrease: 0.5 } },
+      caught: failed,
+      target: { rate: 0.95 },
+    },
+    {
+      name: `(extra) new model as its card ${tag(minutes)}`,
+      goal: 'fail ≤ 1 %',
+      ...base,
+      shadow,
+      change: { newModel: true },
+      caught: failed,
+      target: { rate: 0.01, atMost: true },
+    },
+    {
+      name: `new model, odds ×1.5 ${tag(minutes)}`,
+      goal: 'caught ≥ 99 %',
+      ...base,
+      shadow,
+      change: { oddsFactor: 1.5 },
+      caught: failed,
+      target: { rate: 0.99 },
+    },
+  ];
+  return rows;
 }

@@ -140,6 +140,47 @@ describe('scoreRecordOf', () => {
     expect(withShadow.shadow).toEqual(shadow);
     expect('shadow' in without).toBe(false);
   });
+
+  it("keeps the outcome's first shadow (the candidate) beside the live answer", () => {
+    // prepare
+    const shadows = [
+      {
+        name: 'shadow',
+        model: { name: 'fraud-gbdt', version: '1.1.0' },
+        score: 0.91,
+        decision: 'decline' as const,
+        agrees: false,
+      },
+      {
+        name: 'neural',
+        model: { name: 'fraud-seq', version: '1.0.0' },
+        score: 0.2,
+        decision: 'approve' as const,
+        agrees: false,
+      },
+    ];
+    // act
+    const record = scoreRecordOf(
+      REQUEST,
+      { ...outcome(), shadows },
+      { functionVersion: '1', modelVersion: '1' },
+      0,
+    );
+    const none = scoreRecordOf(
+      REQUEST,
+      { ...outcome(), shadows: [] },
+      { functionVersion: '1', modelVersion: '1' },
+      0,
+    );
+    // assert
+    expect(record.shadow).toEqual({
+      model: 'fraud-gbdt',
+      version: '1.1.0',
+      score: 0.91,
+      decision: 'decline',
+    });
+    expect('shadow' in none).toBe(false);
+  });
 });
 
 describe('archive layout', () => {

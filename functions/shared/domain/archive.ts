@@ -12,6 +12,7 @@
  * export for a day of transactions reads that day's partition, however late a record arrived.
  */
 import type { ScoreOutcome } from './score';
+import type { ShadowResult } from './scorers';
 import { segmentKey, segmentOf } from './segment';
 import type { Channel, ScoreRequest, TransactionEvent } from './types';
 
@@ -72,13 +73,27 @@ export interface AnswerOrigin {
   readonly modelVersion: string;
 }
 
-/** The record of one fresh answer. */
+/** A shadow's result as the archive keeps it. */
+export function shadowScoreOf(shadow: ShadowResult): ShadowScore {
+  return {
+    model: shadow.model.name,
+    version: shadow.model.version,
+    score: shadow.score,
+    decision: shadow.decision,
+  };
+}
+
+/**
+ * The record of one fresh answer. Its `shadow` is `shadow` when given, else the outcome's first
+ * shadow (the composition's order: the candidate tree shadow is the stage's one `shadow`), so
+ * the archive keeps the pair (live, candidate) that the judge's paired test counted.
+ */
 export function scoreRecordOf(
   request: ScoreRequest,
-  outcome: Pick<ScoreOutcome, 'response' | 'signals'>,
+  outcome: Pick<ScoreOutcome, 'response' | 'signals'> & { readonly shadows?: readonly ShadowResult[] },
   origin: AnswerOrigin,
   scoredAt: number,
-  shadow?: ShadowScore,
+  shadow: ShadowScore | undefined = outcome.shadows?.[0] && shadowScoreOf(outcome.shadows[0]),
 ): ScoreRecord {
   const { response } = outcome;
   return {

@@ -18,10 +18,10 @@ describe('canary judge simulation (reduced seeds)', () => {
     minutes: 10,
   });
   const config = judgeConfig();
-  const run = (prefix: string) => {
+  const run = (prefix: string, seeds = SEEDS) => {
     const scenario = scenarios.find((s) => s.name.startsWith(prefix));
     if (!scenario) throw new Error(`no scenario ${prefix}`);
-    return runScenario(traffic, scenario, SEEDS, config);
+    return runScenario(traffic, scenario, seeds, config);
   };
 
   it('A/A: fails at most once and is rarely inconclusive', () => {
@@ -41,6 +41,18 @@ describe('canary judge simulation (reduced seeds)', () => {
       expect(r.fail).toBe(SEEDS);
     },
   );
+
+  it('with a shadow phase: an identical shadow never fails, a one-segment decline change is caught', () => {
+    // act (4 seeds each: every run also simulates the unpaired canary window)
+    const aa = run('A/A +shadow 90 min', 4);
+    const visible = run('(extra) decline +50 % in ecommerce.high.known +shadow 10 min', 4);
+    const hidden = run('decline +50 % in card_present.mid.known +shadow 90 min', 4);
+    // assert
+    expect(aa.fail).toBe(0);
+    expect(visible.fail).toBe(4);
+    expect(hidden.fail).toBeGreaterThanOrEqual(3);
+    expect(hidden.failingTests.get('paired-decline-rate[card_present.mid.known]')).toBe(hidden.fail);
+  });
 
   it('never passes too little traffic', () => {
     // act

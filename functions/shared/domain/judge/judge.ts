@@ -10,6 +10,9 @@
  *   as its configured floor or tolerance (with enough traffic any difference is significant);
  * - decline and review rates are tested in the aggregate and in every segment with enough
  *   data, as one family under Holm's correction, so 50 tests do not turn into false alarms;
+ * - with paired input (the baseline scored its traffic with the canary's model as a shadow),
+ *   the same decision tests run on the pairs as well (`./paired.ts`): far more sensitive,
+ *   since each request is its own control;
  * - when the inputs themselves differ (feature PSI above the limit) the two versions did not
  *   see the same traffic and nothing can be concluded: `inconclusive` overrides everything.
  */
@@ -19,6 +22,7 @@ import { holmAdjust } from '../stats/multiple-testing';
 import { twoProportionZTest } from '../stats/proportions';
 import { psi } from '../stats/psi';
 import type { JudgeConfig } from './config';
+import { pairedDecisionTests } from './paired';
 import type {
   DecisionCounts,
   JudgeInput,
@@ -40,6 +44,7 @@ export function judgeCanary(input: JudgeInput, config: JudgeConfig): Verdict {
     latencyTest(baseline, canary, config),
     errorTest(baseline, canary, config),
     ...decisionTests(baseline, canary, config),
+    ...pairedDecisionTests(input, config),
     ...scoreTests(input, change, config),
     ...inputs,
   ];

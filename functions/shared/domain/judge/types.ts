@@ -17,6 +17,13 @@ export interface VersionObservation {
   readonly functionVersion: string;
   /** The model version it serves (`modelVersion` dimension). */
   readonly modelVersion: string;
+  /**
+   * The model's name (its card's `name`), when the source knows it. The paired tests then also
+   * require the shadow's `shadowModel` to match: a neural shadow (`fraud-seq`) may carry the
+   * same version string as the tree canary (`fraud-gbdt`) without being it.
+   * @default - not checked: the adapter picks the shadow series of the canary's model
+   */
+  readonly modelName?: string;
   /** One latency figure (p99 or mean, ms) per minute that had traffic, oldest first. */
   readonly latencyMinutes: readonly number[];
   /** Requests per minute, aligned with `latencyMinutes` (for the per-minute sample floor). */
@@ -43,6 +50,22 @@ export interface JudgeInput {
   readonly canaryCard?: { readonly counts: readonly number[] };
   /** Bin edges of each top feature (the card's `monitoring.featureHistograms`). */
   readonly featureEdges: Readonly<Record<string, readonly number[]>>;
+  /**
+   * Paired decisions, when the baseline version scored its traffic with a shadow model too
+   * (`ShadowSegmentDecision`): each answer is a pair (live decision, shadow decision) on the
+   * same request. Judged only when the shadow is the canary's model.
+   */
+  readonly paired?: PairedDecisions;
+}
+
+/**
+ * Counts of (live, shadow) decision pairs. Per segment key a 9-long array indexed
+ * `3 × live + shadow` (so `[2 * 3 + 0]` counts requests the live model declined and the shadow
+ * approved), the value `ShadowSegmentDecision` records per answer.
+ */
+export interface PairedDecisions {
+  readonly shadow: { readonly model: string; readonly version: string };
+  readonly segments: Readonly<Record<string, readonly number[]>>;
 }
 
 /** One test's outcome; `skipped` tests (not applicable, too sparse a segment) do not vote. */

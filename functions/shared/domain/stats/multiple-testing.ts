@@ -45,3 +45,24 @@ export function benjaminiHochbergAdjust(pValues: readonly number[]): number[] {
   });
   return adjusted;
 }
+
+/**
+ * Tarone's selection for discrete tests (Tarone 1990, "A modified Bonferroni method for
+ * discrete data"): a test whose smallest attainable p-value is above the level it would be
+ * held to can never reject, yet it would still count in Holm's m and make every other test
+ * harder to pass. Returns, per test in input order, whether it belongs in the family: with K
+ * the smallest k such that at most k tests can reach α / k, the tests that can reach α / K.
+ * The choice depends on the attainable minima only (the discordant counts), not on the
+ * p-values, so a correction applied to the chosen tests keeps its error rate.
+ */
+export function taroneSelection(minimumPValues: readonly number[], alpha: number): boolean[] {
+  checked(minimumPValues);
+  if (!(alpha > 0 && alpha <= 1)) throw new RangeError(`alpha must lie in (0, 1], got ${alpha}`);
+  const m = minimumPValues.length;
+  for (let k = 1; k <= m; k++) {
+    const level = alpha / k;
+    const eligible = minimumPValues.filter((p) => p <= level).length;
+    if (eligible <= k) return minimumPValues.map((p) => p <= level);
+  }
+  return minimumPValues.map(() => false);
+}
