@@ -17,6 +17,7 @@ import { buildOnnxRuntimeLayer } from '../../layers/onnxruntime/build';
 import type { CapacityConfig, LambdaArchitecture } from '../config/stage-config';
 import type { FeatureTable, IdempotencyTable } from './feature-table';
 import type { ModelArtifacts } from './model-artifacts';
+import { NEURAL_MODEL_DIR_IN_BUNDLE, type NeuralArtifacts } from './neural-artifacts';
 import {
   copyIntoBundle,
   functionRoleAndLogs,
@@ -91,6 +92,12 @@ export interface ScoringFunctionProps {
     readonly securityGroup: ec2.ISecurityGroup;
   };
   /**
+   * The neural model's card, copied into the bundle as `neural-model/model.json`
+   * (`NEURAL_MODEL_DIR`): the client combines the neural score with the tree's through it.
+   * @default - no neural card (the neural client is off)
+   */
+  readonly neuralModel?: NeuralArtifacts;
+  /**
    * Decision policy copied into the bundle.
    * @default functions/score/policy.json
    */
@@ -151,6 +158,7 @@ export class ScoringFunction extends Construct {
           FEATURE_TIMEOUT_MS: String(props.settings.featureTimeoutMs),
           FEATURE_MAX_AGE_SECONDS: String(props.settings.featureMaxAgeSeconds),
           IDEMPOTENCY_TTL_SECONDS: String(props.settings.idempotencyTtlSeconds),
+          ...(props.neuralModel ? { NEURAL_MODEL_DIR: `/var/task/${NEURAL_MODEL_DIR_IN_BUNDLE}` } : {}),
         },
         props.environment,
       ),
@@ -166,6 +174,9 @@ export class ScoringFunction extends Construct {
           { from: props.model.onnxPath, to: `${MODEL_DIR_IN_BUNDLE}/model.onnx` },
           { from: props.model.cardPath, to: `${MODEL_DIR_IN_BUNDLE}/model.json` },
           { from: policyPath, to: POLICY_FILE_IN_BUNDLE },
+          ...(props.neuralModel
+            ? [{ from: props.neuralModel.cardPath, to: `${NEURAL_MODEL_DIR_IN_BUNDLE}/model.json` }]
+            : []),
         ]),
       },
     });

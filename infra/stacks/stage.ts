@@ -7,6 +7,7 @@ import type { App } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { StageConfig } from '../config/stage-config';
 import { loadModelArtifacts } from '../constructs/model-artifacts';
+import { loadNeuralArtifacts } from '../constructs/neural-artifacts';
 import { REPO_ROOT } from '../constructs/service-function';
 import { DataStack } from './data-stack';
 import { NetworkStack } from './network-stack';
@@ -67,6 +68,14 @@ export function addStage(app: App, config: StageConfig, options: StageOptions = 
     archive: config.archive,
   });
   const neuralConfig = config.neural.enabled ? config.neural : undefined;
+  const neuralArtifacts =
+    neuralConfig &&
+    loadNeuralArtifacts(
+      join(modelsDir, neuralConfig.model.name, neuralConfig.model.version),
+      neuralConfig.model,
+      config.model,
+      REPO_ROOT,
+    );
   const network = neuralConfig
     ? new NetworkStack(app, names.network, {
         stackName: names.network,
@@ -89,7 +98,10 @@ export function addStage(app: App, config: StageConfig, options: StageOptions = 
     archive: data.archive,
     onnxRuntimeLayer: options.onnxRuntimeLayer,
     entries: options.entries,
-    neural: neuralConfig && network ? { config: neuralConfig, networkStack: network } : undefined,
+    neural:
+      neuralConfig && network && neuralArtifacts
+        ? { config: neuralConfig, networkStack: network, artifacts: neuralArtifacts }
+        : undefined,
   });
   const neural =
     neuralConfig && network

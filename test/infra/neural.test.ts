@@ -4,13 +4,15 @@
  * rollback, health checks, who may reach whom, endpoints, the score function's VPC placement,
  * least-privilege roles, and alarms wired to topics with runbook sections that exist.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
+import { loadNeuralConfig } from '../../functions/shared/neural-config';
 import { STAGES } from '../../infra/config/stages';
 import { RUNBOOK_PATH } from '../../infra/constructs/naming';
 import { INTERFACE_ENDPOINTS } from '../../infra/constructs/network';
 import { NEURAL_GUARDRAIL_SIGNALS, neuralGuardrailNames } from '../../infra/constructs/neural-alarms';
+import { NEURAL_MODEL_DIR_IN_BUNDLE } from '../../infra/constructs/neural-artifacts';
 import { READINESS_PATH } from '../../infra/constructs/neural-load-balancer';
 import {
   alarmsByName,
@@ -109,11 +111,35 @@ describe('the score function with the neural service on (prod)', () => {
     expect(vars).toMatchObject({
       NEURAL_MODE: neuralConfig.mode,
       NEURAL_MODEL: neuralConfig.model.name,
-      NEURAL_MODEL_VERSION: neuralConfig.model.version,
       NEURAL_BUDGET_MS: String(neuralConfig.budgetMs),
+      NEURAL_MODEL_DIR: `/var/task/${NEURAL_MODEL_DIR_IN_BUNDLE}`,
     });
     // http:// + the ALB's DNS name, imported from the network stack
     expect(JSON.stringify(vars.NEURAL_URL)).toMatch(/"http:\/\/".*NeuralAlb.*DNSName/);
+  });
+
+  it('passes the client config loader as the function would at init (no missing variable)', () => {
+    // prepare: the ALB's DNS name is a token until deploy; any http:// URL stands for it
+    const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const env = Object.fromEntries(
+      Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : 'http://internal-neural.elb']),
+    );
+    // act
+    const loaded = loadNeuralConfig(env);
+    // assert
+    expect(loaded.mode).toBe(neuralConfig.mode);
+    expect(loaded.modelDir).toBe(`/var/task/${NEURAL_MODEL_DIR_IN_BUNDLE}`);
+  });
+
+  it('names the model version Triton serves (its integer directory), which the uploaded repository holds', () => {
+    // prepare
+    const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const modelDir = join(ROOT, 'models', neuralConfig.model.name, neuralConfig.model.version);
+    // act
+    const version = vars.NEURAL_MODEL_VERSION as string;
+    // assert
+    expect(version).toMatch(/^\d+$/);
+    expect(existsSync(join(modelDir, 'triton', neuralConfig.model.name, version, 'model.onnx'))).toBe(true);
   });
 });
 
