@@ -159,7 +159,8 @@ describe('cdk synth -c stage=prod (bundling on)', () => {
     const fn = Object.entries(service.Resources).find(
       ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('ScoreFunction'),
     )?.[1];
-    const vars = (fn?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+    if (!fn?.Properties) throw new Error('no score function in the service template');
+    const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     const neuralVars = Object.fromEntries(
       Object.entries(vars)
         .filter(([k, v]) => k.startsWith('NEURAL_') && typeof v === 'string')
