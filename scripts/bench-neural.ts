@@ -1,7 +1,9 @@
 /**
  * `npm run bench:neural`: the neural twin's throughput and latency with Triton-style dynamic
  * batching against batching off (max batch size 1), side by side in one run; single-request
- * and batched inference on onnxruntime-node; model size; server cold start.
+ * and batched inference on onnxruntime-node; model size; server cold start; the score function
+ * in-process with the neural model `off`, `live` and a tree model in shadow (what each adds);
+ * the first neural call of a fresh client with and without the init warm-up.
  *
  *   npm run bench:neural                         # 3 s per concurrency level
  *   npm run bench:neural -- --seconds 5 --levels 1,16,64,128
@@ -15,11 +17,26 @@ import { readFileSync, statSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type * as Ort from 'onnxruntime-node';
+import { createDynamoClients } from '#adapters/dynamo-client';
+import { MarkerFeatureWriter } from '#adapters/marker-feature-writer';
+import { HttpNeuralScorer } from '#adapters/neural-scorer';
 import { SEQUENCE_STEPS, SEQUENCE_WIDTH } from '#domain/sequence';
+import type { AuthorizationEvent } from '#domain/types';
+import { FEATURE_TABLE, IDEMPOTENCY_TABLE } from '#shared/table-schema';
+import { loadScoreConfig } from '../functions/score/config';
+import { createScoreFunction } from '../functions/score/index';
 import { readNeuralReplay, replayBatch } from '../models/training/neural-parity';
 import { DynamicBatcher } from '../services/neural/batcher';
 import { parseModelConfig } from '../services/neural/model-config';
+import { lambdaContext } from './local/api-gateway';
+import { DEFAULT_MODEL_DIR, DEFAULT_POLICY } from './local/app';
+import { ensureTable } from './local/dynamo-local';
+import { forkTs, OutputCapture, stopChild, whenReady } from './local/processes';
+
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
 
 const { InferenceSession, Tensor }: typeof Ort = require('onnxruntime-node');
 
@@ -253,6 +270,137 @@ async function batcherOnly(data: Float32Array, levels: readonly number[], second
 
 const f = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '—');
 
+/**
+ * The score function in-process (the same factory as the Lambda entry) against dynalite and
+ * the twin: `off`, neural `live`, and a tree model in shadow, one request of each in turn per
+ * iteration so that a load change on the shared machine hits all three alike. A card with a
+ * week of history (ring and aggregates) written through the real feature writer.
+ */
+async function scorePath(twinUrl: string, iterations: number): Promise<string[]> {
+  const dynalite = forkTs('dynalite-process.ts', {}, new OutputCapture(false));
+  const endpoint = `http://127.0.0.1:${(await whenReady(dynalite, 'dynalite')).port}`;
+  const { client, documents } = createDynamoClients({ endpoint, requestTimeoutMs: 2000 });
+  try {
+    await ensureTable(client, 'bench-features', FEATURE_TABLE);
+    await ensureTable(client, 'bench-idempotency', IDEMPOTENCY_TABLE);
+    const writer = new MarkerFeatureWriter(documents, 'bench-features');
+    const now = Date.now();
+    for (let i = 0; i < 60; i += 1) {
+      const event: AuthorizationEvent = {
+        type: 'authorization',
+        eventId: `bench-${i}`,
+        transactionId: `bench-${i}`,
+        cardId: 'card_bench',
+        merchantId: i % 3 === 0 ? 'm_bench' : `m_${i % 7}`,
+        mcc: '5411',
+        amount: 1000 + i * 37,
+        currency: 'EUR',
+        country: i % 11 === 0 ? 'FR' : 'DE',
+        channel: 'ecommerce',
+        deviceId: 'dev-1',
+        timestamp: new Date(now - (60 - i) * 2.5 * 3_600_000).toISOString(),
+        outcome: 'approved',
+      };
+      await writer.apply(event);
+    }
+    const base = {
+      STAGE: 'bench',
+      FEATURE_TABLE_NAME: 'bench-features',
+      IDEMPOTENCY_TABLE_NAME: 'bench-idempotency',
+      IDEMPOTENCY_ENABLED: 'false',
+      MODEL_DIR: DEFAULT_MODEL_DIR,
+      POLICY_PATH: DEFAULT_POLICY,
+      FEATURE_TIMEOUT_MS: '1000',
+      POWERTOOLS_TRACE_ENABLED: 'false',
+      DYNAMODB_ENDPOINT: endpoint,
+    };
+    const variants = [
+      { name: 'neural off (tree only)', env: { ...base, NEURAL_MODE: 'off' } },
+      {
+        name: 'neural live',
+        env: {
+          ...base,
+          NEURAL_MODE: 'live',
+          NEURAL_URL: twinUrl,
+          NEURAL_MODEL_DIR: MODEL_DIR,
+          NEURAL_BUDGET_MS: '1000',
+        },
+      },
+      {
+        name: 'neural off + tree shadow',
+        env: { ...base, NEURAL_MODE: 'off', SHADOW_MODEL_DIR: DEFAULT_MODEL_DIR },
+      },
+    ];
+    const functions = [];
+    for (const v of variants) functions.push(await createScoreFunction(loadScoreConfig(v.env)));
+    const request = {
+      cardId: 'card_bench',
+      merchantId: 'm_bench',
+      mcc: '5411',
+      amount: 2500,
+      currency: 'EUR',
+      country: 'DE',
+      channel: 'ecommerce',
+      deviceId: 'dev-1',
+      timestamp: new Date(now).toISOString(),
+    };
+    const event = (id: string) =>
+      ({
+        body: JSON.stringify({ ...request, transactionId: id }),
+        isBase64Encoded: false,
+      }) as APIGatewayProxyEvent;
+    // Letters in the id: a long digit run would look like a card number (PAN_DETECTED).
+    const run = Math.random().toString(36).slice(2, 8);
+    const samples: number[][] = variants.map(() => []);
+    const flagged = variants.map(() => 0);
+    for (let i = -50; i < iterations; i += 1) {
+      for (const [v, fn] of functions.entries()) {
+        const t = performance.now();
+        const response = await fn.handler(event(`bench-${run}-v${v}-n${i}`), lambdaContext('score'));
+        const ms = performance.now() - t;
+        if (response.statusCode !== 200) throw new Error(`bench request failed: ${response.body}`);
+        if (i < 0) continue; // warm-up
+        if (JSON.parse(response.body).degraded.length > 0) flagged[v] = (flagged[v] as number) + 1;
+        samples[v]?.push(ms);
+      }
+    }
+    for (const fn of functions) await fn.close();
+    const sorted = samples.map((s) => [...s].sort((a, b) => a - b));
+    const off = sorted[0] as number[];
+    return sorted.map((s, v) => {
+      const added = (q: number) => quantile(s, q) - quantile(off, q);
+      return `| ${variants[v]?.name} | ${f(quantile(s, 0.5), 3)} | ${f(quantile(s, 0.99), 3)} | ${v === 0 ? '—' : f(added(0.5), 3)} | ${v === 0 ? '—' : f(added(0.99), 3)} | ${flagged[v]} |`;
+    });
+  } finally {
+    client.destroy();
+    await stopChild(dynalite);
+  }
+}
+
+/** The first neural call of a fresh client (new pool), with and without the init warm-up; median of `runs`. */
+async function firstCall(twinUrl: string, data: Float32Array, runs: number) {
+  const input = { data: data.subarray(0, ROW), length: SEQUENCE_STEPS };
+  const once = async (warm: boolean) => {
+    const client = new HttpNeuralScorer({ baseUrl: twinUrl, budgetMs: 5_000 });
+    try {
+      if (warm) await client.warmUp();
+      const t = performance.now();
+      await client.score(input);
+      return performance.now() - t;
+    } finally {
+      client.close();
+    }
+  };
+  const cold: number[] = [];
+  const warmed: number[] = [];
+  for (let i = 0; i < runs; i += 1) {
+    cold.push(await once(false));
+    warmed.push(await once(true));
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+  return { cold: median(cold), warm: median(warmed) };
+}
+
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -260,6 +408,7 @@ async function main(argv: string[]): Promise<void> {
       seconds: { type: 'string', default: '3' },
       levels: { type: 'string', default: '1,16,64' },
       iterations: { type: 'string', default: '500' },
+      'score-iterations': { type: 'string', default: '1000' },
     },
   });
   const seconds = Number(values.seconds);
@@ -291,6 +440,16 @@ async function main(argv: string[]): Promise<void> {
     const rssMiB = twin.rssMiB();
     await twin.stop();
     results.push({ mode: mode.name, coldStartMs: twin.coldStartMs, rssMiB, rows });
+  }
+  // The score path against a fresh twin with the shipped config.pbtxt.
+  const serving = await startTwin([]);
+  let scoreRows: string[];
+  let first: { cold: number; warm: number };
+  try {
+    first = await firstCall(serving.url, data, 7);
+    scoreRows = await scorePath(serving.url, Number(values['score-iterations']));
+  } finally {
+    await serving.stop();
   }
 
   const out: string[] = [];
@@ -328,6 +487,16 @@ async function main(argv: string[]): Promise<void> {
   for (const r of await inference([1, 16, 64], Number(values.iterations), data)) {
     out.push(`| ${r.batch} | ${f(r.p50, 3)} | ${f(r.p99, 3)} | ${f(r.rowsPerSecond, 0)} |`);
   }
+  out.push(
+    '',
+    `score function in-process, ${values['score-iterations']} requests each, interleaved (card with 60 events of history; no stored answers):`,
+    '',
+    '| variant | p50 ms | p99 ms | added p50 ms | added p99 ms | degraded answers |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...scoreRows,
+    '',
+    `first neural call of a fresh client (median of 7): ${f(first.cold, 2)} ms without warm-up, ${f(first.warm, 2)} ms after warmUp()`,
+  );
   out.push('');
   out.push(`model.onnx: ${(statSync(join(MODEL_DIR, 'model.onnx')).size / 1024).toFixed(1)} KiB`);
   for (const r of results)

@@ -87,6 +87,10 @@ async function createScorers(
       );
     }
     neuralClient = new HttpNeuralScorer(neural.client);
+    // The first scored request must not pay the connection (or the service's first call).
+    const warm = await neuralClient.warmUp();
+    if (warm.ok) logger.info('neural service warmed up', { ms: Math.round(warm.ms) });
+    else logger.warn('neural warm-up failed; requests degrade until it answers', { error: warm.error });
     const companion = neuralCompanion(neuralClient, { name: card.name, version: card.version }, combination);
     if (neural.mode === 'live') live = companion;
     else shadows.push(companion);
@@ -129,8 +133,8 @@ export async function createScoreFunction(config: ScoreConfig) {
     featureTableName: config.featureTableName,
     answerTableName: config.idempotencyTableName,
   });
-  await warmUp(store, logger);
-  const companions = await createScorers(config, model, logger);
+  // Both warm-ups (the store's first read, the neural pool's first call) overlap in init.
+  const [, companions] = await Promise.all([warmUp(store, logger), createScorers(config, model, logger)]);
   const scoring: ScoringDeps = {
     scorers: companions.scorers,
     store,

@@ -119,26 +119,13 @@ export interface NeuralServiceProps {
   readonly logsKey: kms.IKey;
   /** Days to keep task logs. */
   readonly logRetentionDays: number;
+  /** Triton's version directory of the model (`loadNeuralArtifacts`): the hook's `NEURAL_MODEL_VERSION`. */
+  readonly tritonVersion: string;
   /**
    * Entry of the replay hook (ECS lifecycle hook at `POST_TEST_TRAFFIC_SHIFT`).
    * @default functions/deploy-hooks/neural-replay-lambda.ts
    */
   readonly replayHookEntry?: string;
-}
-
-/**
- * Triton's version directory of a model repository (`<repo>/<name>/<n>/`): what the clients
- * put in `/v2/models/<name>/versions/<n>`. The card's version (`1.0.0`) names the S3 prefix
- * and the metric dimension; Triton knows only the directory number.
- */
-export function tritonVersionOf(modelsDir: string, name: string, version: string): string {
-  const dir = join(modelsDir, name, version, 'triton', name);
-  const versions = readdirSync(dir).filter(
-    (entry) => /^\d+$/.test(entry) && statSync(join(dir, entry)).isDirectory(),
-  );
-  if (versions.length !== 1)
-    throw new Error(`${dir} must hold exactly one numeric version directory, found ${versions.length}`);
-  return versions[0] as string;
 }
 
 export class NeuralService extends Construct {
@@ -162,7 +149,7 @@ export class NeuralService extends Construct {
   readonly replayHook: ServiceFunction;
   /** The role ECS assumes to invoke {@link replayHook}. */
   readonly replayInvokeRole: ManagedPolicyRole;
-  /** Triton's version directory of the served model (see {@link tritonVersionOf}). */
+  /** Triton's version directory of the served model (`loadNeuralArtifacts`). */
   readonly tritonVersion: string;
 
   constructor(scope: Construct, id: string, props: NeuralServiceProps) {
@@ -379,7 +366,7 @@ export class NeuralService extends Construct {
     const card = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')) as {
       replay?: { tolerance?: number };
     };
-    this.tritonVersion = tritonVersionOf(props.modelsDir, config.model.name, config.model.version);
+    this.tritonVersion = props.tritonVersion;
     this.replayHook = new ServiceFunction(this, 'ReplayHook', {
       service: 'deploy-hooks',
       stage,

@@ -15,6 +15,7 @@ import { buildOnnxRuntimeLayer } from '../../layers/onnxruntime/build';
 import type { CapacityConfig, LambdaArchitecture } from '../config/stage-config';
 import type { FeatureTable, IdempotencyTable } from './feature-table';
 import type { ModelArtifacts } from './model-artifacts';
+import { NEURAL_MODEL_DIR_IN_BUNDLE, type NeuralArtifacts } from './neural-artifacts';
 import {
   copyIntoBundle,
   type FunctionNetwork,
@@ -94,6 +95,12 @@ export interface ScoringFunctionProps {
    */
   readonly network?: FunctionNetwork;
   /**
+   * The neural model's card, copied into the bundle as `neural-model/model.json`
+   * (`NEURAL_MODEL_DIR`): the client combines the neural score with the tree's through it.
+   * @default - no neural card (the neural client is off)
+   */
+  readonly neuralModel?: NeuralArtifacts;
+  /**
    * Decision policy copied into the bundle.
    * @default functions/score/policy.json
    */
@@ -155,6 +162,7 @@ export class ScoringFunction extends Construct {
           FEATURE_MAX_AGE_SECONDS: String(props.settings.featureMaxAgeSeconds),
           IDEMPOTENCY_TTL_SECONDS: String(props.settings.idempotencyTtlSeconds),
           ...(props.shadowModel ? { SHADOW_MODEL_DIR: `/var/task/${SHADOW_MODEL_DIR_IN_BUNDLE}` } : {}),
+          ...(props.neuralModel ? { NEURAL_MODEL_DIR: `/var/task/${NEURAL_MODEL_DIR_IN_BUNDLE}` } : {}),
         },
         props.environment,
       ),
@@ -166,7 +174,12 @@ export class ScoringFunction extends Construct {
         banner: ESM_REQUIRE_BANNER,
         // Native addon: comes from the layer, cannot be bundled.
         externalModules: ['onnxruntime-node'],
-        commandHooks: copyIntoBundle(scoreBundleFiles(props.model, policyPath, props.shadowModel)),
+        commandHooks: copyIntoBundle([
+          ...scoreBundleFiles(props.model, policyPath, props.shadowModel),
+          ...(props.neuralModel
+            ? [{ from: props.neuralModel.cardPath, to: `${NEURAL_MODEL_DIR_IN_BUNDLE}/model.json` }]
+            : []),
+        ]),
       },
     });
 

@@ -25,6 +25,8 @@ export interface NeuralStackProps extends StackProps {
   readonly neural: NeuralConfig;
   /** Directory holding `<name>/<version>/triton/`. */
   readonly modelsDir: string;
+  /** Triton's version directory of the model (`loadNeuralArtifacts`). */
+  readonly tritonVersion: string;
   /** VPC, security groups and the ALB. */
   readonly networkStack: NetworkStack;
   /** The stage's page and ticket topics. */
@@ -53,6 +55,7 @@ export class NeuralStack extends Stack {
       stage: props.stage,
       config: props.neural,
       modelsDir: props.modelsDir,
+      tritonVersion: props.tritonVersion,
       network,
       loadBalancer,
       deploymentAlarmNames: neuralGuardrailNames(props.stage),

@@ -16,6 +16,7 @@ import type { ModelArtifacts } from '../constructs/model-artifacts';
 import { ServiceMonitoring } from '../constructs/monitoring';
 import { acknowledgeServiceFindings } from '../constructs/nag';
 import { neuralWidgets } from '../constructs/neural-alarms';
+import type { NeuralArtifacts } from '../constructs/neural-artifacts';
 import { ProductionMonitors } from '../constructs/production-monitors';
 import { ScoreDelivery } from '../constructs/score-delivery';
 import { ScoringApi } from '../constructs/scoring-api';
@@ -53,8 +54,8 @@ export interface ScoringStackProps extends StackProps {
   readonly neural?: {
     readonly config: NeuralConfig;
     readonly networkStack: NetworkStack;
-    /** Triton's version directory of the served model (`tritonVersionOf`). */
-    readonly tritonVersion: string;
+    /** The neural card the client combines with (bundled) and Triton's version of the model. */
+    readonly artifacts: NeuralArtifacts;
   };
   /**
    * Entry overrides, for tests that must not depend on handler files (keys: score, events,
@@ -239,12 +240,14 @@ function neuralWiring(neural: ScoringStackProps['neural']) {
       subnets: network.privateSubnets,
       securityGroup: network.scoreFunctionSecurityGroup,
     },
+    // Bundled card: NEURAL_MODEL_DIR, which the client requires unless off.
+    neuralModel: neural.artifacts,
     environment: {
       NEURAL_MODE: neural.config.mode,
       NEURAL_URL: loadBalancer.url,
       NEURAL_MODEL: neural.config.model.name,
-      // Triton's version directory: `/versions/1.0.0` would be an unknown version to Triton.
-      NEURAL_MODEL_VERSION: neural.tritonVersion,
+      // Triton's integer version directory, not the card's semantic version.
+      NEURAL_MODEL_VERSION: neural.artifacts.tritonVersion,
       NEURAL_BUDGET_MS: String(neural.config.budgetMs),
     },
   };

@@ -7,7 +7,7 @@ import type { App } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { StageConfig } from '../config/stage-config';
 import { loadModelArtifacts } from '../constructs/model-artifacts';
-import { tritonVersionOf } from '../constructs/neural-service';
+import { loadNeuralArtifacts } from '../constructs/neural-artifacts';
 import { REPO_ROOT } from '../constructs/service-function';
 import { DataStack } from './data-stack';
 import { NetworkStack } from './network-stack';
@@ -75,6 +75,14 @@ export function addStage(app: App, config: StageConfig, options: StageOptions = 
     archive: config.archive,
   });
   const neuralConfig = config.neural.enabled ? config.neural : undefined;
+  const neuralArtifacts =
+    neuralConfig &&
+    loadNeuralArtifacts(
+      join(modelsDir, neuralConfig.model.name, neuralConfig.model.version),
+      neuralConfig.model,
+      config.model,
+      REPO_ROOT,
+    );
   const network = neuralConfig
     ? new NetworkStack(app, names.network, {
         stackName: names.network,
@@ -99,12 +107,8 @@ export function addStage(app: App, config: StageConfig, options: StageOptions = 
     onnxRuntimeLayer: options.onnxRuntimeLayer,
     entries: options.entries,
     neural:
-      neuralConfig && network
-        ? {
-            config: neuralConfig,
-            networkStack: network,
-            tritonVersion: tritonVersionOf(modelsDir, neuralConfig.model.name, neuralConfig.model.version),
-          }
+      neuralConfig && network && neuralArtifacts
+        ? { config: neuralConfig, networkStack: network, artifacts: neuralArtifacts }
         : undefined,
   });
   const neural =
@@ -117,6 +121,7 @@ export function addStage(app: App, config: StageConfig, options: StageOptions = 
           region: env.region,
           neural: neuralConfig,
           modelsDir,
+          tritonVersion: (neuralArtifacts as NonNullable<typeof neuralArtifacts>).tritonVersion,
           networkStack: network,
           topics: service.monitoring.topics,
           logsKey: service.opsKey,

@@ -96,6 +96,16 @@ export interface LocalStackOptions {
   readonly neuralModelDir?: string;
   /** The neural call budget in ms. @default 15 */
   readonly neuralBudgetMs?: number;
+  /**
+   * An already running neural service to call instead of starting the twin (fault tests start
+   * and signal their own).
+   * @default - the stack starts the twin
+   */
+  readonly neuralUrl?: string;
+  /** Consecutive neural failures that open the breaker. @default 5 (the client's) */
+  readonly neuralBreakerFailures?: number;
+  /** Open time of the neural breaker before a half-open probe. @default 5000 (the client's) */
+  readonly neuralHalfOpenMs?: number;
   /** A tree model scored in shadow (model.onnx + model.json); none when unset. */
   readonly shadowModelDir?: string;
   /** Share of answers with a shadow whose pair is logged. @default 0.01 */
@@ -210,8 +220,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const neuralMode = options.neural ?? 'off';
   const neuralModelDir = options.neuralModelDir ?? DEFAULT_NEURAL_MODEL_DIR;
   let neural: ChildProcess | undefined;
-  let neuralUrl: string | undefined;
-  if (neuralMode !== 'off') {
+  let neuralUrl = neuralMode === 'off' ? undefined : options.neuralUrl;
+  if (neuralMode !== 'off' && !neuralUrl) {
     neural = forkTs('neural-process.ts', { repository: join(neuralModelDir, 'triton') }, capture);
     neuralUrl = `http://127.0.0.1:${(await whenReady(neural, 'neural twin')).port}`;
   }
@@ -241,6 +251,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
               NEURAL_URL: neuralUrl,
               NEURAL_MODEL_DIR: neuralModelDir,
               NEURAL_BUDGET_MS: String(options.neuralBudgetMs ?? 15),
+              ...(options.neuralBreakerFailures
+                ? { NEURAL_BREAKER_FAILURES: String(options.neuralBreakerFailures) }
+                : {}),
+              ...(options.neuralHalfOpenMs
+                ? { NEURAL_BREAKER_HALF_OPEN_MS: String(options.neuralHalfOpenMs) }
+                : {}),
             }
           : {}),
         ...(options.shadowModelDir ? { SHADOW_MODEL_DIR: options.shadowModelDir } : {}),

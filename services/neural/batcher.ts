@@ -58,7 +58,7 @@ function nowMicroseconds(): number {
 export class DynamicBatcher {
   private readonly queue: Pending[] = [];
   private free: number;
-  private timer?: NodeJS.Timeout;
+  private timer?: NodeJS.Timeout | NodeJS.Immediate;
   private readonly preferred: readonly number[];
 
   constructor(
@@ -135,10 +135,14 @@ export class DynamicBatcher {
     const delay = this.options.dynamic?.maxQueueDelayMicroseconds ?? 0;
     const waited = nowMicroseconds() - (this.queue[0] as Pending).enqueuedAt;
     const remainingMs = Math.max(0, (delay - waited) / 1000);
-    this.timer = setTimeout(() => {
+    const fire = () => {
       this.timer = undefined;
       this.schedule();
-    }, remainingMs);
+    };
+    // Node's timers cannot wait less than 1 ms, so Triton's sub-millisecond delays (500 µs in the
+    // shipped config) would double or worse; below 1 ms, re-check once per event-loop turn
+    // instead (I/O of newly arriving requests is still polled between the checks).
+    this.timer = remainingMs >= 1 ? setTimeout(fire, remainingMs) : setImmediate(fire);
   }
 
   private async run(batch: Pending[]): Promise<void> {
@@ -185,7 +189,9 @@ export class DynamicBatcher {
 
   /** Stops the delay timer (queued requests are left to their callers' timeouts). */
   close(): void {
-    if (this.timer) clearTimeout(this.timer);
+    // Only a Timeout has refresh(); an Immediate does not.
+    if (this.timer && 'refresh' in this.timer) clearTimeout(this.timer);
+    else if (this.timer) clearImmediate(this.timer);
     this.timer = undefined;
   }
 }

@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
+import { NEURAL_MODEL_DIR_IN_BUNDLE } from '../../infra/constructs/neural-artifacts';
 import { REPLAY_FILE_IN_BUNDLE } from '../../infra/constructs/score-delivery';
 import { MODEL_DIR_IN_BUNDLE, POLICY_FILE_IN_BUNDLE } from '../../infra/constructs/scoring-function';
 import { stackNames } from '../../infra/stacks/stage';
@@ -162,5 +163,70 @@ describe('cdk synth -c stage=prod (bundling on)', () => {
     expect(out.scores).toHaveLength(cases.length);
     const worst = Math.max(...out.scores.map((s, i) => Math.abs(s - (cases[i]?.score ?? Number.NaN))));
     expect(worst).toBeLessThanOrEqual(card.replay.tolerance);
+  }, 60_000);
+
+  it('bundles the neural card and initializes with the neural client wired as the template sets it', async () => {
+    // prepare: the function's own NEURAL_* variables; /var/task is the asset directory here, and
+    // the ALB is a closed local port (init must survive a neural service that is not there yet)
+    const functionDir = assetDir('ScoreFunction');
+    const fn = Object.entries(service.Resources).find(
+      ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('ScoreFunction'),
+    )?.[1];
+    if (!fn?.Properties) throw new Error('no score function in the service template');
+    const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const neuralVars = Object.fromEntries(
+      Object.entries(vars)
+        .filter(([k, v]) => k.startsWith('NEURAL_') && typeof v === 'string')
+        .map(([k, v]) => [k, (v as string).replace('/var/task', functionDir)]),
+    );
+    const layerModules = join(
+      assetDir('ScoreOnnxRuntime', 'AWS::Lambda::LayerVersion'),
+      'nodejs',
+      'node_modules',
+    );
+    const firstCase = JSON.parse(
+      readFileSync(join(MODEL_DIR, 'replay.jsonl'), 'utf8').split('\n')[0] as string,
+    ) as {
+      features: number[];
+    };
+    const script = `
+      const { handler } = await import(${JSON.stringify(join(functionDir, 'index.mjs'))});
+      const out = await handler(${JSON.stringify({ kind: 'replay', cases: [{ features: firstCase.features }] })}, {});
+      process.stdout.write(JSON.stringify(out));
+    `;
+    // act
+    const {
+      status: code,
+      stdout,
+      stderr,
+    } = await runProcess(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: tmpdir(),
+      env: {
+        PATH: process.env.PATH,
+        NODE_PATH: layerModules,
+        STAGE: 'prod',
+        FEATURE_TABLE_NAME: 'unused-by-replay',
+        IDEMPOTENCY_TABLE_NAME: 'unused-by-replay',
+        MODEL_DIR: join(functionDir, MODEL_DIR_IN_BUNDLE),
+        POLICY_PATH: join(functionDir, POLICY_FILE_IN_BUNDLE),
+        AWS_REGION: 'eu-west-1',
+        POWERTOOLS_METRICS_DISABLED: 'true',
+        POWERTOOLS_TRACE_ENABLED: 'false',
+        AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+        ...neuralVars,
+        NEURAL_URL: 'http://127.0.0.1:9',
+      },
+    });
+    // assert
+    expect(Object.keys(neuralVars).sort()).toEqual(
+      expect.arrayContaining(['NEURAL_MODE', 'NEURAL_MODEL_DIR', 'NEURAL_MODEL_VERSION']),
+    );
+    expect(readFileSync(join(functionDir, NEURAL_MODEL_DIR_IN_BUNDLE, 'model.json'), 'utf8')).toBe(
+      readFileSync(join(ROOT, 'models', 'fraud-seq', '1.0.0', 'model.json'), 'utf8'),
+    );
+    expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
+    const out = JSON.parse(stdout) as { model: { version: string }; scores: number[] };
+    expect(out.model.version).toBe('1.0.0');
+    expect(out.scores).toHaveLength(1);
   }, 60_000);
 });

@@ -4,15 +4,16 @@
  * rollback, health checks, who may reach whom, endpoints, the score function's VPC placement,
  * least-privilege roles, and alarms wired to topics with runbook sections that exist.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
+import { loadNeuralConfig } from '../../functions/shared/neural-config';
 import { STAGES } from '../../infra/config/stages';
 import { RUNBOOK_PATH } from '../../infra/constructs/naming';
 import { INTERFACE_ENDPOINTS } from '../../infra/constructs/network';
 import { NEURAL_GUARDRAIL_SIGNALS, neuralGuardrailNames } from '../../infra/constructs/neural-alarms';
+import { NEURAL_MODEL_DIR_IN_BUNDLE } from '../../infra/constructs/neural-artifacts';
 import { READINESS_PATH } from '../../infra/constructs/neural-load-balancer';
-import { tritonVersionOf } from '../../infra/constructs/neural-service';
 import {
   alarmsByName,
   asList,
@@ -121,16 +122,35 @@ describe('the score function with the neural service on (prod)', () => {
     expect(vars).toMatchObject({
       NEURAL_MODE: neuralConfig.mode,
       NEURAL_MODEL: neuralConfig.model.name,
-      // Triton's version directory, not the card's version: Triton knows only `1`, `2`, …
-      NEURAL_MODEL_VERSION: tritonVersionOf(
-        join(ROOT, 'models'),
-        neuralConfig.model.name,
-        neuralConfig.model.version,
-      ),
       NEURAL_BUDGET_MS: String(neuralConfig.budgetMs),
+      NEURAL_MODEL_DIR: `/var/task/${NEURAL_MODEL_DIR_IN_BUNDLE}`,
     });
     // http:// + the ALB's DNS name, imported from the network stack
     expect(JSON.stringify(vars.NEURAL_URL)).toMatch(/"http:\/\/".*NeuralAlb.*DNSName/);
+  });
+
+  it('passes the client config loader as the function would at init (no missing variable)', () => {
+    // prepare: the ALB's DNS name is a token until deploy; any http:// URL stands for it
+    const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const env = Object.fromEntries(
+      Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : 'http://internal-neural.elb']),
+    );
+    // act
+    const loaded = loadNeuralConfig(env);
+    // assert
+    expect(loaded.mode).toBe(neuralConfig.mode);
+    expect(loaded.modelDir).toBe(`/var/task/${NEURAL_MODEL_DIR_IN_BUNDLE}`);
+  });
+
+  it('names the model version Triton serves (its integer directory), which the uploaded repository holds', () => {
+    // prepare
+    const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const modelDir = join(ROOT, 'models', neuralConfig.model.name, neuralConfig.model.version);
+    // act
+    const version = vars.NEURAL_MODEL_VERSION as string;
+    // assert
+    expect(version).toMatch(/^\d+$/);
+    expect(existsSync(join(modelDir, 'triton', neuralConfig.model.name, version, 'model.onnx'))).toBe(true);
   });
 });
 
@@ -438,16 +458,18 @@ describe('pre-traffic replay (ECS lifecycle hook)', () => {
         'utf8',
       ),
     );
+    const scoreFn = resources(prod.service, 'AWS::Lambda::Function')[
+      functionId(prod.service, 'ScoreFunction')
+    ] as CfnResource;
+    const scoreVars = (scoreFn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     // assert
+    expect(scoreVars.NEURAL_MODEL_VERSION).toMatch(/^\d+$/);
     expect(JSON.stringify(hookFn.Properties.VpcConfig)).toContain('ReplayHookSg');
     expect(JSON.stringify(vars.NEURAL_TEST_URL)).toMatch(/"http:\/\/".*NeuralAlb.*DNSName.*":8080"/);
     expect(vars).toMatchObject({
       NEURAL_MODEL: neuralConfig.model.name,
-      NEURAL_MODEL_VERSION: tritonVersionOf(
-        join(ROOT, 'models'),
-        neuralConfig.model.name,
-        neuralConfig.model.version,
-      ),
+      // the same Triton version the score function calls
+      NEURAL_MODEL_VERSION: scoreVars.NEURAL_MODEL_VERSION,
       REPLAY_PATH: '/var/task/neural-replay.jsonl',
       REPLAY_TOLERANCE: String(card.replay.tolerance),
     });

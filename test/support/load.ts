@@ -7,11 +7,17 @@
 import { Agent, request } from 'node:http';
 
 export interface Sample {
+  /** The request's index, as passed to `body(i)`. */
+  index: number;
   /** ms since the load started, when the request was sent. */
   sentAt: number;
   latencyMs: number;
   status: number;
   degraded: string[];
+  /** The answer's score, decision and model name (200 answers only). */
+  answer?: { score: number | null; decision: string; model: string | null };
+  /** The `Server-Timing` header, empty when absent. */
+  serverTiming: string;
 }
 
 export interface LoadRun {
@@ -27,7 +33,7 @@ function post(
   url: string,
   body: string,
   timeoutMs: number,
-): Promise<{ status: number; text: string }> {
+): Promise<{ status: number; text: string; serverTiming: string }> {
   return new Promise((resolve) => {
     const req = request(
       url,
@@ -43,12 +49,19 @@ function post(
         res.on('data', (chunk: string) => {
           text += chunk;
         });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        const timing = res.headers['server-timing'];
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            text,
+            serverTiming: typeof timing === 'string' ? timing : '',
+          }),
+        );
       },
     );
     // A hang is an answer too: status 0, so the test sees it instead of waiting forever.
     req.on('timeout', () => req.destroy(new Error('client timeout')));
-    req.on('error', () => resolve({ status: 0, text: '' }));
+    req.on('error', () => resolve({ status: 0, text: '', serverTiming: '' }));
     req.end(body);
   });
 }
@@ -70,19 +83,32 @@ export function startLoad(options: {
     while (running) {
       const i = next++;
       const sentAt = performance.now() - started;
-      const { status, text } = await post(
+      const { status, text, serverTiming } = await post(
         agent,
         options.url,
         JSON.stringify(options.body(i)),
         options.timeoutMs ?? 10_000,
       );
       let degraded: string[] = [];
+      let answer: Sample['answer'];
       try {
-        degraded = status === 200 ? (JSON.parse(text).degraded as string[]) : [];
+        if (status === 200) {
+          const json = JSON.parse(text);
+          degraded = json.degraded as string[];
+          answer = { score: json.score, decision: json.decision, model: json.model?.name ?? null };
+        }
       } catch {
         degraded = ['unparseable'];
       }
-      samples.push({ sentAt, latencyMs: performance.now() - started - sentAt, status, degraded });
+      samples.push({
+        index: i,
+        sentAt,
+        latencyMs: performance.now() - started - sentAt,
+        status,
+        degraded,
+        answer,
+        serverTiming,
+      });
     }
   };
   const callers = Array.from({ length: options.concurrency }, caller);

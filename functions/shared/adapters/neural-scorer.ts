@@ -53,6 +53,15 @@ function stateName(state: CircuitState): BreakerStateName {
   return 'open';
 }
 
+/** What {@link HttpNeuralScorer.warmUp} did. */
+export interface NeuralWarmUp {
+  ok: boolean;
+  /** Milliseconds the warm-up took. */
+  ms: number;
+  /** Why it failed, when it did. */
+  error?: string;
+}
+
 /** The response of one inference call, before validation. */
 interface RawResponse {
   status: number;
@@ -119,6 +128,25 @@ export class HttpNeuralScorer implements NeuralScorer {
       }
       const kind: NeuralFailureKind = budget.aborted ? 'timeout' : signal?.aborted ? 'aborted' : 'transport';
       return this.fail(new NeuralUnavailableError(kind, (error as Error).message, { cause: error }));
+    }
+  }
+
+  /**
+   * Opens `connections` pooled keep-alive connections, each with one real inference of an empty
+   * (all-zero) sequence, so that the first scored request pays neither the TCP connect nor the
+   * service's and this client's first-call paths. Run it at init. It bypasses the breaker and
+   * the stats and has its own `timeoutMs`: a service that is down at init must neither fail
+   * init nor open the breaker (requests then degrade on their own). Never rejects.
+   */
+  async warmUp(timeoutMs = 2_000, connections = 1): Promise<NeuralWarmUp> {
+    const started = performance.now();
+    const zero: SequenceInput = { data: new Float32Array(SEQUENCE_STEPS * SEQUENCE_WIDTH), length: 1 };
+    try {
+      const signal = AbortSignal.timeout(timeoutMs);
+      await Promise.all(Array.from({ length: connections }, () => this.infer(zero, signal, signal)));
+      return { ok: true, ms: performance.now() - started };
+    } catch (error) {
+      return { ok: false, ms: performance.now() - started, error: (error as Error).message };
     }
   }
 
