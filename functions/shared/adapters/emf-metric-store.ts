@@ -272,9 +272,9 @@ export function statistic(stat: string): (values: readonly number[]) => number {
     case 'Average':
       return (values) => sum(values) / values.length;
     case 'Minimum':
-      return (values) => values.reduce((a, b) => (b < a ? b : a));
+      return (values) => values.reduce((a, b) => Math.min(a, b));
     case 'Maximum':
-      return (values) => values.reduce((a, b) => (b > a ? b : a));
+      return (values) => values.reduce((a, b) => Math.max(a, b));
   }
   const percentile = /^p(\d{1,2}(?:\.\d+)?|100)$/.exec(stat);
   if (percentile) {
