@@ -229,7 +229,7 @@ async function main(): Promise<void> {
       ...(stack.routing
         ? [
             `Canary: ${(stack.routing.weight * 100).toFixed(1)} % of /v1/score to version ${stack.routing.canary.functionVersion} (model ${stack.routing.canary.modelVersion}, policy ${stack.routing.canary.policyPath}),`,
-            `  the rest to version ${stack.routing.baseline.functionVersion} (model ${stack.routing.baseline.modelVersion}). Judge it: npm run canary:judge${values['in-memory'] ? ` -- --metrics ${metricsDir}` : ''}`,
+            `  the rest to version ${stack.routing.baseline.functionVersion} (model ${stack.routing.baseline.modelVersion}). Judge it: npm run canary:judge${metricsDir === join(ROOT, '.local-data', 'metrics') ? '' : ` -- --metrics ${metricsDir}`}`,
             '',
           ]
         : []),

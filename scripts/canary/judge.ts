@@ -3,22 +3,24 @@
  * port as in AWS (`CanarySeriesSource`, here the EMF adapter), printing the verdict table.
  *
  *   npm run canary:judge -- [--metrics DIR] [--since ISO | --minutes N] [--until ISO]
- *                           [--baseline FV:MODEL_VERSION --canary FV:MODEL_VERSION] [--stage NAME]
+ *                           [--baseline FV --canary FV] [--model-dir DIR] [--stage NAME]
  *                           [--judge-stage dev|prod] [--config FILE] [--html] [--json]
  *
- * The versions, the stage and the window's start come from the routing file the stack wrote
+ * The function versions, the canary's model directory (whose card bins the histograms), the
+ * stage and the window's start come from the routing file the stack wrote
  * (`<metrics dir>/routing.json`) unless flags say otherwise; the window ends now. Exit code:
  * 0 pass, 1 fail, 2 inconclusive, 3 usage or input error.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EmfJudgeSource, type JudgeModelCard } from '#adapters/emf-judge-source';
 import { type JudgeConfig, type JudgeConfigOverrides, judgeConfig } from '#domain/judge/config';
 import { judgeCanary } from '#domain/judge/judge';
-import type { JudgedVersion, JudgeWindow } from '#domain/judge/ports';
+import type { JudgeWindow } from '#domain/judge/ports';
 import { formatVerdict } from '#domain/judge/report';
 import type { Verdict, VerdictOutcome } from '#domain/judge/types';
+import { DEFAULT_MODEL_DIR } from '../local/app';
 import { type CanaryRouting, readRouting } from '../local/canary';
 import { ROOT } from '../local/processes';
 import { type Block, reportPath, writeReport } from '../report/page';
@@ -31,47 +33,20 @@ export interface LocalJudgeOptions {
   readonly metricsDir: string;
   readonly window: JudgeWindow;
   readonly stage: string;
-  readonly baseline: JudgedVersion;
-  readonly canary: JudgedVersion;
+  /** Function versions (`functionVersion` dimension). */
+  readonly baseline: string;
+  readonly canary: string;
   readonly config: JudgeConfig;
-  /** Model directories by model version (from the routing file); others are looked up under `models/`. */
-  readonly modelDirs?: Readonly<Record<string, string>>;
+  /** The canary's model directory: its card bins both versions' histograms. */
+  readonly modelDir: string;
 }
 
 /** Reads the window through the EMF adapter and judges it. */
 export async function judgeLocalCanary(options: LocalJudgeOptions): Promise<Verdict> {
-  const source = new EmfJudgeSource({
-    metricsDir: options.metricsDir,
-    stage: options.stage,
-    card: (modelVersion) => loadCard(modelVersion, options.modelDirs ?? {}),
-  });
+  const card = JSON.parse(readFileSync(join(options.modelDir, 'model.json'), 'utf8')) as JudgeModelCard;
+  const source = new EmfJudgeSource({ metricsDir: options.metricsDir, stage: options.stage, card });
   const input = await source.read(options.window, options.baseline, options.canary);
   return judgeCanary(input, options.config);
-}
-
-/** A model card by version: the routing's directory, else the one `models/<name>/<version>/`. */
-function loadCard(modelVersion: string, modelDirs: Readonly<Record<string, string>>): JudgeModelCard {
-  let dir = modelDirs[modelVersion];
-  if (!dir) {
-    const models = join(ROOT, 'models');
-    const found = readdirSync(models)
-      .map((name) => join(models, name, modelVersion))
-      .filter((candidate) => existsSync(join(candidate, 'model.json')));
-    if (found.length !== 1)
-      throw new Error(
-        `model version ${modelVersion}: ${found.length} card(s) under models/, need exactly one`,
-      );
-    dir = found[0] as string;
-  }
-  return JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as JudgeModelCard;
-}
-
-/** `FV:MODEL_VERSION`, e.g. `2:1.1.0`. */
-function parseVersion(flag: string, text: string): JudgedVersion {
-  const colon = text.indexOf(':');
-  if (colon <= 0 || colon === text.length - 1)
-    throw new UsageError(`${flag} must be FUNCTION_VERSION:MODEL_VERSION, got ${text}`);
-  return { functionVersion: text.slice(0, colon), modelVersion: text.slice(colon + 1) };
 }
 
 class UsageError extends Error {
@@ -146,6 +121,7 @@ async function main(): Promise<number> {
       until: { type: 'string' },
       baseline: { type: 'string' },
       canary: { type: 'string' },
+      'model-dir': { type: 'string' },
       stage: { type: 'string' },
       'judge-stage': { type: 'string' },
       config: { type: 'string' },
@@ -159,10 +135,8 @@ async function main(): Promise<number> {
   if (values.baseline === undefined || (values.since === undefined && values.minutes === undefined)) {
     routing = readRouting(values.metrics);
   }
-  const baseline = values.baseline
-    ? parseVersion('--baseline', values.baseline)
-    : (routing as CanaryRouting).baseline;
-  const canary = values.canary ? parseVersion('--canary', values.canary) : (routing as CanaryRouting).canary;
+  const baseline = values.baseline ?? (routing as CanaryRouting).baseline.functionVersion;
+  const canary = values.canary ?? (routing as CanaryRouting).canary.functionVersion;
   const end = values.until ? new Date(values.until) : new Date();
   let start: Date;
   if (values.since !== undefined) start = new Date(values.since);
@@ -175,11 +149,6 @@ async function main(): Promise<number> {
     throw new UsageError(
       `the window must be two times, start before end (got ${values.since ?? start.toISOString()} → ${values.until ?? end.toISOString()})`,
     );
-  const modelDirs: Record<string, string> = {};
-  if (routing) {
-    modelDirs[routing.baseline.modelVersion] = routing.baseline.modelDir;
-    modelDirs[routing.canary.modelVersion] = routing.canary.modelDir;
-  }
   const verdict = await judgeLocalCanary({
     metricsDir: values.metrics,
     window: { start, end },
@@ -187,7 +156,7 @@ async function main(): Promise<number> {
     baseline,
     canary,
     config: await loadJudgeConfig(values['judge-stage'], values.config),
-    modelDirs,
+    modelDir: values['model-dir'] ?? routing?.canary.modelDir ?? DEFAULT_MODEL_DIR,
   });
   process.stdout.write(
     values.json
@@ -197,7 +166,7 @@ async function main(): Promise<number> {
   if (values.html) {
     const file = writeReport(reportPath(ROOT, 'canary-judge'), {
       title: `Canary judge: ${verdict.outcome}`,
-      subtitle: `canary ${canary.functionVersion} (model ${canary.modelVersion}) vs baseline ${baseline.functionVersion} (model ${baseline.modelVersion}), ${start.toISOString()} → ${end.toISOString()}`,
+      subtitle: `canary ${verdict.canary.functionVersion} (model ${verdict.canary.modelVersion}) vs baseline ${verdict.baseline.functionVersion} (model ${verdict.baseline.modelVersion}), ${start.toISOString()} → ${end.toISOString()}`,
       sections: [{ title: 'Verdict', blocks: htmlBlocks(verdict) }],
     });
     process.stderr.write(`report: ${file}\n`);

@@ -115,10 +115,10 @@ async function runCanary(canaryPolicy: string, metricsDir: string) {
     metricsDir,
     window: { start: new Date(routing.startedAt), end: new Date() },
     stage: routing.stage,
-    baseline: routing.baseline,
-    canary: routing.canary,
+    baseline: routing.baseline.functionVersion,
+    canary: routing.canary.functionVersion,
     config: TEST_JUDGE,
-    modelDirs: { [routing.canary.modelVersion]: routing.canary.modelDir },
+    modelDir: routing.canary.modelDir,
   });
   return { answers, verdict, routing };
 }

@@ -283,7 +283,9 @@ describe('npm run canary:judge', () => {
 
     // assert
     expect(empty.code).toBe(2);
-    expect(empty.stdout).toMatch(/verdict INCONCLUSIVE: canary 2 \(model 1\.0\.0\) vs baseline 1/);
+    expect(empty.stdout).toMatch(
+      /verdict INCONCLUSIVE: canary 2 \(model unknown\) vs baseline 1 \(model unknown\)/,
+    );
     expect(empty.stdout).toMatch(/decline-rate\[all\]\s+inconclusive/);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/routing\.json not found/);

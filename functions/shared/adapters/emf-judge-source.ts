@@ -7,19 +7,21 @@
  * | judge input | metric (score version set) | statistic |
  * | --- | --- | --- |
  * | `latencyMinutes` | `LatencyTotal` | p99 per minute |
- * | `requestsPerMinute`, `requests` | `Requests` | Sum |
+ * | `requestsPerMinute` | `LatencyTotal` | SampleCount per minute |
+ * | `requests` | `Requests` | Sum |
  * | `errors` | `Errors` | Sum |
  * | `segments[key]` | `SegmentDecision` + `segment` | SampleCount, `TC(0.5:1.5)`, `TC(1.5:2.5)` |
  * | `scoreCounts` | `Score` | `TC(lo:hi)` per card bin |
  * | `featureCounts[name]` | `FeatureValue` + `feature` | `TC(lo:hi)` per card bin |
  * | `paired.segments[key][k]` | `ShadowSegmentDecision` + `shadowModel`, `shadowVersion`, `segment` (baseline) | `TC(k−0.5:k+0.5)` |
  *
- * The bins come from the model cards: the score bins and holdout histogram of the canary's
- * card, and the top features both cards publish (a feature only one version publishes cannot be
- * compared).
+ * As in the CloudWatch adapter: the port names function versions, and the model version each
+ * served is the `modelVersion` its `Requests` were published under (several is an error, none
+ * reads as an empty observation, `unknown`); the bins come from one card, the canary's (the
+ * judge ships with it), whose holdout histogram is the reference when the canary serves that
+ * model and the baseline another; the per-minute sample count is `LatencyTotal`'s.
  */
-
-import type { CanarySeriesSource, JudgedVersion, JudgeWindow } from '#domain/judge/ports';
+import type { CanarySeriesSource, JudgeWindow } from '#domain/judge/ports';
 import type { DecisionCounts, JudgeInput, VersionObservation } from '#domain/judge/types';
 import type { ModelCard } from '#domain/model-card';
 import { trimmedCountStatistics } from '#domain/monitoring/drift';
@@ -38,8 +40,17 @@ import { EmfMetricStore, type MetricSeriesId } from './emf-metric-store';
  */
 export const SHADOW_SEGMENT_DECISION = 'ShadowSegmentDecision';
 
-/** What the judge needs of a model card. */
-export type JudgeModelCard = Pick<ModelCard, 'name' | 'version' | 'scoreHistogram' | 'monitoring'>;
+/** What the judge needs of a model card: bins of the score and of the top features. */
+export type JudgeModelCard = Pick<ModelCard, 'version' | 'scoreHistogram' | 'monitoring'>;
+
+/** The model version of a function version that published nothing in the window. */
+export const UNKNOWN_MODEL_VERSION = 'unknown';
+
+/** One side of the comparison, once its model version is known. */
+interface JudgedVersion {
+  readonly functionVersion: string;
+  readonly modelVersion: string;
+}
 
 /** Paired decisions as the judge's input carries them (see the contract). */
 export interface PairedDecisionCounts {
@@ -56,11 +67,8 @@ export interface EmfJudgeSourceOptions {
   readonly metricsDir: string;
   /** The `stage` dimension the workers published under. */
   readonly stage: string;
-  /**
-   * The card of a model version.
-   * @throws when the version is unknown (the judge cannot bin without it)
-   */
-  readonly card: (modelVersion: string) => JudgeModelCard;
+  /** The canary's model card: its bins bin both versions. */
+  readonly card: JudgeModelCard;
 }
 
 const REVIEW = SegmentDecisionValue.review;
@@ -71,41 +79,40 @@ export class EmfJudgeSource implements CanarySeriesSource {
   constructor(private readonly options: EmfJudgeSourceOptions) {}
 
   /** Reads the files anew on every call, like a query of CloudWatch. */
-  async read(
-    window: JudgeWindow,
-    baseline: JudgedVersion,
-    canary: JudgedVersion,
-  ): Promise<JudgeInputWithPairs> {
+  async read(window: JudgeWindow, baseline: string, canary: string): Promise<JudgeInputWithPairs> {
     const store = await EmfMetricStore.load(this.options.metricsDir, window);
     return judgeInputOf(store, window, this.options.stage, baseline, canary, this.options.card);
   }
 }
 
-/** The judge's input from a store already read (the adapter's work, reusable by tools and tests). */
+/**
+ * The judge's input from a store already read (the adapter's work, reusable by tools and tests).
+ * @throws Error when a function version published under several model versions
+ */
 export function judgeInputOf(
   store: EmfMetricStore,
   window: JudgeWindow,
   stage: string,
-  baseline: JudgedVersion,
-  canary: JudgedVersion,
-  card: (modelVersion: string) => JudgeModelCard,
+  baselineVersion: string,
+  canaryVersion: string,
+  card: JudgeModelCard,
 ): JudgeInputWithPairs {
-  const canaryCard = card(canary.modelVersion);
-  const baselineCard = card(baseline.modelVersion);
-  const scoreEdges = canaryCard.scoreHistogram.edges;
-  const published = new Set(baselineCard.monitoring?.topFeatures ?? []);
-  const featureEdges: Record<string, readonly number[]> = {};
-  for (const name of canaryCard.monitoring?.topFeatures ?? []) {
-    const histogram = canaryCard.monitoring?.featureHistograms[name];
-    if (published.has(name) && histogram) featureEdges[name] = histogram.edges;
-  }
   const reader = new VersionReader(store, window, stage);
+  const baseline = { functionVersion: baselineVersion, modelVersion: reader.modelVersion(baselineVersion) };
+  const canary = { functionVersion: canaryVersion, modelVersion: reader.modelVersion(canaryVersion) };
+  const scoreEdges = card.scoreHistogram.edges;
+  const featureEdges: Record<string, readonly number[]> = {};
+  for (const name of card.monitoring?.topFeatures ?? []) {
+    const histogram = card.monitoring?.featureHistograms[name];
+    if (histogram) featureEdges[name] = histogram.edges;
+  }
+  const servesCard = canary.modelVersion === card.version && baseline.modelVersion !== card.version;
   const paired = reader.paired(baseline, canary);
   return {
     baseline: reader.observe(baseline, scoreEdges, featureEdges),
     canary: reader.observe(canary, scoreEdges, featureEdges),
     scoreEdges,
-    canaryCard: { counts: canaryCard.scoreHistogram.counts },
+    ...(servesCard ? { canaryCard: { counts: card.scoreHistogram.counts } } : {}),
     featureEdges,
     ...(paired ? { paired } : {}),
   };
@@ -119,6 +126,25 @@ class VersionReader {
     private readonly stage: string,
   ) {}
 
+  /** The model version `functionVersion` published its `Requests` under in the window. */
+  modelVersion(functionVersion: string): string {
+    const filter = {
+      [MetricDimension.Service]: MetricService.Score,
+      [MetricDimension.Stage]: this.stage,
+      [MetricDimension.FunctionVersion]: functionVersion,
+    };
+    const versions = new Set<string>();
+    for (const series of this.store.list(METRICS_NAMESPACE, ScoreMetric.Requests, filter)) {
+      const model = series.dimensions[MetricDimension.ModelVersion];
+      if (Object.keys(series.dimensions).length === 4 && model) versions.add(model);
+    }
+    if (versions.size > 1)
+      throw new Error(
+        `function version ${functionVersion} published Requests under several model versions (${[...versions].sort().join(', ')}); cannot tell which one it serves`,
+      );
+    return versions.values().next().value ?? UNKNOWN_MODEL_VERSION;
+  }
+
   observe(
     version: JudgedVersion,
     scoreEdges: readonly number[],
@@ -126,10 +152,8 @@ class VersionReader {
   ): VersionObservation {
     const dims = this.dimensions(version);
     const latency = this.query(ScoreMetric.LatencyTotal, dims, 'p99');
+    const latencyCount = this.query(ScoreMetric.LatencyTotal, dims, 'SampleCount');
     const requests = this.query(ScoreMetric.Requests, dims, 'Sum');
-    const requestsAt = new Map(
-      requests.timestamps.map((t, i) => [t.getTime(), requests.values[i] as number]),
-    );
     const segments: Record<string, DecisionCounts> = {};
     for (const series of this.exactSeries(ScoreMetric.SegmentDecision, dims, [MetricDimension.Segment])) {
       const key = series.dimensions[MetricDimension.Segment] as string;
@@ -150,7 +174,8 @@ class VersionReader {
       functionVersion: version.functionVersion,
       modelVersion: version.modelVersion,
       latencyMinutes: latency.values,
-      requestsPerMinute: latency.timestamps.map((t) => requestsAt.get(t.getTime()) ?? 0),
+      // Answers per minute: the sample count behind each p99 (same minutes, same order).
+      requestsPerMinute: latencyCount.values,
       requests: sumOf(requests.values),
       errors: this.total(ScoreMetric.Errors, dims, 'Sum'),
       segments,

@@ -99,8 +99,7 @@ function withFiles(lines: Lines, run: (dir: string) => Promise<void>): Promise<v
   return run(dir).finally(() => rmSync(dir, { recursive: true, force: true }));
 }
 
-const source = (dir: string, stage = 'local') =>
-  new EmfJudgeSource({ metricsDir: dir, stage, card: () => CARD });
+const source = (dir: string, stage = 'local') => new EmfJudgeSource({ metricsDir: dir, stage, card: CARD });
 
 describe('EmfJudgeSource', () => {
   it('aggregates per minute as CloudWatch would: p99 latency, request and error sums, decisions per segment, score and feature bins', async () => {
@@ -133,13 +132,14 @@ describe('EmfJudgeSource', () => {
 
     await withFiles(lines, async (dir) => {
       // act
-      const input = await source(dir).read(WINDOW, BASELINE, CANARY);
-      const otherStage = await source(dir, 'prod').read(WINDOW, BASELINE, CANARY);
+      const input = await source(dir).read(WINDOW, '1', '2');
+      const otherStage = await source(dir, 'prod').read(WINDOW, '1', '2');
 
       // assert
       const b = input.baseline;
       expect(b.latencyMinutes).toEqual([99, 199, 299]);
-      expect(b.requestsPerMinute).toEqual([101, 101, 101]);
+      // The answers behind each p99 (the failed requests have no latency).
+      expect(b.requestsPerMinute).toEqual([100, 100, 100]);
       expect({ requests: b.requests, errors: b.errors }).toEqual({ requests: 303, errors: 3 });
       expect(b.segments).toEqual({
         'ecommerce.low.known': { answers: 150, reviews: 15, declines: 9 },
@@ -155,7 +155,8 @@ describe('EmfJudgeSource', () => {
         errors: 0,
         segments: { 'moto.high.new': { declines: 1 } },
       });
-      expect(input.canaryCard?.counts).toEqual(CARD.scoreHistogram.counts);
+      // Same model on both sides: no card reference (that is for a canary serving a new model).
+      expect(input.canaryCard).toBeUndefined();
       expect(input.paired).toBeUndefined();
       expect(otherStage.baseline.requests).toBe(0);
       expect(b.scoreCounts).toEqual(histogramOf(scores, CARD.scoreHistogram.edges).counts);
@@ -167,6 +168,7 @@ describe('EmfJudgeSource', () => {
     const lines = new Lines();
     const canary = { functionVersion: '2', modelVersion: '1.1.0' };
     lines.answer(T0, BASELINE, { latency: 1, score: 0.1, decision: 0, segment: 'ecommerce.low.known' });
+    lines.answer(T0, canary, { latency: 1, score: 0.1, decision: 0, segment: 'ecommerce.low.known' });
     lines.pair(T0, 'ecommerce.low.known', 0, 0);
     lines.pair(T0 + 1, 'ecommerce.low.known', 0, 2);
     lines.pair(T0 + 2, 'ecommerce.low.known', 0, 2);
@@ -175,7 +177,7 @@ describe('EmfJudgeSource', () => {
 
     await withFiles(lines, async (dir) => {
       // act
-      const input = await source(dir).read(WINDOW, BASELINE, canary);
+      const input = await source(dir).read(WINDOW, '1', '2');
 
       // assert
       expect(input.paired).toEqual({
@@ -210,7 +212,7 @@ describe('EmfJudgeSource', () => {
 
     await withFiles(lines, async (dir) => {
       // act
-      const verdict = judgeCanary(await source(dir).read(WINDOW, BASELINE, CANARY), config);
+      const verdict = judgeCanary(await source(dir).read(WINDOW, '1', '2'), config);
 
       // assert
       const failed = verdict.tests.filter((t) => t.outcome === 'fail').map((t) => t.test);
@@ -228,7 +230,7 @@ describe('EmfJudgeSource', () => {
 
     await withFiles(lines, async (dir) => {
       // act
-      const verdict = judgeCanary(await source(dir).read(WINDOW, BASELINE, CANARY), judgeConfig());
+      const verdict = judgeCanary(await source(dir).read(WINDOW, '1', '2'), judgeConfig());
 
       // assert
       expect(verdict.outcome).toBe('inconclusive');
