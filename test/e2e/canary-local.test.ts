@@ -172,7 +172,7 @@ describe('canary judge on the local stack', () => {
       failed.filter((t) => !/^(decline|review)-rate\[(all|ecommerce\.[a-z]+\.[a-z]+)\]$/.test(t)),
     ).toEqual([]);
     expect(declineAll?.canaryValue).toBeGreaterThan(declineAll?.baselineValue ?? 1);
-  }, 120_000);
+  }, 240_000);
 
   it('passes an identical canary', async () => {
     // prepare
@@ -188,5 +188,5 @@ describe('canary judge on the local stack', () => {
     const declineAll = testOf(verdict, 'decline-rate[all]');
     expect(declineAll?.outcome).toBe('pass');
     expect((declineAll?.samples.canary ?? 0) + (declineAll?.samples.baseline ?? 0)).toBe(answers.length);
-  }, 120_000);
+  }, 240_000);
 });
