@@ -53,7 +53,7 @@ class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** The judge's settings: the defaults, a stage's `judge` block, then a JSON file of overrides. */
+/** The judge's settings: the defaults, a stage's `judge.config` block, then a JSON file of overrides. */
 async function loadJudgeConfig(stage: string | undefined, file: string | undefined): Promise<JudgeConfig> {
   let stageOverrides: JudgeConfigOverrides = {};
   if (stage !== undefined) {
@@ -61,7 +61,8 @@ async function loadJudgeConfig(stage: string | undefined, file: string | undefin
     const config = STAGES[stage];
     if (!config)
       throw new UsageError(`--judge-stage ${stage}: no such stage (${Object.keys(STAGES).join(', ')})`);
-    stageOverrides = (config as { judge?: JudgeConfigOverrides }).judge ?? {};
+    // The stage's `judge.config` block (the overrides the judge in AWS runs with).
+    stageOverrides = (config as { judge?: { config?: JudgeConfigOverrides } }).judge?.config ?? {};
   }
   const fileOverrides = file ? (JSON.parse(readFileSync(file, 'utf8')) as JudgeConfigOverrides) : {};
   const merged: Record<string, unknown> = { ...stageOverrides };
