@@ -5,11 +5,17 @@
  *   npm start -- [--port 3000] [--in-memory] [--data-dir .local-data] [--dynamodb-endpoint URL]
  *                [--model DIR] [--policy FILE] [--workers N] [--cards 300] [--days 14] [--reseed] [--verbose]
  *                [--event-skew-seconds N] [--neural off|shadow|live] [--shadow-model DIR] [--no-archive]
+ *                [--canary DIR_OR_VERSION:PERCENT [--canary-policy FILE]] [--metrics]
  *
  * Answers and accepted events are archived under `<data dir>/archive/` (the S3 layout; see
  * docs/archive.md) unless `--no-archive` or `--in-memory` is given.
+ *
+ * `--canary` serves a second version beside the baseline with weighted routing (see
+ * `local/canary.ts`); it and `--metrics` write the workers' EMF metric lines under
+ * `<data dir>/metrics/` (a temporary folder with `--in-memory`), which `npm run canary:judge` reads.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
@@ -18,7 +24,15 @@ import { bulkWrite, FeatureAccumulator } from '#adapters/feature-bulk-loader';
 import { NEURAL_MODES, type NeuralMode } from '#domain/neural';
 import type { TransactionEvent } from '#domain/types';
 import { simulate } from '../models/training/simulator';
-import { ROOT, SEED_DEFAULTS, seededWindowStart, startLocalStack } from './local/app';
+import {
+  DEFAULT_MODEL_DIR,
+  DEFAULT_POLICY,
+  ROOT,
+  SEED_DEFAULTS,
+  seededWindowStart,
+  startLocalStack,
+} from './local/app';
+import { type CanarySpec, CanarySpecError, modelVersionOf, parseCanarySpec } from './local/canary';
 
 /**
  * `npm run simulate` replays the seeded population's stream at a fixed rate, so its simulated
@@ -32,7 +46,7 @@ const LIVE_REPLAY_MS = 6 * 3_600_000;
 
 function usage(message: string): never {
   process.stderr.write(
-    `${message}\nusage: npm start -- [--port N] [--in-memory] [--data-dir DIR] [--dynamodb-endpoint URL] [--model DIR] [--policy FILE] [--workers N] [--cards N] [--days N] [--reseed] [--verbose] [--event-skew-seconds N] [--neural off|shadow|live] [--shadow-model DIR] [--no-archive]\n`,
+    `${message}\nusage: npm start -- [--port N] [--in-memory] [--data-dir DIR] [--dynamodb-endpoint URL] [--model DIR] [--policy FILE] [--workers N] [--cards N] [--days N] [--reseed] [--verbose] [--event-skew-seconds N] [--neural off|shadow|live] [--shadow-model DIR] [--no-archive] [--canary DIR_OR_VERSION:PERCENT] [--canary-policy FILE] [--metrics]\n`,
   );
   process.exit(2);
 }
@@ -56,6 +70,9 @@ async function main(): Promise<void> {
       'no-archive': { type: 'boolean', default: false },
       neural: { type: 'string', default: 'live' },
       'shadow-model': { type: 'string' },
+      canary: { type: 'string' },
+      'canary-policy': { type: 'string' },
+      metrics: { type: 'boolean', default: false },
     },
   });
   const neural = values.neural as NeuralMode;
@@ -85,6 +102,34 @@ async function main(): Promise<void> {
     if (path && !existsSync(path)) usage(`${flag}: ${path} does not exist`);
   }
 
+  if (values['canary-policy'] !== undefined && values.canary === undefined)
+    usage('--canary-policy needs --canary (e.g. --canary models/fraud-gbdt/1.0.0:10)');
+  const baseline = {
+    modelDir: values.model ? resolve(values.model) : DEFAULT_MODEL_DIR,
+    policyPath: values.policy ? resolve(values.policy) : DEFAULT_POLICY,
+  };
+  let canary: CanarySpec | undefined;
+  try {
+    canary =
+      values.canary === undefined
+        ? undefined
+        : parseCanarySpec(values.canary, baseline, values['canary-policy']);
+  } catch (error) {
+    if (error instanceof CanarySpecError) usage(error.message);
+    throw error;
+  }
+  // The neural combination is fitted on one tree model: a canary serving another cannot stack on it.
+  if (canary && neural !== 'off' && modelVersionOf(canary.modelDir) !== modelVersionOf(baseline.modelDir))
+    usage(
+      '--canary with another model version needs --neural off (the neural combination is fitted on the baseline tree model)',
+    );
+  const metricsDir =
+    canary || values.metrics
+      ? values['in-memory']
+        ? mkdtempSync(join(tmpdir(), 'fraud-metrics-'))
+        : join(values['data-dir'], 'metrics')
+      : undefined;
+
   const started = Date.now();
   process.stderr.write(
     endpoint
@@ -104,6 +149,8 @@ async function main(): Promise<void> {
     archiveDir: values['no-archive'] || values['in-memory'] ? undefined : join(values['data-dir'], 'archive'),
     neural,
     shadowModelDir: values['shadow-model'] && resolve(values['shadow-model']),
+    canary,
+    metricsDir,
   });
 
   const existing = await stack.countItems();
@@ -179,6 +226,14 @@ async function main(): Promise<void> {
       `    -d '${JSON.stringify(example)}'`,
       '  (add -i to see Server-Timing: neural;dur=… is the neural call, shadow_wait;dur=… what shadows added)',
       '',
+      ...(stack.routing
+        ? [
+            `Canary: ${(stack.routing.weight * 100).toFixed(1)} % of /v1/score to version ${stack.routing.canary.functionVersion} (model ${stack.routing.canary.modelVersion}, policy ${stack.routing.canary.policyPath}),`,
+            `  the rest to version ${stack.routing.baseline.functionVersion} (model ${stack.routing.baseline.modelVersion}). Judge it: npm run canary:judge${metricsDir === join(ROOT, '.local-data', 'metrics') ? '' : ` -- --metrics ${metricsDir}`}`,
+            '',
+          ]
+        : []),
+      ...(metricsDir ? [`Metrics (EMF lines): ${metricsDir}`, ''] : []),
       `API contract: ${stack.url}/openapi.json    Ctrl-C stops everything.`,
       '',
     ].join('\n'),

@@ -20,6 +20,14 @@ import type { EventQueue } from '#domain/event-queue';
 import { DEFAULT_MAX_FUTURE_SKEW_MS } from '#domain/event-time';
 import type { NeuralMode } from '#domain/neural';
 import { FEATURE_TABLE, IDEMPOTENCY_TABLE } from '#shared/table-schema';
+import {
+  BASELINE_FUNCTION_VERSION,
+  CANARY_FUNCTION_VERSION,
+  type CanaryRouting,
+  type CanarySpec,
+  canaryRouting,
+  writeRouting,
+} from './canary';
 import { ensureTable } from './dynamo-local';
 import type { FrontWorkerConfig } from './front-worker';
 import { HttpEventQueue } from './http-event-queue';
@@ -110,6 +118,18 @@ export interface LocalStackOptions {
   readonly shadowModelDir?: string;
   /** Share of answers with a shadow whose pair is logged. @default 0.01 */
   readonly shadowLogSample?: number;
+  /**
+   * A canary version of the score function beside the baseline (`--canary`, see `canary.ts`):
+   * requests split by weight, versions `1` and `2`; needs `metricsDir` for its routing file.
+   * @default - one version (`$LATEST`)
+   */
+  readonly canary?: CanarySpec;
+  /**
+   * Write the workers' EMF metric lines to `*.jsonl` files here (and, with a canary, the routing
+   * state `routing.json`), for `npm run canary:judge`.
+   * @default - no metric files
+   */
+  readonly metricsDir?: string;
 }
 
 export interface LocalStack {
@@ -128,6 +148,8 @@ export interface LocalStack {
   };
   /** The neural twin's base URL, when the stack started one. */
   readonly neuralUrl?: string;
+  /** The canary routing (also in `<metricsDir>/routing.json`), when a canary serves. */
+  readonly routing?: CanaryRouting;
   /** Everything the stack's processes printed (logs), for assertions. */
   output(): string;
   /** Resolves once every accepted event has been applied (or dead-lettered). */
@@ -226,6 +248,41 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     neuralUrl = `http://127.0.0.1:${(await whenReady(neural, 'neural twin')).port}`;
   }
   const port = options.port || (await freePort());
+  const { canary, metricsDir } = options;
+  if (canary && !metricsDir) throw new Error('a canary needs metricsDir (its metrics and routing file)');
+  const baseline = {
+    modelDir: options.modelDir ?? DEFAULT_MODEL_DIR,
+    policyPath: options.policyPath ?? DEFAULT_POLICY,
+  };
+  const scoreEnv: Record<string, string> = {
+    ...(options.archiveDir ? { ARCHIVE_DIR: options.archiveDir } : {}),
+    STAGE: stage,
+    FEATURE_TABLE_NAME,
+    IDEMPOTENCY_TABLE_NAME,
+    MODEL_DIR: baseline.modelDir,
+    POLICY_PATH: baseline.policyPath,
+    ...(canary ? { AWS_LAMBDA_FUNCTION_VERSION: BASELINE_FUNCTION_VERSION } : {}),
+    FEATURE_TIMEOUT_MS: String(options.featureTimeoutMs ?? 60),
+    IDEMPOTENCY_TIMEOUT_MS: String(options.idempotencyTimeoutMs ?? 100),
+    POWERTOOLS_TRACE_ENABLED: 'false',
+    DYNAMODB_ENDPOINT: dynamoEndpoint,
+    NEURAL_MODE: neuralMode,
+    ...(neuralUrl
+      ? {
+          NEURAL_URL: neuralUrl,
+          NEURAL_MODEL_DIR: neuralModelDir,
+          NEURAL_BUDGET_MS: String(options.neuralBudgetMs ?? 15),
+          ...(options.neuralBreakerFailures
+            ? { NEURAL_BREAKER_FAILURES: String(options.neuralBreakerFailures) }
+            : {}),
+          ...(options.neuralHalfOpenMs
+            ? { NEURAL_BREAKER_HALF_OPEN_MS: String(options.neuralHalfOpenMs) }
+            : {}),
+        }
+      : {}),
+    ...(options.shadowModelDir ? { SHADOW_MODEL_DIR: options.shadowModelDir } : {}),
+    SHADOW_LOG_SAMPLE: String(options.shadowLogSample ?? 0.01),
+  };
   const workers = await startFrontWorkers(
     options.workers ?? availableParallelism(),
     {
@@ -234,37 +291,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       updaterUrl,
       maxFutureSkewMs: options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS,
       archiveDir: options.archiveDir,
-      scoreEnv: {
-        ...(options.archiveDir ? { ARCHIVE_DIR: options.archiveDir } : {}),
-        STAGE: stage,
-        FEATURE_TABLE_NAME,
-        IDEMPOTENCY_TABLE_NAME,
-        MODEL_DIR: options.modelDir ?? DEFAULT_MODEL_DIR,
-        POLICY_PATH: options.policyPath ?? DEFAULT_POLICY,
-        FEATURE_TIMEOUT_MS: String(options.featureTimeoutMs ?? 60),
-        IDEMPOTENCY_TIMEOUT_MS: String(options.idempotencyTimeoutMs ?? 100),
-        POWERTOOLS_TRACE_ENABLED: 'false',
-        DYNAMODB_ENDPOINT: dynamoEndpoint,
-        NEURAL_MODE: neuralMode,
-        ...(neuralUrl
-          ? {
-              NEURAL_URL: neuralUrl,
-              NEURAL_MODEL_DIR: neuralModelDir,
-              NEURAL_BUDGET_MS: String(options.neuralBudgetMs ?? 15),
-              ...(options.neuralBreakerFailures
-                ? { NEURAL_BREAKER_FAILURES: String(options.neuralBreakerFailures) }
-                : {}),
-              ...(options.neuralHalfOpenMs
-                ? { NEURAL_BREAKER_HALF_OPEN_MS: String(options.neuralHalfOpenMs) }
-                : {}),
-            }
-          : {}),
-        ...(options.shadowModelDir ? { SHADOW_MODEL_DIR: options.shadowModelDir } : {}),
-        SHADOW_LOG_SAMPLE: String(options.shadowLogSample ?? 0.01),
+      scoreEnv,
+      metricsDir,
+      canary: canary && {
+        weight: canary.weight,
+        scoreEnv: {
+          ...scoreEnv,
+          MODEL_DIR: canary.modelDir,
+          POLICY_PATH: canary.policyPath,
+          AWS_LAMBDA_FUNCTION_VERSION: CANARY_FUNCTION_VERSION,
+        },
       },
     },
     capture,
   );
+  // The judged window starts once both versions serve.
+  const routing = canary && canaryRouting(stage, baseline, canary);
+  if (routing && metricsDir) writeRouting(metricsDir, routing);
   const queue = new HttpEventQueue(updaterUrl);
 
   const stopDynamo = async () => {
@@ -282,6 +325,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       neural: neural?.pid,
     },
     neuralUrl,
+    routing,
     output: () => capture.output,
     drainEvents: async () => (await (await fetch(`${updaterUrl}/drain`)).json()) as LocalQueueStats,
     stopDynamo,

@@ -8,6 +8,8 @@ import { loadScoreConfig } from '../../functions/score/config';
 import { createScoreFunction } from '../../functions/score/index';
 import { closeArchives, loadArchiveConfig } from '../../functions/shared/archive-wiring';
 import { renderOpenApi } from '../openapi';
+import { weightedRoute } from './canary';
+import { divertEmfLines, metricsFileOf, oneRequestAtATime } from './emf-file';
 import { HttpEventQueue } from './http-event-queue';
 import { createFront } from './http-front';
 import { announceReady, childConfig } from './processes';
@@ -23,11 +25,23 @@ export interface FrontWorkerConfig {
   scoreEnv: Record<string, string>;
   /** Root of the local archive (`<kind>/dt=…/` gzip JSON lines); no archive when unset. */
   archiveDir?: string;
+  /** A second version of the score function (its environment) and its share of requests. */
+  canary?: { scoreEnv: Record<string, string>; weight: number };
+  /** Write the EMF metric lines to a file in this folder (see `emf-file.ts`); none when unset. */
+  metricsDir?: string;
 }
 
 async function main(): Promise<void> {
   const config = childConfig<FrontWorkerConfig>();
+  let metricsFile: ReturnType<typeof divertEmfLines> | undefined;
+  if (config.metricsDir) {
+    // Read by Powertools and the EMF line writer when the functions are built.
+    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    metricsFile = divertEmfLines(process.stdout, metricsFileOf(config.metricsDir, Date.now(), process.pid));
+  }
   const score = await createScoreFunction(loadScoreConfig(config.scoreEnv));
+  // One after the other: each builds its own model session and archive writer.
+  const canary = config.canary && (await createScoreFunction(loadScoreConfig(config.canary.scoreEnv)));
   const queue = new HttpEventQueue(config.updaterUrl);
   const events = createEventsFunction(
     {
@@ -37,14 +51,22 @@ async function main(): Promise<void> {
     },
     queue,
   );
-  const server = createFront({ score: score.handler, events, openApi: renderOpenApi() }, config.stage);
+  // Metrics kept: each function instance serves one request at a time, like a Lambda environment.
+  const serve = <H extends (...args: never[]) => Promise<unknown>>(handler: H): H =>
+    config.metricsDir ? (oneRequestAtATime(handler) as H) : handler;
+  const route = canary
+    ? weightedRoute(serve(score.handler), serve(canary.handler), config.canary?.weight ?? 0)
+    : serve(score.handler);
+  const server = createFront({ score: route, events, openApi: renderOpenApi() }, config.stage);
   server.listen(config.port, '127.0.0.1', () => announceReady({ port: config.port }));
   process.on('SIGTERM', () => {
     server.closeAllConnections();
     server.close();
     queue.close();
     // What the archive holds is written before the process ends.
-    void Promise.allSettled([score.close(), closeArchives()]).finally(() => process.exit(0));
+    void Promise.allSettled([score.close(), canary?.close(), closeArchives()])
+      .then(() => metricsFile?.close())
+      .finally(() => process.exit(0));
   });
 }
 
