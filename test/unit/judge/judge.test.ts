@@ -164,6 +164,18 @@ describe('judgeCanary', () => {
     expect(verdict.because.join()).toContain('comparison invalid');
   });
 
+  it('fails on a failed test when a feature merely has too few values (not an invalid comparison)', () => {
+    // prepare: a slower canary whose top-feature histogram holds 898 values (< 1,000)
+    const slow = version(1).latencyMinutes.map((v) => v * 2);
+    const sparse = { amount_log: [300, 500, 98] };
+    // act
+    const verdict = judgeCanary(input({ featureCounts: sparse, latencyMinutes: slow }), DEFAULT_JUDGE_CONFIG);
+    // assert
+    expect(outcomeOf(verdict, 'input-psi[amount_log]')).toBe('inconclusive');
+    expect(outcomeOf(verdict, 'latency')).toBe('fail');
+    expect(verdict.outcome).toBe('fail');
+  });
+
   it('judges a new model against its own card and is inconclusive without one', () => {
     // prepare
     const card = { counts: [2600 * 50, 250 * 50, 70 * 50, 20 * 50] };

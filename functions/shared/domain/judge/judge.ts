@@ -48,8 +48,13 @@ export function judgeCanary(input: JudgeInput, config: JudgeConfig): Verdict {
     ...scoreTests(input, change, config),
     ...inputs,
   ];
+  // Only a measured PSI above the limit invalidates the comparison; a feature with too few
+  // values is merely inconclusive (its statistic is the value count, not a PSI).
   const invalid = inputs.filter(
-    (t) => t.outcome === 'inconclusive' && t.statistic.value > config.inputs.psiInvalid,
+    (t) =>
+      t.outcome === 'inconclusive' &&
+      t.statistic.name === 'PSI' &&
+      t.statistic.value > config.inputs.psiInvalid,
   );
   const failed = tests.filter((t) => t.outcome === 'fail');
   const open = tests.filter((t) => t.outcome === 'inconclusive');
