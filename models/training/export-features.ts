@@ -34,7 +34,13 @@ import {
   type ScanSummary,
   scanEvents,
 } from './event-source';
-import { type CardSink, InlineCardSink, MerchantStage, WorkerCardSink } from './export-pipeline';
+import {
+  type CardSink,
+  InlineCardSink,
+  MerchantStage,
+  threadCpuSeconds,
+  WorkerCardSink,
+} from './export-pipeline';
 
 export { requestLine } from './export-pipeline';
 
@@ -102,6 +108,19 @@ export interface ExportTimings {
    */
   cpuSeconds: number;
   eventsPerCpuSecond: number;
+  /**
+   * CPU seconds of the reading thread and of the card stage's worker thread (Linux only; the
+   * worker's is absent when the card stage runs inline). The busier of the two bounds the wall
+   * time two otherwise idle cores would take.
+   */
+  readerCpuSeconds?: number;
+  cardStageCpuSeconds?: number;
+  /**
+   * Events per second of the critical path: the reader's label pass, then the busier of the
+   * reader's fold and the card stage. The wall rate two idle cores would give if the two
+   * threads overlapped perfectly (an upper bound; absent without both figures).
+   */
+  eventsPerBusiestThreadSecond?: number;
 }
 
 /** Contains `"label"` as a JSON string: every label event does, no authorization field value can (ids exclude quotes). */
@@ -131,11 +150,20 @@ export async function exportFeatures(options: {
 }): Promise<DatasetSummary & { timings: ExportTimings }> {
   const { outDir, maxBadFraction } = options;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const newSink = (): CardSink =>
-    (options.workers ?? 1) === 0 ? new InlineCardSink(outDir) : new WorkerCardSink(outDir);
+  const newStage = (fraud: ReadonlySet<string>): MerchantStage => {
+    const sink: CardSink =
+      (options.workers ?? 1) === 0 ? new InlineCardSink(outDir) : new WorkerCardSink(outDir);
+    try {
+      return new MerchantStage(outDir, fraud, sink);
+    } catch (error) {
+      void sink.abort();
+      throw error;
+    }
+  };
   mkdirSync(outDir, { recursive: true });
   const started = performance.now();
   const cpuStarted = process.cpuUsage();
+  const readerCpuStarted = threadCpuSeconds();
 
   // Labels arrive after the authorization: collect them all before the fold.
   const fraud = new Set<string>();
@@ -147,9 +175,9 @@ export async function exportFeatures(options: {
     { maxBadFraction: 1, lineFilter: mayBeLabel },
   );
   const labelled = performance.now();
+  const readerCpuLabelled = threadCpuSeconds();
 
-  let sink = newSink();
-  let stage = new MerchantStage(fraud, sink);
+  let stage = newStage(fraud);
   let scan: ScanSummary;
   let reordered = 0;
   try {
@@ -159,19 +187,18 @@ export async function exportFeatures(options: {
       { maxBadFraction, afterChunk: () => stage.drain() },
     );
   } catch (error) {
-    await sink.abort();
+    await stage.abort();
     if (!(error instanceof OutOfOrderError)) throw error;
     log(`input is not in time order (${error.message}); sorting it in memory`);
     const history = await readEvents(options.events, { maxBadFraction });
-    sink = newSink();
-    stage = new MerchantStage(fraud, sink);
+    stage = newStage(fraud);
     try {
       for (let i = 0; i < history.events.length; i += 1) {
         stage.add(history.events[i] as TransactionEvent, history.times[i] as number);
         if (i % 65_536 === 65_535) await stage.drain();
       }
     } catch (inner) {
-      await sink.abort();
+      await stage.abort();
       throw inner;
     }
     scan = { ...history.source, badLines: history.badLines };
@@ -180,6 +207,7 @@ export async function exportFeatures(options: {
   const counts = await stage.finish();
   const folded = performance.now();
   const cpu = process.cpuUsage(cpuStarted);
+  const readerCpu = threadCpuSeconds();
   if (scan.badLineCount > 0) log(formatBadLines(scan));
   if (scan.duplicates > 0) log(`dropped ${scan.duplicates} redelivered events (same eventId)`);
   const { events, authorizations, labelledFraud } = counts;
@@ -226,6 +254,16 @@ export async function exportFeatures(options: {
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     eventsPerCpuSecond: events / ((cpu.user + cpu.system) / 1e6),
   };
+  if (readerCpu !== undefined && readerCpuStarted !== undefined && readerCpuLabelled !== undefined) {
+    timings.readerCpuSeconds = readerCpu - readerCpuStarted;
+    if (counts.workerCpuSeconds !== undefined) {
+      timings.cardStageCpuSeconds = counts.workerCpuSeconds;
+      // The label pass runs before the card stage has anything to do; the fold overlaps.
+      const labelCpu = readerCpuLabelled - readerCpuStarted;
+      const busiest = labelCpu + Math.max(readerCpu - readerCpuLabelled, counts.workerCpuSeconds);
+      timings.eventsPerBusiestThreadSecond = events / busiest;
+    }
+  }
   writeFileSync(join(outDir, 'export-timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
   return { ...summary, timings };
 }

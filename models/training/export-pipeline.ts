@@ -19,15 +19,17 @@
  * event anyway. A pipeline keeps one reader, one time order and one row order, so the files are
  * byte for byte what the single-threaded fold writes.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import {
+  type CardAuthorization,
   type CardState,
   emptyCardState,
   emptyMerchantState,
   FEATURE_NAMES,
   FEATURES,
+  type FeatureRequest,
   featureVector,
   foldCardAggregates,
   foldMerchantAuthorization,
@@ -35,7 +37,7 @@ import {
   type MerchantState,
   toEpochMs,
 } from '#domain/features';
-import { type AuthorizationEvent, isFraudLabel, type TransactionEvent } from '#domain/types';
+import { type AuthorizationEvent, type Channel, isFraudLabel, type TransactionEvent } from '#domain/types';
 
 /** Positions of the merchant-source features in the vector. */
 export const MERCHANT_FEATURE_INDEXES: readonly number[] = FEATURES.flatMap((feature, i) =>
@@ -68,36 +70,33 @@ export function requestLine(event: AuthorizationEvent): string {
 }
 
 /**
- * One authorization as a tab-separated record for the card stage. Validated fields hold no
- * tab or newline (ids, codes and ISO times, see the contract), and ids are never empty, so
- * an empty last field means "no device".
+ * What the card stage reads of an authorization, as one tab-separated record. Validated
+ * fields hold no tab or newline (ids, codes, see the contract), and ids are never empty, so an
+ * empty last field means "no device".
  */
 function encodeAuthorization(event: AuthorizationEvent): string {
   return (
-    `${event.eventId}\t${event.transactionId}\t${event.cardId}\t${event.merchantId}\t${event.mcc}\t` +
-    `${event.amount}\t${event.currency}\t${event.country}\t${event.channel}\t${event.timestamp}\t` +
-    `${event.outcome}\t${event.deviceId ?? ''}`
+    `${event.transactionId}\t${event.cardId}\t${event.merchantId}\t${event.mcc}\t${event.amount}\t` +
+    `${event.country}\t${event.channel}\t${event.deviceId ?? ''}`
   );
 }
 
-function decodeAuthorization(record: string): AuthorizationEvent {
+/** An authorization as the card stage sees it: the request fields of the features, and the id of the row. */
+type CardRow = FeatureRequest & CardAuthorization & { transactionId: string };
+
+function decodeAuthorization(record: string): CardRow {
   const f = record.split('\t');
-  const event: AuthorizationEvent = {
-    type: 'authorization',
-    eventId: f[0] as string,
-    transactionId: f[1] as string,
-    cardId: f[2] as string,
-    merchantId: f[3] as string,
-    mcc: f[4] as string,
-    amount: Number(f[5]),
-    currency: f[6] as string,
-    country: f[7] as string,
-    channel: f[8] as AuthorizationEvent['channel'],
-    timestamp: f[9] as string,
-    outcome: f[10] as AuthorizationEvent['outcome'],
+  const row: CardRow = {
+    transactionId: f[0] as string,
+    cardId: f[1] as string,
+    merchantId: f[2] as string,
+    mcc: f[3] as string,
+    amount: Number(f[4]),
+    country: f[5] as string,
+    channel: f[6] as Channel,
   };
-  if (f[11] !== '') event.deviceId = f[11] as string;
-  return event;
+  if (f[7] !== '') row.deviceId = f[7] as string;
+  return row;
 }
 
 /** Appends text to a file descriptor in large writes: one syscall per ~1 MB, not per row. */
@@ -135,21 +134,38 @@ export interface CardStageSummary {
   readonly cards: number;
   /** Rows written. */
   readonly rows: number;
+  /** CPU seconds of the worker thread (see {@link threadCpuSeconds}); absent inline. */
+  readonly workerCpuSeconds?: number;
 }
 
 /**
- * Stage 2: card state, the rows of `features.csv` and the lines of `requests.jsonl`, for
- * authorizations in time order with their merchant features already computed.
+ * CPU seconds (user + system) the calling thread has used, from `/proc/thread-self/stat`
+ * (Node 20 has no per-thread CPU clock); undefined where that does not exist. At 100 ticks a
+ * second it is exact to 10 ms, plenty for an export of seconds.
+ */
+export function threadCpuSeconds(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    // Fields after the parenthesised name: state is the first, utime the 12th, stime the 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks / 100 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Stage 2: card state and the rows of `features.csv`, for authorizations in time order with
+ * their merchant features already computed.
  */
 export class CardStage {
   private readonly cards = new Map<string, CardState>();
   private readonly csv: BufferedFile;
-  private readonly requests: BufferedFile;
   private rows = 0;
 
   constructor(outDir: string) {
     this.csv = new BufferedFile(join(outDir, 'features.csv'));
-    this.requests = new BufferedFile(join(outDir, 'requests.jsonl'));
     this.csv.write(`transactionId,ts,label,${FEATURE_NAMES.join(',')}\n`);
   }
 
@@ -166,7 +182,6 @@ export class CardStage {
         vector[MERCHANT_FEATURE_INDEXES[k] as number] = numbers[at + 2 + k] as number;
       }
       this.csv.write(`${event.transactionId},${ms},${numbers[at + 1]},${vector.join(',')}\n`);
-      this.requests.write(`${requestLine(event)}\n`);
       if (card === undefined) {
         card = emptyCardState();
         this.cards.set(event.cardId, card);
@@ -176,10 +191,9 @@ export class CardStage {
     this.rows += lines.length;
   }
 
-  /** Flushes and closes both files. */
+  /** Flushes and closes the file. */
   close(): CardStageSummary {
     this.csv.close();
-    this.requests.close();
     return { cards: this.cards.size, rows: this.rows };
   }
 }
@@ -334,12 +348,13 @@ export interface MerchantStageCounts {
 }
 
 /**
- * Stage 1: merchant state, labels and batching, on the reading thread. Give it every
- * validated event once, in time order ({@link add}), awaiting {@link drain} now and then so
- * the card stage keeps up; then {@link finish}.
+ * Stage 1: merchant state, labels, `requests.jsonl` and batching, on the reading thread. Give
+ * it every validated event once, in time order ({@link add}), awaiting {@link drain} now and
+ * then so the card stage keeps up; then {@link finish} (or {@link abort}).
  */
 export class MerchantStage {
   private readonly merchants = new Map<string, MerchantState>();
+  private readonly requests: BufferedFile;
   private records: string[] = [];
   private numbers = new Float64Array(BATCH_ROWS * ROW_NUMBERS);
   private events = 0;
@@ -349,9 +364,12 @@ export class MerchantStage {
   private last = Number.NEGATIVE_INFINITY;
 
   constructor(
+    outDir: string,
     private readonly fraud: ReadonlySet<string>,
     private readonly sink: CardSink,
-  ) {}
+  ) {
+    this.requests = new BufferedFile(join(outDir, 'requests.jsonl'));
+  }
 
   /** Applies `event`, dated `ms` (its `timestamp` in epoch ms). */
   add(event: TransactionEvent, ms: number): void {
@@ -375,6 +393,7 @@ export class MerchantStage {
       this.numbers[at + 2 + k] = vector[MERCHANT_FEATURE_INDEXES[k] as number] as number;
     }
     this.records.push(encodeAuthorization(event));
+    this.requests.write(`${requestLine(event)}\n`);
     this.authorizations += 1;
     this.labelledFraud += label;
     if (ms < this.first) this.first = ms;
@@ -402,6 +421,7 @@ export class MerchantStage {
   /** Sends the last batch, waits for the card stage, and reports both stages' counts. */
   async finish(): Promise<MerchantStageCounts & CardStageSummary> {
     this.send();
+    this.requests.close();
     const cards = await this.sink.finish();
     return {
       ...cards,
@@ -412,6 +432,12 @@ export class MerchantStage {
       first: this.first,
       last: this.last,
     };
+  }
+
+  /** Closes the file and stops the card stage, without waiting for it (after an error, or to start over). */
+  async abort(): Promise<void> {
+    this.requests.close();
+    await this.sink.abort();
   }
 }
 
@@ -424,7 +450,8 @@ if (!isMainThread && (workerData as { mark?: string } | null)?.mark === WORKER_M
       stage.batch(message.records, message.numbers);
       port.postMessage({ kind: 'ack' } satisfies FromWorker);
     } else {
-      port.postMessage({ kind: 'done', summary: stage.close() } satisfies FromWorker);
+      const summary: CardStageSummary = { ...stage.close(), workerCpuSeconds: threadCpuSeconds() };
+      port.postMessage({ kind: 'done', summary } satisfies FromWorker);
     }
   });
 }

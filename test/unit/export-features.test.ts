@@ -86,6 +86,12 @@ describe('exportFeatures', () => {
     const dataset = (path: string) => JSON.parse(readFileSync(join(path, 'dataset.json'), 'utf8'));
     expect(dataset(threaded)).toEqual(dataset(inline));
     expect(summary.timings.eventsPerCpuSecond).toBeGreaterThan(0);
+    if (process.platform === 'linux') {
+      // Per-thread CPU clocks (the worker at least loads its modules, well over one 10 ms tick).
+      expect(summary.timings.readerCpuSeconds).toBeGreaterThan(0);
+      expect(summary.timings.cardStageCpuSeconds).toBeGreaterThan(0);
+      expect(summary.timings.eventsPerBusiestThreadSecond).toBeGreaterThan(0);
+    }
   });
 
   it('gives the same table for the same history delivered out of time order', async () => {
@@ -116,20 +122,22 @@ describe('exportFeatures', () => {
     );
   });
 
-  it.each([0, 1] as const)(
-    'fails (not hangs) when the card stage cannot write its file (workers: %d)',
-    async (workers) => {
-      // prepare: features.csv is a directory, so opening it for writing fails in the card stage
-      const out = join(dir, `unwritable-${workers}`);
-      mkdirSync(join(out, 'features.csv'), { recursive: true });
+  it.each([
+    ['features.csv', 0],
+    ['features.csv', 1],
+    ['requests.jsonl', 0],
+    ['requests.jsonl', 1],
+  ] as const)('fails (not hangs) when %s cannot be written (workers: %d)', async (file, workers) => {
+    // prepare: the file is a directory, so opening it for writing fails in the stage that owns it
+    const out = join(dir, `unwritable-${file}-${workers}`);
+    mkdirSync(join(out, file), { recursive: true });
 
-      // act
-      const run = exportFeatures({ events: historyFile, outDir: out, workers, ...quiet });
+    // act
+    const run = exportFeatures({ events: historyFile, outDir: out, workers, ...quiet });
 
-      // assert
-      await expect(run).rejects.toThrow(/EISDIR|illegal operation on a directory/);
-    },
-  );
+    // assert
+    await expect(run).rejects.toThrow(/EISDIR|illegal operation on a directory/);
+  });
 
   it('refuses a history without authorizations', async () => {
     // prepare

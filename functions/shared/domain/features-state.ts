@@ -340,13 +340,16 @@ export function foldCardAuthorization(card: CardState, event: AuthorizationEvent
   card.seq = applyToRing(card.seq, event).ring;
 }
 
+/** The fields of an authorization that the card aggregates read. */
+export type CardAuthorization = Pick<AuthorizationEvent, 'amount' | 'country' | 'deviceId' | 'merchantId'>;
+
 /**
  * {@link foldCardAuthorization} without the sequence ring (`seq`): every aggregate the tree
  * features read, and nothing else. For offline folds that never read the ring (the tree
  * model's training export): the ring copies up to 32 steps per authorization, garbage the
  * export has no use for. The aggregates are the same code either way.
  */
-export function foldCardAggregates(card: CardState, event: AuthorizationEvent, ms: number): void {
+export function foldCardAggregates(card: CardState, event: CardAuthorization, ms: number): void {
   const hour = utcHour(ms);
   card.hours[hour] = (card.hours[hour] ?? 0) + 1;
   card.firstSeen = Math.min(card.firstSeen, ms);
