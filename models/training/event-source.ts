@@ -20,7 +20,7 @@
  */
 import { closeSync, createReadStream, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { z } from 'zod';
 import { authorizationEventSchema, labelEventSchema } from '#domain/contract';
@@ -134,11 +134,43 @@ function isGzip(file: string): boolean {
   }
 }
 
-function linesOf(file: string): AsyncIterable<string> {
-  const raw = createReadStream(file);
-  const input = isGzip(file) ? raw.pipe(createGunzip()) : raw;
+/**
+ * The lines of a file, a chunk at a time (each yield is every complete line of one read).
+ * Line breaks are those of `readline` with `crlfDelay: Infinity` (`\n`, `\r\n`, and a lone
+ * `\r`), so line numbers match what an editor shows. Splitting a megabyte at a time, rather
+ * than awaiting `readline` once per line, saves a promise and a microtask per line.
+ */
+export async function* lineChunksOf(file: string): AsyncGenerator<string[]> {
+  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+  const input = isGzip(file) ? raw.pipe(createGunzip({ chunkSize: 1 << 20 })) : raw;
   raw.on('error', (error) => input.destroy(error));
-  return createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  for await (const chunk of input as AsyncIterable<Buffer>) {
+    const text = rest + decoder.write(chunk);
+    const end = text.lastIndexOf('\n');
+    if (end < 0) {
+      rest = text;
+      continue;
+    }
+    rest = text.slice(end + 1);
+    yield splitLines(text.slice(0, end));
+  }
+  const tail = rest + decoder.end();
+  if (tail !== '') yield splitLines(tail);
+}
+
+/** Splits text on `\n`, `\r\n` and lone `\r` (the text ends at a line break or at the end of input). */
+function splitLines(text: string): string[] {
+  const lines = text.split('\n');
+  if (!text.includes('\r')) return lines;
+  const out: string[] = [];
+  for (const line of lines) {
+    const body = line.endsWith('\r') ? line.slice(0, -1) : line;
+    if (body.includes('\r')) out.push(...body.split('\r'));
+    else out.push(body);
+  }
+  return out;
 }
 
 function describeIssue(error: {
@@ -199,6 +231,12 @@ export interface ScanEventsOptions {
    * @default every line
    */
   readonly lineFilter?: (line: string) => boolean;
+  /**
+   * Awaited after each chunk of lines (about a megabyte), e.g. to let a consumer on another
+   * thread catch up before more is read.
+   * @default nothing
+   */
+  readonly afterChunk?: () => Promise<void>;
 }
 
 /** What a scan saw, apart from the events it handed over. */
@@ -239,25 +277,28 @@ export async function scanEvents(
   for (const [index, file] of files.entries()) {
     const name = names[index] as string;
     let lineNo = 0;
-    for await (const line of linesOf(file)) {
-      lineNo += 1;
-      if (line.trim() === '' || (filter !== undefined && !filter(line))) continue;
-      lines += 1;
-      const parsed = parseEventLine(line);
-      if ('reason' in parsed) {
-        badLineCount += 1;
-        if (badLines.length < KEPT_BAD_LINES)
-          badLines.push({ file: name, line: lineNo, reason: parsed.reason });
-        continue;
-      }
-      for (const event of parsed.events) {
-        if (seen.has(event.eventId)) {
-          duplicates += 1;
+    for await (const chunk of lineChunksOf(file)) {
+      for (const line of chunk) {
+        lineNo += 1;
+        if (line.trim() === '' || (filter !== undefined && !filter(line))) continue;
+        lines += 1;
+        const parsed = parseEventLine(line);
+        if ('reason' in parsed) {
+          badLineCount += 1;
+          if (badLines.length < KEPT_BAD_LINES)
+            badLines.push({ file: name, line: lineNo, reason: parsed.reason });
           continue;
         }
-        seen.add(event.eventId);
-        onEvent(event, Date.parse(event.timestamp), { file: name, line: lineNo });
+        for (const event of parsed.events) {
+          if (seen.has(event.eventId)) {
+            duplicates += 1;
+            continue;
+          }
+          seen.add(event.eventId);
+          onEvent(event, Date.parse(event.timestamp), { file: name, line: lineNo });
+        }
       }
+      if (options.afterChunk !== undefined) await options.afterChunk();
     }
   }
 

@@ -9,28 +9,15 @@
  * authorization is written.
  *
  *   npx tsx models/training/export-features.ts --events PATH --out-dir DIR [--seed N]
- *     [--generator CMD] [--max-bad-fraction F]
+ *     [--generator CMD] [--max-bad-fraction F] [--workers 0|1]
  *
  * Writes DIR/features.csv, DIR/feature-spec.json, DIR/dataset.json and DIR/requests.jsonl
  * (the contract is described in models/training/README.md).
  */
-import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  type CardState,
-  emptyCardState,
-  emptyMerchantState,
-  FEATURE_NAMES,
-  FEATURE_SPEC_VERSION,
-  FEATURES,
-  featureVector,
-  foldCardAuthorization,
-  foldMerchantAuthorization,
-  foldMerchantLabel,
-  type MerchantState,
-  toEpochMs,
-} from '#domain/features';
+import { FEATURE_SPEC_VERSION, FEATURES } from '#domain/features';
 import {
   type AuthorizationEvent,
   isFraudLabel,
@@ -47,6 +34,15 @@ import {
   type ScanSummary,
   scanEvents,
 } from './event-source';
+import {
+  type CardSink,
+  InlineCardSink,
+  MerchantStage,
+  threadCpuSeconds,
+  WorkerCardSink,
+} from './export-pipeline';
+
+export { requestLine } from './export-pipeline';
 
 /** The request the payment service would have sent for this authorization. */
 export function requestOf(event: AuthorizationEvent): ScoreRequest {
@@ -63,103 +59,6 @@ export function requestOf(event: AuthorizationEvent): ScoreRequest {
   };
   if (event.deviceId !== undefined) request.deviceId = event.deviceId;
   return request;
-}
-
-/**
- * The serving feature code folded over a history in memory, one event at a time in time
- * order: {@link HistoryFold.add} hands each authorization's feature vector, computed before
- * the authorization is applied, to `visit`. The state is mutated in place (the pure
- * `applyCardEvent` / `applyMerchantEvent` run the same code on copies), so a fold costs no
- * per-event copies; it is the offline counterpart of the online feature store. Each event
- * must be given once (dedupe upstream, as `event-source.ts` does).
- */
-export class HistoryFold {
-  readonly cards = new Map<string, CardState>();
-  readonly merchants = new Map<string, MerchantState>();
-
-  constructor(private readonly visit: (event: AuthorizationEvent, vector: number[], ms: number) => void) {}
-
-  /** Applies `event`, dated `ms` (its `timestamp` in epoch ms). */
-  add(event: TransactionEvent, ms: number): void {
-    let merchant = this.merchants.get(event.merchantId);
-    if (event.type === 'label') {
-      if (!isFraudLabel(event.label)) return;
-      if (merchant === undefined) {
-        merchant = emptyMerchantState();
-        this.merchants.set(event.merchantId, merchant);
-      }
-      foldMerchantLabel(merchant, event, toEpochMs(event.transactionTimestamp));
-      return;
-    }
-    let card = this.cards.get(event.cardId);
-    this.visit(event, featureVector({ card, merchant }, event, ms), ms);
-    if (card === undefined) {
-      card = emptyCardState();
-      this.cards.set(event.cardId, card);
-    }
-    if (merchant === undefined) {
-      merchant = emptyMerchantState();
-      this.merchants.set(event.merchantId, merchant);
-    }
-    foldCardAuthorization(card, event, ms);
-    foldMerchantAuthorization(merchant, event, ms);
-  }
-}
-
-/** Folds a sorted in-memory history (see {@link HistoryFold}); `times[i]` is `events[i]`'s time in epoch ms. */
-export function foldHistory(
-  events: readonly TransactionEvent[],
-  times: ArrayLike<number>,
-  visit: (event: AuthorizationEvent, vector: number[], ms: number) => void,
-): HistoryFold {
-  const fold = new HistoryFold(visit);
-  for (let i = 0; i < events.length; i += 1) fold.add(events[i] as TransactionEvent, times[i] as number);
-  return fold;
-}
-
-/**
- * `JSON.stringify({ transactionId, request: requestOf(event) })`, byte for byte, without the
- * generic serializer: every string field of a validated event is an id, code or ISO time
- * that needs no escaping (see the contract's patterns), and amounts are integers. Only for
- * events that passed `event-source.ts`.
- */
-export function requestLine(event: AuthorizationEvent): string {
-  const device = event.deviceId === undefined ? '' : `,"deviceId":"${event.deviceId}"`;
-  return (
-    `{"transactionId":"${event.transactionId}","request":{"transactionId":"${event.transactionId}",` +
-    `"cardId":"${event.cardId}","merchantId":"${event.merchantId}","mcc":"${event.mcc}","amount":${event.amount},` +
-    `"currency":"${event.currency}","country":"${event.country}","channel":"${event.channel}",` +
-    `"timestamp":"${event.timestamp}"${device}}}`
-  );
-}
-
-/** Appends text to a file descriptor in large writes: one syscall per ~1 MB, not per row. */
-class BufferedFile {
-  private readonly fd: number;
-  private parts: string[] = [];
-  private size = 0;
-
-  constructor(path: string) {
-    this.fd = openSync(path, 'w');
-  }
-
-  write(text: string): void {
-    this.parts.push(text);
-    this.size += text.length;
-    if (this.size >= 1 << 20) this.flush();
-  }
-
-  flush(): void {
-    if (this.parts.length === 0) return;
-    writeSync(this.fd, this.parts.join(''));
-    this.parts = [];
-    this.size = 0;
-  }
-
-  close(): void {
-    this.flush();
-    closeSync(this.fd);
-  }
 }
 
 /** Summary written to dataset.json. */
@@ -209,40 +108,19 @@ export interface ExportTimings {
    */
   cpuSeconds: number;
   eventsPerCpuSecond: number;
-}
-
-/** Writes the training table's rows as the fold produces them. */
-class RowWriter {
-  private readonly csv: BufferedFile;
-  private readonly requests: BufferedFile;
-  authorizations = 0;
-  labelledFraud = 0;
-  first = Number.POSITIVE_INFINITY;
-  last = Number.NEGATIVE_INFINITY;
-
-  constructor(
-    outDir: string,
-    private readonly fraud: ReadonlySet<string>,
-  ) {
-    this.csv = new BufferedFile(join(outDir, 'features.csv'));
-    this.requests = new BufferedFile(join(outDir, 'requests.jsonl'));
-    this.csv.write(`transactionId,ts,label,${FEATURE_NAMES.join(',')}\n`);
-  }
-
-  readonly row = (event: AuthorizationEvent, vector: number[], ms: number): void => {
-    this.authorizations += 1;
-    if (ms < this.first) this.first = ms;
-    if (ms > this.last) this.last = ms;
-    const label = this.fraud.has(event.transactionId) ? 1 : 0;
-    this.labelledFraud += label;
-    this.csv.write(`${event.transactionId},${ms},${label},${vector.join(',')}\n`);
-    this.requests.write(`${requestLine(event)}\n`);
-  };
-
-  close(): void {
-    this.csv.close();
-    this.requests.close();
-  }
+  /**
+   * CPU seconds of the reading thread and of the card stage's worker thread (Linux only; the
+   * worker's is absent when the card stage runs inline). The busier of the two bounds the wall
+   * time two otherwise idle cores would take.
+   */
+  readerCpuSeconds?: number;
+  cardStageCpuSeconds?: number;
+  /**
+   * Events per second of the critical path: the reader's label pass, then the busier of the
+   * reader's fold and the card stage. The wall rate two idle cores would give if the two
+   * threads overlapped perfectly (an upper bound; absent without both figures).
+   */
+  eventsPerBusiestThreadSecond?: number;
 }
 
 /** Contains `"label"` as a JSON string: every label event does, no authorization field value can (ids exclude quotes). */
@@ -253,7 +131,9 @@ const mayBeLabel = (line: string): boolean => line.includes('"label"');
  *
  * Input already in time order (the simulator's, an archive export) is streamed in two
  * passes in bounded memory: labels first (only lines that can be labels are parsed), then the
- * fold. Input out of order is detected on the way and read again in memory, sorted.
+ * fold. Input out of order is detected on the way and read again in memory, sorted. The fold
+ * runs as two stages (`export-pipeline.ts`): this thread reads, validates and keeps the
+ * merchants, a worker thread keeps the cards and writes the rows (`workers: 0` runs both here).
  */
 export async function exportFeatures(options: {
   events: string;
@@ -261,13 +141,29 @@ export async function exportFeatures(options: {
   seed?: number;
   generator?: string;
   maxBadFraction?: number;
+  /**
+   * Worker threads for the card stage: 1, or 0 to run it on this thread.
+   * @default 1
+   */
+  workers?: 0 | 1;
   log?: (line: string) => void;
 }): Promise<DatasetSummary & { timings: ExportTimings }> {
   const { outDir, maxBadFraction } = options;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const newStage = (fraud: ReadonlySet<string>): MerchantStage => {
+    const sink: CardSink =
+      (options.workers ?? 1) === 0 ? new InlineCardSink(outDir) : new WorkerCardSink(outDir);
+    try {
+      return new MerchantStage(outDir, fraud, sink);
+    } catch (error) {
+      void sink.abort();
+      throw error;
+    }
+  };
   mkdirSync(outDir, { recursive: true });
   const started = performance.now();
   const cpuStarted = process.cpuUsage();
+  const readerCpuStarted = threadCpuSeconds();
 
   // Labels arrive after the authorization: collect them all before the fold.
   const fraud = new Set<string>();
@@ -279,51 +175,54 @@ export async function exportFeatures(options: {
     { maxBadFraction: 1, lineFilter: mayBeLabel },
   );
   const labelled = performance.now();
+  const readerCpuLabelled = threadCpuSeconds();
 
-  let writer = new RowWriter(outDir, fraud);
-  let fold = new HistoryFold(writer.row);
+  let stage = newStage(fraud);
   let scan: ScanSummary;
-  let events = 0;
   let reordered = 0;
   try {
     scan = await scanEvents(
       options.events,
-      requireTimeOrder((event, ms) => {
-        events += 1;
-        fold.add(event, ms);
-      }),
-      { maxBadFraction },
+      requireTimeOrder((event, ms) => stage.add(event, ms)),
+      { maxBadFraction, afterChunk: () => stage.drain() },
     );
   } catch (error) {
+    await stage.abort();
     if (!(error instanceof OutOfOrderError)) throw error;
     log(`input is not in time order (${error.message}); sorting it in memory`);
-    writer.close();
-    writer = new RowWriter(outDir, fraud);
     const history = await readEvents(options.events, { maxBadFraction });
-    fold = foldHistory(history.events, history.times, writer.row);
+    stage = newStage(fraud);
+    try {
+      for (let i = 0; i < history.events.length; i += 1) {
+        stage.add(history.events[i] as TransactionEvent, history.times[i] as number);
+        if (i % 65_536 === 65_535) await stage.drain();
+      }
+    } catch (inner) {
+      await stage.abort();
+      throw inner;
+    }
     scan = { ...history.source, badLines: history.badLines };
-    events = history.events.length;
     reordered = history.source.reordered;
   }
-  writer.close();
+  const counts = await stage.finish();
   const folded = performance.now();
   const cpu = process.cpuUsage(cpuStarted);
+  const readerCpu = threadCpuSeconds();
   if (scan.badLineCount > 0) log(formatBadLines(scan));
   if (scan.duplicates > 0) log(`dropped ${scan.duplicates} redelivered events (same eventId)`);
-  if (writer.authorizations === 0)
-    throw new EventSourceError(`${options.events}: no authorizations to train on`);
-  const eventTimes = { first: writer.first, last: writer.last };
+  const { events, authorizations, labelledFraud } = counts;
+  if (authorizations === 0) throw new EventSourceError(`${options.events}: no authorizations to train on`);
+  const eventTimes = { first: counts.first, last: counts.last };
 
   writeFileSync(
     join(outDir, 'feature-spec.json'),
     `${JSON.stringify({ specVersion: FEATURE_SPEC_VERSION, features: FEATURES }, null, 2)}\n`,
   );
-  const { authorizations, labelledFraud } = writer;
   const summary: DatasetSummary = {
     generator: options.generator ?? `file ${resolve(options.events)}`,
     seed: options.seed ?? null,
-    cards: fold.cards.size,
-    merchants: fold.merchants.size,
+    cards: counts.cards,
+    merchants: counts.merchants,
     days: Math.ceil((eventTimes.last - eventTimes.first) / 86_400_000),
     start: new Date(eventTimes.first).toISOString(),
     end: new Date(eventTimes.last).toISOString(),
@@ -355,6 +254,16 @@ export async function exportFeatures(options: {
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     eventsPerCpuSecond: events / ((cpu.user + cpu.system) / 1e6),
   };
+  if (readerCpu !== undefined && readerCpuStarted !== undefined && readerCpuLabelled !== undefined) {
+    timings.readerCpuSeconds = readerCpu - readerCpuStarted;
+    if (counts.workerCpuSeconds !== undefined) {
+      timings.cardStageCpuSeconds = counts.workerCpuSeconds;
+      // The label pass runs before the card stage has anything to do; the fold overlaps.
+      const labelCpu = readerCpuLabelled - readerCpuStarted;
+      const busiest = labelCpu + Math.max(readerCpu - readerCpuLabelled, counts.workerCpuSeconds);
+      timings.eventsPerBusiestThreadSecond = events / busiest;
+    }
+  }
   writeFileSync(join(outDir, 'export-timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
   return { ...summary, timings };
 }
@@ -368,11 +277,12 @@ async function main(argv: string[]): Promise<void> {
       seed: { type: 'string' },
       generator: { type: 'string' },
       'max-bad-fraction': { type: 'string' },
+      workers: { type: 'string' },
     },
   });
   if (!values.events || !values['out-dir']) {
     process.stderr.write(
-      'usage: export-features --events PATH --out-dir DIR [--seed N] [--generator CMD] [--max-bad-fraction F]\n',
+      'usage: export-features --events PATH --out-dir DIR [--seed N] [--generator CMD] [--max-bad-fraction F] [--workers 0|1]\n',
     );
     process.exit(2);
   }
@@ -384,6 +294,7 @@ async function main(argv: string[]): Promise<void> {
     seed: values.seed === undefined ? undefined : Number(values.seed),
     generator: values.generator,
     maxBadFraction,
+    workers: values.workers === '0' ? 0 : 1,
   });
   const { timings } = summary;
   process.stderr.write(

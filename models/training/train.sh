@@ -99,6 +99,8 @@ fi
 "$PY" -c 'import sklearn, onnx, numpy; print(f"    scikit-learn {sklearn.__version__}, onnx {onnx.__version__}, numpy {numpy.__version__}")' >&2
 
 mkdir -p "$WORK"
+# The export runs with 64 MB semi-spaces: most of what a row allocates dies young, and the
+# default young generation made garbage collection a third of its CPU time (export-pipeline.ts).
 SIM_ARGS=(--cards "$CARDS" --days "$DAYS" --seed "$SEED" "${SIM_EXTRA[@]}" --out "$WORK/events.jsonl")
 if ((REUSE)) && [[ -s $WORK/features.csv ]]; then
   step 2 "simulating: skipped (--reuse-data, $WORK/features.csv exists)"
@@ -110,7 +112,7 @@ elif [[ -n $EVENTS ]]; then
   fi
   step 2 "reading the history $EVENTS (no simulation)"
   step 3 "exporting features from $EVENTS -> $WORK"
-  npx tsx models/training/export-features.ts --events "$EVENTS" --out-dir "$WORK" \
+  npx tsx --max-semi-space-size=64 models/training/export-features.ts --events "$EVENTS" --out-dir "$WORK" \
     --max-bad-fraction "$MAX_BAD_FRACTION"
   TRAIN_EXTRA+=(--baseline)
 else
@@ -118,7 +120,7 @@ else
   npx tsx models/training/simulate-cli.ts "${SIM_ARGS[@]}"
 
   step 3 "exporting features -> $WORK"
-  npx tsx models/training/export-features.ts --events "$WORK/events.jsonl" --out-dir "$WORK" \
+  npx tsx --max-semi-space-size=64 models/training/export-features.ts --events "$WORK/events.jsonl" --out-dir "$WORK" \
     --seed "$SEED" --generator "npm run data:simulate -- ${SIM_ARGS[*]}"
 fi
 

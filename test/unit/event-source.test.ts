@@ -1,6 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import type { AuthorizationEvent, LabelEvent } from '#domain/types';
@@ -8,6 +9,7 @@ import {
   EventSourceError,
   eventFiles,
   formatBadLines,
+  lineChunksOf,
   parseEventLine,
   readEvents,
 } from '../../models/training/event-source';
@@ -242,5 +244,57 @@ describe('readEvents', () => {
       ),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('lineChunksOf', () => {
+  const readlineLines = async (file: string): Promise<string[]> => {
+    const lines: string[] = [];
+    const input = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
+    for await (const line of input) lines.push(line);
+    return lines;
+  };
+  const chunkedLines = async (file: string): Promise<string[]> => {
+    const lines: string[] = [];
+    for await (const chunk of lineChunksOf(file)) lines.push(...chunk);
+    return lines;
+  };
+
+  it('splits lines where readline does (\\n, \\r\\n, lone \\r, no final break), so line numbers stay the same', async () => {
+    const piece = fc.oneof(
+      fc.constantFrom('\n', '\r\n', '\r', '\r\r\n', '', ' ', 'é', '{"a":1}'),
+      fc.string({ maxLength: 8 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(piece, { maxLength: 40 }), async (pieces) => {
+        // prepare
+        const file = join(dir, 'lines.txt');
+        writeFileSync(file, pieces.join(''));
+        // act
+        const lines = await chunkedLines(file);
+        // assert
+        const numbered = (all: string[]) => all.flatMap((line, i) => (line === '' ? [] : [[i + 1, line]]));
+        expect(numbered(lines)).toEqual(numbered(await readlineLines(file)));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('keeps multi-byte characters and lines whole across megabyte reads, plain and gzip', async () => {
+    // prepare: lines that straddle the 1 MiB read boundary, with a 3-byte character at it
+    const line = `${'x'.repeat(70_000)}€`;
+    const text = `${Array.from({ length: 40 }, (_, i) => `${i}${line}`).join('\r\n')}\n`;
+    const plain = join(dir, 'big.jsonl');
+    const gzipped = join(dir, 'big.jsonl.gz');
+    writeFileSync(plain, text);
+    writeFileSync(gzipped, gzipSync(text));
+    // act
+    const fromPlain = await chunkedLines(plain);
+    const fromGzip = await chunkedLines(gzipped);
+    // assert
+    expect(fromPlain).toEqual(await readlineLines(plain));
+    expect(fromPlain).toHaveLength(40);
+    expect(fromPlain[39]).toBe(`39${line}`);
+    expect(fromGzip).toEqual(fromPlain);
   });
 });

@@ -4,14 +4,19 @@
  */
 import fc from 'fast-check';
 import {
+  applyCardEvent,
   applyEvent,
+  emptyCardState,
   FEATURE_NAMES,
+  FEATURES,
   FeatureReplay,
   type FeatureRequest,
   type FeatureState,
   featureVector,
+  foldCardAggregates,
   WINDOWS,
 } from '#domain/features';
+import { RING_SIZE } from '#domain/sequence';
 import type { AuthorizationEvent, LabelEvent, TransactionEvent } from '#domain/types';
 
 const MIN = 60_000;
@@ -235,5 +240,60 @@ describe('a future-dated authorization (issue: one event wiped a card’s last h
     expect(is.card_count_1h).toBe(12);
     expect(is.card_amount_1h).toBe(1200);
     expect(is.card_seconds_since_last).toBe(60);
+  });
+});
+
+describe('what the training export relies on (export-pipeline.ts)', () => {
+  it('lets every feature read only its own source: the card-side and merchant-side vectors merge into the whole', () => {
+    const arbitrary = requestTime.chain((now) =>
+      fc.tuple(
+        fc.constant(now),
+        eventsBefore(now),
+        fc.constantFrom(...requests),
+        fc.integer({ min: 0, max: DAY }),
+      ),
+    );
+    fc.assert(
+      fc.property(arbitrary, ([now, events, request, back]) => {
+        // prepare
+        const state = fold(events);
+        const at = now - back;
+        // act
+        const cardSide = featureVector({ card: state.card }, request, at);
+        const merchantSide = featureVector({ merchant: state.merchant }, request, at);
+        // assert
+        const merged = FEATURES.map((feature, i) =>
+          feature.source === 'merchant' ? merchantSide[i] : cardSide[i],
+        );
+        expect(merged).toEqual(featureVector(state, request, at));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('folds the same card aggregates without the sequence ring as with it', () => {
+    fc.assert(
+      fc.property(
+        requestTime.chain((now) => eventsBefore(now)),
+        (events) => {
+          // prepare
+          const authorizations = events.filter((e): e is AuthorizationEvent => e.type === 'authorization');
+          const withRing = authorizations.reduce(
+            (card, event) => applyCardEvent(card, event).state,
+            emptyCardState(),
+          );
+          // act
+          const withoutRing = emptyCardState();
+          for (const event of authorizations)
+            foldCardAggregates(withoutRing, event, Date.parse(event.timestamp));
+          // assert
+          const { seq, ...aggregates } = withRing;
+          expect(seq?.length ?? 0).toBe(Math.min(authorizations.length, RING_SIZE));
+          expect(withoutRing.seq).toBeUndefined();
+          expect(withoutRing).toEqual(aggregates);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

@@ -336,6 +336,21 @@ export function applyCardEvent(state: CardState | undefined, event: TransactionE
  * runs this same code on a copy, so both give identical states.
  */
 export function foldCardAuthorization(card: CardState, event: AuthorizationEvent, ms: number): void {
+  foldCardAggregates(card, event, ms);
+  card.seq = applyToRing(card.seq, event).ring;
+}
+
+/** The fields of an authorization that the card aggregates read. */
+export type CardAuthorization = Pick<AuthorizationEvent, 'amount' | 'country' | 'deviceId' | 'merchantId'>;
+
+/**
+ * {@link foldCardAuthorization} without the sequence ring (`seq`): every aggregate the tree
+ * features read, and nothing else. For offline folds that never read the ring (the tree
+ * model's training export): the ring copies up to 32 steps per authorization (about 6 µs of
+ * CPU each, measured), garbage the export has no use for. The aggregates are the same code
+ * either way.
+ */
+export function foldCardAggregates(card: CardState, event: CardAuthorization, ms: number): void {
   const hour = utcHour(ms);
   card.hours[hour] = (card.hours[hour] ?? 0) + 1;
   card.firstSeen = Math.min(card.firstSeen, ms);
@@ -350,7 +365,6 @@ export function foldCardAuthorization(card: CardState, event: AuthorizationEvent
   addToBuckets(card.m5, ms, WINDOWS.m5.width, WINDOWS.m5.keep, values);
   addToBuckets(card.h1, ms, WINDOWS.h1.width, WINDOWS.h1.keep, values);
   addToBuckets(card.d1, ms, WINDOWS.d1.width, WINDOWS.d1.keep, values);
-  card.seq = applyToRing(card.seq, event).ring;
 }
 
 /** UTC hour of day of epoch milliseconds (same as `new Date(ms).getUTCHours()`, without the allocation). */
