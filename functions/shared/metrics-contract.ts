@@ -17,6 +17,7 @@ export const MetricService = {
   FeatureUpdater: 'feature-updater',
   DriftMonitor: 'drift-monitor',
   CalibrationMonitor: 'calibration-monitor',
+  CanaryJudge: 'canary-judge',
 } as const;
 export type MetricServiceName = (typeof MetricService)[keyof typeof MetricService];
 
@@ -30,6 +31,8 @@ export const MetricDimension = {
   Segment: 'segment',
   /** A top feature of the model card's `monitoring.topFeatures` (≤ 5 values). */
   Feature: 'feature',
+  /** The score function version a canary judge verdict is about (`JudgeVerdict`, `JudgeInconclusive`). */
+  CanaryVersion: 'canaryVersion',
 } as const;
 export type MetricDimensionName = (typeof MetricDimension)[keyof typeof MetricDimension];
 
@@ -104,6 +107,7 @@ export const ScoreMetric = {
   ShadowAgreement: 'ShadowAgreement',
   SegmentDecision: 'SegmentDecision',
   FeatureValue: 'FeatureValue',
+  ShadowSegmentDecision: 'ShadowSegmentDecision',
 } as const;
 export type ScoreMetricName = (typeof ScoreMetric)[keyof typeof ScoreMetric];
 
@@ -179,6 +183,25 @@ export const CalibrationMetric = {
 } as const;
 export type CalibrationMetricName = (typeof CalibrationMetric)[keyof typeof CalibrationMetric];
 
+/**
+ * Metrics of the canary judge (NoUnit, one value per run while a canary is routed), under
+ * `service`, `stage`, `canaryVersion`: `JudgeVerdict` (1 when the verdict is `fail`, else 0 —
+ * the deployment group's rollback alarm watches its Maximum) and `JudgeInconclusive` (1 when
+ * `inconclusive`, else 0). Both 0: `pass`.
+ */
+export const JudgeMetric = {
+  JudgeVerdict: 'JudgeVerdict',
+  JudgeInconclusive: 'JudgeInconclusive',
+} as const;
+export type JudgeMetricName = (typeof JudgeMetric)[keyof typeof JudgeMetric];
+
+/** The dimension set of the judge's metrics. */
+export interface JudgeDimensions {
+  readonly service: typeof MetricService.CanaryJudge;
+  readonly stage: string;
+  readonly canaryVersion: string;
+}
+
 /** Every metric name of a service. */
 export interface ServiceMetricNames {
   score: ScoreMetricName;
@@ -186,6 +209,7 @@ export interface ServiceMetricNames {
   'feature-updater': UpdaterMetricName;
   'drift-monitor': DriftMetricName;
   'calibration-monitor': CalibrationMetricName;
+  'canary-judge': JudgeMetricName;
 }
 
 /**
@@ -243,4 +267,5 @@ export const ALL_METRIC_NAMES: ReadonlySet<string> = new Set<string>([
   ...Object.values(UpdaterMetric),
   ...Object.values(DriftMetric),
   ...Object.values(CalibrationMetric),
+  ...Object.values(JudgeMetric),
 ]);

@@ -43,6 +43,15 @@ export interface JudgeInput {
   readonly canaryCard?: { readonly counts: readonly number[] };
   /** Bin edges of each top feature (the card's `monitoring.featureHistograms`). */
   readonly featureEdges: Readonly<Record<string, readonly number[]>>;
+  /**
+   * Paired decisions on the baseline's own requests (`ShadowSegmentDecision`): per segment key a
+   * 9-long count array indexed `3 × live + shadow` (0 approve, 1 review, 2 decline). Present only
+   * when the baseline scored with a shadow model.
+   */
+  readonly paired?: {
+    readonly shadow: { readonly model: string; readonly version: string };
+    readonly segments: Readonly<Record<string, readonly number[]>>;
+  };
 }
 
 /** One test's outcome; `skipped` tests (not applicable, too sparse a segment) do not vote. */
