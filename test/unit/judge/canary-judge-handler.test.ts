@@ -157,7 +157,7 @@ describe('canary judge handler', () => {
       canaryVersion: '42',
       weight: 0.1,
     });
-    expect((report?.report as { tests: unknown[] }).tests.length).toBeGreaterThan(5);
+    expect((report?.report as { tests: unknown[] } | undefined)?.tests.length).toBeGreaterThan(5);
   });
 
   it('fails a slower canary: JudgeVerdict 1, and the report line says which test failed', async () => {
@@ -175,7 +175,7 @@ describe('canary judge handler', () => {
     expect(emf(captured.lines)[0]?.values).toEqual({ JudgeVerdict: 1, JudgeInconclusive: 0 });
     const report = captured.lines.find((l) => l.message === 'canary judge verdict');
     expect(report?.level).toBe('WARN');
-    expect((report?.because as string[]).some((b) => b.startsWith('latency:'))).toBe(true);
+    expect(((report?.because ?? []) as string[]).some((b) => b.startsWith('latency:'))).toBe(true);
   });
 
   it('calls a canary with too little traffic inconclusive: JudgeInconclusive 1, JudgeVerdict 0', async () => {
