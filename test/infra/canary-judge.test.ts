@@ -163,8 +163,10 @@ describe.each(['dev', 'prod'] as const)('canary judge (%s)', (name) => {
 
   it('requires the judge’s pass in the post-traffic hook where the stage says so', () => {
     // act
-    const hook = resources(service, 'AWS::Lambda::Function')[functionId(service, 'DeliveryPostTrafficHook')];
-    const variables = (hook?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const hook = resources(service, 'AWS::Lambda::Function')[
+      functionId(service, 'DeliveryPostTrafficHook')
+    ] as CfnResource;
+    const variables = (hook.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     // assert
     if (config.judge.requirePass) {
       expect(variables).toMatchObject({
@@ -225,10 +227,12 @@ describe('canary judge stage settings', () => {
     // act
     const { service } = synthStage(judgeStage(dev, { config: overrides }));
     // assert
-    const fn = resources(service, 'AWS::Lambda::Function')[functionId(service, 'CanaryJudgeFunction')];
-    expect(
-      (fn?.Properties.Environment as { Variables: Record<string, unknown> }).Variables.JUDGE_CONFIG,
-    ).toBe(JSON.stringify(overrides));
+    const fn = resources(service, 'AWS::Lambda::Function')[
+      functionId(service, 'CanaryJudgeFunction')
+    ] as CfnResource;
+    expect((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables.JUDGE_CONFIG).toBe(
+      JSON.stringify(overrides),
+    );
   });
 
   it('deploys no judge, schedule or verdict alarm where the stage disables it', () => {
