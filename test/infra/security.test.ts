@@ -46,6 +46,7 @@ describe.each(['dev', 'prod'] as const)('least privilege and encryption (%s)', (
   it('uses "*" resources only for X-Ray, GetMetricData and ListMetrics, which have no resource-level permissions', () => {
     const postHookPolicy = functionStatements(service, functionId(service, 'DeliveryPostTrafficHook'));
     const driftPolicy = functionStatements(service, functionId(service, 'ModelMonitorsDrift'));
+    const judgePolicy = functionStatements(service, functionId(service, 'CanaryJudgeFunction'));
     for (const { policy, statement } of iamStatements(service)) {
       if (!asList(statement.Resource).includes('*')) continue;
       const actions = asList(statement.Action as string[]).sort();
@@ -58,9 +59,9 @@ describe.each(['dev', 'prod'] as const)('least privilege and encryption (%s)', (
         continue;
       }
       if (actions.includes('cloudwatch:ListMetrics')) {
-        // the drift monitor's histogram read, and nothing else
+        // the drift monitor's histogram read or the canary judge's series read, and nothing else
         expect(actions).toEqual(['cloudwatch:GetMetricData', 'cloudwatch:ListMetrics']);
-        expect(driftPolicy).toContainEqual(statement);
+        expect([...driftPolicy, ...judgePolicy]).toContainEqual(statement);
         continue;
       }
       if (actions.includes('cloudwatch:GetMetricData')) {
