@@ -13,6 +13,7 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
 import { canaryInvocations } from './canary-evidence';
 import type { PostTrafficConfig } from './config';
+import { type FinalVerdictReading, finalJudgeVerdict } from './judge-verdict';
 import { type HookOutcome, runLifecycleHook } from './lifecycle';
 import { type PruneResult, pruneVersions } from './version-pruning';
 
@@ -71,7 +72,9 @@ export async function describeAlarmStates(
  * typo in a name must not turn the check into a silent pass); INSUFFICIENT_DATA is fine. Then it
  * requires evidence — at least `minInvocations` of the new version through the alias during the
  * canary phase (before this hook started), or during the whole deployment for `evidenceWindow`
- * `deployment` — and fails closed without it when `onLowTraffic` is `fail`. A passing deployment then prunes old versions
+ * `deployment` — and fails closed without it when `onLowTraffic` is `fail`. Where the stage
+ * requires it (`config.judge`), the canary judge's final verdict must be `pass` (`inconclusive`
+ * per the stage's policy; no verdict at all fails). A passing deployment then prunes old versions
  * (best effort; it never fails the deployment).
  */
 export function createPostTrafficHook(deps: PostTrafficDeps) {
@@ -110,6 +113,27 @@ export function createPostTrafficHook(deps: PostTrafficDeps) {
       if (!enough && config.onLowTraffic === 'fail')
         return { status: 'Failed', reason: 'insufficient_canary_traffic', details: { ...bake, evidence } };
 
+      let judge: (FinalVerdictReading & { inconclusivePolicy: 'fail' | 'pass' }) | undefined;
+      if (config.judge) {
+        const reading = await finalJudgeVerdict(
+          deps.cloudWatch,
+          { stage: config.judge.stage, canaryVersion: config.target.version },
+          now(),
+        );
+        judge = { ...reading, inconclusivePolicy: config.judge.inconclusive };
+        const accepted =
+          reading.verdict === 'pass' ||
+          (reading.verdict === 'inconclusive' && config.judge.inconclusive === 'pass');
+        // `missing`: the judge never published for this version (not deployed, failing,
+        // throttled throughout): a required check that did not run fails closed.
+        if (!accepted)
+          return {
+            status: 'Failed',
+            reason: `judge_${reading.verdict}`,
+            details: { ...bake, evidence, judge },
+          };
+      }
+
       let pruning: PruneResult | { error: string; detail: string } | undefined;
       if (deps.lambda) {
         try {
@@ -126,7 +150,7 @@ export function createPostTrafficHook(deps: PostTrafficDeps) {
       return {
         status: 'Succeeded',
         reason: enough ? 'no_alarm' : 'no_alarm_low_traffic',
-        details: { ...bake, evidence, pruning },
+        details: { ...bake, evidence, judge, pruning },
       };
     });
   };

@@ -55,6 +55,19 @@ export interface PostTrafficConfig {
   retainedVersions: number;
   /** Most versions deleted by one run: bounds the hook's work after a long gap. */
   maxDeletions: number;
+  /**
+   * The canary judge's final verdict must be `pass` (stage `judge.requirePass`); `inconclusive`
+   * fails closed unless `inconclusive` is `pass`. Unset: the verdict is not required.
+   */
+  judge?: JudgeRequirement;
+}
+
+/** What the post-traffic hook requires of the canary judge. */
+export interface JudgeRequirement {
+  /** The `stage` dimension of the judge's metrics. */
+  stage: string;
+  /** An `inconclusive` final verdict: `fail` the deployment (fail closed) or let it `pass`. */
+  inconclusive: 'fail' | 'pass';
 }
 
 /**
@@ -97,6 +110,17 @@ export function loadPostTrafficConfig(env: Env = process.env): Readonly<PostTraf
   if (evidenceWindow !== 'canary' && evidenceWindow !== 'deployment')
     throw new ConfigError(`EVIDENCE_WINDOW must be "canary" or "deployment", got "${evidenceWindow}"`);
   const targetArn = readOptionalString(env, 'TARGET_FUNCTION_ARN');
+  const requirePass = readString(env, 'JUDGE_REQUIRE_PASS', 'false');
+  if (requirePass !== 'true' && requirePass !== 'false')
+    throw new ConfigError(`JUDGE_REQUIRE_PASS must be "true" or "false", got "${requirePass}"`);
+  const inconclusive = readString(env, 'JUDGE_INCONCLUSIVE', 'fail');
+  if (inconclusive !== 'fail' && inconclusive !== 'pass')
+    throw new ConfigError(`JUDGE_INCONCLUSIVE must be "fail" or "pass", got "${inconclusive}"`);
+  // The verdict is published per canary version: without the version there is nothing to read.
+  if (requirePass === 'true' && !targetArn)
+    throw new ConfigError('JUDGE_REQUIRE_PASS needs TARGET_FUNCTION_ARN (the verdict is per version)');
+  const judge: JudgeRequirement | undefined =
+    requirePass === 'true' ? { stage: readString(env, 'STAGE'), inconclusive } : undefined;
   return Object.freeze({
     alarmNames: [...new Set(alarmNames)],
     bakeMs: readNumber(env, 'BAKE_SECONDS', 0, { min: 0, max: 13 * 60 }) * 1000,
@@ -107,6 +131,7 @@ export function loadPostTrafficConfig(env: Env = process.env): Readonly<PostTraf
     onLowTraffic,
     retainedVersions: Math.floor(readNumber(env, 'RETAINED_VERSIONS', 5, { min: 2, max: 50 })),
     maxDeletions: Math.floor(readNumber(env, 'MAX_VERSION_DELETIONS', 20, { min: 0, max: 100 })),
+    judge,
   });
 }
 

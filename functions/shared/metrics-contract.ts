@@ -17,6 +17,7 @@ export const MetricService = {
   FeatureUpdater: 'feature-updater',
   DriftMonitor: 'drift-monitor',
   CalibrationMonitor: 'calibration-monitor',
+  CanaryJudge: 'canary-judge',
 } as const;
 export type MetricServiceName = (typeof MetricService)[keyof typeof MetricService];
 
@@ -33,6 +34,8 @@ export const MetricDimension = {
   /** A shadow scorer's model name and version: `ShadowScore`, `ShadowAgreement`, `ShadowSegmentDecision`. */
   ShadowModel: 'shadowModel',
   ShadowVersion: 'shadowVersion',
+  /** The score function version a canary judge verdict is about (`JudgeVerdict`, `JudgeInconclusive`). */
+  CanaryVersion: 'canaryVersion',
 } as const;
 export type MetricDimensionName = (typeof MetricDimension)[keyof typeof MetricDimension];
 
@@ -198,6 +201,25 @@ export const CalibrationMetric = {
 } as const;
 export type CalibrationMetricName = (typeof CalibrationMetric)[keyof typeof CalibrationMetric];
 
+/**
+ * Metrics of the canary judge (NoUnit, one value per run while a canary is routed), under
+ * `service`, `stage`, `canaryVersion`: `JudgeVerdict` (1 when the verdict is `fail`, else 0 —
+ * the deployment group's rollback alarm watches its Maximum) and `JudgeInconclusive` (1 when
+ * `inconclusive`, else 0). Both 0: `pass`.
+ */
+export const JudgeMetric = {
+  JudgeVerdict: 'JudgeVerdict',
+  JudgeInconclusive: 'JudgeInconclusive',
+} as const;
+export type JudgeMetricName = (typeof JudgeMetric)[keyof typeof JudgeMetric];
+
+/** The dimension set of the judge's metrics. */
+export interface JudgeDimensions {
+  readonly service: typeof MetricService.CanaryJudge;
+  readonly stage: string;
+  readonly canaryVersion: string;
+}
+
 /** Every metric name of a service. */
 export interface ServiceMetricNames {
   score: ScoreMetricName;
@@ -205,6 +227,7 @@ export interface ServiceMetricNames {
   'feature-updater': UpdaterMetricName;
   'drift-monitor': DriftMetricName;
   'calibration-monitor': CalibrationMetricName;
+  'canary-judge': JudgeMetricName;
 }
 
 /**
@@ -262,4 +285,5 @@ export const ALL_METRIC_NAMES: ReadonlySet<string> = new Set<string>([
   ...Object.values(UpdaterMetric),
   ...Object.values(DriftMetric),
   ...Object.values(CalibrationMetric),
+  ...Object.values(JudgeMetric),
 ]);

@@ -20,6 +20,7 @@ export {
   type DeploymentConfig,
   type DeploymentStrategy,
   type EcrImage,
+  type JudgeStageConfig,
   type LambdaArchitecture,
   LOG_RETENTION_DAYS,
   MAX_BAKE_MINUTES,

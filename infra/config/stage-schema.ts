@@ -4,6 +4,7 @@
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
+import { judgeConfig } from '../../functions/shared/domain/judge/config';
 import {
   type AlarmThreshold,
   alarmThresholdSchema,
@@ -199,6 +200,58 @@ const neuralSchema = z.discriminatedUnion('enabled', [
 /** Settings of the GPU neural service of a stage that enables it. */
 export type NeuralConfig = z.infer<typeof neuralEnabledSchema>;
 
+const nonNegative = z.number().min(0).optional();
+
+/**
+ * Overrides of the canary judge's thresholds (`JudgeConfig` of `#domain/judge/config`); a field
+ * left out keeps the default the simulator tuned (docs/canary-judge.md). Every field is also
+ * validated by `judgeConfig` at synth.
+ */
+const judgeOverridesSchema = z.strictObject({
+  /** Family-wise significance of each test family, (0, 0.5]. */
+  alpha: z.number().gt(0).max(0.5).optional(),
+  latency: z
+    .strictObject({ minMinutes: nonNegative, minRequestsPerMinute: nonNegative, relativeFloor: nonNegative })
+    .optional(),
+  errors: z.strictObject({ minRequests: nonNegative, absoluteFloor: nonNegative }).optional(),
+  decisions: z
+    .strictObject({
+      minAnswers: nonNegative,
+      minSegmentAnswers: nonNegative,
+      minExpectedEvents: nonNegative,
+      relativeTolerance: nonNegative,
+      segmentRelativeTolerance: nonNegative,
+    })
+    .optional(),
+  scores: z
+    .strictObject({
+      minAnswers: nonNegative,
+      psiFail: nonNegative,
+      cardPsiFail: nonNegative,
+      shiftFloor: nonNegative,
+    })
+    .optional(),
+  inputs: z.strictObject({ minAnswers: nonNegative, psiInvalid: nonNegative }).optional(),
+});
+
+/** The canary judge (issue 12): the slow tier of safe delivery. */
+const judgeSchema = z.strictObject({
+  /**
+   * Deploy the judge: a function run every minute that compares the canary version with the
+   * baseline while the alias is weighted, and a `JudgeVerdict` alarm in the deployment group
+   * that rolls back a `fail`.
+   */
+  enabled: z.boolean(),
+  /** The post-traffic hook fails the deployment unless the judge's final verdict is `pass`. */
+  requirePass: z.boolean(),
+  /** With `requirePass`: a final `inconclusive` fails the deployment (`fail`, closed) or passes it. */
+  inconclusive: z.enum(['fail', 'pass']),
+  /** Threshold overrides passed to `judgeConfig`. */
+  config: judgeOverridesSchema,
+});
+/** Settings of the canary judge of a stage. */
+export type JudgeStageConfig = z.infer<typeof judgeSchema>;
+
 /** The validated settings of one stage. */
 export const stageConfigSchema = z
   .strictObject({
@@ -305,6 +358,8 @@ export const stageConfigSchema = z
     notifications: z.strictObject({ page: subscribersSchema, ticket: subscribersSchema }),
     /** The GPU neural service and the score function's place in the VPC. */
     neural: neuralSchema,
+    /** The canary judge and whether a deployment needs its `pass`. */
+    judge: judgeSchema,
   })
   .superRefine((c, ctx) => {
     const issue = (path: (string | number)[], message: string) =>
@@ -348,6 +403,16 @@ export const stageConfigSchema = z
         if (s.minCapacity > s.maxCapacity || s.maxCapacity > n.tasks.max)
           issue(['neural', 'scheduled', i], 'needs minCapacity ≤ maxCapacity ≤ neural.tasks.max');
       });
+    }
+    if (c.judge.requirePass && !c.judge.enabled)
+      issue(['judge', 'requirePass'], 'needs judge.enabled: no judge, no verdict to require');
+    // All at once has no canary phase: the judge never sees two versions side by side.
+    if (c.judge.requirePass && c.deployment.strategy.type === 'allAtOnce')
+      issue(['judge', 'requirePass'], 'needs a canary or linear deployment.strategy');
+    try {
+      judgeConfig(c.judge.config);
+    } catch (error) {
+      issue(['judge', 'config'], (error as Error).message);
     }
     const { throttling, methodThrottling } = c.api;
     if (throttling.burstLimit < throttling.rateLimit / 10)

@@ -102,6 +102,9 @@ export const dev: StageConfigInput = {
   },
   // No GPU service in dev: the score function stays out of the VPC; `npm start` runs the CPU twin.
   neural: { enabled: false },
+  // The judge runs and rolls back a `fail`, but dev traffic is too sparse for a `pass` (the
+  // sample floors make most dev canaries inconclusive), so a deploy does not wait for one.
+  judge: { enabled: true, requirePass: false, inconclusive: 'pass', config: {} },
 };
 
 export const prod: StageConfigInput = {
@@ -290,6 +293,10 @@ export const prod: StageConfigInput = {
       unhealthyPerAz: { threshold: 0 },
     },
   },
+  // A prod deploy needs the judge's `pass`, and fails closed on `inconclusive`: at 10 % of a
+  // quiet hour (~10 rps) the 10-minute canary sees ~600 answers, under the 2,000-answer floors,
+  // so deploy when traffic is up (docs/canary-judge.md#too-little-traffic).
+  judge: { enabled: true, requirePass: true, inconclusive: 'fail', config: {} },
 };
 
 /** Every deployable stage, keyed by the name passed as `-c stage=<name>`. */

@@ -59,7 +59,7 @@ function acknowledgeRoleWildcards(fn: lambda.Function): void {
     acknowledge(
       fn.role,
       'AwsSolutions-IAM5[Resource::*]',
-      'Only xray:PutTraceSegments and xray:PutTelemetryRecords (added by tracing: ACTIVE), for the post-traffic hook alone cloudwatch:GetMetricData, and for the score function in the VPC the ENI calls of AWSLambdaVPCAccessExecutionRole use Resource "*": none of them has resource-level permissions for every action.',
+      'Only xray:PutTraceSegments and xray:PutTelemetryRecords (added by tracing: ACTIVE), cloudwatch:GetMetricData (post-traffic hook, drift monitor, canary judge) and cloudwatch:ListMetrics (drift monitor, canary judge), and for the score function in the VPC the ENI calls of AWSLambdaVPCAccessExecutionRole use Resource "*": none of them supports resource-level permissions, so "*" is the only resource IAM accepts for them.',
     );
   }
 }

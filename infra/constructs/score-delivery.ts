@@ -7,7 +7,8 @@
  * - guardrail alarms, scoped to the new version, roll the deployment back while it shifts;
  * - post-traffic: bakes at 100 % for `bakeMinutes`, polling the guardrails; fails the
  *   deployment on an alarm, or (fail closed, per stage) when the canary saw too little traffic
- *   to prove anything; then prunes old versions beyond the retained ones.
+ *   to prove anything, or (per stage) without the canary judge's `pass`; then prunes old
+ *   versions beyond the retained ones.
  *
  * The guardrails watch only the version being deployed (`ExecutedVersion` / `functionVersion`
  * dimensions), so a failing old version can neither block the fix nor roll back a good deploy.
@@ -79,6 +80,12 @@ export interface ScoreDeliveryProps {
   readonly logsKey: kms.IKey;
   /** Days to keep the hooks' logs. */
   readonly logRetentionDays: number;
+  /**
+   * The canary judge's verdict the post-traffic hook requires (stage `judge.requirePass`):
+   * `pass`, or also `inconclusive` when `inconclusive` is `pass`.
+   * @default - no verdict required
+   */
+  readonly judge?: { readonly inconclusive: 'fail' | 'pass' };
   /**
    * Pre-traffic hook entry.
    * @default functions/deploy-hooks/pre-traffic.ts
@@ -238,6 +245,7 @@ export class ScoreDelivery extends Construct {
         EVIDENCE_WINDOW: props.strategy.type === 'allAtOnce' ? 'deployment' : 'canary',
         ON_LOW_TRAFFIC: props.onLowTraffic,
         RETAINED_VERSIONS: String(props.retainedVersions),
+        ...(props.judge ? { JUDGE_REQUIRE_PASS: 'true', JUDGE_INCONCLUSIVE: props.judge.inconclusive } : {}),
       },
     }).function;
     iam.Grant.addToPrincipal({

@@ -9,6 +9,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { alarmSettings, type NeuralConfig, type StageConfig } from '../config/stage-config';
 import { archiveAlarms, type EventArchive } from '../constructs/archive';
+import { CanaryJudge } from '../constructs/canary-judge';
 import { ServiceKey } from '../constructs/encryption';
 import { EventsPipeline } from '../constructs/events-pipeline';
 import type { FeatureTable, IdempotencyTable } from '../constructs/feature-table';
@@ -63,7 +64,10 @@ export interface ScoringStackProps extends StackProps {
    * @default - the files under functions/
    */
   readonly entries?: Partial<
-    Record<'score' | 'events' | 'updater' | 'preTraffic' | 'postTraffic' | 'driftMonitor', string>
+    Record<
+      'score' | 'events' | 'updater' | 'preTraffic' | 'postTraffic' | 'driftMonitor' | 'canaryJudge',
+      string
+    >
   >;
 }
 
@@ -76,6 +80,8 @@ export class ScoringStack extends Stack {
   /** Encrypts logs and alarm topics (the neural stack's task logs too). */
   readonly opsKey: kms.Key;
   readonly monitors: ProductionMonitors;
+  /** The canary judge, where the stage enables it. */
+  readonly judge?: CanaryJudge;
 
   constructor(scope: Construct, id: string, props: ScoringStackProps) {
     const { config, model } = props;
@@ -130,7 +136,20 @@ export class ScoringStack extends Stack {
       architecture: config.architecture,
       preTrafficEntry: props.entries?.preTraffic,
       postTrafficEntry: props.entries?.postTraffic,
+      judge: config.judge.requirePass ? { inconclusive: config.judge.inconclusive } : undefined,
     });
+    if (config.judge.enabled) {
+      this.judge = new CanaryJudge(this, 'CanaryJudge', {
+        ...logs,
+        stage: config.stage,
+        scoring: this.scoring,
+        deploymentGroup: this.delivery.deploymentGroup,
+        model,
+        architecture: config.architecture,
+        judgeConfig: config.judge.config,
+        entry: props.entries?.canaryJudge,
+      });
+    }
 
     this.events = new EventsPipeline(this, 'Events', {
       ...logs,
@@ -196,6 +215,10 @@ export class ScoringStack extends Stack {
     });
     this.monitoring.topics.route(this.monitors.alarms);
     this.monitoring.dashboard.addWidgets(...this.monitors.widgets);
+    if (this.judge) {
+      this.monitoring.topics.route([this.judge.verdictAlarm]);
+      this.monitoring.dashboard.addWidgets(...this.judge.widgets);
+    }
 
     acknowledgeServiceFindings(this, {
       api: this.api,

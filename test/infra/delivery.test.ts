@@ -102,6 +102,7 @@ describe.each(['dev', 'prod'] as const)('score function and alias live (%s)', (n
       `${name}-score-v${VERSION_IN_NAME}-canary-app-errors-page`,
       `${name}-score-v${VERSION_IN_NAME}-canary-errors-page`,
       `${name}-score-v${VERSION_IN_NAME}-canary-latency-page`,
+      `${name}-score-v${VERSION_IN_NAME}-canary-verdict-page`,
     ]);
   });
 
@@ -120,7 +121,8 @@ describe.each(['dev', 'prod'] as const)('score function and alias live (%s)', (n
     const version = { 'Fn::GetAtt': [versionOf(service), 'Version'] };
     const scoreFn = functionId(service, 'ScoreFunction');
     const guardrails = [...alarmsByName(service).entries()].filter(([n]) => n.includes('-canary-'));
-    expect(guardrails).toHaveLength(3);
+    // Three fast guardrails and the canary judge's verdict.
+    expect(guardrails).toHaveLength(4);
     for (const [alarmName, [, alarm]] of guardrails) {
       const props = alarm.Properties ?? {};
       const lambdaDims = (
@@ -140,6 +142,8 @@ describe.each(['dev', 'prod'] as const)('score function and alias live (%s)', (n
               { Name: 'Resource', Value: { 'Fn::Join': ['', [{ Ref: scoreFn }, ':live']] } },
             ]),
           );
+      } else if (props.MetricName === 'JudgeVerdict') {
+        expect(props.Dimensions).toContainEqual({ Name: 'canaryVersion', Value: version });
       } else {
         const metrics = props.Metrics as { MetricStat?: { Metric: { Dimensions: unknown[] } } }[];
         const dims = metrics.flatMap((m) => m.MetricStat?.Metric.Dimensions ?? []);
@@ -204,7 +208,7 @@ describe.each(['dev', 'prod'] as const)('score function and alias live (%s)', (n
     const guardrails = Object.values(resources(service, 'AWS::CloudWatch::Alarm')).filter((a) =>
       JSON.stringify(a.Properties.AlarmName).includes('canary-'),
     );
-    expect(guardrails).toHaveLength(3);
+    expect(guardrails).toHaveLength(4);
     for (const alarm of guardrails) {
       expect(alarm.Properties.AlarmName).toEqual({
         'Fn::Join': [

@@ -74,8 +74,9 @@ describe.each(['dev', 'prod'] as const)('alarms and topics (%s)', (name) => {
   });
 
   it('sends every alarm to the topic its name says, and page alarms also when they clear', () => {
-    // 3 guardrails + 5 page (+ WAF where on) + 9 ticket + 2 archive tickets + 2 drift tickets
-    expect(alarms.size).toBe(name === 'prod' ? 22 : 21);
+    // 3 guardrails + the judge's verdict + 5 page (+ WAF where on) + 9 ticket + 2 archive
+    // tickets + 2 drift tickets
+    expect(alarms.size).toBe(name === 'prod' ? 23 : 22);
     for (const [alarmName, [, alarm]] of alarms) {
       const severity = alarmName.endsWith('-page')
         ? 'page'
@@ -106,6 +107,7 @@ describe.each(['dev', 'prod'] as const)('alarms and topics (%s)', (name) => {
         `score-v${VERSION_IN_NAME}-canary-app-errors`,
         `score-v${VERSION_IN_NAME}-canary-errors`,
         `score-v${VERSION_IN_NAME}-canary-latency`,
+        `score-v${VERSION_IN_NAME}-canary-verdict`,
         ...(name === 'prod' ? ['waf-blocked-rate'] : []),
       ].map((s) => `${name}-${s}-page`),
     );

@@ -57,6 +57,7 @@ describe.each(['dev', 'prod'] as const)('least privilege and encryption (%s)', (
     // prepare
     const postHookPolicy = functionStatements(service, functionId(service, 'DeliveryPostTrafficHook'));
     const driftPolicy = functionStatements(service, functionId(service, 'ModelMonitorsDrift'));
+    const judgePolicy = functionStatements(service, functionId(service, 'CanaryJudgeFunction'));
     // act
     const onAnyResource = iamStatements(service).filter(({ statement }) =>
       asList(statement.Resource).includes('*'),
@@ -73,9 +74,9 @@ describe.each(['dev', 'prod'] as const)('least privilege and encryption (%s)', (
         continue;
       }
       if (actions.includes('cloudwatch:ListMetrics')) {
-        // the drift monitor's histogram read, and nothing else
+        // the drift monitor's histogram read or the canary judge's series read, and nothing else
         expect(actions).toEqual(['cloudwatch:GetMetricData', 'cloudwatch:ListMetrics']);
-        expect(driftPolicy).toContainEqual(statement);
+        expect([...driftPolicy, ...judgePolicy]).toContainEqual(statement);
         continue;
       }
       if (actions.includes('cloudwatch:GetMetricData')) {

@@ -38,10 +38,11 @@ import { EmfMetricStore, type MetricSeriesId } from './emf-metric-store';
  * The paired live/shadow decision metric of the contract (`3 × live + shadow` per answer with a
  * shadow). Named here until the metrics contract carries it as `ScoreMetric.ShadowSegmentDecision`.
  */
-export const SHADOW_SEGMENT_DECISION = 'ShadowSegmentDecision';
+export const SHADOW_SEGMENT_DECISION = ScoreMetric.ShadowSegmentDecision;
 
 /** What the judge needs of a model card: bins of the score and of the top features. */
-export type JudgeModelCard = Pick<ModelCard, 'version' | 'scoreHistogram' | 'monitoring'>;
+export type JudgeModelCard = Pick<ModelCard, 'version' | 'scoreHistogram' | 'monitoring'> &
+  Partial<Pick<ModelCard, 'name'>>;
 
 /** The model version of a function version that published nothing in the window. */
 export const UNKNOWN_MODEL_VERSION = 'unknown';
@@ -107,10 +108,14 @@ export function judgeInputOf(
     if (histogram) featureEdges[name] = histogram.edges;
   }
   const servesCard = canary.modelVersion === card.version && baseline.modelVersion !== card.version;
-  const paired = reader.paired(baseline, canary);
+  // The metrics carry the model version only; the card names the model when the canary serves it
+  // (a neural shadow `fraud-seq 1.0.0` must not pass for a tree canary `fraud-gbdt 1.0.0`).
+  const canaryName = canary.modelVersion === card.version ? card.name : undefined;
+  const paired = reader.paired(baseline, { ...canary, modelName: canaryName });
+  const canaryObservation = reader.observe(canary, scoreEdges, featureEdges);
   return {
     baseline: reader.observe(baseline, scoreEdges, featureEdges),
-    canary: reader.observe(canary, scoreEdges, featureEdges),
+    canary: canaryName === undefined ? canaryObservation : { ...canaryObservation, modelName: canaryName },
     scoreEdges,
     ...(servesCard ? { canaryCard: { counts: card.scoreHistogram.counts } } : {}),
     featureEdges,
@@ -188,9 +193,13 @@ class VersionReader {
 
   /**
    * The baseline's paired decisions with a shadow, when it published any: the shadow that is
-   * the canary's model version if there is one, else the one with the most pairs.
+   * the canary's model (name and version), then its version, else the one with the most pairs;
+   * the judge skips the paired tests when the names differ.
    */
-  paired(baseline: JudgedVersion, canary: JudgedVersion): PairedDecisionCounts | undefined {
+  paired(
+    baseline: JudgedVersion,
+    canary: JudgedVersion & { modelName?: string },
+  ): PairedDecisionCounts | undefined {
     const dims = this.dimensions(baseline);
     const shadows = new Map<
       string,
@@ -212,6 +221,7 @@ class VersionReader {
     const candidates = [...shadows.values()].filter((s) => s.pairs > 0);
     if (candidates.length === 0) return undefined;
     const chosen =
+      candidates.find((s) => s.version === canary.modelVersion && s.model === canary.modelName) ??
       candidates.find((s) => s.version === canary.modelVersion) ??
       candidates.reduce((best, s) => (s.pairs > best.pairs ? s : best));
     const segments: Record<string, number[]> = {};

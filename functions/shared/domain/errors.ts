@@ -132,6 +132,12 @@ export class HookStatusReportError extends FraudScoringError {}
 /** The record's body is not a valid event: retrying will not help. */
 export class InvalidEventError extends FraudScoringError {}
 
+/** The canary judge could not read its metric series (CloudWatch refused, throttled or failed a query). */
+export class CanarySourceError extends FraudScoringError {}
+
+/** The canary judge could not read the score alias's routing (GetAlias failed or answered nonsense). */
+export class AliasRoutingError extends FraudScoringError {}
+
 /** "at <path>: <message>" for the first issue of a zod error, for messages that name the problem's place. */
 export function describeFirstIssue(error: z.ZodError): string {
   const issue = error.issues[0];
