@@ -74,7 +74,7 @@ describe('neural replay hook, against the twin', () => {
     expect(result).toEqual({ hookStatus: 'FAILED' });
     const failure = lines.find((line) => line.message === 'neural replay failed');
     expect(failure?.data).toMatchObject({ mismatches: 1 });
-    expect((failure?.data?.examples as { transactionId: string }[])[0]?.transactionId).toBe(
+    expect(((failure?.data?.examples ?? []) as { transactionId: string }[])[0]?.transactionId).toBe(
       tampered.transactionId,
     );
   }, 60_000);
@@ -127,7 +127,7 @@ describe('neural replay hook, against a failing server', () => {
         expect(result).toEqual({ hookStatus: 'FAILED' });
         const failure = lines.find((line) => line.message === 'neural replay failed');
         expect(failure?.data?.mismatches).toBe(256);
-        expect((failure?.data?.examples as { error?: string }[])[0]?.error).toMatch(errorPattern);
+        expect(((failure?.data?.examples ?? []) as { error?: string }[])[0]?.error).toMatch(errorPattern);
       } finally {
         await twin.stop();
       }
