@@ -188,10 +188,13 @@ export function simulateReport(
     scored.map((s) => s.fraud),
   );
   const degraded = ok.filter((s) => s.degraded.length > 0).length;
+  const byReason = new Map<string, number>();
+  for (const s of ok) for (const reason of s.degraded) byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
+  const reasons = [...byReason].map(([reason, n]) => `${reason} ${n}`).join(', ');
   const lines = [
     '',
     `simulate: ${samples.length} scored in ${elapsed.toFixed(1)} s (target ${rps} rps, achieved ${(samples.length / elapsed).toFixed(1)} rps)`,
-    `  HTTP: ${ok.length} × 200, ${samples.length - ok.length} other; degraded answers: ${degraded}`,
+    `  HTTP: ${ok.length} × 200, ${samples.length - ok.length} other; degraded answers: ${degraded}${reasons ? ` (${reasons})` : ''}`,
     `  client round trip   p50 ${percentile(client, 0.5).toFixed(2)} ms  p95 ${percentile(client, 0.95).toFixed(2)} ms  p99 ${percentile(client, 0.99).toFixed(2)} ms`,
     ...stageStats.map(
       (s) =>

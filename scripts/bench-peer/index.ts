@@ -316,7 +316,9 @@ async function main(): Promise<void> {
   // 1. The local stack, as a user starts it; its own `now` lies between these two times.
   const notBefore = Date.now();
   const stackPort = await freePort();
-  log(`starting the local stack: npm start -- --in-memory --port ${stackPort} ${opts.stackArgs.join(' ')}`);
+  log(
+    `starting the local stack: npm start -- --in-memory --neural off --port ${stackPort} ${opts.stackArgs.join(' ')}`,
+  );
   const stack = await startLocalStack({
     root: ROOT,
     port: stackPort,
@@ -482,7 +484,7 @@ function writeReport(input: {
     '',
     '## Setup',
     '',
-    `- **This project**: \`npm start -- --in-memory --cards ${opts.population.cards} --days ${opts.population.days} --seed ${opts.population.seed}${opts.stackArgs.length ? ` ${opts.stackArgs.join(' ')}` : ''}\` as its own process (fraud-gbdt ${card.version}: ${card.training.hyperparameters.trees} trees, ${card.training.hyperparameters.leaves} leaves). It said: “${input.stackReady}”.`,
+    `- **This project**: \`npm start -- --in-memory --neural off --cards ${opts.population.cards} --days ${opts.population.days} --seed ${opts.population.seed}${opts.stackArgs.length ? ` ${opts.stackArgs.join(' ')}` : ''}\` as its own process (fraud-gbdt ${card.version}: ${card.training.hyperparameters.trees} trees, ${card.training.hyperparameters.leaves} leaves). It said: “${input.stackReady}”.`,
     `- **Peer** (\`scripts/bench-peer/peer/\`): Flask ${python[1]} + boto3 ${python[2]} + scikit-learn ${python[3]} under gunicorn ${python[4]} (${input.peerLabel}, one OpenMP thread each; they close the connection after each answer), Python ${python[0]}, its own dynalite process. Model: HistGradientBoostingClassifier with fraud-gbdt's hyperparameters, ${String(input.model.trees)} trees and ${String(input.model.leaves)} leaves (fraud-gbdt: ${card.training.hyperparameters.trees} / ${card.training.hyperparameters.leaves}), trained on ${String(input.model.rows)} simulated rows.`,
     `- **Same data**: the peer's dynalite holds the ${state.items.length} items \`npm start\` seeds (same simulator, seed and window from ${state.windowStart}, folded by \`FeatureAccumulator\` and written by \`bulkWrite\`). The request mix is the seeded cards' next authorizations (5,000, cycled), the same sequence for both targets, each with a distinct transaction id; ${state.ambiguousCards.size} cards and ${state.ambiguousMerchants.size} merchants with an event while the stack was seeding are left out.`,
     `- **Load**: one Node closed-loop generator (keep-alive \`http.Agent\`), ${opts.seconds} s per cell after a ${opts.warmup} s warm-up per target, concurrency ${opts.levels.join(', ')}, ${opts.rounds} round(s), targets alternating cell by cell.`,

@@ -142,7 +142,9 @@ export async function startLocalStack(options: {
   extraArgs?: readonly string[];
   timeoutMs?: number;
 }): Promise<Started & { url: string; readyLine: string }> {
-  const args = ['start', '--', '--in-memory', '--port', String(options.port)];
+  // The neural model off: the peer has none, and the comparison is the tree path both serve
+  // (`npm start` defaults to `--neural live`, whose answers are the combined score).
+  const args = ['start', '--', '--in-memory', '--neural', 'off', '--port', String(options.port)];
   args.push('--cards', String(options.cards), '--days', String(options.days), '--seed', String(options.seed));
   args.push(...(options.extraArgs ?? []));
   const { child, started } = launch('local stack (npm start)', 'npm', args, { cwd: options.root });
