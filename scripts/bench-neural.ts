@@ -20,11 +20,8 @@ import { parseArgs } from 'node:util';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type * as Ort from 'onnxruntime-node';
 import { createDynamoClients } from '#adapters/dynamo-client';
-import { MarkerFeatureWriter } from '#adapters/marker-feature-writer';
 import { HttpNeuralScorer } from '#adapters/neural-scorer';
 import { SEQUENCE_STEPS, SEQUENCE_WIDTH } from '#domain/sequence';
-import type { AuthorizationEvent } from '#domain/types';
-import { FEATURE_TABLE, IDEMPOTENCY_TABLE } from '#shared/table-schema';
 import { loadScoreConfig } from '../functions/score/config';
 import { createScoreFunction } from '../functions/score/index';
 import { readNeuralReplay, replayBatch } from '../models/training/neural-parity';
@@ -32,8 +29,8 @@ import { DynamicBatcher } from '../services/neural/batcher';
 import { parseModelConfig } from '../services/neural/model-config';
 import { lambdaContext } from './local/api-gateway';
 import { DEFAULT_MODEL_DIR, DEFAULT_POLICY } from './local/app';
-import { ensureTable } from './local/dynamo-local';
 import { forkTs, OutputCapture, stopChild, whenReady } from './local/processes';
+import { seedBenchCard } from './support/bench-card';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
@@ -281,28 +278,8 @@ async function scorePath(twinUrl: string, iterations: number): Promise<string[]>
   const endpoint = `http://127.0.0.1:${(await whenReady(dynalite, 'dynalite')).port}`;
   const { client, documents } = createDynamoClients({ endpoint, requestTimeoutMs: 2000 });
   try {
-    await ensureTable(client, 'bench-features', FEATURE_TABLE);
-    await ensureTable(client, 'bench-idempotency', IDEMPOTENCY_TABLE);
-    const writer = new MarkerFeatureWriter(documents, 'bench-features');
-    const now = Date.now();
-    for (let i = 0; i < 60; i += 1) {
-      const event: AuthorizationEvent = {
-        type: 'authorization',
-        eventId: `bench-${i}`,
-        transactionId: `bench-${i}`,
-        cardId: 'card_bench',
-        merchantId: i % 3 === 0 ? 'm_bench' : `m_${i % 7}`,
-        mcc: '5411',
-        amount: 1000 + i * 37,
-        currency: 'EUR',
-        country: i % 11 === 0 ? 'FR' : 'DE',
-        channel: 'ecommerce',
-        deviceId: 'dev-1',
-        timestamp: new Date(now - (60 - i) * 2.5 * 3_600_000).toISOString(),
-        outcome: 'approved',
-      };
-      await writer.apply(event);
-    }
+    // A card with a week of history and a busy merchant, written through the real updater.
+    const now = await seedBenchCard(client, documents);
     const base = {
       STAGE: 'bench',
       FEATURE_TABLE_NAME: 'bench-features',

@@ -23,11 +23,8 @@ import { parseArgs } from 'node:util';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createDynamoClients } from '#adapters/dynamo-client';
 import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
-import { MarkerFeatureWriter } from '#adapters/marker-feature-writer';
 import { OnnxModelRunner } from '#adapters/onnx-model-runner';
 import { FEATURE_DEFAULTS, featureVector } from '#domain/features';
-import type { AuthorizationEvent } from '#domain/types';
-import { FEATURE_TABLE, IDEMPOTENCY_TABLE } from '#shared/table-schema';
 import { loadScoreConfig } from '../functions/score/config';
 import { createScoreFunction } from '../functions/score/index';
 import { lambdaContext } from './local/api-gateway';
@@ -39,8 +36,8 @@ subscribe('http.client.request.start', () => {
   httpRequests += 1;
 });
 
-import { ensureTable } from './local/dynamo-local';
 import { forkTs, OutputCapture, stopChild, whenReady } from './local/processes';
+import { seedBenchCard } from './support/bench-card';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
@@ -155,29 +152,8 @@ async function main(): Promise<void> {
   const { endpoint, child } = await startDynaliteProcess();
   const { client, documents } = createDynamoClients({ endpoint, requestTimeoutMs: 2000 });
   try {
-    await ensureTable(client, 'bench-features', FEATURE_TABLE);
-    await ensureTable(client, 'bench-idempotency', IDEMPOTENCY_TABLE);
     // A card with a week of history and a busy merchant, written through the real updater.
-    const writer = new MarkerFeatureWriter(documents, 'bench-features');
-    const now = Date.now();
-    for (let i = 0; i < 60; i += 1) {
-      const event: AuthorizationEvent = {
-        type: 'authorization',
-        eventId: `bench-${i}`,
-        transactionId: `bench-${i}`,
-        cardId: 'card_bench',
-        merchantId: i % 3 === 0 ? 'm_bench' : `m_${i % 7}`,
-        mcc: '5411',
-        amount: 1000 + i * 37,
-        currency: 'EUR',
-        country: i % 11 === 0 ? 'FR' : 'DE',
-        channel: 'ecommerce',
-        deviceId: 'dev-1',
-        timestamp: new Date(now - (60 - i) * 2.5 * 3_600_000).toISOString(),
-        outcome: 'approved',
-      };
-      await writer.apply(event);
-    }
+    const now = await seedBenchCard(client, documents);
     const store = new DynamoScoringStore(client, {
       featureTableName: 'bench-features',
       answerTableName: 'bench-idempotency',

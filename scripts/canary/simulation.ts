@@ -17,6 +17,7 @@ import type {
   VerdictOutcome,
   VersionObservation,
 } from '#domain/judge/types';
+import { mulberry32 } from '#domain/random';
 import { binIndex, histogramOf } from '#domain/stats/histogram';
 
 const DATA = join(__dirname, 'data');
@@ -101,17 +102,8 @@ export interface Scenario {
 /** Baseline error rate: the score function's 5xx rate in a healthy week (assumed, 0.05 %). */
 export const BASELINE_ERROR_RATE = 0.0005;
 
-/** mulberry32: small, fast, seedable; plenty for simulation. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (`#domain/random`): small, fast, seedable; plenty for simulation. */
+export const rng = mulberry32;
 
 function normal(random: () => number): number {
   const u = 1 - random();
