@@ -1,4 +1,3 @@
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import fc from 'fast-check';
 import { FEATURE_NAMES } from '#domain/features';
 import type { ScoreOutcome } from '#domain/score';
@@ -6,19 +5,9 @@ import { SEGMENT_KEYS } from '#domain/segment';
 import { CHANNELS } from '#domain/types';
 import { EmfLineWriter, emfDisabledByEnv } from '#shared/emf-lines';
 import { MetricDimension, ScoreMetric } from '#shared/metrics-contract';
-import {
-  type JudgeSignalContext,
-  monitoredFeatures,
-  recordScoreOutcome,
-} from '../../functions/score/metrics';
-import { captureOutput } from '../support/output';
+import { type JudgeSignalContext, monitoredFeatures } from '../../functions/score/metrics';
+import { DIMENSIONS, type EmfLine, emitScoreMetrics } from '../support/score-metrics';
 
-interface EmfLine {
-  _aws: { CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
-  [key: string]: unknown;
-}
-
-const DIMENSIONS = { functionVersion: '7', modelVersion: '1.0.0' };
 const TOP = ['amount_log', 'card_count_1h'];
 
 function outcome(
@@ -67,22 +56,7 @@ function context(overrides: Partial<JudgeSignalContext> = {}): JudgeSignalContex
   };
 }
 
-async function emit(result: ScoreOutcome, judge?: JudgeSignalContext): Promise<EmfLine[]> {
-  const metrics = new Metrics({
-    namespace: 'Test',
-    serviceName: 'score',
-    defaultDimensions: { stage: 'dev' },
-  });
-  const { output } = await captureOutput(async () => {
-    metrics.addDimensions(DIMENSIONS);
-    recordScoreOutcome(metrics, result, DIMENSIONS, judge);
-    metrics.publishStoredMetrics();
-  });
-  return output
-    .split('\n')
-    .filter((line) => line.startsWith('{"_aws"'))
-    .map((line) => JSON.parse(line) as EmfLine);
-}
+const emit = emitScoreMetrics;
 
 const linesOf = (lines: EmfLine[], metric: string) =>
   lines.filter((line) => line._aws.CloudWatchMetrics[0]?.Metrics.some((m) => m.Name === metric));

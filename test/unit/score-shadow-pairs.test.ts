@@ -1,4 +1,3 @@
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import fc from 'fast-check';
 import { FEATURE_NAMES } from '#domain/features';
 import { PAIR_CELLS } from '#domain/judge/paired';
@@ -9,14 +8,9 @@ import { SEGMENT_KEYS } from '#domain/segment';
 import { CHANNELS } from '#domain/types';
 import { EmfLineWriter } from '#shared/emf-lines';
 import { ScoreMetric, shadowSegmentDecisionValue } from '#shared/metrics-contract';
-import { type JudgeSignalContext, recordScoreOutcome } from '../../functions/score/metrics';
-import { captureOutput } from '../support/output';
+import type { JudgeSignalContext } from '../../functions/score/metrics';
+import { DIMENSIONS, type EmfLine, emitScoreMetrics } from '../support/score-metrics';
 
-type EmfLine = Record<string, unknown> & {
-  _aws: { CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string }[] }[] };
-};
-
-const DIMENSIONS = { functionVersion: '7', modelVersion: '1.0.0' };
 const DECISIONS: readonly Decision[] = ['approve', 'review', 'decline'];
 
 function shadow(decision: Decision, version = '1.1.0'): ShadowResult {
@@ -68,22 +62,7 @@ function context(request = { channel: 'ecommerce' as const, amount: 60_000 }): J
   };
 }
 
-async function emit(result: ScoreOutcome, judge: JudgeSignalContext): Promise<EmfLine[]> {
-  const metrics = new Metrics({
-    namespace: 'Test',
-    serviceName: 'score',
-    defaultDimensions: { stage: 'dev' },
-  });
-  const { output } = await captureOutput(async () => {
-    metrics.addDimensions(DIMENSIONS);
-    recordScoreOutcome(metrics, result, DIMENSIONS, judge);
-    metrics.publishStoredMetrics();
-  });
-  return output
-    .split('\n')
-    .filter((line) => line.startsWith('{"_aws"'))
-    .map((line) => JSON.parse(line) as EmfLine);
-}
+const emit = emitScoreMetrics;
 
 const pairsOf = (lines: EmfLine[]) =>
   lines.filter((line) =>
