@@ -15,7 +15,7 @@
 import { z } from 'zod';
 import { HttpNeuralScorer } from '#adapters/neural-scorer';
 import { ConfigError, describeFirstIssue, ReplaySetError } from '#domain/errors';
-import { ringFromStored, sequenceTensor } from '#domain/sequence';
+import { type RingStep, ringFromStored, sequenceTensor } from '#domain/sequence';
 import { type Env, readNumber, readOptionalString, readString } from '#shared/config';
 
 /** What the hook answers ECS. */
@@ -91,7 +91,8 @@ const neuralCaseSchema = z.object({
   ring: z.array(z.unknown()),
   score: z.number(),
 });
-export type NeuralReplayCase = z.infer<typeof neuralCaseSchema>;
+/** A replay case with its ring decoded (`ringFromStored`) once, at parse time. */
+export type NeuralReplayCase = Omit<z.infer<typeof neuralCaseSchema>, 'ring'> & { ring: RingStep[] };
 
 /** Parses `replay.jsonl`; a bad line is an error naming its number. */
 export function parseNeuralReplay(text: string): NeuralReplayCase[] {
@@ -107,9 +108,9 @@ export function parseNeuralReplay(text: string): NeuralReplayCase[] {
     const parsed = neuralCaseSchema.safeParse(value);
     if (!parsed.success)
       throw new ReplaySetError(`replay line ${index + 1}: ${describeFirstIssue(parsed.error)}`);
-    if (!ringFromStored(parsed.data.ring) && parsed.data.ring.length > 0)
-      throw new ReplaySetError(`replay line ${index + 1}: ring is not a stored sequence ring`);
-    cases.push(parsed.data);
+    const ring = ringFromStored(parsed.data.ring);
+    if (!ring) throw new ReplaySetError(`replay line ${index + 1}: ring is not a stored sequence ring`);
+    cases.push({ ...parsed.data, ring });
   });
   if (cases.length === 0) throw new ReplaySetError('the replay set is empty');
   return cases;
@@ -224,7 +225,7 @@ async function replay(
   const worker = async () => {
     while (next < cases.length) {
       const c = cases[next++] as NeuralReplayCase;
-      const input = sequenceTensor(ringFromStored(c.ring), c.request, Date.parse(c.request.timestamp));
+      const input = sequenceTensor(c.ring, c.request, Date.parse(c.request.timestamp));
       try {
         const got = await scorer.score(input);
         if (!(Math.abs(got - c.score) <= config.tolerance))
