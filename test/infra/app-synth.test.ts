@@ -68,6 +68,41 @@ beforeAll(async () => {
   service = JSON.parse(readFileSync(join(outdir, `${stackNames('prod').service}.template.json`), 'utf8'));
 }, 180_000);
 
+/**
+ * Starts the built score bundle in a fresh Node process (the layer's modules on NODE_PATH, the
+ * environment the template gives it plus `extraEnv`) and sends it the deployment hook's replay
+ * request with `cases`.
+ */
+function runBundledReplay(
+  functionDir: string,
+  layerModules: string,
+  cases: { features: number[] }[],
+  extraEnv: Record<string, string> = {},
+) {
+  const script = `
+      const { handler } = await import(${JSON.stringify(join(functionDir, 'index.mjs'))});
+      const out = await handler(${JSON.stringify({ kind: 'replay', cases })}, {});
+      process.stdout.write(JSON.stringify(out));
+    `;
+  return runProcess(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: tmpdir(),
+    env: {
+      PATH: process.env.PATH,
+      NODE_PATH: layerModules,
+      STAGE: 'prod',
+      FEATURE_TABLE_NAME: 'unused-by-replay',
+      IDEMPOTENCY_TABLE_NAME: 'unused-by-replay',
+      MODEL_DIR: join(functionDir, MODEL_DIR_IN_BUNDLE),
+      POLICY_PATH: join(functionDir, POLICY_FILE_IN_BUNDLE),
+      AWS_REGION: 'eu-west-1',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_TRACE_ENABLED: 'false',
+      AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+      ...extraEnv,
+    },
+  });
+}
+
 describe('cdk synth -c stage=prod (bundling on)', () => {
   it('bundles the score function as ESM with the model and policy, and without onnxruntime', () => {
     // prepare
@@ -129,32 +164,16 @@ describe('cdk synth -c stage=prod (bundling on)', () => {
       .split('\n')
       .slice(0, 50)
       .map((l) => JSON.parse(l) as { features: number[]; score: number });
-    const script = `
-      const { handler } = await import(${JSON.stringify(join(functionDir, 'index.mjs'))});
-      const out = await handler(${JSON.stringify({ kind: 'replay', cases: cases.map((c) => ({ features: c.features })) })}, {});
-      process.stdout.write(JSON.stringify(out));
-    `;
     // act
     const {
       status: code,
       stdout,
       stderr,
-    } = await runProcess(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: tmpdir(),
-      env: {
-        PATH: process.env.PATH,
-        NODE_PATH: layerModules,
-        STAGE: 'prod',
-        FEATURE_TABLE_NAME: 'unused-by-replay',
-        IDEMPOTENCY_TABLE_NAME: 'unused-by-replay',
-        MODEL_DIR: join(functionDir, MODEL_DIR_IN_BUNDLE),
-        POLICY_PATH: join(functionDir, POLICY_FILE_IN_BUNDLE),
-        AWS_REGION: 'eu-west-1',
-        POWERTOOLS_METRICS_DISABLED: 'true',
-        POWERTOOLS_TRACE_ENABLED: 'false',
-        AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
-      },
-    });
+    } = await runBundledReplay(
+      functionDir,
+      layerModules,
+      cases.map((c) => ({ features: c.features })),
+    );
     // assert
     expect(existsSync(join(layerModules, 'onnxruntime-node'))).toBe(true);
     expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
@@ -189,33 +208,14 @@ describe('cdk synth -c stage=prod (bundling on)', () => {
     ) as {
       features: number[];
     };
-    const script = `
-      const { handler } = await import(${JSON.stringify(join(functionDir, 'index.mjs'))});
-      const out = await handler(${JSON.stringify({ kind: 'replay', cases: [{ features: firstCase.features }] })}, {});
-      process.stdout.write(JSON.stringify(out));
-    `;
     // act
     const {
       status: code,
       stdout,
       stderr,
-    } = await runProcess(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: tmpdir(),
-      env: {
-        PATH: process.env.PATH,
-        NODE_PATH: layerModules,
-        STAGE: 'prod',
-        FEATURE_TABLE_NAME: 'unused-by-replay',
-        IDEMPOTENCY_TABLE_NAME: 'unused-by-replay',
-        MODEL_DIR: join(functionDir, MODEL_DIR_IN_BUNDLE),
-        POLICY_PATH: join(functionDir, POLICY_FILE_IN_BUNDLE),
-        AWS_REGION: 'eu-west-1',
-        POWERTOOLS_METRICS_DISABLED: 'true',
-        POWERTOOLS_TRACE_ENABLED: 'false',
-        AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
-        ...neuralVars,
-        NEURAL_URL: 'http://127.0.0.1:9',
-      },
+    } = await runBundledReplay(functionDir, layerModules, [{ features: firstCase.features }], {
+      ...neuralVars,
+      NEURAL_URL: 'http://127.0.0.1:9',
     });
     // assert
     expect(Object.keys(neuralVars).sort()).toEqual(
