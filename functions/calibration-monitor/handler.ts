@@ -8,6 +8,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ModelCard } from '#domain/model-card';
 import {
   type ArchiveReader,
+  type ArchiveReadStats,
   type CalibrationFigures,
   calibrationReport,
   joinLabels,
@@ -16,7 +17,8 @@ import { CalibrationMetric, MetricDimension } from '#shared/metrics-contract';
 import type { CalibrationConfig } from './config';
 
 export interface CalibrationMonitorDeps {
-  archive: ArchiveReader;
+  /** The archive; a reader that counts what it skipped (`stats`) gets those counts published. */
+  archive: ArchiveReader & { readonly stats?: Readonly<ArchiveReadStats> };
   card: Pick<ModelCard, 'version' | 'thresholds'>;
   config: Pick<CalibrationConfig, 'maturityDays' | 'spanDays' | 'eceBins' | 'minAnswersPerSegment'>;
   metrics: Metrics;
@@ -59,6 +61,8 @@ export function createCalibrationHandler(deps: CalibrationMonitorDeps) {
   return async function calibrationHandler() {
     const now = (deps.now ?? Date.now)();
     const { start, end } = maturedWindow(now, config.maturityDays, config.spanDays);
+    // The reader's counters live as long as the environment; this run reports its own share.
+    const statsBefore = archive.stats && { ...archive.stats };
     const inWindow = (iso: string) => {
       const t = Date.parse(iso);
       return t >= start && t < end;
@@ -76,22 +80,43 @@ export function createCalibrationHandler(deps: CalibrationMonitorDeps) {
       bins: config.eceBins,
       minAnswersPerSegment: config.minAnswersPerSegment,
     });
-    if (report.overall) {
-      publish(report.overall, {}, metrics);
-      for (const segment of report.segments)
-        publish(segment, { [MetricDimension.Segment]: segment.population }, metrics.singleMetric());
-      metrics.publishStoredMetrics();
+    const read = archive.stats && difference(archive.stats, statsBefore);
+    if (report.overall) publish(report.overall, {}, metrics);
+    else {
+      // Zero is a figure too: a run that found nothing is told apart from a run that did not happen.
+      metrics.addDimensions({ [MetricDimension.ModelVersion]: card.version });
+      metrics.addMetric(CalibrationMetric.LabelledAnswers, MetricUnit.Count, 0);
     }
+    if (read) {
+      metrics.addMetric(CalibrationMetric.ArchiveLinesSkipped, MetricUnit.Count, read.skippedLines);
+      metrics.addMetric(CalibrationMetric.ArchiveObjectsUnreadable, MetricUnit.Count, read.unreadableObjects);
+    }
+    for (const segment of report.segments)
+      publish(segment, { [MetricDimension.Segment]: segment.population }, metrics.singleMetric());
+    metrics.publishStoredMetrics();
     const summary = {
       modelVersion: card.version,
       window: { start: new Date(start).toISOString(), end: new Date(end).toISOString() },
       answersRead: answers.length,
       labelsRead: labels.length,
+      ...(read ? { archive: read } : {}),
       card: { recallAtDecline: card.thresholds.decline.recall },
       ...report,
     };
     if (!report.overall) logger.warn('calibration: no labelled answers in the matured window', summary);
+    else if (read && read.skippedLines + read.unreadableObjects > 0)
+      logger.warn('calibration (damaged archive records were skipped)', summary);
     else logger.info('calibration', summary);
     return summary;
+  };
+}
+
+function difference(after: Readonly<ArchiveReadStats>, before: Readonly<ArchiveReadStats> | undefined) {
+  const base = before ?? { objects: 0, lines: 0, skippedLines: 0, unreadableObjects: 0 };
+  return {
+    objects: after.objects - base.objects,
+    lines: after.lines - base.lines,
+    skippedLines: after.skippedLines - base.skippedLines,
+    unreadableObjects: after.unreadableObjects - base.unreadableObjects,
   };
 }

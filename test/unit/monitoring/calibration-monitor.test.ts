@@ -101,7 +101,7 @@ describe('calibration monitor', () => {
     expect(output).toContain('"segment":"ecommerce.low.known"');
   });
 
-  it('publishes nothing but a warning when no labelled answer matured', async () => {
+  it('publishes only a zero count and a warning when no labelled answer matured', async () => {
     // prepare
     const root = archiveWith([], []);
     // act
@@ -109,6 +109,7 @@ describe('calibration monitor', () => {
     // assert
     expect(result.overall).toBeUndefined();
     expect(output).toContain('no labelled answers');
+    expect(output).toContain('"LabelledAnswers":0');
     expect(output).not.toContain('CalibrationEce');
   });
 
