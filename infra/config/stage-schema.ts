@@ -261,7 +261,7 @@ const calibrationSchema = z.strictObject({
   maturityDays: z.number().int().min(0).max(365),
   /**
    * Whole UTC days of matured transactions each run judges. Every answer of the span is held in
-   * memory (about 100 bytes each, docs/monitoring.md): size it with `memoryMb` and the traffic.
+   * memory (about 165 bytes each, docs/monitoring.md#sizing): size it with `memoryMb` and the traffic.
    */
   spanDays: positiveInt.max(90),
   /** Equal-mass bins of the ECE. */

@@ -12,6 +12,8 @@ import fc from 'fast-check';
 import {
   answerOf,
   decompressed,
+  inParallel,
+  interner,
   labelOf,
   S3ArchiveObjects,
   S3ArchiveReader,
@@ -374,5 +376,104 @@ describe('record projections', () => {
       label: 'chargeback',
       transactionTimestamp: '2026-10-10T12:00:00Z',
     });
+  });
+});
+
+describe('inParallel', () => {
+  const source = (id: number, count: number, log?: string[]) =>
+    async function* () {
+      try {
+        for (let i = 0; i < count; i++) {
+          await new Promise((r) => setImmediate(r));
+          yield `${id}:${i}`;
+        }
+      } finally {
+        log?.push(`closed ${id}`);
+      }
+    };
+
+  it('yields every item of every source once, whatever the concurrency and buffer size', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 8 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 7 }),
+        async (counts, concurrency, highWater) => {
+          // prepare
+          const sources = counts.map((count, id) => source(id, count));
+          // act
+          const items = await collect(inParallel(sources, concurrency, highWater));
+          // assert
+          const expected = counts.flatMap((count, id) =>
+            Array.from({ length: count }, (_, i) => `${id}:${i}`),
+          );
+          expect([...items].sort()).toEqual([...expected].sort());
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('keeps at most highWater items waiting while the consumer is slow', async () => {
+    // prepare
+    let produced = 0;
+    let consumed = 0;
+    let mostWaiting = 0;
+    const counting = (id: number) =>
+      async function* () {
+        for (let i = 0; i < 200; i++) {
+          produced += 1;
+          yield `${id}:${i}`;
+        }
+      };
+    // act
+    for await (const _ of inParallel([counting(0), counting(1), counting(2)], 3, 10)) {
+      consumed += 1;
+      mostWaiting = Math.max(mostWaiting, produced - consumed);
+      await new Promise((r) => setImmediate(r));
+    }
+    // assert: the high-water mark plus one item in flight per source
+    expect(consumed).toBe(600);
+    expect(mostWaiting).toBeLessThanOrEqual(10 + 3);
+  });
+
+  it('throws the first source error and closes the other sources', async () => {
+    // prepare
+    const log: string[] = [];
+    const failing = async function* () {
+      await new Promise((r) => setImmediate(r));
+      yield 'x';
+      throw new Error('AccessDenied');
+    };
+    // act
+    const run = collect(inParallel([source(0, 1000, log), failing, source(2, 1000, log)], 3, 4));
+    // assert
+    await expect(run).rejects.toThrow('AccessDenied');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(log.sort()).toEqual(['closed 0', 'closed 2']);
+  });
+
+  it('closes the sources when the consumer stops early', async () => {
+    // prepare
+    const log: string[] = [];
+    // act
+    for await (const item of inParallel([source(0, 1000, log), source(1, 1000, log)], 2, 4)) if (item) break;
+    await new Promise((r) => setTimeout(r, 20));
+    // assert
+    expect(log.sort()).toEqual(['closed 0', 'closed 1']);
+  });
+});
+
+describe('interner', () => {
+  it('shares repeated strings and stops remembering past its bound', () => {
+    // prepare
+    const intern = interner(2);
+    // act
+    const shared = intern('pos.low.known');
+    intern('ecommerce.high.new');
+    intern('third');
+    // assert
+    expect(intern('pos.low.known')).toBe(shared);
+    expect(intern('third')).toBe('third');
   });
 });

@@ -175,12 +175,104 @@ export interface S3ArchiveReaderOptions {
    * @default 50
    */
   readonly maxLoggedIssues?: number;
+  /**
+   * Event objects read at once by the label scan (weeks of partitions; labels are unordered).
+   * Answers are always read one object after another, in key order.
+   * @default 4
+   */
+  readonly labelScanConcurrency?: number;
 }
 
 type LabelWithTime = ArchivedLabel & { readonly transactionTimestamp: string };
+type ParsedLine = { record: unknown; where: { key: string; line: number } };
+
+/**
+ * The items of several async sources, at most `concurrency` of them read at a time, in the
+ * order they arrive. Bounded: a source waits while `highWater` items are waiting to be taken
+ * (each running source may add one more before it waits).
+ * The first source error stops the others and is thrown; so is stopping early.
+ */
+export async function* inParallel<T>(
+  sources: readonly (() => AsyncIterable<T>)[],
+  concurrency: number,
+  highWater = 1024,
+): AsyncGenerator<T> {
+  const buffer: T[] = [];
+  const waitingForSpace: (() => void)[] = [];
+  let wake: (() => void) | undefined;
+  let next = 0;
+  let running = 0;
+  let stopped = false;
+  let failure: { error: unknown } | undefined;
+  const notify = () => {
+    const resume = wake;
+    wake = undefined;
+    resume?.();
+  };
+  async function worker(): Promise<void> {
+    while (!stopped && next < sources.length) {
+      const source = sources[next++] as () => AsyncIterable<T>;
+      for await (const item of source()) {
+        if (stopped) return;
+        buffer.push(item);
+        notify();
+        while (buffer.length >= highWater && !stopped)
+          await new Promise<void>((r) => waitingForSpace.push(r));
+      }
+    }
+  }
+  for (let i = 0; i < Math.min(concurrency, sources.length); i++) {
+    running += 1;
+    worker()
+      .catch((error: unknown) => {
+        failure ??= { error };
+        stopped = true;
+      })
+      .finally(() => {
+        running -= 1;
+        notify();
+      });
+  }
+  try {
+    for (;;) {
+      if (failure) throw failure.error;
+      if (buffer.length > 0) {
+        const item = buffer.shift() as T;
+        if (buffer.length < highWater) for (const resume of waitingForSpace.splice(0)) resume();
+        yield item;
+        continue;
+      }
+      if (running === 0) return;
+      await new Promise<void>((r) => {
+        wake = r;
+      });
+    }
+  } finally {
+    stopped = true;
+    for (const resume of waitingForSpace.splice(0)) resume();
+  }
+}
+
+/**
+ * One shared copy of each of a few short, much repeated strings (segments, model versions):
+ * JSON.parse makes a new string per record, and a run holds millions of answers. Bounded, so
+ * hostile input cannot grow it: past `max` distinct values, strings pass through unshared.
+ */
+export function interner(max = 1000): (value: string) => string {
+  const seen = new Map<string, string>();
+  return (value) => {
+    const known = seen.get(value);
+    if (known !== undefined) return known;
+    if (seen.size < max) seen.set(value, value);
+    return value;
+  };
+}
 
 /** An answer's fields the join reads, or undefined when the record is not a valid answer. */
-export function answerOf(record: unknown): ArchivedAnswer | undefined {
+export function answerOf(
+  record: unknown,
+  intern: (value: string) => string = (v) => v,
+): ArchivedAnswer | undefined {
   const r = record as Record<string, unknown> | null;
   if (
     typeof r !== 'object' ||
@@ -197,9 +289,9 @@ export function answerOf(record: unknown): ArchivedAnswer | undefined {
   return {
     transactionId: r.transactionId,
     eventTime: r.eventTime,
-    modelVersion: r.modelVersion,
+    modelVersion: intern(r.modelVersion),
     score: r.score as number | null,
-    segment: r.segment,
+    segment: intern(r.segment),
   };
 }
 
@@ -246,8 +338,9 @@ export class S3ArchiveReader implements ArchiveReader {
   }
 
   async *answers(fromDay: string, toDay: string): AsyncIterable<ArchivedAnswer> {
+    const intern = interner();
     for await (const { record, where } of this.records('score', fromDay, toDay)) {
-      const answer = answerOf(record);
+      const answer = answerOf(record, intern);
       if (answer) yield answer;
       else this.skip(where, 'not a score record');
     }
@@ -257,55 +350,67 @@ export class S3ArchiveReader implements ArchiveReader {
     // Labels are a small share of the events: a line without the token `"label"` cannot be one
     // (JSON escapes quotes inside strings), so it is not parsed at all.
     const mayBeLabel = (line: string) => line.includes('"label"');
-    for await (const { record, where } of this.records('event', fromDay, toDay, mayBeLabel)) {
+    const concurrency = this.options.labelScanConcurrency ?? 4;
+    for await (const { record, where } of this.records('event', fromDay, toDay, mayBeLabel, concurrency)) {
       const label = labelOf(record);
       if (label) yield label;
       else if (label === undefined) this.skip(where, 'not an event record');
     }
   }
 
+  /**
+   * The parsed lines of every object of `kind` in the day range: one object after another, or
+   * with `concurrency` > 1 several at once (gunzip runs on libuv's threads, so a wide scan
+   * uses more than one core) in no particular order.
+   */
   private async *records(
     kind: ArchiveKind,
     fromDay: string,
     toDay: string,
     mayMatch: (line: string) => boolean = () => true,
-  ): AsyncGenerator<{ record: unknown; where: { key: string; line: number } }> {
-    for (const day of daysBetween(fromDay, toDay)) {
-      for (const key of (await this.objects.list(archivePrefix(kind, day))).sort()) {
-        this.stats.objects += 1;
-        let line = 0;
-        const overlong = () => {
-          line += 1;
-          this.skip({ key, line }, `line longer than ${this.maxLineChars} characters`);
-        };
+    concurrency = 1,
+  ): AsyncGenerator<ParsedLine> {
+    const keys: string[] = [];
+    for (const day of daysBetween(fromDay, toDay))
+      keys.push(...(await this.objects.list(archivePrefix(kind, day))).sort());
+    const perObject = keys.map((key) => () => this.objectRecords(key, mayMatch));
+    if (concurrency <= 1) for (const open of perObject) yield* open();
+    else yield* inParallel(perObject, concurrency);
+  }
+
+  private async *objectRecords(key: string, mayMatch: (line: string) => boolean): AsyncGenerator<ParsedLine> {
+    this.stats.objects += 1;
+    let line = 0;
+    const overlong = () => {
+      line += 1;
+      this.skip({ key, line }, `line longer than ${this.maxLineChars} characters`);
+    };
+    try {
+      for await (const text of splitLines(
+        decompressed(await this.objects.open(key)),
+        this.maxLineChars,
+        overlong,
+      )) {
+        line += 1;
+        this.stats.lines += 1;
+        if (text.trim() === '' || !mayMatch(text)) continue;
+        let record: unknown;
         try {
-          for await (const text of splitLines(
-            decompressed(await this.objects.open(key)),
-            this.maxLineChars,
-            overlong,
-          )) {
-            line += 1;
-            this.stats.lines += 1;
-            if (text.trim() === '' || !mayMatch(text)) continue;
-            let record: unknown;
-            try {
-              record = JSON.parse(text);
-            } catch {
-              this.skip({ key, line }, 'not JSON');
-              continue;
-            }
-            yield { record, where: { key, line } };
-          }
-        } catch (error) {
-          if (!(error instanceof CorruptObjectError)) throw error;
-          this.stats.unreadableObjects += 1;
-          this.report('archive object unreadable after this line; the rest of it is skipped', {
-            key,
-            line,
-            error: error.message,
-          });
+          record = JSON.parse(text);
+        } catch {
+          this.skip({ key, line }, 'not JSON');
+          continue;
         }
+        yield { record, where: { key, line } };
       }
+    } catch (error) {
+      if (!(error instanceof CorruptObjectError)) throw error;
+      this.stats.unreadableObjects += 1;
+      this.report('archive object unreadable after this line; the rest of it is skipped', {
+        key,
+        line,
+        error: error.message,
+      });
     }
   }
 
