@@ -98,8 +98,8 @@ function objectsOf(count: number, line: (i: number) => string): Uint8Array[] {
 /** An in-memory bucket: `score/dt=DAY/` and `event/dt=2026-11-02/`, opened in 64 KiB chunks. */
 function memoryBucket(score: Uint8Array[], event: Uint8Array[]) {
   const files = new Map<string, Uint8Array>();
-  score.forEach((bytes, i) => files.set(`score/dt=${DAY}/part-${i}.jsonl.gz`, bytes));
-  event.forEach((bytes, i) => files.set(`event/dt=2026-11-02/part-${i}.jsonl.gz`, bytes));
+  for (const [i, bytes] of score.entries()) files.set(`score/dt=${DAY}/part-${i}.jsonl.gz`, bytes);
+  for (const [i, bytes] of event.entries()) files.set(`event/dt=2026-11-02/part-${i}.jsonl.gz`, bytes);
   return {
     list: async (prefix: string) => [...files.keys()].filter((key) => key.startsWith(prefix)),
     open: async (key: string) => {
