@@ -43,12 +43,29 @@ export function maturedWindow(
 export function createCalibrationHandler(deps: CalibrationMonitorDeps) {
   const { archive, card, config, metrics, logger } = deps;
 
-  function publish(figures: CalibrationFigures, dimensions: Record<string, string>, into: Metrics): void {
-    into.addDimensions({ [MetricDimension.ModelVersion]: card.version, ...dimensions });
-    into.addMetric(CalibrationMetric.LabelledAnswers, MetricUnit.Count, figures.answers);
-    into.addMetric(CalibrationMetric.CalibrationEce, MetricUnit.NoUnit, figures.ece);
+  type Emit = (name: string, unit: Parameters<Metrics['addMetric']>[1], value: number) => void;
+  /** Into the run's document, under `modelVersion` (added once by the caller). */
+  const overall: Emit = (name, unit, value) => metrics.addMetric(name, unit, value);
+  /**
+   * A document of its own per metric: Powertools' `singleMetric()` publishes on `addMetric` and
+   * then clears its dimensions, so each metric gets a fresh one with the segment's dimensions.
+   */
+  const perSegment =
+    (segment: string): Emit =>
+    (name, unit, value) => {
+      const single = metrics.singleMetric();
+      single.addDimensions({
+        [MetricDimension.ModelVersion]: card.version,
+        [MetricDimension.Segment]: segment,
+      });
+      single.addMetric(name, unit, value);
+    };
+
+  function publish(figures: CalibrationFigures, emit: Emit): void {
+    emit(CalibrationMetric.LabelledAnswers, MetricUnit.Count, figures.answers);
+    emit(CalibrationMetric.CalibrationEce, MetricUnit.NoUnit, figures.ece);
     const percent = (value: number | undefined, name: string) => {
-      if (value !== undefined) into.addMetric(name, MetricUnit.Percent, value * 100);
+      if (value !== undefined) emit(name, MetricUnit.Percent, value * 100);
     };
     percent(figures.decline.recall, CalibrationMetric.RecallAtDecline);
     percent(figures.decline.precision, CalibrationMetric.PrecisionAtDecline);
@@ -81,18 +98,15 @@ export function createCalibrationHandler(deps: CalibrationMonitorDeps) {
       minAnswersPerSegment: config.minAnswersPerSegment,
     });
     const read = archive.stats && difference(archive.stats, statsBefore);
-    if (report.overall) publish(report.overall, {}, metrics);
-    else {
-      // Zero is a figure too: a run that found nothing is told apart from a run that did not happen.
-      metrics.addDimensions({ [MetricDimension.ModelVersion]: card.version });
-      metrics.addMetric(CalibrationMetric.LabelledAnswers, MetricUnit.Count, 0);
-    }
+    metrics.addDimensions({ [MetricDimension.ModelVersion]: card.version });
+    if (report.overall) publish(report.overall, overall);
+    // Zero is a figure too: a run that found nothing is told apart from a run that did not happen.
+    else metrics.addMetric(CalibrationMetric.LabelledAnswers, MetricUnit.Count, 0);
     if (read) {
       metrics.addMetric(CalibrationMetric.ArchiveLinesSkipped, MetricUnit.Count, read.skippedLines);
       metrics.addMetric(CalibrationMetric.ArchiveObjectsUnreadable, MetricUnit.Count, read.unreadableObjects);
     }
-    for (const segment of report.segments)
-      publish(segment, { [MetricDimension.Segment]: segment.population }, metrics.singleMetric());
+    for (const segment of report.segments) publish(segment, perSegment(segment.population));
     metrics.publishStoredMetrics();
     const summary = {
       modelVersion: card.version,
