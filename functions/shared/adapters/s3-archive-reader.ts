@@ -8,7 +8,7 @@
  * so memory holds one chunk and one line at a time, whatever the size of the partition.
  *
  * Damage is counted, logged and skipped, never fatal: a line that is not JSON, not the expected
- * record or longer than `maxLineBytes`, and an object whose gzip stream is corrupt or truncated
+ * record or longer than `maxLineChars`, and an object whose gzip stream is corrupt or truncated
  * (the lines before the damage are kept). Errors of S3 itself (access denied, the KMS key, the
  * connection) are thrown: a run that cannot read the archive must fail, not publish figures of
  * a silently partial window.
