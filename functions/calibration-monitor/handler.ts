@@ -8,6 +8,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ModelCard } from '#domain/model-card';
 import {
   type ArchiveReader,
+  type ArchiveReadStats,
   type CalibrationFigures,
   calibrationReport,
   joinLabels,
@@ -16,7 +17,8 @@ import { CalibrationMetric, MetricDimension } from '#shared/metrics-contract';
 import type { CalibrationConfig } from './config';
 
 export interface CalibrationMonitorDeps {
-  archive: ArchiveReader;
+  /** The archive; a reader that counts what it skipped (`stats`) gets those counts published. */
+  archive: ArchiveReader & { readonly stats?: Readonly<ArchiveReadStats> };
   card: Pick<ModelCard, 'version' | 'thresholds'>;
   config: Pick<CalibrationConfig, 'maturityDays' | 'spanDays' | 'eceBins' | 'minAnswersPerSegment'>;
   metrics: Metrics;
@@ -41,12 +43,29 @@ export function maturedWindow(
 export function createCalibrationHandler(deps: CalibrationMonitorDeps) {
   const { archive, card, config, metrics, logger } = deps;
 
-  function publish(figures: CalibrationFigures, dimensions: Record<string, string>, into: Metrics): void {
-    into.addDimensions({ [MetricDimension.ModelVersion]: card.version, ...dimensions });
-    into.addMetric(CalibrationMetric.LabelledAnswers, MetricUnit.Count, figures.answers);
-    into.addMetric(CalibrationMetric.CalibrationEce, MetricUnit.NoUnit, figures.ece);
+  type Emit = (name: string, unit: Parameters<Metrics['addMetric']>[1], value: number) => void;
+  /** Into the run's document, under `modelVersion` (added once by the caller). */
+  const overall: Emit = (name, unit, value) => metrics.addMetric(name, unit, value);
+  /**
+   * A document of its own per metric: Powertools' `singleMetric()` publishes on `addMetric` and
+   * then clears its dimensions, so each metric gets a fresh one with the segment's dimensions.
+   */
+  const perSegment =
+    (segment: string): Emit =>
+    (name, unit, value) => {
+      const single = metrics.singleMetric();
+      single.addDimensions({
+        [MetricDimension.ModelVersion]: card.version,
+        [MetricDimension.Segment]: segment,
+      });
+      single.addMetric(name, unit, value);
+    };
+
+  function publish(figures: CalibrationFigures, emit: Emit): void {
+    emit(CalibrationMetric.LabelledAnswers, MetricUnit.Count, figures.answers);
+    emit(CalibrationMetric.CalibrationEce, MetricUnit.NoUnit, figures.ece);
     const percent = (value: number | undefined, name: string) => {
-      if (value !== undefined) into.addMetric(name, MetricUnit.Percent, value * 100);
+      if (value !== undefined) emit(name, MetricUnit.Percent, value * 100);
     };
     percent(figures.decline.recall, CalibrationMetric.RecallAtDecline);
     percent(figures.decline.precision, CalibrationMetric.PrecisionAtDecline);
@@ -59,6 +78,8 @@ export function createCalibrationHandler(deps: CalibrationMonitorDeps) {
   return async function calibrationHandler() {
     const now = (deps.now ?? Date.now)();
     const { start, end } = maturedWindow(now, config.maturityDays, config.spanDays);
+    // The reader's counters live as long as the environment; this run reports its own share.
+    const statsBefore = archive.stats && { ...archive.stats };
     const inWindow = (iso: string) => {
       const t = Date.parse(iso);
       return t >= start && t < end;
@@ -76,22 +97,40 @@ export function createCalibrationHandler(deps: CalibrationMonitorDeps) {
       bins: config.eceBins,
       minAnswersPerSegment: config.minAnswersPerSegment,
     });
-    if (report.overall) {
-      publish(report.overall, {}, metrics);
-      for (const segment of report.segments)
-        publish(segment, { [MetricDimension.Segment]: segment.population }, metrics.singleMetric());
-      metrics.publishStoredMetrics();
+    const read = archive.stats && difference(archive.stats, statsBefore);
+    metrics.addDimensions({ [MetricDimension.ModelVersion]: card.version });
+    if (report.overall) publish(report.overall, overall);
+    // Zero is a figure too: a run that found nothing is told apart from a run that did not happen.
+    else metrics.addMetric(CalibrationMetric.LabelledAnswers, MetricUnit.Count, 0);
+    if (read) {
+      metrics.addMetric(CalibrationMetric.ArchiveLinesSkipped, MetricUnit.Count, read.skippedLines);
+      metrics.addMetric(CalibrationMetric.ArchiveObjectsUnreadable, MetricUnit.Count, read.unreadableObjects);
     }
+    for (const segment of report.segments) publish(segment, perSegment(segment.population));
+    metrics.publishStoredMetrics();
     const summary = {
       modelVersion: card.version,
       window: { start: new Date(start).toISOString(), end: new Date(end).toISOString() },
       answersRead: answers.length,
       labelsRead: labels.length,
+      ...(read ? { archive: read } : {}),
       card: { recallAtDecline: card.thresholds.decline.recall },
       ...report,
     };
     if (!report.overall) logger.warn('calibration: no labelled answers in the matured window', summary);
+    else if (read && read.skippedLines + read.unreadableObjects > 0)
+      logger.warn('calibration (damaged archive records were skipped)', summary);
     else logger.info('calibration', summary);
     return summary;
+  };
+}
+
+function difference(after: Readonly<ArchiveReadStats>, before: Readonly<ArchiveReadStats> | undefined) {
+  const base = before ?? { objects: 0, lines: 0, skippedLines: 0, unreadableObjects: 0 };
+  return {
+    objects: after.objects - base.objects,
+    lines: after.lines - base.lines,
+    skippedLines: after.skippedLines - base.skippedLines,
+    unreadableObjects: after.unreadableObjects - base.unreadableObjects,
   };
 }

@@ -188,7 +188,9 @@ export type DriftMetricName = (typeof DriftMetric)[keyof typeof DriftMetric];
  * (NoUnit, equal-mass ECE), `RecallAtDecline` / `PrecisionAtDecline` / `RecallAtReview` /
  * `PrecisionAtReview` (Percent, 0–100: "more than 5 points" reads directly), `RecallGapAtDecline`
  * (Percent: the card's recall at decline minus the live one; positive = worse) and
- * `LabelledAnswers` (Count of answers joined with a matured label).
+ * `LabelledAnswers` (Count of answers joined with a matured label; 0 is published too). Overall
+ * only, every run: `ArchiveLinesSkipped` and `ArchiveObjectsUnreadable` (Count: damaged archive
+ * lines, and objects whose compression broke off, that the run could not use).
  */
 export const CalibrationMetric = {
   CalibrationEce: 'CalibrationEce',
@@ -198,6 +200,8 @@ export const CalibrationMetric = {
   PrecisionAtReview: 'PrecisionAtReview',
   RecallGapAtDecline: 'RecallGapAtDecline',
   LabelledAnswers: 'LabelledAnswers',
+  ArchiveLinesSkipped: 'ArchiveLinesSkipped',
+  ArchiveObjectsUnreadable: 'ArchiveObjectsUnreadable',
 } as const;
 export type CalibrationMetricName = (typeof CalibrationMetric)[keyof typeof CalibrationMetric];
 

@@ -16,6 +16,7 @@ export {
   type TicketAlarms,
 } from './alarm-schema';
 export {
+  type CalibrationStageConfig,
   type CapacityConfig,
   type DeploymentConfig,
   type DeploymentStrategy,

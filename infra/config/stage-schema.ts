@@ -252,6 +252,34 @@ const judgeSchema = z.strictObject({
 /** Settings of the canary judge of a stage. */
 export type JudgeStageConfig = z.infer<typeof judgeSchema>;
 
+/**
+ * The daily calibration and recall monitor (issue 12), deployed with the archive it reads:
+ * answers of a matured window joined with the labels posted since (docs/monitoring.md).
+ */
+const calibrationSchema = z.strictObject({
+  /** Chargebacks arrive weeks late: transactions younger than this many days are not judged. */
+  maturityDays: z.number().int().min(0).max(365),
+  /**
+   * Whole UTC days of matured transactions each run judges. Every answer of the span is held in
+   * memory (about 165 bytes each, docs/monitoring.md#sizing): size it with `memoryMb` and the traffic.
+   */
+  spanDays: positiveInt.max(90),
+  /** Equal-mass bins of the ECE. */
+  eceBins: z.number().int().min(2).max(100),
+  /** A segment with fewer labelled answers publishes no figures (too noisy to read). */
+  minAnswersPerSegment: positiveInt,
+  /** The UTC hour of the daily run. */
+  runAtHourUtc: z.number().int().min(0).max(23),
+  /** Memory of the function, MB (more memory also buys CPU for gunzip and JSON parsing). */
+  memoryMb: positiveInt.min(256).max(10_240),
+  /** Ticket: the overall ECE (equal-mass) of a run above this. */
+  eceThreshold: z.number().gt(0).lt(1),
+  /** Ticket: live recall at the decline threshold more than this many points below the card's. */
+  recallGapPoints: z.number().gt(0).max(100),
+});
+/** Settings of the calibration monitor of a stage. */
+export type CalibrationStageConfig = z.infer<typeof calibrationSchema>;
+
 /** The validated settings of one stage. */
 export const stageConfigSchema = z
   .strictObject({
@@ -360,6 +388,8 @@ export const stageConfigSchema = z
     neural: neuralSchema,
     /** The canary judge and whether a deployment needs its `pass`. */
     judge: judgeSchema,
+    /** The daily calibration and recall monitor over the archive. */
+    calibration: calibrationSchema,
   })
   .superRefine((c, ctx) => {
     const issue = (path: (string | number)[], message: string) =>
@@ -390,6 +420,14 @@ export const stageConfigSchema = z
       issue(['archive', 'glacierAfterDays'], 'must be at least 30 days after infrequentAccessAfterDays');
     if (c.archive.expireAfterDays <= c.archive.glacierAfterDays)
       issue(['archive', 'expireAfterDays'], 'must be after glacierAfterDays');
+    // The oldest partition a run reads (one day before the window, for offset-written times)
+    // must still exist, or every run judges nothing.
+    const oldestDay = c.calibration.maturityDays + c.calibration.spanDays + 1;
+    if (oldestDay >= c.archive.expireAfterDays)
+      issue(
+        ['calibration', 'maturityDays'],
+        `maturityDays + spanDays + 1 (${oldestDay}) must be below archive.expireAfterDays (${c.archive.expireAfterDays})`,
+      );
     if (c.scoreFunction.featureTimeoutMs >= c.scoreFunction.timeoutSeconds * 1000)
       issue(['scoreFunction', 'featureTimeoutMs'], 'must be below the function timeout');
     if (c.neural.enabled) {

@@ -105,6 +105,17 @@ export const dev: StageConfigInput = {
   // The judge runs and rolls back a `fail`, but dev traffic is too sparse for a `pass` (the
   // sample floors make most dev canaries inconclusive), so a deploy does not wait for one.
   judge: { enabled: true, requirePass: false, inconclusive: 'pass', config: {} },
+  // Sparse traffic: a week per run, and small segments still get figures.
+  calibration: {
+    maturityDays: 45,
+    spanDays: 7,
+    eceBins: 10,
+    minAnswersPerSegment: 200,
+    runAtHourUtc: 4,
+    memoryMb: 1024,
+    eceThreshold: 0.02,
+    recallGapPoints: 5,
+  },
 };
 
 export const prod: StageConfigInput = {
@@ -297,6 +308,20 @@ export const prod: StageConfigInput = {
   // quiet hour (~10 rps) the 10-minute canary sees ~600 answers, under the 2,000-answer floors,
   // so deploy when traffic is up (docs/canary-judge.md#too-little-traffic).
   judge: { enabled: true, requirePass: true, inconclusive: 'fail', config: {} },
+  // One matured day per run: at the planned ~120 rps average that is ~10 M answers (~1.6 GB
+  // held) and a scan of every event partition since, ~490 M lines — more than a 15-minute run
+  // reliably reads (docs/monitoring.md#sizing): the most memory (and vCPUs) Lambda offers, and
+  // the failed-run ticket if it still times out. Most chargebacks arrive within 45 days.
+  calibration: {
+    maturityDays: 45,
+    spanDays: 1,
+    eceBins: 10,
+    minAnswersPerSegment: 1000,
+    runAtHourUtc: 4,
+    memoryMb: 10_240,
+    eceThreshold: 0.02,
+    recallGapPoints: 5,
+  },
 };
 
 /** Every deployable stage, keyed by the name passed as `-c stage=<name>`. */

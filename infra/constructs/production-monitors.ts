@@ -1,10 +1,9 @@
 /**
  * The production monitors of the slow tier (issue 12): the hourly drift monitor — PSI of the
- * live score and top-feature histograms against the model card — with its ticket alarms, and
- * the dashboard row that shows drift, calibration, shadow agreement and the judge's verdict.
- *
- * The calibration monitor (`functions/calibration-monitor`) is not deployed here yet: it reads
- * the archive through a local-layout reader only; its alarms come with the S3 reader.
+ * live score and top-feature histograms against the model card — and, where the stage has the
+ * event and answer archive, the daily calibration monitor over it (`calibration-monitor.ts`:
+ * ECE and recall at decline on matured labels), with their ticket alarms; and the dashboard row
+ * that shows drift, calibration, shadow agreement and the judge's verdict.
  */
 import { join } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
@@ -22,8 +21,9 @@ import {
   MetricService,
   type MonitorDimensions,
 } from '../../functions/shared/metrics-contract';
-import type { LambdaArchitecture } from '../config/stage-config';
+import type { CalibrationStageConfig, LambdaArchitecture } from '../config/stage-config';
 import { type ServiceAlarm, serviceAlarm } from './alarms';
+import { type CalibrationArchive, CalibrationMonitor } from './calibration-monitor';
 import type { ModelArtifacts } from './model-artifacts';
 import { REPO_ROOT, ServiceFunction } from './service-function';
 
@@ -61,11 +61,23 @@ export interface ProductionMonitorsProps {
    * @default functions/drift-monitor/lambda.ts
    */
   readonly entry?: string;
+  /**
+   * The calibration monitor: the archive it reads and the stage's settings.
+   * @default - no calibration monitor (a stage without the archive has no labels to join)
+   */
+  readonly calibration?: {
+    readonly archive: CalibrationArchive;
+    readonly settings: CalibrationStageConfig;
+    /** Handler entry override (tests). @default functions/calibration-monitor/lambda.ts */
+    readonly entry?: string;
+  };
 }
 
 export class ProductionMonitors extends Construct {
   readonly driftFunction: ServiceFunction;
   readonly schedule: events.Rule;
+  /** The daily calibration monitor, where the stage has the archive. */
+  readonly calibration?: CalibrationMonitor;
   /** Ticket alarms; the stack routes them to the ticket topic. */
   readonly alarms: readonly ServiceAlarm[];
   /** The dashboard row (add it to the service dashboard). */
@@ -160,6 +172,19 @@ export class ProductionMonitors extends Construct {
         }),
       );
     }
+    if (props.calibration) {
+      this.calibration = new CalibrationMonitor(this, 'Calibration', {
+        stage,
+        architecture: props.architecture,
+        logsKey: props.logsKey,
+        logRetentionDays: props.logRetentionDays,
+        model,
+        archive: props.calibration.archive,
+        settings: props.calibration.settings,
+        entry: props.calibration.entry,
+      });
+      alarms.push(...this.calibration.alarms);
+    }
     this.alarms = alarms;
 
     const calibration = (name: string, label: string) =>
@@ -171,6 +196,8 @@ export class ProductionMonitors extends Construct {
         period: Duration.days(1),
         label,
       });
+    const eceLimit = props.calibration?.settings.eceThreshold ?? 0.02;
+    const gapLimit = props.calibration?.settings.recallGapPoints ?? 5;
     const psiLine = { value: threshold, label: `shift (${threshold})`, color: '#d62728' };
     this.widgets = [
       new cloudwatch.TextWidget({
@@ -185,13 +212,18 @@ export class ProductionMonitors extends Construct {
         width: 8,
       }),
       new cloudwatch.GraphWidget({
-        title: 'Calibration (daily)',
+        title: 'Calibration (daily, matured labels)',
         left: [calibration(CalibrationMetric.CalibrationEce, 'ECE')],
-        leftAnnotations: [{ value: 0.02, label: 'ECE limit (0.02)', color: '#d62728' }],
+        leftAnnotations: [{ value: eceLimit, label: `ECE limit (${eceLimit})`, color: '#d62728' }],
         right: [
           calibration(CalibrationMetric.RecallAtDecline, 'recall @ decline %'),
           calibration(CalibrationMetric.PrecisionAtDecline, 'precision @ decline %'),
+          calibration(CalibrationMetric.RecallGapAtDecline, 'recall gap to the card (points)'),
         ],
+        rightAnnotations: [
+          { value: gapLimit, label: `recall gap limit (${gapLimit} points)`, color: '#ff7f0e' },
+        ],
+        period: Duration.days(1),
         width: 8,
       }),
       searchWidget(stage, 'ShadowAgreement', 'Shadow agreement', 'Average'),

@@ -65,7 +65,14 @@ export interface ScoringStackProps extends StackProps {
    */
   readonly entries?: Partial<
     Record<
-      'score' | 'events' | 'updater' | 'preTraffic' | 'postTraffic' | 'driftMonitor' | 'canaryJudge',
+      | 'score'
+      | 'events'
+      | 'updater'
+      | 'preTraffic'
+      | 'postTraffic'
+      | 'driftMonitor'
+      | 'calibrationMonitor'
+      | 'canaryJudge',
       string
     >
   >;
@@ -205,13 +212,18 @@ export class ScoringStack extends Stack {
 
     if (props.archive) this.wireArchive(props.archive, config, model.card.version);
 
-    // Drift (and later calibration): ticket alarms on the stage's ticket topic, a dashboard row.
+    // Drift and (over the archive) calibration: ticket alarms on the ticket topic, a dashboard row.
     this.monitors = new ProductionMonitors(this, 'ModelMonitors', {
       ...logs,
       stage: config.stage,
       architecture: config.architecture,
       model,
       entry: props.entries?.driftMonitor,
+      calibration: props.archive && {
+        archive: { bucket: props.archive.bucket, key: props.archive.key },
+        settings: config.calibration,
+        entry: props.entries?.calibrationMonitor,
+      },
     });
     this.monitoring.topics.route(this.monitors.alarms);
     this.monitoring.dashboard.addWidgets(...this.monitors.widgets);

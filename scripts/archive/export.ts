@@ -14,7 +14,6 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { archivePrefix, type EventRecord } from '#domain/archive';
 import type { TransactionEvent } from '#domain/types';
 
@@ -44,39 +43,11 @@ export class LocalArchiveReader implements ArchiveReader {
   }
 }
 
-/** The archive bucket, optionally under a root prefix. */
-export class S3ArchiveReader implements ArchiveReader {
-  constructor(
-    private readonly client: S3Client,
-    private readonly bucket: string,
-    private readonly root = '',
-  ) {}
-
-  async list(prefix: string): Promise<string[]> {
-    const keys: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.client.send(
-        new ListObjectsV2Command({
-          Bucket: this.bucket,
-          Prefix: `${this.root}${prefix}`,
-          ContinuationToken: token,
-        }),
-      );
-      for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key.slice(this.root.length));
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    return keys;
-  }
-
-  async read(key: string): Promise<Uint8Array> {
-    const object = await this.client.send(
-      new GetObjectCommand({ Bucket: this.bucket, Key: `${this.root}${key}` }),
-    );
-    if (!object.Body) throw new Error(`s3://${this.bucket}/${this.root}${key} has no body`);
-    return object.Body.transformToByteArray();
-  }
-}
+/**
+ * The archive bucket, optionally under a root prefix (it implements {@link ArchiveReader}): the
+ * S3 adapter the calibration monitor reads through too, so listing and paging live once.
+ */
+export { S3ArchiveObjects as S3ArchiveReader } from '#adapters/s3-archive-reader';
 
 const DAY_MS = 86_400_000;
 /** Longest range one export reads, days (a typo in a year should not list ten thousand partitions). */

@@ -75,8 +75,8 @@ describe.each(['dev', 'prod'] as const)('alarms and topics (%s)', (name) => {
 
   it('sends every alarm to the topic its name says, and page alarms also when they clear', () => {
     // 3 guardrails + the judge's verdict + 5 page (+ WAF where on) + 9 ticket + 2 archive
-    // tickets + 2 drift tickets
-    expect(alarms.size).toBe(name === 'prod' ? 23 : 22);
+    // tickets + 2 drift tickets + 3 calibration tickets
+    expect(alarms.size).toBe(name === 'prod' ? 26 : 25);
     for (const [alarmName, [, alarm]] of alarms) {
       const severity = alarmName.endsWith('-page')
         ? 'page'
@@ -115,6 +115,9 @@ describe.each(['dev', 'prod'] as const)('alarms and topics (%s)', (name) => {
       [
         'archive-delivery-failures',
         'archive-dropped-records',
+        'calibration-ece',
+        'calibration-failed-run',
+        'calibration-recall-gap',
         'drift-feature-psi',
         'drift-score-psi',
         'events-dlq-depth',

@@ -101,7 +101,53 @@ describe('calibration monitor', () => {
     expect(output).toContain('"segment":"ecommerce.low.known"');
   });
 
-  it('publishes nothing but a warning when no labelled answer matured', async () => {
+  it('publishes every per-segment figure under modelVersion and segment', async () => {
+    // prepare: two segments of two answers each (minAnswersPerSegment 2)
+    const root = archiveWith(
+      [
+        answer('a1', 0.9, undefined, 'pos.low.known'),
+        answer('a2', 0.1, undefined, 'pos.low.known'),
+        answer('b1', 0.85),
+        answer('b2', 0.2),
+      ],
+      [label('a1'), label('b1')],
+    );
+    // act
+    const { output } = await run(root);
+    // assert: each EMF document's metrics, by the dimension set it is published under
+    const documents = output
+      .split('\n')
+      .filter((line) => line.includes('"_aws"'))
+      .map(
+        (line) =>
+          JSON.parse(line) as Record<string, unknown> & {
+            _aws: { CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+          },
+      );
+    const bySegment = new Map<string, string[]>();
+    for (const doc of documents) {
+      const [directive] = doc._aws.CloudWatchMetrics;
+      const dimensions = directive?.Dimensions[0] ?? [];
+      expect(dimensions).toContain('modelVersion');
+      const key = dimensions.includes('segment') ? String(doc.segment) : 'overall';
+      bySegment.set(key, [...(bySegment.get(key) ?? []), ...(directive?.Metrics ?? []).map((m) => m.Name)]);
+    }
+    for (const segment of ['pos.low.known', 'ecommerce.low.known'])
+      expect(bySegment.get(segment)?.sort()).toEqual(
+        [
+          'CalibrationEce',
+          'LabelledAnswers',
+          'PrecisionAtDecline',
+          'PrecisionAtReview',
+          'RecallAtDecline',
+          'RecallAtReview',
+          'RecallGapAtDecline',
+        ].sort(),
+      );
+    expect(bySegment.get('overall')).toContain('CalibrationEce');
+  });
+
+  it('publishes only a zero count and a warning when no labelled answer matured', async () => {
     // prepare
     const root = archiveWith([], []);
     // act
@@ -109,6 +155,7 @@ describe('calibration monitor', () => {
     // assert
     expect(result.overall).toBeUndefined();
     expect(output).toContain('no labelled answers');
+    expect(output).toContain('"LabelledAnswers":0');
     expect(output).not.toContain('CalibrationEce');
   });
 

@@ -184,6 +184,18 @@ export function joinLabels(
   return joined;
 }
 
+/**
+ * What a reader went through (counters grow over its lifetime): objects opened, lines read,
+ * lines skipped as damaged (not JSON, not the expected record, too long) and objects whose
+ * compression was corrupt or truncated (their lines before the damage count).
+ */
+export interface ArchiveReadStats {
+  objects: number;
+  lines: number;
+  skippedLines: number;
+  unreadableObjects: number;
+}
+
 /** Port: the archive's answers and label events of a date range (`YYYY-MM-DD` partitions, inclusive). */
 export interface ArchiveReader {
   answers(fromDay: string, toDay: string): AsyncIterable<ArchivedAnswer>;

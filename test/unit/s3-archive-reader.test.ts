@@ -1,0 +1,479 @@
+/**
+ * The calibration monitor's S3 archive reader against a mocked S3 client: it lists only the
+ * window's date partitions (every ListObjectsV2 page), streams gzip and plain objects of any
+ * chunking, keeps the good lines of a damaged object, counts and logs what it skips, and
+ * fails on S3's own errors instead of judging a silently partial window.
+ */
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
+import {
+  answerOf,
+  decompressed,
+  inParallel,
+  interner,
+  labelOf,
+  S3ArchiveObjects,
+  S3ArchiveReader,
+  splitLines,
+} from '#adapters/s3-archive-reader';
+
+const s3 = mockClient(S3Client);
+beforeEach(() => s3.reset());
+
+const answer = (id: string, score: number | null = 0.5) => ({
+  kind: 'score',
+  transactionId: id,
+  cardId: 'tok_1',
+  merchantId: 'm_1',
+  eventTime: '2026-10-10T12:00:00Z',
+  scoredAt: '2026-10-10T12:00:00.010Z',
+  functionVersion: '7',
+  modelVersion: '1.0.0',
+  score,
+  decision: 'approve',
+  reasons: ['CARD_COUNT_1H'],
+  degraded: [],
+  segment: 'ecommerce.low.known',
+  amount: 100,
+  currency: 'EUR',
+  channel: 'ecommerce',
+});
+const event = (id: string, type: 'label' | 'authorization', label = 'chargeback') => ({
+  kind: 'event',
+  receivedAt: '2026-11-20T00:00:00Z',
+  event: {
+    type,
+    eventId: `e-${id}`,
+    transactionId: id,
+    cardId: 'tok_1',
+    merchantId: 'm_1',
+    timestamp: '2026-11-20T00:00:00Z',
+    ...(type === 'label' ? { label, transactionTimestamp: '2026-10-10T12:00:00Z' } : { outcome: 'approved' }),
+  },
+});
+const jsonl = (records: unknown[]) => `${records.map((r) => JSON.stringify(r)).join('\n')}\n`;
+
+/** A GetObject body as the SDK gives it in Node: a Readable, here in chunks of `size` bytes. */
+function body(bytes: Uint8Array, size = 64 * 1024) {
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += size) chunks.push(Buffer.from(bytes.subarray(i, i + size)));
+  return Readable.from(chunks) as never;
+}
+
+function objects(files: Record<string, Uint8Array>, chunk?: number) {
+  s3.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => ({
+    Contents: Object.keys(files)
+      .filter((key) => key.startsWith(input.Prefix))
+      .map((Key) => ({ Key })),
+  }));
+  s3.on(GetObjectCommand).callsFake((input: { Key: string }) => {
+    const bytes = files[input.Key];
+    if (!bytes) throw Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey' });
+    return { Body: body(bytes, chunk) };
+  });
+}
+
+function reader(log?: (message: string, details: Record<string, unknown>) => void) {
+  return new S3ArchiveReader(new S3ArchiveObjects(new S3Client({ region: 'eu-west-1' }), 'archive-bucket'), {
+    log,
+  });
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
+describe('S3ArchiveReader', () => {
+  it('lists each day of the window under the root prefix, following every page', async () => {
+    // prepare
+    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+    s3.on(ListObjectsV2Command, {
+      Prefix: 'root/score/dt=2026-10-10/',
+      ContinuationToken: undefined,
+    }).resolves({
+      Contents: [{ Key: 'root/score/dt=2026-10-10/b.jsonl.gz' }],
+      IsTruncated: true,
+      NextContinuationToken: 'page-2',
+    });
+    s3.on(ListObjectsV2Command, {
+      Prefix: 'root/score/dt=2026-10-10/',
+      ContinuationToken: 'page-2',
+    }).resolves({
+      Contents: [{ Key: 'root/score/dt=2026-10-10/a.jsonl.gz' }],
+      IsTruncated: false,
+    });
+    s3.on(GetObjectCommand, { Key: 'root/score/dt=2026-10-10/a.jsonl.gz' }).callsFake(() => ({
+      Body: body(gzipSync(jsonl([answer('a1'), answer('a2', null)]))),
+    }));
+    s3.on(GetObjectCommand, { Key: 'root/score/dt=2026-10-10/b.jsonl.gz' }).callsFake(() => ({
+      Body: body(gzipSync(jsonl([answer('b1', 0.9)]))),
+    }));
+    const archive = new S3ArchiveReader(
+      new S3ArchiveObjects(new S3Client({ region: 'eu-west-1' }), 'bucket', 'root/'),
+    );
+    // act
+    const answers = await collect(archive.answers('2026-10-09', '2026-10-11'));
+    // assert: keys in order, only the fields the join reads
+    expect(answers).toEqual([
+      {
+        transactionId: 'a1',
+        eventTime: '2026-10-10T12:00:00Z',
+        modelVersion: '1.0.0',
+        score: 0.5,
+        segment: 'ecommerce.low.known',
+      },
+      {
+        transactionId: 'a2',
+        eventTime: '2026-10-10T12:00:00Z',
+        modelVersion: '1.0.0',
+        score: null,
+        segment: 'ecommerce.low.known',
+      },
+      {
+        transactionId: 'b1',
+        eventTime: '2026-10-10T12:00:00Z',
+        modelVersion: '1.0.0',
+        score: 0.9,
+        segment: 'ecommerce.low.known',
+      },
+    ]);
+    const lists = s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input);
+    expect(lists.map((i) => i.Prefix)).toEqual([
+      'root/score/dt=2026-10-09/',
+      'root/score/dt=2026-10-10/',
+      'root/score/dt=2026-10-10/',
+      'root/score/dt=2026-10-11/',
+    ]);
+    expect(lists[2]).toMatchObject({ Bucket: 'bucket', ContinuationToken: 'page-2' });
+    expect(archive.stats).toEqual({ objects: 2, lines: 3, skippedLines: 0, unreadableObjects: 0 });
+  });
+
+  it('reads nothing from an empty window and reports nothing skipped', async () => {
+    // prepare
+    objects({});
+    const archive = reader();
+    // act
+    const answers = await collect(archive.answers('2026-10-10', '2026-10-12'));
+    const labels = await collect(archive.labels('2026-10-10', '2026-10-12'));
+    // assert
+    expect(answers).toEqual([]);
+    expect(labels).toEqual([]);
+    expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(6);
+    expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
+    expect(archive.stats).toEqual({ objects: 0, lines: 0, skippedLines: 0, unreadableObjects: 0 });
+  });
+
+  it('yields only label events, parsing no other event line', async () => {
+    // prepare: one authorization line is garbage, but it cannot be a label and is not parsed
+    objects({
+      'event/dt=2026-11-20/x.jsonl.gz': gzipSync(
+        `${jsonl([event('t1', 'authorization'), event('t1', 'label'), event('t2', 'label', 'confirmed_legitimate')])}{"kind":"event","event":{"type":"authorization",\n`,
+      ),
+    });
+    const archive = reader();
+    // act
+    const labels = await collect(archive.labels('2026-11-20', '2026-11-20'));
+    // assert
+    expect(labels).toEqual([
+      { transactionId: 't1', label: 'chargeback', transactionTimestamp: '2026-10-10T12:00:00Z' },
+      { transactionId: 't2', label: 'confirmed_legitimate', transactionTimestamp: '2026-10-10T12:00:00Z' },
+    ]);
+    expect(archive.stats).toMatchObject({ objects: 1, lines: 4, skippedLines: 0 });
+  });
+
+  it('counts, logs and skips corrupt lines, and keeps the rest of the object', async () => {
+    // prepare: not JSON, a score record without a segment, a label without its transaction time,
+    // a NaN-free but string score, and an overlong line
+    const bad = [
+      'not json at all',
+      JSON.stringify({ ...answer('x1'), segment: undefined }),
+      JSON.stringify({ ...answer('x2'), score: '0.5' }),
+      'x'.repeat(600),
+    ];
+    objects({
+      'score/dt=2026-10-10/a.gz': gzipSync(
+        `${jsonl([answer('ok1')])}${bad.join('\n')}\n${jsonl([answer('ok2')])}`,
+      ),
+      'event/dt=2026-10-10/a.gz': gzipSync(
+        `${JSON.stringify({ kind: 'event', event: { type: 'label', transactionId: 't', label: 'chargeback' } })}\n`,
+      ),
+    });
+    const log = jest.fn();
+    const archive = new S3ArchiveReader(new S3ArchiveObjects(new S3Client({ region: 'eu-west-1' }), 'b'), {
+      log,
+      maxLineChars: 500,
+    });
+    // act
+    const answers = await collect(archive.answers('2026-10-10', '2026-10-10'));
+    const labels = await collect(archive.labels('2026-10-10', '2026-10-10'));
+    // assert
+    expect(answers.map((a) => a.transactionId)).toEqual(['ok1', 'ok2']);
+    expect(labels).toEqual([]);
+    expect(archive.stats).toMatchObject({ objects: 2, skippedLines: 5, unreadableObjects: 0 });
+    expect(log.mock.calls.map(([, details]) => [details.key, details.line, details.reason])).toEqual([
+      ['score/dt=2026-10-10/a.gz', 2, 'not JSON'],
+      ['score/dt=2026-10-10/a.gz', 3, 'not a score record'],
+      ['score/dt=2026-10-10/a.gz', 4, 'not a score record'],
+      ['score/dt=2026-10-10/a.gz', 5, 'line longer than 500 characters'],
+      ['event/dt=2026-10-10/a.gz', 1, 'not an event record'],
+    ]);
+  });
+
+  it('keeps the lines before the damage of a truncated or corrupt gzip object and reads the next one', async () => {
+    // prepare: enough lines that the truncation falls well inside the stream
+    const many = Array.from({ length: 2000 }, (_, i) => answer(`t${i}`, (i % 100) / 100));
+    const whole = gzipSync(jsonl(many));
+    const flipped = Buffer.from(gzipSync(jsonl([answer('never')])));
+    flipped[flipped.length - 6] = (flipped[flipped.length - 6] as number) ^ 0xff; // CRC no longer matches
+    objects(
+      {
+        'score/dt=2026-10-10/1-truncated.gz': whole.subarray(0, Math.floor(whole.length * 0.6)),
+        'score/dt=2026-10-10/2-crc.gz': flipped,
+        'score/dt=2026-10-10/3-good.gz': gzipSync(jsonl([answer('after')])),
+      },
+      1000,
+    );
+    const log = jest.fn();
+    const archive = reader(log);
+    // act
+    const answers = await collect(archive.answers('2026-10-10', '2026-10-10'));
+    // assert: a prefix of the truncated object, whole lines only, then the good object
+    const ids = answers.map((a) => a.transactionId);
+    expect(ids.at(-1)).toBe('after');
+    const truncated = ids.slice(0, -1).filter((id) => id !== 'never');
+    expect(truncated.length).toBeGreaterThan(100);
+    expect(truncated.length).toBeLessThan(2000);
+    expect(truncated).toEqual(many.slice(0, truncated.length).map((a) => a.transactionId));
+    expect(archive.stats).toMatchObject({ objects: 3, unreadableObjects: 2, skippedLines: 0 });
+    expect(log).toHaveBeenCalledWith(
+      expect.stringContaining('unreadable'),
+      expect.objectContaining({ key: 'score/dt=2026-10-10/1-truncated.gz', error: 'unexpected end of file' }),
+    );
+    expect(log).toHaveBeenCalledWith(
+      expect.stringContaining('unreadable'),
+      expect.objectContaining({ key: 'score/dt=2026-10-10/2-crc.gz', error: 'incorrect data check' }),
+    );
+  });
+
+  it('reads plain and multi-member gzip objects, and a last line without a newline', async () => {
+    // prepare
+    objects({
+      'score/dt=2026-10-10/plain.jsonl': new TextEncoder().encode(
+        `${JSON.stringify(answer('p1'))}\r\n${JSON.stringify(answer('p2'))}`,
+      ),
+      'score/dt=2026-10-10/q-multi.gz': Buffer.concat([
+        gzipSync(jsonl([answer('m1')])),
+        gzipSync(JSON.stringify(answer('m2'))),
+      ]),
+    });
+    const archive = reader();
+    // act
+    const answers = await collect(archive.answers('2026-10-10', '2026-10-10'));
+    // assert
+    expect(answers.map((a) => a.transactionId)).toEqual(['p1', 'p2', 'm1', 'm2']);
+    expect(archive.stats.skippedLines).toBe(0);
+  });
+
+  it('fails on S3 errors: a denied read, or a connection lost mid-object', async () => {
+    // prepare
+    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'score/dt=2026-10-10/a.gz' }] });
+    const lost = new Readable({
+      read() {
+        this.push(gzipSync(jsonl([answer('a')])).subarray(0, 20));
+        this.destroy(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+      },
+    });
+    s3.on(GetObjectCommand)
+      .rejectsOnce(Object.assign(new Error('AccessDenied'), { name: 'AccessDenied' }))
+      .resolvesOnce({ Body: lost as never });
+    // act
+    const denied = collect(reader().answers('2026-10-10', '2026-10-10'));
+    // assert
+    await expect(denied).rejects.toThrow('AccessDenied');
+    // act
+    const reset = collect(reader().answers('2026-10-10', '2026-10-10'));
+    // assert
+    await expect(reset).rejects.toThrow('socket hang up');
+  });
+
+  it('logs at most maxLoggedIssues reports but counts every skipped line', async () => {
+    // prepare
+    objects({ 'score/dt=2026-10-10/a.gz': gzipSync(Array.from({ length: 30 }, () => 'garbage').join('\n')) });
+    const log = jest.fn();
+    const archive = new S3ArchiveReader(new S3ArchiveObjects(new S3Client({ region: 'eu-west-1' }), 'b'), {
+      log,
+      maxLoggedIssues: 3,
+    });
+    // act
+    await collect(archive.answers('2026-10-10', '2026-10-10'));
+    // assert
+    expect(log).toHaveBeenCalledTimes(3);
+    expect(archive.stats.skippedLines).toBe(30);
+  });
+});
+
+describe('streaming an object', () => {
+  it('yields the same lines however the gzip bytes are cut into chunks', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc
+            .string({ unit: 'grapheme', maxLength: 40 })
+            .map((s) => s.replaceAll('\n', ' ').replaceAll('\r', ' ')),
+          {
+            minLength: 1,
+            maxLength: 30,
+          },
+        ),
+        fc.integer({ min: 1, max: 97 }),
+        fc.boolean(),
+        async (lines, chunk, gzip) => {
+          // prepare
+          const text = `${lines.join('\n')}\n`;
+          const bytes = gzip ? gzipSync(text) : Buffer.from(text, 'utf8');
+          // act
+          const out = await collect(splitLines(decompressed(body(bytes, chunk)), 1000, () => {}));
+          // assert
+          expect(out).toEqual(lines);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('never holds an overlong line whole: it is reported once and the next line is intact', async () => {
+    // prepare
+    const text = `short\n${'y'.repeat(10_000)}\nnext\n${'z'.repeat(50)}`;
+    const overlong = jest.fn();
+    // act
+    const out = await collect(splitLines(decompressed(body(Buffer.from(text), 7)), 20, overlong));
+    // assert
+    expect(out).toEqual(['short', 'next']);
+    expect(overlong).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('record projections', () => {
+  it('accept what the archive writes and refuse hostile shapes without throwing', () => {
+    fc.assert(
+      fc.property(fc.anything(), (value) => {
+        // act / assert: never throws, and anything accepted has the typed fields
+        const a = answerOf(value);
+        if (a) expect(typeof a.transactionId).toBe('string');
+        const l = labelOf(value);
+        if (l) expect(typeof l.transactionTimestamp).toBe('string');
+      }),
+    );
+    expect(answerOf(answer('a', Number.NaN))).toBeUndefined();
+    expect(labelOf(event('t', 'authorization'))).toBeNull();
+    expect(labelOf(event('t', 'label'))).toEqual({
+      transactionId: 't',
+      label: 'chargeback',
+      transactionTimestamp: '2026-10-10T12:00:00Z',
+    });
+  });
+});
+
+describe('inParallel', () => {
+  const source = (id: number, count: number, log?: string[]) =>
+    async function* () {
+      try {
+        for (let i = 0; i < count; i++) {
+          await new Promise((r) => setImmediate(r));
+          yield `${id}:${i}`;
+        }
+      } finally {
+        log?.push(`closed ${id}`);
+      }
+    };
+
+  it('yields every item of every source once, whatever the concurrency and buffer size', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 8 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 7 }),
+        async (counts, concurrency, highWater) => {
+          // prepare
+          const sources = counts.map((count, id) => source(id, count));
+          // act
+          const items = await collect(inParallel(sources, concurrency, highWater));
+          // assert
+          const expected = counts.flatMap((count, id) =>
+            Array.from({ length: count }, (_, i) => `${id}:${i}`),
+          );
+          expect([...items].sort()).toEqual([...expected].sort());
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('keeps at most highWater items waiting while the consumer is slow', async () => {
+    // prepare
+    let produced = 0;
+    let consumed = 0;
+    let mostWaiting = 0;
+    const counting = (id: number) =>
+      async function* () {
+        for (let i = 0; i < 200; i++) {
+          produced += 1;
+          yield `${id}:${i}`;
+        }
+      };
+    // act
+    for await (const _ of inParallel([counting(0), counting(1), counting(2)], 3, 10)) {
+      consumed += 1;
+      mostWaiting = Math.max(mostWaiting, produced - consumed);
+      await new Promise((r) => setImmediate(r));
+    }
+    // assert: the high-water mark plus one item in flight per source
+    expect(consumed).toBe(600);
+    expect(mostWaiting).toBeLessThanOrEqual(10 + 3);
+  });
+
+  it('throws the first source error and closes the other sources', async () => {
+    // prepare
+    const log: string[] = [];
+    const failing = async function* () {
+      await new Promise((r) => setImmediate(r));
+      yield 'x';
+      throw new Error('AccessDenied');
+    };
+    // act
+    const run = collect(inParallel([source(0, 1000, log), failing, source(2, 1000, log)], 3, 4));
+    // assert
+    await expect(run).rejects.toThrow('AccessDenied');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(log.sort()).toEqual(['closed 0', 'closed 2']);
+  });
+
+  it('closes the sources when the consumer stops early', async () => {
+    // prepare
+    const log: string[] = [];
+    // act
+    for await (const item of inParallel([source(0, 1000, log), source(1, 1000, log)], 2, 4)) if (item) break;
+    await new Promise((r) => setTimeout(r, 20));
+    // assert
+    expect(log.sort()).toEqual(['closed 0', 'closed 1']);
+  });
+});
+
+describe('interner', () => {
+  it('shares repeated strings and stops remembering past its bound', () => {
+    // prepare
+    const intern = interner(2);
+    // act
+    const shared = intern('pos.low.known');
+    intern('ecommerce.high.new');
+    intern('third');
+    // assert
+    expect(intern('pos.low.known')).toBe(shared);
+    expect(intern('third')).toBe('third');
+  });
+});
