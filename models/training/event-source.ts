@@ -25,6 +25,7 @@ import { createGunzip } from 'node:zlib';
 import { z } from 'zod';
 import { authorizationEventSchema, labelEventSchema } from '#domain/contract';
 import type { TransactionEvent } from '#domain/types';
+import { plainEventOf } from './event-line';
 
 /**
  * The API's event schemas with unknown keys dropped instead of refused: histories carry
@@ -184,7 +185,10 @@ function describeIssue(error: {
 
 /**
  * Parses one line into events, or returns why it cannot be used. Accepts a single event, a
- * batch body and an archive event record.
+ * batch body and an archive event record. A value holding one valid event takes the fast
+ * check of `event-line.ts`, which gives exactly what the schemas give
+ * ({@link parseEventLineWithSchemas}); everything else, and everything it would refuse, goes
+ * through the schemas.
  */
 export function parseEventLine(line: string): { events: TransactionEvent[] } | { reason: string } {
   let json: unknown;
@@ -193,6 +197,24 @@ export function parseEventLine(line: string): { events: TransactionEvent[] } | {
   } catch {
     return { reason: 'not valid JSON' };
   }
+  const plain = plainEventOf(json);
+  return plain === undefined ? eventsOf(json) : { events: [plain] };
+}
+
+/** {@link parseEventLine} without the fast check: `JSON.parse`, then the contract's schemas. */
+export function parseEventLineWithSchemas(line: string): { events: TransactionEvent[] } | { reason: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch {
+    return { reason: 'not valid JSON' };
+  }
+  return eventsOf(json);
+}
+
+/** The events of a parsed line by the contract's schemas, or why there are none. */
+function eventsOf(parsed: unknown): { events: TransactionEvent[] } | { reason: string } {
+  let json = parsed;
   if (json !== null && typeof json === 'object' && !Array.isArray(json) && 'kind' in json) {
     const record = json as { kind: unknown; event?: unknown };
     if (record.kind !== 'event')
