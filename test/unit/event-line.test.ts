@@ -99,10 +99,11 @@ const tricky = fc.oneof(
 /** A valid event with some fields replaced, removed, or added (and maybe `kind`/`events` keys). */
 const mutatedEvent = fc
   .record({
-    base: fc.constantFrom<Record<string, unknown>>(authorization, label, {
-      ...authorization,
-      deviceId: undefined,
-    }),
+    base: fc.constantFrom<Record<string, unknown>>(
+      { ...authorization },
+      { ...label },
+      { ...authorization, deviceId: undefined },
+    ),
     replace: fc.dictionary(fc.constantFrom(...FIELDS), tricky, { maxKeys: 3 }),
     remove: fc.subarray(FIELDS, { maxLength: 2 }),
     extra: fc.dictionary(
