@@ -52,7 +52,8 @@ const row = fc.record({
 
 let files = 0;
 function written(rows: readonly { id: string; values: readonly number[] }[], bufferBytes: number): string {
-  const path = join(dir, `${(files += 1)}.csv`);
+  files += 1;
+  const path = join(dir, `${files}.csv`);
   const csv = new CsvWriter(path, bufferBytes);
   csv.text('header,ü\n');
   for (const { id, values } of rows) {
