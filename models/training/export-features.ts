@@ -28,7 +28,9 @@ import {
   DEFAULT_MAX_BAD_FRACTION,
   EventSourceError,
   formatBadLines,
+  linesContaining,
   OutOfOrderError,
+  parseEventLine,
   readEvents,
   requireTimeOrder,
   type ScanSummary,
@@ -123,8 +125,13 @@ export interface ExportTimings {
   eventsPerBusiestThreadSecond?: number;
 }
 
-/** Contains `"label"` as a JSON string: every label event does, no authorization field value can (ids exclude quotes). */
-const mayBeLabel = (line: string): boolean => line.includes('"label"');
+/**
+ * A key every label event has and the schema gives no authorization (an authorization line
+ * carrying it as an extra key is parsed and skipped): the label pass reads only lines holding
+ * it. Long and ending in a rare letter, it is found in the raw bytes three times faster than
+ * `"label"` (0.04 s against 0.12 s for the bench history's 65 MB).
+ */
+const LABEL_KEY = '"transactionTimestamp"';
 
 /**
  * Exports the training table from the history at `options.events`.
@@ -167,13 +174,13 @@ export async function exportFeatures(options: {
 
   // Labels arrive after the authorization: collect them all before the fold.
   const fraud = new Set<string>();
-  await scanEvents(
-    options.events,
-    (event) => {
+  for await (const line of linesContaining(options.events, LABEL_KEY)) {
+    const parsed = parseEventLine(line);
+    if (!('events' in parsed)) continue; // reported by the fold's pass
+    for (const event of parsed.events) {
       if (event.type === 'label' && isFraudLabel(event.label)) fraud.add(event.transactionId);
-    },
-    { maxBadFraction: 1, lineFilter: mayBeLabel },
-  );
+    }
+  }
   const labelled = performance.now();
   const readerCpuLabelled = threadCpuSeconds();
 

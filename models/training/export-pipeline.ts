@@ -38,6 +38,7 @@ import {
   toEpochMs,
 } from '#domain/features';
 import { type AuthorizationEvent, type Channel, isFraudLabel, type TransactionEvent } from '#domain/types';
+import { CsvWriter } from './csv-writer';
 
 /** Positions of the merchant-source features in the vector. */
 export const MERCHANT_FEATURE_INDEXES: readonly number[] = FEATURES.flatMap((feature, i) =>
@@ -161,12 +162,12 @@ export function threadCpuSeconds(): number | undefined {
  */
 export class CardStage {
   private readonly cards = new Map<string, CardState>();
-  private readonly csv: BufferedFile;
+  private readonly csv: CsvWriter;
   private rows = 0;
 
   constructor(outDir: string) {
-    this.csv = new BufferedFile(join(outDir, 'features.csv'));
-    this.csv.write(`transactionId,ts,label,${FEATURE_NAMES.join(',')}\n`);
+    this.csv = new CsvWriter(join(outDir, 'features.csv'));
+    this.csv.text(`transactionId,ts,label,${FEATURE_NAMES.join(',')}\n`);
   }
 
   /** Takes one batch: newline-separated records and {@link ROW_NUMBERS} numbers per record. */
@@ -181,7 +182,17 @@ export class CardStage {
       for (let k = 0; k < MERCHANT_FEATURE_INDEXES.length; k += 1) {
         vector[MERCHANT_FEATURE_INDEXES[k] as number] = numbers[at + 2 + k] as number;
       }
-      this.csv.write(`${event.transactionId},${ms},${numbers[at + 1]},${vector.join(',')}\n`);
+      const csv = this.csv;
+      csv.text(event.transactionId);
+      csv.comma();
+      csv.number(ms);
+      csv.comma();
+      csv.number(numbers[at + 1] as number);
+      for (let k = 0; k < vector.length; k += 1) {
+        csv.comma();
+        csv.number(vector[k] as number);
+      }
+      csv.endRow();
       if (card === undefined) {
         card = emptyCardState();
         this.cards.set(event.cardId, card);

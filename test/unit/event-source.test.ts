@@ -10,6 +10,7 @@ import {
   eventFiles,
   formatBadLines,
   lineChunksOf,
+  linesContaining,
   parseEventLine,
   readEvents,
 } from '../../models/training/event-source';
@@ -296,5 +297,65 @@ describe('lineChunksOf', () => {
     expect(fromPlain).toHaveLength(40);
     expect(fromPlain[39]).toBe(`39${line}`);
     expect(fromGzip).toEqual(fromPlain);
+  });
+});
+
+describe('linesContaining', () => {
+  const filtered = async (path: string, needle: string): Promise<string[]> => {
+    const lines: string[] = [];
+    for (const file of eventFiles(path)) {
+      for await (const chunk of lineChunksOf(file))
+        lines.push(...chunk.filter((line) => line.includes(needle)));
+    }
+    return lines;
+  };
+  const found = async (path: string, needle: string, chunkBytes?: number): Promise<string[]> => {
+    const lines: string[] = [];
+    for await (const line of linesContaining(path, needle, chunkBytes)) lines.push(line);
+    return lines;
+  };
+
+  it('yields exactly the lines lineChunksOf gives that contain the needle, for any breaks and read sizes', async () => {
+    const piece = fc.oneof(
+      fc.constantFrom('\n', '\r\n', '\r', '"label"', '"lab', 'el"', 'é', '€', '{"type":"label"}', ''),
+      fc.string({ maxLength: 6 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(piece, { maxLength: 60 }),
+        fc.integer({ min: 1, max: 64 }),
+        fc.boolean(),
+        async (pieces, chunkBytes, gzipped) => {
+          // prepare
+          const file = join(dir, gzipped ? 'needle.jsonl.gz' : 'needle.jsonl');
+          const text = pieces.join('');
+          writeFileSync(file, gzipped ? gzipSync(text) : text);
+
+          // act
+          const lines = await found(file, '"label"', chunkBytes);
+
+          // assert
+          expect(lines).toEqual(await filtered(file, '"label"'));
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('reads every file of a directory in path order', async () => {
+    // prepare
+    mkdirSync(join(dir, 'archive', 'dt=2026-03-02'), { recursive: true });
+    mkdirSync(join(dir, 'archive', 'dt=2026-03-01'), { recursive: true });
+    writeFileSync(join(dir, 'archive', 'dt=2026-03-02', 'b.jsonl'), jsonl([label(2, T0 + 2, T0)]));
+    writeFileSync(
+      join(dir, 'archive', 'dt=2026-03-01', 'a.jsonl.gz'),
+      gzipSync(jsonl([auth(1, T0), label(1, T0 + 1, T0)])),
+    );
+
+    // act
+    const lines = await found(join(dir, 'archive'), '"label"');
+
+    // assert
+    expect(lines.map((line) => JSON.parse(line).eventId)).toEqual(['l1', 'l2']);
   });
 });

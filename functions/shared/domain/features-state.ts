@@ -150,6 +150,12 @@ export function windowSum<B extends number[]>(
  * Adds `values` to the bucket holding `ms` and keeps the newest `keep + BUCKET_SLACK`
  * bucket starts, in place, ascending by start. Order-independent: the result is the newest
  * starts among all events ever added, each with the sum of its events.
+ *
+ * In-place folds (training export, backtests) call this three times per authorization, so it
+ * touches as few buckets as it can: the search stops at the first older bucket (for events in
+ * time order, at once), and a full list whose new bucket is the newest reuses the array of the
+ * bucket it evicts instead of allocating one that lives for days of event time; every other
+ * case is the plain push, sort and trim.
  */
 function addToBuckets<B extends number[]>(
   buckets: B[],
@@ -159,27 +165,48 @@ function addToBuckets<B extends number[]>(
   values: readonly number[],
 ): void {
   const start = bucketStart(ms, width);
-  let bucket: B | undefined;
-  for (let i = buckets.length - 1; i >= 0; i -= 1) {
-    const b = buckets[i] as B;
-    if (b[0] === start) {
-      bucket = b;
-      break;
-    }
-  }
-  if (bucket === undefined) {
-    buckets.push([start, ...values] as B);
-    const n = buckets.length;
-    if (n > 1 && ((buckets[n - 2] as B)[0] as number) > start) {
-      buckets.sort((a, b) => (a[0] as number) - (b[0] as number));
-    }
-  } else {
-    for (let i = 0; i < values.length; i += 1) {
-      bucket[i + 1] = ((bucket[i + 1] as number | undefined) ?? 0) + (values[i] as number);
-    }
-  }
   const limit = keep + BUCKET_SLACK;
-  if (buckets.length > limit) buckets.splice(0, buckets.length - limit);
+  const n = buckets.length;
+  for (let i = n - 1; i >= 0; i -= 1) {
+    const bucket = buckets[i] as B;
+    if (bucket[0] === start) {
+      for (let k = 0; k < values.length; k += 1) {
+        bucket[k + 1] = ((bucket[k + 1] as number | undefined) ?? 0) + (values[k] as number);
+      }
+      dropOldest(buckets, limit);
+      return;
+    }
+    // Ascending by start (every writer keeps it so): nothing further back can match.
+    if ((bucket[0] as number) < start) break;
+  }
+  const evicted = buckets[0];
+  const last = buckets[n - 1];
+  let added: B;
+  if (
+    n === limit &&
+    evicted !== undefined &&
+    evicted.length === values.length + 1 &&
+    ((last as B)[0] as number) < start
+  ) {
+    // What push-then-trim would do (no sort: the new bucket is the newest), in the evicted array.
+    buckets.shift();
+    added = evicted;
+    added[0] = start;
+  } else {
+    added = [start] as B;
+  }
+  for (let k = 0; k < values.length; k += 1) added[k + 1] = values[k] as number;
+  buckets.push(added);
+  if (buckets.length > 1 && ((buckets[buckets.length - 2] as B)[0] as number) > start) {
+    buckets.sort((x, y) => (x[0] as number) - (y[0] as number));
+  }
+  dropOldest(buckets, limit);
+}
+
+/** Removes the first entries of `list` beyond `limit`, in place (one over, the common case, without allocating). */
+function dropOldest(list: unknown[], limit: number): void {
+  if (list.length === limit + 1) list.shift();
+  else if (list.length > limit) list.splice(0, list.length - limit);
 }
 
 /** Oldest first by time, then by value, so ties do not depend on arrival order. */
@@ -192,7 +219,20 @@ function pushByRecency<E extends Recency | MerchantUse>(list: E[], entry: E, lim
   list.push(entry);
   const n = list.length;
   if (n > 1 && byRecency(list[n - 2] as E, entry) > 0) list.sort(byRecency);
-  if (list.length > limit) list.splice(0, list.length - limit);
+  dropOldest(list, limit);
+}
+
+/**
+ * Moves the entry at `index` to the end of `list` (what `splice` then `push` does, without the
+ * array `splice` returns), re-sorts if it is out of order there, and trims to `limit`.
+ */
+function moveToEnd<E extends Recency | MerchantUse>(list: E[], index: number, limit: number): void {
+  const entry = list[index] as E;
+  const n = list.length;
+  for (let i = index; i < n - 1; i += 1) list[i] = list[i + 1] as E;
+  list[n - 1] = entry;
+  if (n > 1 && byRecency(list[n - 2] as E, entry) > 0) list.sort(byRecency);
+  dropOldest(list, limit);
 }
 
 function indexOfValue(list: readonly (Recency | MerchantUse)[], value: string): number {
@@ -203,15 +243,17 @@ function indexOfValue(list: readonly (Recency | MerchantUse)[], value: string): 
 /**
  * Records `value` as used at `ms` (keeping its latest use) and keeps the newest `limit`
  * values, in place. A late use never evicts a newer one: it is the oldest entry and drops first.
+ * A value already listed keeps its entry (updated and moved), so a fold allocates only for new values.
  */
 function touch(list: Recency[], value: string, ms: number, limit: number): void {
   const index = indexOfValue(list, value);
-  let newest = ms;
-  if (index >= 0) {
-    newest = Math.max((list[index] as Recency)[1], ms);
-    list.splice(index, 1);
+  if (index < 0) {
+    pushByRecency(list, [value, ms], limit);
+    return;
   }
-  pushByRecency(list, [value, newest], limit);
+  const entry = list[index] as Recency;
+  entry[1] = Math.max(entry[1], ms);
+  moveToEnd(list, index, limit);
 }
 
 /**
@@ -221,15 +263,24 @@ function touch(list: Recency[], value: string, ms: number, limit: number): void 
  */
 function touchMerchant(list: MerchantUse[], id: string, ms: number, limit: number): void {
   const index = indexOfValue(list, id);
-  let use: MerchantUse = [id, ms];
-  if (index >= 0) {
-    const entry = list[index] as MerchantUse;
-    const times = [ms, ...entry.slice(1)] as number[];
-    times.sort((a, b) => b - a);
-    use = [id, times[0] as number, times[1] as number];
-    list.splice(index, 1);
+  if (index < 0) {
+    pushByRecency(list, [id, ms], limit);
+    return;
   }
-  pushByRecency(list, use, limit);
+  // The two newest of `ms` and the kept uses (a third, if any, is dropped).
+  const entry = list[index] as MerchantUse;
+  const kept = entry[1];
+  const before = entry[2];
+  const low = Math.min(ms, kept);
+  const high = Math.max(ms, kept);
+  if (before === undefined) {
+    entry[1] = high;
+    entry[2] = low;
+  } else {
+    entry[1] = Math.max(high, before);
+    entry[2] = Math.max(low, Math.min(high, before));
+  }
+  moveToEnd(list, index, limit);
 }
 
 /** The latest use of a merchant at or before `now`, if kept. */
@@ -243,7 +294,7 @@ function insertTime(list: number[], ms: number, limit: number): void {
   list.push(ms);
   const n = list.length;
   if (n > 1 && (list[n - 2] as number) > ms) list.sort((a, b) => a - b);
-  if (list.length > limit) list.splice(0, list.length - limit);
+  dropOldest(list, limit);
 }
 
 /** The newest authorization at or before `now`, or undefined when none is known. */
