@@ -51,6 +51,8 @@ function quantile(sorted: readonly number[], q: number): number {
 
 interface Twin {
   url: string;
+  /** CPU time (user + system) of the server process so far, in ms (Linux /proc), NaN elsewhere. */
+  cpuMs(): number;
   /** Resident memory of the server process in MiB (Linux /proc), NaN elsewhere. */
   rssMiB(): number;
   coldStartMs: number;
@@ -77,6 +79,16 @@ function startTwin(args: string[]): Promise<Twin> {
         resolve({
           url: match[1] as string,
           coldStartMs: performance.now() - started,
+          cpuMs: () => {
+            try {
+              // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised name): utime, stime in ticks (100/s).
+              const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+              const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+              return (Number(fields[11]) + Number(fields[12])) * 10;
+            } catch {
+              return Number.NaN;
+            }
+          },
           rssMiB: () => {
             try {
               const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
@@ -100,6 +112,8 @@ function startTwin(args: string[]): Promise<Twin> {
 interface LoadResult {
   concurrency: number;
   requests: number;
+  /** Responses of the whole run, warm-up included (what the CPU figures are divided by). */
+  responses: number;
   errors: number;
   rps: number;
   p50: number;
@@ -144,6 +158,7 @@ async function load(
   let errors = 0;
   let next = 0;
   let measuring = false;
+  let responses = 0;
   let end = Number.POSITIVE_INFINITY;
   const client = (warmUp: number) =>
     new Promise<void>((resolve, reject) => {
@@ -169,6 +184,7 @@ async function load(
           if (buffered.length < headEnd + 4 + length) return;
           buffered = buffered.subarray(headEnd + 4 + length);
           const now = performance.now();
+          responses += 1;
           if (measuring) {
             if (head.startsWith('HTTP/1.1 200')) latencies.push(now - sentAt);
             else errors += 1;
@@ -193,6 +209,7 @@ async function load(
   return {
     concurrency,
     requests: latencies.length,
+    responses,
     errors,
     rps: latencies.length / elapsed,
     p50: quantile(latencies, 0.5),
@@ -488,14 +505,24 @@ async function main(argv: string[]): Promise<void> {
     mode: string;
     coldStartMs: number;
     rssMiB: number;
-    rows: Record<string, LoadResult[]>;
+    rows: Record<string, (LoadResult & { twinCpuUs: number; generatorCpuUs: number })[]>;
   }[] = [];
   for (const mode of parts.has('twin') ? modes : []) {
     const twin = await startTwin(mode.args);
-    const rows: Record<string, LoadResult[]> = {};
+    const rows: (typeof results)[0]['rows'] = {};
     for (const encoding of encodings) {
       rows[encoding.name] = [];
-      for (const c of levels) rows[encoding.name]?.push(await load(twin.url, encoding.requests, c, seconds));
+      for (const c of levels) {
+        const twinBefore = twin.cpuMs();
+        const selfBefore = process.cpuUsage();
+        const result = await load(twin.url, encoding.requests, c, seconds);
+        const self = process.cpuUsage(selfBefore);
+        rows[encoding.name]?.push({
+          ...result,
+          twinCpuUs: ((twin.cpuMs() - twinBefore) * 1000) / result.responses,
+          generatorCpuUs: (self.user + self.system) / result.responses,
+        });
+      }
     }
     const rssMiB = twin.rssMiB();
     await twin.stop();
@@ -522,21 +549,27 @@ async function main(argv: string[]): Promise<void> {
   if (results.length > 0)
     out.push(
       '',
-      '| tensors | concurrency | batching: req/s | p50 ms | p99 ms | off: req/s | p50 ms | p99 ms | throughput × |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| tensors | concurrency | batching: req/s | p50 ms | p99 ms | twin CPU µs/req | off: req/s | p50 ms | p99 ms | twin CPU µs/req | throughput × |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
   const [on, off] = results as [(typeof results)[0], (typeof results)[0]];
   for (const encoding of results.length > 0 ? encodings : []) {
     levels.forEach((c, i) => {
-      const a = on.rows[encoding.name]?.[i] as LoadResult;
-      const b = off.rows[encoding.name]?.[i] as LoadResult;
+      const a = on.rows[encoding.name]?.[i] as (typeof on.rows)[string][number];
+      const b = off.rows[encoding.name]?.[i] as (typeof on.rows)[string][number];
       out.push(
-        `| ${encoding.name} | ${c} | ${f(a.rps, 0)} | ${f(a.p50)} | ${f(a.p99)} | ${f(b.rps, 0)} | ${f(b.p50)} | ${f(b.p99)} | ${f(a.rps / b.rps, 2)} |`,
+        `| ${encoding.name} | ${c} | ${f(a.rps, 0)} | ${f(a.p50)} | ${f(a.p99)} | ${f(a.twinCpuUs, 0)} | ${f(b.rps, 0)} | ${f(b.p50)} | ${f(b.p99)} | ${f(b.twinCpuUs, 0)} | ${f(a.rps / b.rps, 2)} |`,
       );
     });
   }
   const errors = results.flatMap((r) => Object.values(r.rows).flat()).reduce((s, r) => s + r.errors, 0);
-  if (results.length > 0) out.push('', `errors: ${errors}`);
+  if (results.length > 0) {
+    const generator = results.flatMap((r) => Object.values(r.rows).flat()).map((r) => r.generatorCpuUs);
+    out.push(
+      '',
+      `errors: ${errors}; load generator CPU ${f(Math.min(...generator), 0)}–${f(Math.max(...generator), 0)} µs per request (same process for every row)`,
+    );
+  }
   if (parts.has('batcher'))
     out.push(
       '',
