@@ -7,7 +7,9 @@
  * after `breakerFailures` consecutive failures the breaker opens and calls fail at once,
  * costing nothing, until `halfOpenAfterMs` has passed; then one probe call goes through
  * (half-open) and its outcome closes or reopens the breaker. The breaker is cockatiel's
- * (maintained, typed, half-open sampling built in).
+ * (maintained, typed, half-open sampling built in). Tensors travel in the protocol's binary
+ * tensor data extension by default (`#shared/open-inference`): 3,300 raw bytes instead of ~9 KB
+ * of JSON numbers to print here and parse there on every call.
  */
 import { Agent, request } from 'node:http';
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleAll } from 'cockatiel';
@@ -329,13 +331,13 @@ export class HttpNeuralScorer implements NeuralScorer {
   }
 
   private post(
-    request_: { body: Buffer; headers: Record<string, string | number> },
+    outgoing: { body: Buffer; headers: Record<string, string | number> },
     signal: AbortSignal,
   ): Promise<RawResponse> {
     return new Promise((resolve, reject) => {
       const req = request(
         this.url,
-        { method: 'POST', agent: this.agent, signal, headers: request_.headers },
+        { method: 'POST', agent: this.agent, signal, headers: outgoing.headers },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -350,7 +352,7 @@ export class HttpNeuralScorer implements NeuralScorer {
         },
       );
       req.on('error', reject);
-      req.end(request_.body);
+      req.end(outgoing.body);
     });
   }
 
