@@ -150,8 +150,14 @@ export class DynamicBatcher {
     // Node's timers cannot wait less than 1 ms, so Triton's sub-millisecond delays (500 µs in the
     // shipped config) would double or worse: the remainder below a whole millisecond goes to the
     // precise timer's thread, which sleeps instead of polling (see precise-timer.ts).
-    if (this.precise && remainingMs < 1) {
+    if (this.precise?.online && remainingMs < 1) {
       this.cancelTimer = this.precise.set(fire, remainingMs);
+      return;
+    }
+    if (remainingMs < 1) {
+      // Until the thread is up (the first few ms after start): re-check once per loop turn.
+      const immediate = setImmediate(fire);
+      this.cancelTimer = () => clearImmediate(immediate);
       return;
     }
     const timer = setTimeout(fire, remainingMs);

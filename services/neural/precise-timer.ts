@@ -26,9 +26,16 @@ export class PreciseTimer {
   private readonly worker: Worker;
   private readonly callbacks = new Map<number, () => void>();
   private seq = 0;
+  /** False until the thread runs; callers may wait another way meanwhile (a start must not wait on it). */
+  online = false;
 
   constructor() {
-    this.worker = new Worker(SOURCE, { eval: true, workerData: new SharedArrayBuffer(4) });
+    // No inherited execArgv: under `--import tsx` the loader would boot in the thread too (0.5–1 s
+    // of CPU at start on the loaded box) for eight lines of plain JavaScript.
+    this.worker = new Worker(SOURCE, { eval: true, execArgv: [], workerData: new SharedArrayBuffer(4) });
+    this.worker.once('online', () => {
+      this.online = true;
+    });
     this.worker.on('message', (seq: number) => {
       const callback = this.callbacks.get(seq);
       this.forget(seq);
