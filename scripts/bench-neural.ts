@@ -7,6 +7,7 @@
  *
  *   npm run bench:neural                         # 3 s per concurrency level
  *   npm run bench:neural -- --seconds 5 --levels 1,16,64,128
+ *   npm run bench:neural -- --parts twin,score            # only some parts (twin, batcher, inference, score)
  *
  * Both servers are real processes (node + tsx loader) on this machine, and the load
  * generator shares the CPU with them: on the shared two-core box the figures are a floor,
@@ -14,7 +15,8 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
@@ -22,6 +24,7 @@ import type * as Ort from 'onnxruntime-node';
 import { createDynamoClients } from '#adapters/dynamo-client';
 import { HttpNeuralScorer } from '#adapters/neural-scorer';
 import { SEQUENCE_STEPS, SEQUENCE_WIDTH } from '#domain/sequence';
+import { fp32ToBytes, INFERENCE_HEADER_CONTENT_LENGTH } from '#shared/open-inference';
 import { loadScoreConfig } from '../functions/score/config';
 import { createScoreFunction } from '../functions/score/index';
 import { readNeuralReplay, replayBatch } from '../models/training/neural-parity';
@@ -48,6 +51,8 @@ function quantile(sorted: readonly number[], q: number): number {
 
 interface Twin {
   url: string;
+  /** CPU time (user + system) of the server process so far, in ms (Linux /proc), NaN elsewhere. */
+  cpuMs(): number;
   /** Resident memory of the server process in MiB (Linux /proc), NaN elsewhere. */
   rssMiB(): number;
   coldStartMs: number;
@@ -74,6 +79,16 @@ function startTwin(args: string[]): Promise<Twin> {
         resolve({
           url: match[1] as string,
           coldStartMs: performance.now() - started,
+          cpuMs: () => {
+            try {
+              // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised name): utime, stime in ticks (100/s).
+              const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+              const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+              return (Number(fields[11]) + Number(fields[12])) * 10;
+            } catch {
+              return Number.NaN;
+            }
+          },
           rssMiB: () => {
             try {
               const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
@@ -97,66 +112,104 @@ function startTwin(args: string[]): Promise<Twin> {
 interface LoadResult {
   concurrency: number;
   requests: number;
+  /** Responses of the whole run, warm-up included (what the CPU figures are divided by). */
+  responses: number;
   errors: number;
   rps: number;
   p50: number;
   p99: number;
 }
 
-/** `concurrency` closed-loop clients for `seconds`, each sending one single-row inference at a time. */
+/** One prepared inference request: its body and headers (JSON or the binary tensor extension). */
+interface InferRequest {
+  body: Buffer;
+  headers: Record<string, string | number>;
+}
+
+/**
+ * `concurrency` closed-loop clients for `seconds`, each sending one single-row inference at a
+ * time over its own keep-alive connection.
+ *
+ * Why raw sockets and not `http.request`: the load generator shares the two cores with the
+ * server under test, and Node's HTTP client cost about as much CPU per request as the twin
+ * itself (a profile of the twin at concurrency 64 showed it idle half the time), so the
+ * generator, not the twin, set the ceiling for both columns. Each request is written as
+ * prebuilt bytes and each response is framed by its Content-Length (the twin always sends
+ * one), which leaves the CPU to the server. Both modes and both encodings use this generator.
+ */
 async function load(
   url: string,
-  bodies: readonly string[],
+  bodies: readonly InferRequest[],
   concurrency: number,
   seconds: number,
 ): Promise<LoadResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const target = new URL('/v2/models/fraud-seq/infer', url);
+  const wire = bodies.map(({ body, headers }) =>
+    Buffer.concat([
+      Buffer.from(
+        `POST ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\n${Object.entries(headers)
+          .map(([k, v]) => `${k}: ${v}\r\n`)
+          .join('')}\r\n`,
+      ),
+      body,
+    ]),
+  );
   const latencies: number[] = [];
   let errors = 0;
-  const post = (body: string) =>
-    new Promise<number>((resolve, reject) => {
-      const req = request(
-        target,
-        {
-          method: 'POST',
-          agent,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
-  // Warm the pool: one request per socket before the clock starts.
-  await Promise.all(Array.from({ length: concurrency }, (_, i) => post(bodies[i % bodies.length] as string)));
-  const end = performance.now() + seconds * 1000;
   let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end) {
-        const body = bodies[next++ % bodies.length] as string;
-        const t = performance.now();
-        try {
-          const status = await post(body);
-          if (status !== 200) errors += 1;
-          else latencies.push(performance.now() - t);
-        } catch {
-          errors += 1;
+  let measuring = false;
+  let responses = 0;
+  let end = Number.POSITIVE_INFINITY;
+  const client = (warmUp: number) =>
+    new Promise<void>((resolve, reject) => {
+      const socket = connect(Number(target.port), target.hostname);
+      socket.setNoDelay(true);
+      let buffered: Buffer = Buffer.alloc(0);
+      let sentAt = 0;
+      let left = warmUp;
+      const send = () => {
+        sentAt = performance.now();
+        socket.write(wire[next++ % wire.length] as Buffer);
+      };
+      socket.once('connect', send);
+      socket.on('error', reject);
+      socket.on('data', (chunk: Buffer) => {
+        buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+        for (;;) {
+          const headEnd = buffered.indexOf('\r\n\r\n');
+          if (headEnd < 0) return;
+          const head = buffered.toString('latin1', 0, headEnd);
+          const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? Number.NaN);
+          if (!Number.isFinite(length)) return reject(new Error(`response without Content-Length: ${head}`));
+          if (buffered.length < headEnd + 4 + length) return;
+          buffered = buffered.subarray(headEnd + 4 + length);
+          const now = performance.now();
+          responses += 1;
+          if (measuring) {
+            if (head.startsWith('HTTP/1.1 200')) latencies.push(now - sentAt);
+            else errors += 1;
+          }
+          left -= 1;
+          if ((measuring && now >= end) || (!measuring && left <= 0)) {
+            socket.end();
+            return resolve();
+          }
+          send();
         }
-      }
-    }),
-  );
+      });
+    });
+  // Warm each connection (and the server's JIT) before the clock starts.
+  await Promise.all(Array.from({ length: concurrency }, () => client(20)));
+  measuring = true;
+  const started = performance.now();
+  end = started + seconds * 1000;
+  await Promise.all(Array.from({ length: concurrency }, () => client(Number.POSITIVE_INFINITY)));
   const elapsed = (performance.now() - started) / 1000;
-  agent.destroy();
   latencies.sort((a, b) => a - b);
   return {
     concurrency,
     requests: latencies.length,
+    responses,
     errors,
     rps: latencies.length / elapsed,
     p50: quantile(latencies, 0.5),
@@ -386,100 +439,178 @@ async function main(argv: string[]): Promise<void> {
       levels: { type: 'string', default: '1,16,64' },
       iterations: { type: 'string', default: '500' },
       'score-iterations': { type: 'string', default: '1000' },
+      parts: { type: 'string', default: 'twin,batcher,inference,score' },
     },
   });
+  const parts = new Set((values.parts as string).split(','));
   const seconds = Number(values.seconds);
   const levels = (values.levels as string).split(',').map(Number);
+  const loadAverage = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
   const cases = readNeuralReplay(MODEL_DIR);
   const data = replayBatch(cases);
-  const bodies = cases.map((_, i) =>
+  // The same rows both ways: JSON numbers, and the binary tensor extension (raw FP32 after a
+  // JSON header, score asked back as bytes), which is what the score function's client sends.
+  const row = (i: number) => data.subarray(i * ROW, (i + 1) * ROW);
+  const json: InferRequest[] = cases.map((_, i) => {
+    const body = Buffer.from(
+      JSON.stringify({
+        inputs: [
+          {
+            name: 'sequence',
+            shape: [1, SEQUENCE_STEPS, SEQUENCE_WIDTH],
+            datatype: 'FP32',
+            data: Array.from(row(i)),
+          },
+        ],
+      }),
+    );
+    return { body, headers: { 'content-type': 'application/json', 'content-length': body.length } };
+  });
+  const binaryHeader = Buffer.from(
     JSON.stringify({
       inputs: [
         {
           name: 'sequence',
           shape: [1, SEQUENCE_STEPS, SEQUENCE_WIDTH],
           datatype: 'FP32',
-          data: Array.from(data.subarray(i * ROW, (i + 1) * ROW)),
+          parameters: { binary_data_size: ROW * 4 },
         },
       ],
+      outputs: [{ name: 'score', parameters: { binary_data: true } }],
     }),
   );
+  const binary: InferRequest[] = cases.map((_, i) => {
+    const body = Buffer.concat([binaryHeader, fp32ToBytes(row(i))]);
+    return {
+      body,
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-length': body.length,
+        [INFERENCE_HEADER_CONTENT_LENGTH]: binaryHeader.length,
+      },
+    };
+  });
+  const encodings = [
+    { name: 'JSON', requests: json },
+    { name: 'binary', requests: binary },
+  ];
 
   const modes = [
     { name: 'dynamic batching (config.pbtxt)', args: [] as string[] },
     { name: 'batching off (max_batch_size 1)', args: ['--max-batch-size', '1'] },
   ];
-  const results: { mode: string; coldStartMs: number; rssMiB: number; rows: LoadResult[] }[] = [];
-  for (const mode of modes) {
+  const results: {
+    mode: string;
+    coldStartMs: number;
+    rssMiB: number;
+    rows: Record<string, (LoadResult & { twinCpuUs: number; generatorCpuUs: number })[]>;
+  }[] = [];
+  for (const mode of parts.has('twin') ? modes : []) {
     const twin = await startTwin(mode.args);
-    const rows: LoadResult[] = [];
-    for (const c of levels) rows.push(await load(twin.url, bodies, c, seconds));
+    const rows: (typeof results)[0]['rows'] = {};
+    for (const encoding of encodings) {
+      rows[encoding.name] = [];
+      for (const c of levels) {
+        const twinBefore = twin.cpuMs();
+        const selfBefore = process.cpuUsage();
+        const result = await load(twin.url, encoding.requests, c, seconds);
+        const self = process.cpuUsage(selfBefore);
+        rows[encoding.name]?.push({
+          ...result,
+          twinCpuUs: ((twin.cpuMs() - twinBefore) * 1000) / result.responses,
+          generatorCpuUs: (self.user + self.system) / result.responses,
+        });
+      }
+    }
     const rssMiB = twin.rssMiB();
     await twin.stop();
     results.push({ mode: mode.name, coldStartMs: twin.coldStartMs, rssMiB, rows });
   }
   // The score path against a fresh twin with the shipped config.pbtxt.
-  const serving = await startTwin([]);
-  let scoreRows: string[];
-  let first: { cold: number; warm: number };
-  try {
-    first = await firstCall(serving.url, data, 7);
-    scoreRows = await scorePath(serving.url, Number(values['score-iterations']));
-  } finally {
-    await serving.stop();
+  let scoreRows: string[] = [];
+  let first = { cold: Number.NaN, warm: Number.NaN };
+  if (parts.has('score')) {
+    const serving = await startTwin([]);
+    try {
+      first = await firstCall(serving.url, data, 7);
+      scoreRows = await scorePath(serving.url, Number(values['score-iterations']));
+    } finally {
+      await serving.stop();
+    }
   }
 
   const out: string[] = [];
-  out.push(
-    `fraud-seq twin, ${seconds} s per level, single-row requests (${(Buffer.byteLength(bodies[0] as string) / 1024).toFixed(1)} KiB JSON each)`,
-  );
-  out.push('');
-  out.push(
-    '| concurrency | batching: req/s | p50 ms | p99 ms | off: req/s | p50 ms | p99 ms | throughput × |',
-  );
-  out.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  const [on, off] = results as [(typeof results)[0], (typeof results)[0]];
-  levels.forEach((c, i) => {
-    const a = on.rows[i] as LoadResult;
-    const b = off.rows[i] as LoadResult;
+  if (results.length > 0)
     out.push(
-      `| ${c} | ${f(a.rps, 0)} | ${f(a.p50)} | ${f(a.p99)} | ${f(b.rps, 0)} | ${f(b.p50)} | ${f(b.p99)} | ${f(a.rps / b.rps, 2)} |`,
+      `fraud-seq twin, ${seconds} s per level, single-row requests (${((json[0]?.body.length ?? 0) / 1024).toFixed(1)} KiB JSON or ${((binary[0]?.body.length ?? 0) / 1024).toFixed(1)} KiB binary each); load average at start ${loadAverage}`,
     );
-  });
-  const errors = results.flatMap((r) => r.rows).reduce((s, r) => s + r.errors, 0);
-  out.push('', `errors: ${errors}`);
-  out.push(
-    '',
-    'in-process batcher + onnxruntime (no HTTP/JSON), same levels, 1 s each:',
-    '',
-    '| concurrency | batching: inf/s | p50 ms | p99 ms | off: inf/s | p50 ms | p99 ms | throughput × |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...(await batcherOnly(data, levels, 1)),
-  );
-  out.push(
-    '',
-    '| onnxruntime-node, 1 thread, batch | p50 ms | p99 ms | rows/s |',
-    '| ---: | ---: | ---: | ---: |',
-  );
-  for (const r of await inference([1, 16, 64], Number(values.iterations), data)) {
-    out.push(`| ${r.batch} | ${f(r.p50, 3)} | ${f(r.p99, 3)} | ${f(r.rowsPerSecond, 0)} |`);
+  if (results.length > 0)
+    out.push(
+      '',
+      '| tensors | concurrency | batching: req/s | p50 ms | p99 ms | twin CPU µs/req | off: req/s | p50 ms | p99 ms | twin CPU µs/req | throughput × |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    );
+  const [on, off] = results as [(typeof results)[0], (typeof results)[0]];
+  for (const encoding of results.length > 0 ? encodings : []) {
+    levels.forEach((c, i) => {
+      const a = on.rows[encoding.name]?.[i] as (typeof on.rows)[string][number];
+      const b = off.rows[encoding.name]?.[i] as (typeof on.rows)[string][number];
+      out.push(
+        `| ${encoding.name} | ${c} | ${f(a.rps, 0)} | ${f(a.p50)} | ${f(a.p99)} | ${f(a.twinCpuUs, 0)} | ${f(b.rps, 0)} | ${f(b.p50)} | ${f(b.p99)} | ${f(b.twinCpuUs, 0)} | ${f(a.rps / b.rps, 2)} |`,
+      );
+    });
   }
-  out.push(
-    '',
-    `score function in-process, ${values['score-iterations']} requests each, interleaved (card with 60 events of history; no stored answers):`,
-    '',
-    '| variant | p50 ms | p99 ms | added p50 ms | added p99 ms | degraded answers |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
-    ...scoreRows,
-    '',
-    `first neural call of a fresh client (median of 7): ${f(first.cold, 2)} ms without warm-up, ${f(first.warm, 2)} ms after warmUp()`,
-  );
+  const errors = results.flatMap((r) => Object.values(r.rows).flat()).reduce((s, r) => s + r.errors, 0);
+  if (results.length > 0) {
+    const generator = results.flatMap((r) => Object.values(r.rows).flat()).map((r) => r.generatorCpuUs);
+    out.push(
+      '',
+      `errors: ${errors}; load generator CPU ${f(Math.min(...generator), 0)}–${f(Math.max(...generator), 0)} µs per request (same process for every row)`,
+    );
+  }
+  if (parts.has('batcher'))
+    out.push(
+      '',
+      'in-process batcher + onnxruntime (no HTTP/JSON), same levels, 1 s each:',
+      '',
+      '| concurrency | batching: inf/s | p50 ms | p99 ms | off: inf/s | p50 ms | p99 ms | throughput × |',
+      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...(await batcherOnly(data, levels, 1)),
+    );
+  if (parts.has('inference')) {
+    out.push(
+      '',
+      '| onnxruntime-node, 1 thread, batch | p50 ms | p99 ms | rows/s |',
+      '| ---: | ---: | ---: | ---: |',
+    );
+    for (const r of await inference([1, 16, 64], Number(values.iterations), data)) {
+      out.push(`| ${r.batch} | ${f(r.p50, 3)} | ${f(r.p99, 3)} | ${f(r.rowsPerSecond, 0)} |`);
+    }
+  }
+  if (parts.has('score'))
+    out.push(
+      '',
+      `score function in-process, ${values['score-iterations']} requests each, interleaved (card with 60 events of history; no stored answers):`,
+      '',
+      '| variant | p50 ms | p99 ms | added p50 ms | added p99 ms | degraded answers |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+      ...scoreRows,
+      '',
+      `first neural call of a fresh client (median of 7): ${f(first.cold, 2)} ms without warm-up, ${f(first.warm, 2)} ms after warmUp()`,
+    );
   out.push('');
   out.push(`model.onnx: ${(statSync(join(MODEL_DIR, 'model.onnx')).size / 1024).toFixed(1)} KiB`);
   for (const r of results)
     out.push(
       `${r.mode}: cold start (spawn → model loaded and warm → listening) ${f(r.coldStartMs, 0)} ms, RSS after load ${f(r.rssMiB, 0)} MiB`,
     );
+  out.push(
+    `load average at the end: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' / ')}`,
+  );
   process.stdout.write(`${out.join('\n')}\n`);
 }
 

@@ -12,12 +12,14 @@
  * | `NEURAL_BREAKER_FAILURES` | 5 | consecutive failures that open the breaker |
  * | `NEURAL_BREAKER_HALF_OPEN_MS` | 5000 | open time before one half-open probe |
  * | `NEURAL_MAX_SOCKETS` | 32 | keep-alive pool size |
+ * | `NEURAL_TENSOR_ENCODING` | `binary` | `binary` (the protocol's binary tensor data extension, Triton speaks it) or `json` |
  */
 
 import type { NeuralScorerOptions } from '#adapters/neural-scorer';
 import { ConfigError } from '#domain/errors';
 import { NEURAL_MODES, type NeuralMode } from '#domain/neural';
 import { type Env, readNumber, readOptionalString, readString } from '#shared/config';
+import { TENSOR_ENCODINGS, type TensorEncoding } from '#shared/open-inference';
 
 /** The mode and, unless `off`, the client options. */
 export interface NeuralConfig {
@@ -33,6 +35,12 @@ export function loadNeuralConfig(env: Env = process.env): Readonly<NeuralConfig>
     throw new ConfigError(`NEURAL_MODE must be one of ${NEURAL_MODES.join(', ')}, got "${mode}"`);
   }
   if (mode === 'off') return Object.freeze({ mode: 'off' });
+  const tensorEncoding = readString(env, 'NEURAL_TENSOR_ENCODING', 'binary');
+  if (!(TENSOR_ENCODINGS as readonly string[]).includes(tensorEncoding)) {
+    throw new ConfigError(
+      `NEURAL_TENSOR_ENCODING must be one of ${TENSOR_ENCODINGS.join(', ')}, got "${tensorEncoding}"`,
+    );
+  }
   const baseUrl = readString(env, 'NEURAL_URL');
   try {
     if (new URL(baseUrl).protocol !== 'http:') throw new Error('not http');
@@ -50,6 +58,7 @@ export function loadNeuralConfig(env: Env = process.env): Readonly<NeuralConfig>
       breakerFailures: readNumber(env, 'NEURAL_BREAKER_FAILURES', 5, { min: 1, max: 1_000 }),
       halfOpenAfterMs: readNumber(env, 'NEURAL_BREAKER_HALF_OPEN_MS', 5_000, { min: 10, max: 600_000 }),
       maxSockets: readNumber(env, 'NEURAL_MAX_SOCKETS', 32, { min: 1, max: 1_024 }),
+      tensorEncoding: tensorEncoding as TensorEncoding,
     }),
   });
 }

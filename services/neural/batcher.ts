@@ -12,6 +12,8 @@
  * - each instance runs one batch at a time; requests wait while every instance is busy.
  */
 
+import { PreciseTimer } from './precise-timer';
+
 /** Runs one batch: inputs by name (rows concatenated), outputs by name. */
 export type BatchExecutor = (
   inputs: Readonly<Record<string, Float32Array>>,
@@ -51,14 +53,18 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
+/** Monotonic microseconds (a float: no BigInt allocation and division per request, as hrtime.bigint had). */
 function nowMicroseconds(): number {
-  return Number(process.hrtime.bigint() / 1000n);
+  return performance.now() * 1000;
 }
 
 export class DynamicBatcher {
   private readonly queue: Pending[] = [];
   private free: number;
-  private timer?: NodeJS.Timeout | NodeJS.Immediate;
+  /** Cancels the armed delay timer, if one is armed. */
+  private cancelTimer?: () => void;
+  /** Sub-millisecond waits (Node timers cannot wait less than 1 ms); created with the batcher when needed. */
+  private readonly precise?: PreciseTimer;
   private readonly preferred: readonly number[];
 
   constructor(
@@ -70,6 +76,8 @@ export class DynamicBatcher {
     const max = Math.max(1, options.maxBatchSize);
     const sizes = (options.dynamic?.preferredBatchSizes ?? []).filter((s) => s >= 1 && s <= max);
     this.preferred = sizes.length > 0 ? [...sizes].sort((a, b) => a - b) : [max];
+    const delay = options.dynamic?.maxQueueDelayMicroseconds ?? 0;
+    if (max > 1 && delay > 0 && delay % 1000 !== 0) this.precise = new PreciseTimer();
   }
 
   /** Requests waiting for an instance. */
@@ -131,18 +139,29 @@ export class DynamicBatcher {
   }
 
   private arm(): void {
-    if (this.timer || this.queue.length === 0) return;
+    if (this.cancelTimer || this.queue.length === 0) return;
     const delay = this.options.dynamic?.maxQueueDelayMicroseconds ?? 0;
     const waited = nowMicroseconds() - (this.queue[0] as Pending).enqueuedAt;
     const remainingMs = Math.max(0, (delay - waited) / 1000);
     const fire = () => {
-      this.timer = undefined;
+      this.cancelTimer = undefined;
       this.schedule();
     };
     // Node's timers cannot wait less than 1 ms, so Triton's sub-millisecond delays (500 µs in the
-    // shipped config) would double or worse; below 1 ms, re-check once per event-loop turn
-    // instead (I/O of newly arriving requests is still polled between the checks).
-    this.timer = remainingMs >= 1 ? setTimeout(fire, remainingMs) : setImmediate(fire);
+    // shipped config) would double or worse: the remainder below a whole millisecond goes to the
+    // precise timer's thread, which sleeps instead of polling (see precise-timer.ts).
+    if (this.precise?.online && remainingMs < 1) {
+      this.cancelTimer = this.precise.set(fire, remainingMs);
+      return;
+    }
+    if (remainingMs < 1) {
+      // Until the thread is up (the first few ms after start): re-check once per loop turn.
+      const immediate = setImmediate(fire);
+      this.cancelTimer = () => clearImmediate(immediate);
+      return;
+    }
+    const timer = setTimeout(fire, remainingMs);
+    this.cancelTimer = () => clearTimeout(timer);
   }
 
   private async run(batch: Pending[]): Promise<void> {
@@ -164,7 +183,7 @@ export class DynamicBatcher {
         inputs[name] = data;
       }
       const outputs = await this.execute(inputs, rows);
-      const computeMicroseconds = nowMicroseconds() - started;
+      const computeMicroseconds = Math.round(nowMicroseconds() - started);
       this.onBatch({ rows, requests: batch.length, computeMicroseconds });
       let row = 0;
       for (const item of batch) {
@@ -177,7 +196,7 @@ export class DynamicBatcher {
         row += item.rows;
         item.resolve({
           outputs: slice,
-          queueMicroseconds: started - item.enqueuedAt,
+          queueMicroseconds: Math.round(started - item.enqueuedAt),
           computeMicroseconds,
           batchRows: rows,
         });
@@ -187,11 +206,10 @@ export class DynamicBatcher {
     }
   }
 
-  /** Stops the delay timer (queued requests are left to their callers' timeouts). */
+  /** Stops the delay timer and its thread (queued requests are left to their callers' timeouts). */
   close(): void {
-    // Only a Timeout has refresh(); an Immediate does not.
-    if (this.timer && 'refresh' in this.timer) clearTimeout(this.timer);
-    else if (this.timer) clearImmediate(this.timer);
-    this.timer = undefined;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    void this.precise?.close();
   }
 }

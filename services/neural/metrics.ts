@@ -19,53 +19,55 @@ export type CounterName = keyof typeof COUNTERS;
 
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128];
 
-interface ModelSeries {
-  counters: Record<CounterName, number>;
-  pending: () => number;
-  batchBuckets: number[];
-  batchSum: number;
-  batchCount: number;
+/**
+ * One model version's series. The server holds this handle per loaded model and updates plain
+ * fields on the request path (no label-string building or map lookup per request).
+ */
+export class ModelSeries {
+  readonly counters = Object.fromEntries(Object.keys(COUNTERS).map((k) => [k, 0])) as Record<
+    CounterName,
+    number
+  >;
+  readonly batchBuckets = BATCH_BUCKETS.map(() => 0);
+  batchSum = 0;
+  batchCount = 0;
+
+  constructor(readonly pending: () => number) {}
+
+  /** One successful request: its whole duration and its queue wait, in microseconds. */
+  success(durationMicroseconds: number, queueMicroseconds: number): void {
+    this.counters.nv_inference_request_success += 1;
+    this.counters.nv_inference_request_duration_us += durationMicroseconds;
+    this.counters.nv_inference_queue_duration_us += queueMicroseconds;
+  }
+
+  /** One failed request. */
+  failure(): void {
+    this.counters.nv_inference_request_failure += 1;
+  }
+
+  /** One executed batch of `rows` rows that computed for `computeMicroseconds`. */
+  batch(rows: number, computeMicroseconds: number): void {
+    this.counters.nv_inference_exec_count += 1;
+    this.counters.nv_inference_count += rows;
+    this.counters.nv_inference_compute_infer_duration_us += computeMicroseconds;
+    for (let i = 0; i < BATCH_BUCKETS.length; i++) {
+      if (rows <= (BATCH_BUCKETS[i] as number)) this.batchBuckets[i] = (this.batchBuckets[i] as number) + 1;
+    }
+    this.batchSum += rows;
+    this.batchCount += 1;
+  }
 }
 
 /** The twin's metrics registry, one series per model version. */
 export class TwinMetrics {
   private readonly series = new Map<string, ModelSeries>();
 
-  private key(model: string, version: string): string {
-    return `model="${model}",version="${version}"`;
-  }
-
-  /** Registers a model version; `pending` reports its queued requests. */
-  register(model: string, version: string, pending: () => number): void {
-    const counters = Object.fromEntries(Object.keys(COUNTERS).map((k) => [k, 0])) as Record<
-      CounterName,
-      number
-    >;
-    this.series.set(this.key(model, version), {
-      counters,
-      pending,
-      batchBuckets: BATCH_BUCKETS.map(() => 0),
-      batchSum: 0,
-      batchCount: 0,
-    });
-  }
-
-  add(model: string, version: string, name: CounterName, value: number): void {
-    const s = this.series.get(this.key(model, version));
-    if (s) s.counters[name] += value;
-  }
-
-  /** One executed batch of `rows` rows. */
-  batch(model: string, version: string, rows: number): void {
-    const s = this.series.get(this.key(model, version));
-    if (!s) return;
-    s.counters.nv_inference_exec_count += 1;
-    s.counters.nv_inference_count += rows;
-    BATCH_BUCKETS.forEach((le, i) => {
-      if (rows <= le) s.batchBuckets[i] = (s.batchBuckets[i] as number) + 1;
-    });
-    s.batchSum += rows;
-    s.batchCount += 1;
+  /** Registers a model version; `pending` reports its queued requests. Returns its series. */
+  register(model: string, version: string, pending: () => number): ModelSeries {
+    const series = new ModelSeries(pending);
+    this.series.set(`model="${model}",version="${version}"`, series);
+    return series;
   }
 
   /** Prometheus text exposition format 0.0.4. */

@@ -5,11 +5,12 @@
  *
  * Endpoints: `GET /v2`, `GET /v2/health/live`, `GET /v2/health/ready`,
  * `GET /v2/models/{name}[/versions/{v}]`, `GET /v2/models/{name}[/versions/{v}]/ready`,
- * `POST /v2/models/{name}[/versions/{v}]/infer` (JSON tensors; the binary-data extension is
- * refused), `GET /metrics` (Prometheus, Triton's metric names; Triton serves it on its own
- * port 8002, the twin on the same port). Errors are `{"error": "<message>"}` with a 4xx/5xx
- * status, as the protocol writes them: 400 for a bad request, 404 for an unknown model or
- * version or path, 405 for a wrong method, 413 for an oversized body, 500 when inference fails.
+ * `POST /v2/models/{name}[/versions/{v}]/infer` (JSON tensors, and the binary tensor data
+ * extension for inputs and outputs, `#shared/open-inference`), `GET /metrics` (Prometheus,
+ * Triton's metric names; Triton serves it on its own port 8002, the twin on the same port).
+ * Errors are `{"error": "<message>"}` with a 4xx/5xx status, as the protocol writes them: 400
+ * for a bad request (Triton's wording where it has one), 404 for an unknown model or version
+ * or path, 405 for a wrong method, 413 for an oversized body, 500 when inference fails.
  *
  * Test-only fault injection (`fault`): answer every inference slowly, with an HTTP error
  * status, or with a malformed tensor, so the client's budget and breaker can be tested
@@ -20,8 +21,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
+import {
+  bytesToFp32,
+  FP32_BYTES,
+  fp32ToBytes,
+  INFERENCE_HEADER_CONTENT_LENGTH,
+  type InferenceBodyError,
+  inferenceHeaderLength,
+} from '#shared/open-inference';
 import { type BatchResult, DynamicBatcher } from './batcher';
-import { type TwinMetrics as Metrics, TwinMetrics } from './metrics';
+import { type TwinMetrics as Metrics, type ModelSeries, TwinMetrics } from './metrics';
 import { type ModelConfig, parseModelConfig } from './model-config';
 
 const { InferenceSession, Tensor }: typeof Ort = require('onnxruntime-node');
@@ -65,6 +74,10 @@ interface LoadedModel {
   version: string;
   session: Ort.InferenceSession;
   batcher: DynamicBatcher;
+  /** This model version's metrics, updated per request. */
+  series: ModelSeries;
+  /** Each output's dims without the batch dimension, by name. */
+  outputDims: ReadonlyMap<string, readonly number[]>;
 }
 
 /** A request the protocol rejects; `status` is the HTTP status to answer with. */
@@ -130,27 +143,30 @@ async function loadRepository(options: TwinOptions, metrics: Metrics): Promise<M
         const result = await session.run(feeds);
         return Object.fromEntries(config.outputs.map((t) => [t.name, result[t.name]?.data as Float32Array]));
       },
-      (batch) => {
-        metrics.batch(config.name, version, batch.rows);
-        metrics.add(
-          config.name,
-          version,
-          'nv_inference_compute_infer_duration_us',
-          batch.computeMicroseconds,
-        );
-      },
+      // Before registration (the warm-up below) nothing is counted.
+      (batch) => series?.batch(batch.rows, batch.computeMicroseconds),
     );
+    let series: ModelSeries | undefined;
     // Warm-up with one zero row, so the first request pays no graph initialisation (not counted).
     await batcher.submit(
       Object.fromEntries(config.inputs.map((t) => [t.name, new Float32Array(width(t))])),
       1,
     );
-    metrics.register(config.name, version, () => batcher.pending);
-    models.set(config.name, { config, version, session, batcher });
+    series = metrics.register(config.name, version, () => batcher.pending);
+    models.set(config.name, {
+      config,
+      version,
+      session,
+      batcher,
+      series,
+      outputDims: new Map(config.outputs.map((t) => [t.name, t.dims])),
+    });
   }
   if (models.size === 0) throw new Error(`${options.repository}: no models`);
   return models;
 }
+
+const JSON_HEADERS = (length: number) => ({ 'content-type': 'application/json', 'content-length': length });
 
 function send(res: ServerResponse, status: number, body?: unknown, contentType = 'application/json'): void {
   const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
@@ -158,7 +174,8 @@ function send(res: ServerResponse, status: number, body?: unknown, contentType =
   res.end(text);
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
+/** The whole body as bytes, at most `limit` of them (the binary extension carries raw tensor bytes). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -171,7 +188,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)));
     req.on('error', reject);
   });
 }
@@ -226,12 +243,92 @@ interface InferRequestInput {
   name?: unknown;
   shape?: unknown;
   datatype?: unknown;
-  parameters?: Record<string, unknown>;
+  parameters?: unknown;
   data?: unknown;
 }
 
-/** Validates an inference request against the model configuration; returns its inputs and batch size. */
-function parseInferRequest(body: unknown, model: LoadedModel) {
+/** A JSON object (not null, not an array), or undefined when absent; 400 otherwise. */
+function parameters(value: unknown, where: string): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ProtocolError(400, `Unable to parse 'parameters' of ${where}: must be an object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** A bool parameter, as Triton reads `binary_data` and `binary_data_output`. */
+function boolParameter(params: Record<string, unknown> | undefined, key: string): boolean | undefined {
+  const value = params?.[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') throw new ProtocolError(400, `Unable to parse '${key}'`);
+  return value;
+}
+
+/**
+ * The binary tensor section after the JSON header, consumed input by input in the order of the
+ * request's `inputs` (the extension's rule); what is left over at the end is an error.
+ */
+class BinarySection {
+  private offset = 0;
+  constructor(
+    private readonly bytes: Buffer,
+    private readonly model: string,
+  ) {}
+
+  take(input: string, size: number): Buffer {
+    const available = this.bytes.length - this.offset;
+    if (size > available) {
+      throw new ProtocolError(
+        400,
+        `unexpected size for input '${input}', expecting ${size - available} additional bytes for model '${this.model}'`,
+      );
+    }
+    const slice = this.bytes.subarray(this.offset, this.offset + size);
+    this.offset += size;
+    return slice;
+  }
+
+  finish(): void {
+    if (this.offset !== this.bytes.length)
+      throw new ProtocolError(400, `unexpected additional input data for model '${this.model}'`);
+  }
+}
+
+/** One input's values from `binary_data_size` bytes of the binary section, checked against the shape. */
+function binaryTensorData(
+  params: Record<string, unknown>,
+  name: string,
+  shape: readonly number[],
+  section: BinarySection,
+): Float32Array {
+  const size = params.binary_data_size;
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+    throw new ProtocolError(400, "Unable to parse 'binary_data_size'");
+  }
+  const bytes = section.take(name, size);
+  const expected = product(shape) * FP32_BYTES;
+  if (size !== expected) {
+    throw new ProtocolError(
+      400,
+      `input byte size mismatch for input '${name}': expected ${expected}, got ${size}`,
+    );
+  }
+  return bytesToFp32(bytes);
+}
+
+/** A validated inference request: inputs by name, rows, and each requested output's encoding. */
+interface InferRequest {
+  id?: string;
+  inputs: Record<string, Float32Array>;
+  rows: number;
+  outputs: { name: string; binary: boolean }[];
+}
+
+/**
+ * Validates an inference request against the model configuration; returns its inputs and batch
+ * size. `binary` is the body after the JSON header (empty for a plain JSON body).
+ */
+function parseInferRequest(body: unknown, model: LoadedModel, binary: Buffer): InferRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new ProtocolError(400, 'inference request must be a JSON object');
   }
@@ -242,6 +339,8 @@ function parseInferRequest(body: unknown, model: LoadedModel) {
     throw new ProtocolError(400, "inference request must have a non-empty 'inputs' array");
   }
   const { config } = model;
+  const binaryOutput = boolParameter(parameters(request.parameters, 'the request'), 'binary_data_output');
+  const section = new BinarySection(binary, config.name);
   const batched = config.maxBatchSize > 0;
   const inputs: Record<string, Float32Array> = {};
   let rows = -1;
@@ -254,8 +353,18 @@ function parseInferRequest(body: unknown, model: LoadedModel) {
         `unexpected inference input '${String(raw.name)}' for model '${config.name}'`,
       );
     if (inputs[spec.name]) throw new ProtocolError(400, `input '${spec.name}' is given twice`);
-    if (raw.parameters && 'binary_data_size' in raw.parameters) {
-      throw new ProtocolError(400, 'the binary tensor data extension is not supported by this server');
+    const params = parameters(raw.parameters, `input '${spec.name}'`);
+    if (params && 'shared_memory_region' in params) {
+      throw new ProtocolError(400, 'the shared-memory extension is not supported by this server');
+    }
+    const isBinary = params !== undefined && 'binary_data_size' in params;
+    if (isBinary === (raw.data !== undefined)) {
+      throw new ProtocolError(
+        400,
+        `Input must set only one of the following fields: 'data', 'binary_data_size' in 'parameters'. But ${
+          isBinary ? "set 'data' 'binary_data_size'" : 'no field is set'
+        }`,
+      );
     }
     if (raw.datatype !== spec.datatype) {
       throw new ProtocolError(
@@ -264,7 +373,7 @@ function parseInferRequest(body: unknown, model: LoadedModel) {
       );
     }
     const shape = raw.shape;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       throw new ProtocolError(400, `input '${spec.name}' shape must be an array of non-negative integers`);
     }
     const expected = batched ? [-1, ...spec.dims] : spec.dims;
@@ -286,16 +395,19 @@ function parseInferRequest(body: unknown, model: LoadedModel) {
     if (rows !== -1 && rows !== batch)
       throw new ProtocolError(400, 'all inputs must have the same batch size');
     rows = batch;
-    inputs[spec.name] = tensorData(raw.data, spec.name, shape as number[]);
+    inputs[spec.name] = isBinary
+      ? binaryTensorData(params, spec.name, shape as number[], section)
+      : tensorData(raw.data, spec.name, shape as number[]);
   }
+  section.finish();
   for (const spec of config.inputs) {
     if (!inputs[spec.name])
       throw new ProtocolError(400, `expected input '${spec.name}' for model '${config.name}'`);
   }
-  let outputs = config.outputs.map((t) => t.name);
+  let outputs = config.outputs.map((t) => ({ name: t.name, binary: binaryOutput ?? false }));
   if (request.outputs !== undefined) {
     if (!Array.isArray(request.outputs)) throw new ProtocolError(400, "'outputs' must be an array");
-    outputs = (request.outputs as { name?: unknown }[]).map((o) => {
+    outputs = (request.outputs as { name?: unknown; parameters?: unknown }[]).map((o) => {
       const name = typeof o === 'object' && o !== null ? o.name : undefined;
       if (!config.outputs.some((t) => t.name === name)) {
         throw new ProtocolError(
@@ -303,10 +415,39 @@ function parseInferRequest(body: unknown, model: LoadedModel) {
           `unexpected inference output '${String(name)}' for model '${config.name}'`,
         );
       }
-      return name as string;
+      const own = boolParameter(parameters(o.parameters, `output '${String(name)}'`), 'binary_data');
+      return { name: name as string, binary: own ?? binaryOutput ?? false };
     });
   }
   return { id: request.id as string | undefined, inputs, rows: Math.max(1, rows), outputs };
+}
+
+/**
+ * The inference response body: JSON alone, or (when any output is binary) the JSON header
+ * followed by the binary outputs in order, with the header's length for
+ * `Inference-Header-Content-Length`.
+ */
+function inferResponse(
+  head: { model_name: string; model_version: string; id?: string },
+  outputs: readonly { name: string; shape: readonly number[]; data: Float32Array; binary: boolean }[],
+): { body: Buffer; headerLength?: number } {
+  const tensors: Uint8Array[] = [];
+  const json = {
+    ...head,
+    outputs: outputs.map((o) => {
+      if (!o.binary) return { name: o.name, datatype: 'FP32', shape: o.shape, data: Array.from(o.data) };
+      tensors.push(fp32ToBytes(o.data));
+      return {
+        name: o.name,
+        datatype: 'FP32',
+        shape: o.shape,
+        parameters: { binary_data_size: o.data.byteLength },
+      };
+    }),
+  };
+  const header = Buffer.from(JSON.stringify(json));
+  if (tensors.length === 0) return { body: header };
+  return { body: Buffer.concat([header, ...tensors]), headerLength: header.length };
 }
 
 /** A running twin. */
@@ -349,17 +490,23 @@ export async function startTwin(options: TwinOptions): Promise<RunningTwin> {
     })),
   });
 
-  async function infer(model: LoadedModel, body: string, res: ServerResponse): Promise<void> {
-    const started = process.hrtime.bigint();
-    const { name } = model.config;
+  async function infer(model: LoadedModel, req: IncomingMessage, body: Buffer, res: ServerResponse) {
+    const started = performance.now();
+    const { series } = model;
     try {
+      let headerLength: number;
+      try {
+        headerLength = inferenceHeaderLength(req.headers[INFERENCE_HEADER_CONTENT_LENGTH], body.length);
+      } catch (error) {
+        throw new ProtocolError(400, (error as InferenceBodyError).message);
+      }
       let parsed: unknown;
       try {
-        parsed = JSON.parse(body);
+        parsed = JSON.parse(body.toString('utf8', 0, headerLength));
       } catch {
         throw new ProtocolError(400, 'failed to parse the request JSON buffer: invalid JSON');
       }
-      const request = parseInferRequest(parsed, model);
+      const request = parseInferRequest(parsed, model, body.subarray(headerLength));
       if (fault?.kind === 'status')
         throw new ProtocolError(fault.status, `injected fault: HTTP ${fault.status}`);
       let result: BatchResult;
@@ -370,26 +517,31 @@ export async function startTwin(options: TwinOptions): Promise<RunningTwin> {
       }
       if (fault?.kind === 'slow') await new Promise((r) => setTimeout(r, fault.ms));
       const outputs = request.outputs.map((out) => {
-        const spec = model.config.outputs.find((t) => t.name === out);
-        const shape =
-          model.config.maxBatchSize > 0 ? [request.rows, ...(spec?.dims ?? [])] : (spec?.dims ?? []);
-        const data = Array.from(result.outputs[out] as Float32Array);
+        const dims = model.outputDims.get(out.name) ?? [];
+        const data = result.outputs[out.name] as Float32Array;
         return fault?.kind === 'malformed'
-          ? { name: out, datatype: 'FP32', shape: [request.rows + 1, 3], data: data.map(() => 'NaN') }
-          : { name: out, datatype: 'FP32', shape, data };
+          ? { ...out, shape: [request.rows + 1, 3], data: new Float32Array(data.length).fill(Number.NaN) }
+          : { ...out, shape: model.config.maxBatchSize > 0 ? [request.rows, ...dims] : dims, data };
       });
-      send(res, 200, {
-        model_name: name,
-        model_version: model.version,
-        ...(request.id === undefined ? {} : { id: request.id }),
+      const response = inferResponse(
+        request.id === undefined
+          ? { model_name: model.config.name, model_version: model.version }
+          : { model_name: model.config.name, model_version: model.version, id: request.id },
         outputs,
-      });
-      const total = Number((process.hrtime.bigint() - started) / 1000n);
-      metrics.add(name, model.version, 'nv_inference_request_success', 1);
-      metrics.add(name, model.version, 'nv_inference_request_duration_us', total);
-      metrics.add(name, model.version, 'nv_inference_queue_duration_us', result.queueMicroseconds);
+      );
+      if (response.headerLength === undefined) {
+        res.writeHead(200, JSON_HEADERS(response.body.length));
+      } else {
+        res.writeHead(200, {
+          'content-type': 'application/octet-stream',
+          'content-length': response.body.length,
+          [INFERENCE_HEADER_CONTENT_LENGTH]: response.headerLength,
+        });
+      }
+      res.end(response.body);
+      series.success(Math.round((performance.now() - started) * 1000), result.queueMicroseconds);
     } catch (error) {
-      metrics.add(name, model.version, 'nv_inference_request_failure', 1);
+      series.failure();
       throw error;
     }
   }
@@ -406,7 +558,11 @@ export async function startTwin(options: TwinOptions): Promise<RunningTwin> {
     }
     if (path === '/v2') {
       only('GET');
-      return send(res, 200, { name: 'fraud-scoring-neural-twin', version: SERVER_VERSION, extensions: [] });
+      return send(res, 200, {
+        name: 'fraud-scoring-neural-twin',
+        version: SERVER_VERSION,
+        extensions: ['binary_tensor_data'],
+      });
     }
     if (path === '/metrics') {
       only('GET');
@@ -423,7 +579,7 @@ export async function startTwin(options: TwinOptions): Promise<RunningTwin> {
     if (action === '/infer') {
       only('POST');
       const body = await readBody(req, limit);
-      return infer(model, body, res);
+      return infer(model, req, body, res);
     }
     only('GET');
     return send(res, 200, metadata(model));

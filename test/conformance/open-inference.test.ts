@@ -7,8 +7,13 @@
  * Without NEURAL_BASE_URL it starts the local twin (`services/neural/main.ts`) as a real
  * process. Where Triton versions differ (400 or 404 for an unknown model) the suite accepts
  * either 4xx, and always requires the protocol's `{"error": "<message>"}` body.
+ *
+ * The binary tensor data extension (Triton's `extension_binary_data.md`) is exercised with
+ * bodies built here byte by byte, not with the project's own codec, so a shared mistake in
+ * the codec cannot pass on both sides; the hostile cases only use what the spec defines.
  */
 
+import fc from 'fast-check';
 import { SEQUENCE_STEPS, SEQUENCE_WIDTH } from '#domain/sequence';
 import { readNeuralReplay, replayBatch } from '../../models/training/neural-parity';
 import { startTwinProcess, type TwinProcess } from '../support/neural-twin';
@@ -227,6 +232,216 @@ describe('inference', () => {
     const response = await call('POST', '/v2/models/no-such-model/infer', inferBody(1));
     // assert
     expectProtocolError(response, [400, 404]);
+  });
+});
+
+/** A JSON header followed by raw tensor bytes; `headerLength` overrides Inference-Header-Content-Length. */
+async function callBinary(path: string, header: unknown, tensors: Uint8Array[], headerLength?: string) {
+  const json = Buffer.from(JSON.stringify(header));
+  const body = Buffer.concat([json, ...tensors]);
+  const response = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/octet-stream',
+      'inference-header-content-length': headerLength ?? String(json.length),
+    },
+    body,
+  });
+  const bytes = Buffer.from(await response.arrayBuffer());
+  const length = response.headers.get('inference-header-content-length');
+  const jsonLength = length === null ? bytes.length : Number(length);
+  let json_: Json;
+  try {
+    json_ = JSON.parse(bytes.toString('utf8', 0, jsonLength));
+  } catch {
+    json_ = undefined;
+  }
+  return {
+    status: response.status,
+    json: json_,
+    binary: bytes.subarray(jsonLength),
+    headerLength: length,
+    contentType: response.headers.get('content-type'),
+  };
+}
+
+/** Little-endian FP32 bytes, written value by value with DataView (independent of the codec under test). */
+function leBytes(values: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(values.length * 4);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i] as number, true);
+  return out;
+}
+
+function binaryInput(rows: number, extra: Json = {}, parameters: Json = {}) {
+  return {
+    name: 'sequence',
+    shape: [rows, SEQUENCE_STEPS, SEQUENCE_WIDTH],
+    datatype: 'FP32',
+    parameters: { binary_data_size: rows * ROW * 4, ...parameters },
+    ...extra,
+  };
+}
+
+const rowsBytes = (rows: number) => leBytes(batch.subarray(0, rows * ROW));
+
+describe('binary tensor data extension', () => {
+  it('server metadata lists binary_tensor_data among the extensions', async () => {
+    // act
+    const response = await call('GET', '/v2');
+    // assert
+    expect(response.json.extensions).toContain('binary_tensor_data');
+  });
+
+  it('scores a binary input and answers JSON when no binary output is asked', async () => {
+    // act
+    const response = await callBinary(`/v2/models/${MODEL}/infer`, { inputs: [binaryInput(1)] }, [
+      rowsBytes(1),
+    ]);
+    // assert
+    expect(response.status).toBe(200);
+    expect(response.headerLength).toBeNull();
+    const [output] = response.json.outputs;
+    expect(output).toMatchObject({ name: 'score', datatype: 'FP32', shape: [1, 1] });
+    expect(Math.abs(output.data[0] - (cases[0]?.score as number))).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('answers a binary output as raw little-endian bytes after the JSON header, row by row', async () => {
+    // prepare
+    const rows = cases.length;
+    const header = {
+      inputs: [binaryInput(rows)],
+      outputs: [{ name: 'score', parameters: { binary_data: true } }],
+    };
+    // act
+    const response = await callBinary(`/v2/models/${MODEL}/versions/1/infer`, header, [rowsBytes(rows)]);
+    // assert
+    expect(response.status).toBe(200);
+    expect(Number(response.headerLength)).toBeGreaterThan(0);
+    const [output] = response.json.outputs;
+    expect(output).toMatchObject({
+      name: 'score',
+      datatype: 'FP32',
+      shape: [rows, 1],
+      parameters: { binary_data_size: rows * 4 },
+    });
+    expect(output.data).toBeUndefined();
+    expect(response.binary.length).toBe(rows * 4);
+    cases.forEach((c, i) => {
+      expect(Math.abs(response.binary.readFloatLE(i * 4) - c.score)).toBeLessThanOrEqual(1e-4);
+    });
+  });
+
+  it('binary_data_output asks for every output in binary; binary_data false on an output overrides it', async () => {
+    // prepare
+    const all = { ...inferBody(1), parameters: { binary_data_output: true } };
+    const overridden = {
+      ...inferBody(1),
+      parameters: { binary_data_output: true },
+      outputs: [{ name: 'score', parameters: { binary_data: false } }],
+    };
+    // act
+    const binary = await callBinary(`/v2/models/${MODEL}/infer`, all, []);
+    const json = await callBinary(`/v2/models/${MODEL}/infer`, overridden, []);
+    // assert
+    expect(binary.status).toBe(200);
+    expect(binary.json.outputs[0].parameters.binary_data_size).toBe(4);
+    expect(Math.abs(binary.binary.readFloatLE(0) - (cases[0]?.score as number))).toBeLessThanOrEqual(1e-4);
+    expect(json.status).toBe(200);
+    expect(json.headerLength).toBeNull();
+    expect(Math.abs(json.json.outputs[0].data[0] - (cases[0]?.score as number))).toBeLessThanOrEqual(1e-4);
+  });
+
+  const one = rowsBytes(1);
+  const hostile: [string, () => [unknown, Uint8Array[], string?]][] = [
+    [
+      'binary_data_size below the shape',
+      () => [{ inputs: [binaryInput(1, {}, { binary_data_size: 3296 })] }, [one.subarray(0, 3296)]],
+    ],
+    [
+      'binary_data_size above the shape',
+      () => [{ inputs: [binaryInput(1, {}, { binary_data_size: 3304 })] }, [one, new Uint8Array(4)]],
+    ],
+    ['fewer bytes than binary_data_size', () => [{ inputs: [binaryInput(1)] }, [one.subarray(0, 100)]]],
+    ['bytes left over after the last tensor', () => [{ inputs: [binaryInput(1)] }, [one, new Uint8Array(8)]]],
+    ['a header length beyond the body', () => [{ inputs: [binaryInput(1)] }, [one], '999999']],
+    ['a header length that is not a number', () => [{ inputs: [binaryInput(1)] }, [one], 'twelve']],
+    ['a header length that cuts the JSON', () => [{ inputs: [binaryInput(1)] }, [one], '10']],
+    [
+      'both data and binary_data_size',
+      () => [{ inputs: [binaryInput(1, { data: Array.from(batch.subarray(0, ROW)) })] }, [one]],
+    ],
+    [
+      'a negative binary_data_size',
+      () => [{ inputs: [binaryInput(1, {}, { binary_data_size: -4 })] }, [one]],
+    ],
+    [
+      'a string binary_data_size',
+      () => [{ inputs: [binaryInput(1, {}, { binary_data_size: '3300' })] }, [one]],
+    ],
+    [
+      'a datatype that does not match the model (INT64 bytes)',
+      () => [
+        { inputs: [binaryInput(1, { datatype: 'INT64' }, { binary_data_size: ROW * 8 })] },
+        [new Uint8Array(ROW * 8)],
+      ],
+    ],
+    [
+      'a datatype that does not match the model (FP16 bytes)',
+      () => [
+        { inputs: [binaryInput(1, { datatype: 'FP16' }, { binary_data_size: ROW * 2 })] },
+        [new Uint8Array(ROW * 2)],
+      ],
+    ],
+  ];
+  it.each(hostile)('rejects %s with 400 and an error message', async (_, build) => {
+    // prepare
+    const [header, tensors, headerLength] = build();
+    // act
+    const response = await callBinary(`/v2/models/${MODEL}/infer`, header, tensors, headerLength);
+    // assert
+    expectProtocolError(response, 400);
+  });
+
+  it('answers hostile framing with 200 only when every size agrees, otherwise 400, and stays up (property)', async () => {
+    const datatypes = ['FP32', 'FP32', 'INT64', 'FP16', 'BYTES'];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          rows: fc.integer({ min: 1, max: 3 }),
+          datatype: fc.constantFrom(...datatypes),
+          sizeDelta: fc.oneof(fc.constant(0), fc.integer({ min: -ROW * 4, max: 64 })),
+          bytesDelta: fc.oneof(fc.constant(0), fc.integer({ min: -64, max: 64 })),
+          headerDelta: fc.oneof(fc.constant(0), fc.integer({ min: -40, max: 80 })),
+          headerText: fc.option(fc.constantFrom('', 'abc', '-5', '1e3', '0x10', ' 12 '), { freq: 4 }),
+        }),
+        async ({ rows, datatype, sizeDelta, bytesDelta, headerDelta, headerText }) => {
+          // prepare
+          const size = Math.max(0, rows * ROW * 4 + sizeDelta);
+          const header = { inputs: [binaryInput(rows, { datatype }, { binary_data_size: size })] };
+          const json = Buffer.byteLength(JSON.stringify(header));
+          const bytes = new Uint8Array(Math.max(0, size + bytesDelta)).fill(0x3f);
+          const headerLength = headerText ?? String(json + headerDelta);
+          const consistent =
+            datatype === 'FP32' &&
+            size === rows * ROW * 4 &&
+            bytes.length === size &&
+            headerText === null &&
+            headerDelta === 0;
+          // act
+          const response = await callBinary(`/v2/models/${MODEL}/infer`, header, [bytes], headerLength);
+          // assert
+          if (consistent) {
+            expect(response.status).toBe(200);
+            expect(response.json.outputs[0].shape).toEqual([rows, 1]);
+          } else {
+            expectProtocolError(response, 400);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+    expect((await call('GET', '/v2/health/live')).status).toBe(200);
   });
 });
 

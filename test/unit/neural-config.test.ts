@@ -28,8 +28,21 @@ describe('loadNeuralConfig', () => {
         breakerFailures: 5,
         halfOpenAfterMs: 5_000,
         maxSockets: 32,
+        tensorEncoding: 'binary',
       },
     });
+  });
+
+  it('reads the JSON tensor encoding, for a server without the binary extension', () => {
+    // act
+    const config = loadNeuralConfig({
+      NEURAL_MODE: 'live',
+      NEURAL_URL: 'http://127.0.0.1:8000',
+      NEURAL_MODEL_DIR: 'models/fraud-seq/1.0.0',
+      NEURAL_TENSOR_ENCODING: 'json',
+    });
+    // assert
+    expect(config.client?.tensorEncoding).toBe('json');
   });
 
   const bad: [string, Record<string, string>][] = [
@@ -47,6 +60,15 @@ describe('loadNeuralConfig', () => {
     [
       'a non-numeric breaker setting',
       { NEURAL_MODE: 'live', NEURAL_URL: 'http://x', NEURAL_MODEL_DIR: 'd', NEURAL_BREAKER_FAILURES: 'many' },
+    ],
+    [
+      'an unknown tensor encoding',
+      {
+        NEURAL_MODE: 'live',
+        NEURAL_URL: 'http://x',
+        NEURAL_MODEL_DIR: 'd',
+        NEURAL_TENSOR_ENCODING: 'protobuf',
+      },
     ],
   ];
   it.each(bad)('fails fast on %s, naming the variable', (_, env) => {

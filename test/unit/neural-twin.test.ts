@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { DynamicBatcher } from '../../services/neural/batcher';
 import { ModelConfigError, parseModelConfig, parseTextProto } from '../../services/neural/model-config';
+import { PreciseTimer } from '../../services/neural/precise-timer';
 import { parseFault } from '../../services/neural/server';
 
 const SHIPPED = 'models/fraud-seq/1.0.0/triton/fraud-seq/config.pbtxt';
@@ -280,5 +281,42 @@ describe('DynamicBatcher', () => {
       ),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('PreciseTimer', () => {
+  it('fires after a sub-millisecond delay, not before, and in order', async () => {
+    // prepare
+    const timer = new PreciseTimer();
+    const fired: { id: number; ms: number }[] = [];
+    const started = performance.now();
+    // act
+    await new Promise<void>((resolve) => {
+      timer.set(() => fired.push({ id: 1, ms: performance.now() - started }), 0.4);
+      timer.set(() => {
+        fired.push({ id: 2, ms: performance.now() - started });
+        resolve();
+      }, 0.2);
+    });
+    await timer.close();
+    // assert: one sleep at a time, so the second fires after both delays
+    expect(fired.map((f) => f.id)).toEqual([1, 2]);
+    expect(fired[0]?.ms).toBeGreaterThanOrEqual(0.4);
+    expect(fired[1]?.ms).toBeGreaterThanOrEqual(0.6);
+  });
+
+  it('a cancelled timer never fires', async () => {
+    // prepare
+    const timer = new PreciseTimer();
+    let cancelledFired = false;
+    // act
+    const cancel = timer.set(() => {
+      cancelledFired = true;
+    }, 0.3);
+    cancel();
+    await new Promise<void>((resolve) => timer.set(resolve, 0.6));
+    await timer.close();
+    // assert
+    expect(cancelledFired).toBe(false);
   });
 });
