@@ -23,7 +23,7 @@ import type { ScoringStore } from '#domain/ports';
 import { type ScoreOutcome, type ScoringDeps, scoreTransaction } from '#domain/score';
 import { type CompanionScorer, type ScorerComposition, treeShadow } from '#domain/scorers';
 import { archiveHook, createArchive } from '#shared/archive-wiring';
-import { EmfLineWriter } from '#shared/emf-lines';
+import { EmfLineWriter, emfDisabledByEnv } from '#shared/emf-lines';
 import { METRICS_NAMESPACE, MetricService } from '#shared/metrics-contract';
 import { serviceObservability } from '#shared/observability';
 import type { ScoreConfig } from './config';
@@ -150,6 +150,8 @@ export async function createScoreFunction(config: ScoreConfig) {
       : undefined,
   };
   const dimensions = metricDimensions(config, model);
+  // Powertools' own switch, read from the same environment at the same moment as its Metrics.
+  const metricsOff = emfDisabledByEnv();
   const archive = createArchive(config.archive, logger);
   const api = createHandler({
     score: (request: ValidScoreRequest) => scoreTransaction(scoring, request),
@@ -164,10 +166,12 @@ export async function createScoreFunction(config: ScoreConfig) {
         outcome.idempotency === 'replayed' ? [] : [scoreRecordOf(request, outcome, dimensions, Date.now())],
       ),
     shadowLogSample: config.shadowLogSample,
+    metricsEnabled: !metricsOff,
     judgeSignals: {
       lines: new EmfLineWriter({
         namespace: METRICS_NAMESPACE,
         defaultDimensions: { service: MetricService.Score, stage: config.stage },
+        disabled: metricsOff,
       }),
       features: monitoredFeatures(model?.card),
     },
