@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import { createDynamoClients } from '#adapters/dynamo-client';
+import { createScoringClient } from '#adapters/dynamo-client';
 import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
 import { HttpNeuralScorer } from '#adapters/neural-scorer';
 import { OnnxModelRunner } from '#adapters/onnx-model-runner';
@@ -121,7 +121,7 @@ async function createScorers(
 export async function createScoreFunction(config: ScoreConfig) {
   const { logger, metrics } = serviceObservability(MetricService.Score, config.stage);
   const tracing = config.tracingEnabled ? await tracingMiddleware() : undefined;
-  const { client: dynamo } = createDynamoClients({ region: config.region, endpoint: config.dynamoEndpoint });
+  const dynamo = createScoringClient({ region: config.region, endpoint: config.dynamoEndpoint });
   const policy = parsePolicy(JSON.parse(await readFile(config.policyPath, 'utf8')));
   let model: OnnxModelRunner | undefined;
   try {

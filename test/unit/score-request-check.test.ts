@@ -73,7 +73,7 @@ describe('checkScoreRequest', () => {
       validRequest,
       { ...validRequest, deviceId: 'dev-1' },
       { ...validRequest, customerId: 'c-1', deviceId: 'dev-1' },
-      { timestamp: validRequest.timestamp, ...validRequest },
+      Object.fromEntries(Object.entries(validRequest).reverse()),
     ];
     for (const body of bodies) {
       // act
