@@ -18,6 +18,10 @@
  * The BatchGetItem row reads through the score function's own kind of client
  * (`createScoringClient`), so the store's client costs the same in numerator and denominator.
  *
+ * Every row runs in each iteration (see {@link measureInterleaved}). What the observability row
+ * writes to stdout is counted and discarded, so the bench's own output stays readable; a write to
+ * a pipe in Lambda costs a syscall more than this.
+ *
  * Options: --iterations N (default 2000), --skip-cold.
  */
 import { type ChildProcess, execFileSync } from 'node:child_process';
@@ -60,23 +64,38 @@ function stats(samples: number[]): Stats {
   return { p50: at(0.5), p99: at(0.99), mean: sorted.reduce((a, b) => a + b, 0) / sorted.length };
 }
 
-async function measure(
-  label: string,
-  iterations: number,
-  work: (i: number) => Promise<unknown>,
-): Promise<Stats> {
-  for (let i = 0; i < Math.min(200, iterations / 10); i += 1) await work(-1 - i); // warm-up
-  const samples: number[] = [];
-  for (let i = 0; i < iterations; i += 1) {
-    const started = performance.now();
-    await work(i);
-    samples.push(performance.now() - started);
+/** One row of the bench: what one iteration does. */
+interface Row {
+  label: string;
+  work: (i: number) => Promise<unknown>;
+}
+
+/**
+ * Times every row `iterations` times, interleaved: each iteration runs each row once, in
+ * forward then reverse order, so every row sees the same machine load. Run one row after
+ * the other (as this bench did until 2026-12-01), a ratio of two rows compared two different
+ * minutes of a shared machine: at a load average of 10–15, the same commit's handler ratio
+ * came out anywhere between 0.86 and 2.97.
+ */
+async function measureInterleaved(rows: readonly Row[], iterations: number): Promise<Stats[]> {
+  const warmUp = Math.min(200, iterations / 10);
+  const samples = rows.map(() => [] as number[]);
+  for (let i = -warmUp; i < iterations; i += 1) {
+    for (let k = 0; k < rows.length; k += 1) {
+      const index = i % 2 === 0 ? k : rows.length - 1 - k;
+      const row = rows[index] as Row;
+      const started = performance.now();
+      await row.work(i);
+      if (i >= 0) samples[index]?.push(performance.now() - started);
+    }
   }
-  const s = stats(samples);
+  return samples.map(stats);
+}
+
+function printRow(label: string, s: Stats): void {
   process.stdout.write(
     `  ${label.padEnd(46)} p50 ${s.p50.toFixed(3).padStart(8)} ms   p99 ${s.p99.toFixed(3).padStart(8)} ms   mean ${s.mean.toFixed(3).padStart(8)} ms\n`,
   );
-  return s;
 }
 
 /** Starts dynalite in its own process (the local stack's dynalite process) and resolves with its endpoint. */
@@ -225,16 +244,8 @@ async function main(): Promise<void> {
     ];
 
     process.stdout.write(
-      `\nbench: ${iterations} iterations each, Node ${process.version}, model ${model.model.name}@${model.model.version}\n\n`,
+      `\nbench: ${iterations} iterations each, rows interleaved, Node ${process.version}, model ${model.model.name}@${model.model.version}\n\n`,
     );
-    const get = await measure('BatchGetItem (card + merchant, dynalite)', iterations, () =>
-      store.read({ cardId: 'card_bench', merchantId: 'm_bench' }),
-    );
-    const one = await measure('inference, 1 row', iterations, () => model.score([vector]));
-    const inf = await measure(`inference, handler batch (${batch.length} rows)`, iterations, () =>
-      model.score(batch),
-    );
-
     const scoreFunction = (idempotency: boolean) =>
       createScoreFunction(
         loadScoreConfig({
@@ -264,28 +275,66 @@ async function main(): Promise<void> {
       first: await roundTrips(stored, `trips-${now}`),
       retry: await roundTrips(stored, `trips-${now}`),
     };
-    const handlerStats = await measure('score function in-process (answers not stored)', iterations, (i) =>
-      plain.handler(apiEvent({ ...request, transactionId: `plain-${i}-${now}` }), lambdaContext('score')),
-    );
-    const idemStats = await measure('score function in-process (answers stored)', iterations, (i) =>
-      stored.handler(apiEvent({ ...request, transactionId: `idem-${i}-${now}` }), lambdaContext('score')),
-    );
     const stdout = discardStdout();
-    let obsStats: Stats;
+    let measured: Stats[];
     try {
-      obsStats = await measure('same, metrics + INFO logs on (stdout discarded)', iterations, (i) => {
-        stdout.answers += 1;
-        return observed.handler(
-          apiEvent({ ...request, transactionId: `obs-${i}-${now}` }),
-          lambdaContext('score'),
-        );
-      });
+      measured = await measureInterleaved(
+        [
+          {
+            label: 'BatchGetItem (card + merchant, dynalite)',
+            work: () => store.read({ cardId: 'card_bench', merchantId: 'm_bench' }),
+          },
+          { label: 'inference, 1 row', work: () => model.score([vector]) },
+          { label: `inference, handler batch (${batch.length} rows)`, work: () => model.score(batch) },
+          {
+            label: 'score function in-process (answers not stored)',
+            work: (i) =>
+              plain.handler(
+                apiEvent({ ...request, transactionId: `plain-${i}-${now}` }),
+                lambdaContext('score'),
+              ),
+          },
+          {
+            label: 'score function in-process (answers stored)',
+            work: (i) =>
+              stored.handler(
+                apiEvent({ ...request, transactionId: `idem-${i}-${now}` }),
+                lambdaContext('score'),
+              ),
+          },
+          {
+            label: 'same, not stored, metrics + INFO logs on',
+            work: (i) => {
+              stdout.answers += 1;
+              return observed.handler(
+                apiEvent({ ...request, transactionId: `obs-${i}-${now}` }),
+                lambdaContext('score'),
+              );
+            },
+          },
+        ],
+        iterations,
+      );
     } finally {
       stdout.restore();
     }
     plain.close();
     stored.close();
     observed.close();
+    const [get, one, inf, handlerStats, idemStats, obsStats] = measured as [
+      Stats,
+      Stats,
+      Stats,
+      Stats,
+      Stats,
+      Stats,
+    ];
+    printRow('BatchGetItem (card + merchant, dynalite)', get);
+    printRow('inference, 1 row', one);
+    printRow(`inference, handler batch (${batch.length} rows)`, inf);
+    printRow('score function in-process (answers not stored)', handlerStats);
+    printRow('score function in-process (answers stored)', idemStats);
+    printRow('same, not stored, metrics + INFO logs on', obsStats);
 
     const ratio = (h: Stats) => ({ p50: h.p50 / (get.p50 + inf.p50), p99: h.p99 / (get.p99 + inf.p99) });
     const r = ratio(handlerStats);
