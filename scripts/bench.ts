@@ -9,8 +9,18 @@
  *   the local stack, with and without stored answers (idempotency reads the answer in the
  *   same BatchGetItem and stores it with one conditional put), and the DynamoDB round trips
  *   each answer costs, counted on the wire;
+ * - the same, answers not stored, with production observability (Powertools metrics and the
+ *   judge's EMF lines on, logs at INFO; what they write to stdout counted and discarded):
+ *   the rows above run with metrics off and logs at ERROR, as they always have;
  * - cold init of the Lambda bundle: module load + ONNX session + warm-up + first score,
  *   in a fresh Node process.
+ *
+ * The BatchGetItem row reads through the score function's own kind of client
+ * (`createScoringClient`), so the store's client costs the same in numerator and denominator.
+ *
+ * Every row runs in each iteration (see {@link measureInterleaved}). What the observability row
+ * writes to stdout is counted and discarded, so the bench's own output stays readable; a write to
+ * a pipe in Lambda costs a syscall more than this.
  *
  * Options: --iterations N (default 2000), --skip-cold.
  */
@@ -21,7 +31,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { createDynamoClients } from '#adapters/dynamo-client';
+import { createDynamoClients, createScoringClient } from '#adapters/dynamo-client';
 import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
 import { OnnxModelRunner } from '#adapters/onnx-model-runner';
 import { FEATURE_DEFAULTS, featureVector } from '#domain/features';
@@ -54,23 +64,38 @@ function stats(samples: number[]): Stats {
   return { p50: at(0.5), p99: at(0.99), mean: sorted.reduce((a, b) => a + b, 0) / sorted.length };
 }
 
-async function measure(
-  label: string,
-  iterations: number,
-  work: (i: number) => Promise<unknown>,
-): Promise<Stats> {
-  for (let i = 0; i < Math.min(200, iterations / 10); i += 1) await work(-1 - i); // warm-up
-  const samples: number[] = [];
-  for (let i = 0; i < iterations; i += 1) {
-    const started = performance.now();
-    await work(i);
-    samples.push(performance.now() - started);
+/** One row of the bench: what one iteration does. */
+interface Row {
+  label: string;
+  work: (i: number) => Promise<unknown>;
+}
+
+/**
+ * Times every row `iterations` times, interleaved: each iteration runs each row once, in
+ * forward then reverse order, so every row sees the same machine load. Run one row after
+ * the other (as this bench did until 2026-12-01), a ratio of two rows compared two different
+ * minutes of a shared machine: at a load average of 10–15, the same commit's handler ratio
+ * came out anywhere between 0.86 and 2.97.
+ */
+async function measureInterleaved(rows: readonly Row[], iterations: number): Promise<Stats[]> {
+  const warmUp = Math.min(200, iterations / 10);
+  const samples = rows.map(() => [] as number[]);
+  for (let i = -warmUp; i < iterations; i += 1) {
+    for (let k = 0; k < rows.length; k += 1) {
+      const index = i % 2 === 0 ? k : rows.length - 1 - k;
+      const row = rows[index] as Row;
+      const started = performance.now();
+      await row.work(i);
+      if (i >= 0) samples[index]?.push(performance.now() - started);
+    }
   }
-  const s = stats(samples);
+  return samples.map(stats);
+}
+
+function printRow(label: string, s: Stats): void {
   process.stdout.write(
     `  ${label.padEnd(46)} p50 ${s.p50.toFixed(3).padStart(8)} ms   p99 ${s.p99.toFixed(3).padStart(8)} ms   mean ${s.mean.toFixed(3).padStart(8)} ms\n`,
   );
-  return s;
 }
 
 /** Starts dynalite in its own process (the local stack's dynalite process) and resolves with its endpoint. */
@@ -78,6 +103,41 @@ async function startDynaliteProcess(): Promise<{ endpoint: string; child: ChildP
   const child = forkTs('dynalite-process.ts', {}, new OutputCapture(true));
   const { port } = await whenReady(child, 'dynalite');
   return { endpoint: `http://127.0.0.1:${port}`, child };
+}
+
+/**
+ * Builds a score function as Lambda runs it: Powertools metrics and the EMF lines on (both read
+ * `POWERTOOLS_METRICS_DISABLED` at construction), logs at INFO.
+ */
+async function withObservability<T>(build: () => Promise<T>): Promise<T> {
+  const saved = { metrics: process.env.POWERTOOLS_METRICS_DISABLED, level: process.env.POWERTOOLS_LOG_LEVEL };
+  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+  process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+  try {
+    return await build();
+  } finally {
+    process.env.POWERTOOLS_METRICS_DISABLED = saved.metrics;
+    process.env.POWERTOOLS_LOG_LEVEL = saved.level;
+  }
+}
+
+/**
+ * Counts and drops what is written to stdout (Powertools and the EMF writer call
+ * `process.stdout.write` each time), so the bench's own output stays readable. A write to a
+ * pipe in Lambda costs a syscall more than this; `writes` says how many there are.
+ */
+function discardStdout() {
+  const original = process.stdout.write;
+  const counts = { writes: 0, bytes: 0, answers: 0, restore: () => {} };
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    counts.writes += 1;
+    counts.bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+    return true;
+  }) as typeof process.stdout.write;
+  counts.restore = () => {
+    process.stdout.write = original;
+  };
+  return counts;
 }
 
 function apiEvent(body: unknown): APIGatewayProxyEvent {
@@ -151,10 +211,11 @@ async function main(): Promise<void> {
   const iterations = Number(values.iterations);
   const { endpoint, child } = await startDynaliteProcess();
   const { client, documents } = createDynamoClients({ endpoint, requestTimeoutMs: 2000 });
+  const scoringClient = createScoringClient({ endpoint, requestTimeoutMs: 2000 });
   try {
     // A card with a week of history and a busy merchant, written through the real updater.
     const now = await seedBenchCard(client, documents);
-    const store = new DynamoScoringStore(client, {
+    const store = new DynamoScoringStore(scoringClient, {
       featureTableName: 'bench-features',
       answerTableName: 'bench-idempotency',
     });
@@ -183,16 +244,8 @@ async function main(): Promise<void> {
     ];
 
     process.stdout.write(
-      `\nbench: ${iterations} iterations each, Node ${process.version}, model ${model.model.name}@${model.model.version}\n\n`,
+      `\nbench: ${iterations} iterations each, rows interleaved, Node ${process.version}, model ${model.model.name}@${model.model.version}\n\n`,
     );
-    const get = await measure('BatchGetItem (card + merchant, dynalite)', iterations, () =>
-      store.read({ cardId: 'card_bench', merchantId: 'm_bench' }),
-    );
-    const one = await measure('inference, 1 row', iterations, () => model.score([vector]));
-    const inf = await measure(`inference, handler batch (${batch.length} rows)`, iterations, () =>
-      model.score(batch),
-    );
-
     const scoreFunction = (idempotency: boolean) =>
       createScoreFunction(
         loadScoreConfig({
@@ -210,6 +263,7 @@ async function main(): Promise<void> {
       );
     const plain = await scoreFunction(false);
     const stored = await scoreFunction(true);
+    const observed = await withObservability(() => scoreFunction(false));
     const roundTrips = async (fn: typeof plain, transactionId: string) => {
       const before = httpRequests;
       const response = await fn.handler(apiEvent({ ...request, transactionId }), lambdaContext('score'));
@@ -221,14 +275,66 @@ async function main(): Promise<void> {
       first: await roundTrips(stored, `trips-${now}`),
       retry: await roundTrips(stored, `trips-${now}`),
     };
-    const handlerStats = await measure('score function in-process (answers not stored)', iterations, (i) =>
-      plain.handler(apiEvent({ ...request, transactionId: `plain-${i}-${now}` }), lambdaContext('score')),
-    );
-    const idemStats = await measure('score function in-process (answers stored)', iterations, (i) =>
-      stored.handler(apiEvent({ ...request, transactionId: `idem-${i}-${now}` }), lambdaContext('score')),
-    );
+    const stdout = discardStdout();
+    let measured: Stats[];
+    try {
+      measured = await measureInterleaved(
+        [
+          {
+            label: 'BatchGetItem (card + merchant, dynalite)',
+            work: () => store.read({ cardId: 'card_bench', merchantId: 'm_bench' }),
+          },
+          { label: 'inference, 1 row', work: () => model.score([vector]) },
+          { label: `inference, handler batch (${batch.length} rows)`, work: () => model.score(batch) },
+          {
+            label: 'score function in-process (answers not stored)',
+            work: (i) =>
+              plain.handler(
+                apiEvent({ ...request, transactionId: `plain-${i}-${now}` }),
+                lambdaContext('score'),
+              ),
+          },
+          {
+            label: 'score function in-process (answers stored)',
+            work: (i) =>
+              stored.handler(
+                apiEvent({ ...request, transactionId: `idem-${i}-${now}` }),
+                lambdaContext('score'),
+              ),
+          },
+          {
+            label: 'same, not stored, metrics + INFO logs on',
+            work: (i) => {
+              stdout.answers += 1;
+              return observed.handler(
+                apiEvent({ ...request, transactionId: `obs-${i}-${now}` }),
+                lambdaContext('score'),
+              );
+            },
+          },
+        ],
+        iterations,
+      );
+    } finally {
+      stdout.restore();
+    }
     plain.close();
     stored.close();
+    observed.close();
+    const [get, one, inf, handlerStats, idemStats, obsStats] = measured as [
+      Stats,
+      Stats,
+      Stats,
+      Stats,
+      Stats,
+      Stats,
+    ];
+    printRow('BatchGetItem (card + merchant, dynalite)', get);
+    printRow('inference, 1 row', one);
+    printRow(`inference, handler batch (${batch.length} rows)`, inf);
+    printRow('score function in-process (answers not stored)', handlerStats);
+    printRow('score function in-process (answers stored)', idemStats);
+    printRow('same, not stored, metrics + INFO logs on', obsStats);
 
     const ratio = (h: Stats) => ({ p50: h.p50 / (get.p50 + inf.p50), p99: h.p99 / (get.p99 + inf.p99) });
     const r = ratio(handlerStats);
@@ -238,7 +344,9 @@ async function main(): Promise<void> {
         `  handler ÷ (BatchGetItem + inference)          p50 ${r.p50.toFixed(2)}   p99 ${r.p99.toFixed(2)}   (goal ≤ 1.1)\n` +
         `  same, with stored answers                     p50 ${ri.p50.toFixed(2)}   p99 ${ri.p99.toFixed(2)}\n` +
         `  stored ÷ not stored                           p50 ${(idemStats.p50 / handlerStats.p50).toFixed(2)}   p99 ${(idemStats.p99 / handlerStats.p99).toFixed(2)}   (goal ≤ 1.5 at p50)\n` +
-        `  inference: 1 row vs handler batch            p50 ${one.p50.toFixed(3)} vs ${inf.p50.toFixed(3)} ms\n`,
+        `  inference: 1 row vs handler batch            p50 ${one.p50.toFixed(3)} vs ${inf.p50.toFixed(3)} ms\n` +
+        `  with production observability                 p50 ${ratio(obsStats).p50.toFixed(2)}   p99 ${ratio(obsStats).p99.toFixed(2)}   ` +
+        `(${(stdout.writes / stdout.answers).toFixed(1)} stdout writes, ${Math.round(stdout.bytes / stdout.answers)} bytes per answer)\n`,
     );
     if (!values['skip-cold']) {
       const cold = coldInit(endpoint);
@@ -252,6 +360,7 @@ async function main(): Promise<void> {
     process.stdout.write('\n');
   } finally {
     client.destroy();
+    scoringClient.destroy();
     await stopChild(child);
   }
 }

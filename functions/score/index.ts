@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import { createDynamoClients } from '#adapters/dynamo-client';
+import { createScoringClient } from '#adapters/dynamo-client';
 import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
 import { HttpNeuralScorer } from '#adapters/neural-scorer';
 import { OnnxModelRunner } from '#adapters/onnx-model-runner';
@@ -23,7 +23,7 @@ import type { ScoringStore } from '#domain/ports';
 import { type ScoreOutcome, type ScoringDeps, scoreTransaction } from '#domain/score';
 import { type CompanionScorer, type ScorerComposition, treeShadow } from '#domain/scorers';
 import { archiveHook, createArchive } from '#shared/archive-wiring';
-import { EmfLineWriter } from '#shared/emf-lines';
+import { EmfLineWriter, emfDisabledByEnv } from '#shared/emf-lines';
 import { METRICS_NAMESPACE, MetricService } from '#shared/metrics-contract';
 import { serviceObservability } from '#shared/observability';
 import type { ScoreConfig } from './config';
@@ -121,7 +121,7 @@ async function createScorers(
 export async function createScoreFunction(config: ScoreConfig) {
   const { logger, metrics } = serviceObservability(MetricService.Score, config.stage);
   const tracing = config.tracingEnabled ? await tracingMiddleware() : undefined;
-  const { client: dynamo } = createDynamoClients({ region: config.region, endpoint: config.dynamoEndpoint });
+  const dynamo = createScoringClient({ region: config.region, endpoint: config.dynamoEndpoint });
   const policy = parsePolicy(JSON.parse(await readFile(config.policyPath, 'utf8')));
   let model: OnnxModelRunner | undefined;
   try {
@@ -150,6 +150,8 @@ export async function createScoreFunction(config: ScoreConfig) {
       : undefined,
   };
   const dimensions = metricDimensions(config, model);
+  // Powertools' own switch, read from the same environment at the same moment as its Metrics.
+  const metricsOff = emfDisabledByEnv();
   const archive = createArchive(config.archive, logger);
   const api = createHandler({
     score: (request: ValidScoreRequest) => scoreTransaction(scoring, request),
@@ -164,10 +166,12 @@ export async function createScoreFunction(config: ScoreConfig) {
         outcome.idempotency === 'replayed' ? [] : [scoreRecordOf(request, outcome, dimensions, Date.now())],
       ),
     shadowLogSample: config.shadowLogSample,
+    metricsEnabled: !metricsOff,
     judgeSignals: {
       lines: new EmfLineWriter({
         namespace: METRICS_NAMESPACE,
         defaultDimensions: { service: MetricService.Score, stage: config.stage },
+        disabled: metricsOff,
       }),
       features: monitoredFeatures(model?.card),
     },

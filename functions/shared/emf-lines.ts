@@ -72,6 +72,11 @@ export class EmfLineWriter {
     this.#now = options.now ?? Date.now;
   }
 
+  /** Whether lines are written at all: callers skip building what a disabled writer would drop. */
+  get enabled(): boolean {
+    return !this.#disabled;
+  }
+
   /**
    * Adds one document: `name` = `value` under the default dimensions plus `dimensions`.
    * @throws RangeError for a non-finite value or an empty dimension, which CloudWatch would drop

@@ -94,10 +94,15 @@ function nestsDeeperThan(text: string, limit: number, scanChars: number): boolea
  * schema. `schema` may be chosen from the parsed JSON (e.g. single event vs batch), so errors
  * name the failing field instead of a union. Every `field` and message that could quote the
  * body goes through the PAN redaction, so no error can echo a card number.
+ *
+ * `precheck`, when given, is tried after the PAN check and before the schema: a precompiled
+ * check that returns the parsed value only when the schema would accept the body and return
+ * the same (else `undefined`, and the schema decides), so errors always come from the schema.
  */
 export function parseBody<S extends z.ZodType>(
   event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>,
   schema: S | ((json: unknown) => S),
+  precheck?: (json: unknown) => z.infer<S> | undefined,
 ): z.infer<S> {
   if (!event.body) throw new ValidationError('BODY_REQUIRED', 'request body is required');
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
@@ -123,6 +128,8 @@ export function parseBody<S extends z.ZodType>(
       panField,
     );
   }
+  const checked = precheck?.(json);
+  if (checked !== undefined) return checked;
   const chosen = typeof schema === 'function' ? schema(json) : schema;
   const parsed = chosen.safeParse(json);
   if (!parsed.success) {

@@ -19,7 +19,7 @@ afterAll(async () => {
 
 function deps(options: { clock?: () => number; client?: DynamoDBClient; model?: FakeModel } = {}) {
   const clock = options.clock ?? Date.now;
-  const store = new DynamoScoringStore(options.client ?? dynamo.client, {
+  const store = new DynamoScoringStore(options.client ?? dynamo.scoringClient, {
     featureTableName: dynamo.featureTable,
     answerTableName: dynamo.idempotencyTable,
     clock,

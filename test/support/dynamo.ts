@@ -1,13 +1,15 @@
 /** dynalite on a random port with the project's tables, for integration tests. */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createDynamoClients } from '#adapters/dynamo-client';
+import { createDynamoClients, createScoringClient } from '#adapters/dynamo-client';
 import { FEATURE_TABLE, IDEMPOTENCY_TABLE } from '#shared/table-schema';
 import { ensureTable, startDynalite } from '../../scripts/local/dynamo-local';
 
 export interface TestDynamo {
   endpoint: string;
   client: DynamoDBClient;
+  /** The score function's own client (cached middleware stack; see `createScoringClient`). */
+  scoringClient: DynamoDBClient;
   documents: DynamoDBDocumentClient;
   featureTable: string;
   idempotencyTable: string;
@@ -19,6 +21,7 @@ let counter = 0;
 export async function startTestDynamo(): Promise<TestDynamo> {
   const server = await startDynalite();
   const { client, documents } = createDynamoClients({ endpoint: server.endpoint, requestTimeoutMs: 5000 });
+  const scoringClient = createScoringClient({ endpoint: server.endpoint, requestTimeoutMs: 5000 });
   counter += 1;
   const featureTable = `features-${counter}`;
   const idempotencyTable = `idempotency-${counter}`;
@@ -27,11 +30,13 @@ export async function startTestDynamo(): Promise<TestDynamo> {
   return {
     endpoint: server.endpoint,
     client,
+    scoringClient,
     documents,
     featureTable,
     idempotencyTable,
     close: async () => {
       client.destroy();
+      scoringClient.destroy();
       await server.close();
     },
   };

@@ -121,6 +121,43 @@ describe('score handler', () => {
   });
 });
 
+describe('score handler: work skipped when nothing would be published', () => {
+  async function answer(deps: Partial<ScoreHandlerDeps>, logLevel: 'INFO' | 'WARN') {
+    const handler = createHandler({
+      score: realScore,
+      logger: new Logger({ serviceName: 'score-test', logLevel }),
+      metrics: new Metrics({ namespace: 'FraudScoringTest', serviceName: 'score-test' }),
+      dimensions: { functionVersion: '7', modelVersion: '0.0.1' },
+      ...deps,
+    });
+    return captureOutput(
+      () => handler(apiEvent(validRequest), lambdaContext('score')) as Promise<APIGatewayProxyResult>,
+    );
+  }
+
+  it('records no answer metrics when metrics are disabled, but still answers and counts the request', async () => {
+    // act
+    const on = await answer({}, 'INFO');
+    const off = await answer({ metricsEnabled: false }, 'INFO');
+    // assert
+    expect(on.result.statusCode).toBe(200);
+    expect(off.result.statusCode).toBe(200);
+    expect(on.output).toContain('"LatencyTotal"');
+    expect(off.output).not.toContain('"LatencyTotal"');
+    expect(off.output).toContain('"Requests"');
+  });
+
+  it('writes the scored line at INFO and skips it (and its attributes) above INFO', async () => {
+    // act
+    const info = await answer({}, 'INFO');
+    const warn = await answer({}, 'WARN');
+    // assert
+    expect(info.output).toContain('"message":"scored"');
+    expect(warn.output).not.toContain('"message":"scored"');
+    expect(warn.result.headers?.['Server-Timing']).toMatch(/total;dur=/);
+  });
+});
+
 describe('replay handler', () => {
   it('scores stored feature vectors with the loaded model', async () => {
     // prepare

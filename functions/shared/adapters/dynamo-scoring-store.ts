@@ -11,9 +11,11 @@
 import {
   type AttributeValue,
   BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
+  type GetItemCommandOutput,
   type KeysAndAttributes,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -21,6 +23,7 @@ import { FeatureStoreError } from '#domain/errors';
 import type { SaveAnswerResult, StoredAnswer } from '#domain/idempotency';
 import type { ScoringKeys, ScoringLookup, ScoringStore } from '#domain/ports';
 import { answerKey, cardKey, FEATURE_TABLE, IDEMPOTENCY_TABLE, merchantKey } from '#shared/table-schema';
+import { sendAbortable } from './dynamo-client';
 import { cardFromItem, merchantFromItem, READ_PROJECTION } from './feature-items';
 
 /** An item as DynamoDB's wire format has it: attribute name → typed value. */
@@ -99,9 +102,11 @@ export class DynamoScoringStore implements ScoringStore {
     let answerItem: RawItem | undefined;
     // One request, plus at most one retry for keys DynamoDB left unprocessed.
     for (let attempt = 0; attempt < 2; attempt += 1) {
-      const result = await this.client.send(new BatchGetItemCommand({ RequestItems: pending }), {
-        abortSignal: signal,
-      });
+      const result = await sendAbortable<BatchGetItemCommandOutput>(
+        this.client,
+        new BatchGetItemCommand({ RequestItems: pending }),
+        signal,
+      );
       for (const item of result.Responses?.[features] ?? []) {
         const pk = item[PK]?.S;
         if (pk === card) cardItem = item;
@@ -138,7 +143,8 @@ export class DynamoScoringStore implements ScoringStore {
     const table = this.options.answerTableName;
     const id = answerKey(transactionId);
     try {
-      await this.client.send(
+      await sendAbortable(
+        this.client,
         new PutItemCommand({
           TableName: table,
           Item: {
@@ -152,7 +158,7 @@ export class DynamoScoringStore implements ScoringStore {
           ExpressionAttributeValues: { ':now': { N: String(Math.floor(this.clock() / 1000)) } },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
-        { abortSignal: signal },
+        signal,
       );
       return { stored: true };
     } catch (error) {
@@ -162,9 +168,10 @@ export class DynamoScoringStore implements ScoringStore {
       const existing =
         error.Item ??
         (
-          await this.client.send(
+          await sendAbortable<GetItemCommandOutput>(
+            this.client,
             new GetItemCommand({ TableName: table, Key: { [ID]: { S: id } }, ConsistentRead: true }),
-            { abortSignal: signal },
+            signal,
           )
         ).Item;
       return { stored: false, existing: this.liveAnswer(existing) };
