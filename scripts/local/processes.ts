@@ -10,12 +10,28 @@ import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
 
-/** `node` flags that let a child run the project's `.ts` files and `#domain/*` imports. */
-export const TS_EXEC_ARGV = ['--import', 'tsx'];
+/**
+ * `node` flags that let a child run the project's `.ts` files and `#domain/*` imports. With
+ * `LOCAL_STACK_CPU_PROF_DIR` set, every child also writes a V8 CPU profile there when it stops
+ * (`--cpu-prof` is not allowed in `NODE_OPTIONS`): how the per-process figures of
+ * docs/performance.md were taken.
+ */
+export const TS_EXEC_ARGV = [
+  '--import',
+  'tsx',
+  ...(process.env.LOCAL_STACK_CPU_PROF_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LOCAL_STACK_CPU_PROF_DIR}`]
+    : []),
+];
 
-/** Keeps the last `limit` characters a set of children printed; optionally forwards them. */
+/**
+ * Keeps the last `limit` characters a set of children printed; optionally forwards them. The
+ * text is kept as chunks and joined when read: appending to one 4 MB string and slicing it
+ * copied the whole tail for every chunk a child wrote, in the primary, under load.
+ */
 export class OutputCapture {
-  private text = '';
+  private chunks: string[] = [];
+  private length = 0;
   constructor(
     private readonly forward: boolean,
     private readonly limit = 4_000_000,
@@ -33,12 +49,19 @@ export class OutputCapture {
 
   /** Everything captured so far (the tail, when over the limit). */
   get output(): string {
-    return this.text;
+    const text = this.chunks.join('');
+    this.chunks = [text];
+    return text.slice(-this.limit);
   }
 
   private add(chunk: Buffer, stream: NodeJS.WriteStream): void {
     const piece = chunk.toString('utf8');
-    this.text = (this.text + piece).slice(-this.limit);
+    this.chunks.push(piece);
+    this.length += piece.length;
+    // Whole chunks leave from the front while the rest still holds the limit; `output` cuts the last one.
+    while (this.chunks.length > 1 && this.length - (this.chunks[0]?.length ?? 0) >= this.limit) {
+      this.length -= this.chunks.shift()?.length ?? 0;
+    }
     if (this.forward) stream.write(piece);
   }
 }
