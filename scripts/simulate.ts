@@ -143,15 +143,24 @@ async function main(): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const post = (path: string, body: unknown) => postJson(agent, new URL(path, url), body);
   const inflight = new Set<Promise<void>>();
+  // Answers to `POST /v1/events` by status (0: no answer): an event path that fails under load
+  // would otherwise go unnoticed, since the scores do not depend on it right away.
+  const eventStatuses = new Map<number, number>();
+  const postEvent = (event: unknown) =>
+    post('/v1/events', event)
+      .then(
+        (answer) => answer.status,
+        () => 0,
+      )
+      .then((status) => {
+        eventStatuses.set(status, (eventStatuses.get(status) ?? 0) + 1);
+      });
   let sent = 0;
   for (const event of stream) {
     if (sent >= total) break;
     if (Date.parse(event.timestamp) <= now) continue;
     if (event.type === 'label') {
-      const label = post('/v1/events', event).then(
-        () => undefined,
-        () => undefined,
-      );
+      const label = postEvent(event);
       inflight.add(label);
       void label.finally(() => inflight.delete(label));
       continue;
@@ -187,7 +196,7 @@ async function main(): Promise<void> {
         degraded: json.degraded ?? [],
         fraud: sim.fraud,
       });
-      await post('/v1/events', authorization).catch(() => undefined);
+      await postEvent(authorization);
       bar.update(samples.length);
     })();
     inflight.add(task);
@@ -199,6 +208,10 @@ async function main(): Promise<void> {
   const elapsed = (performance.now() - started) / 1000;
   const { summary, report } = simulateReport(samples, elapsed, rps);
   process.stdout.write(`${summary}\n`);
+  const events = [...eventStatuses].sort((a, b) => a[0] - b[0]);
+  process.stdout.write(
+    `  events posted: ${events.map(([status, n]) => `${status === 0 ? 'no answer' : status} × ${n}`).join(', ')}\n`,
+  );
   const file = writeReport(reportPath(ROOT, 'simulate'), report);
   process.stdout.write(`  report: ${file}\n`);
 }

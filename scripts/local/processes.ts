@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -129,6 +130,19 @@ export function childConfig<T>(): T {
 /** Tells the parent this child is ready. */
 export function announceReady(message: Omit<ReadyMessage, 'type'> = {}): void {
   process.send?.({ type: 'ready', ...message });
+}
+
+/** Reads a JSON request body (loopback traffic between the stack's own processes). */
+export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+}
+
+/** Answers with a JSON body. */
+export function replyJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify(body));
 }
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
