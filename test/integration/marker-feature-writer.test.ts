@@ -160,7 +160,8 @@ describe('MarkerFeatureWriter exactly once', () => {
     ).toBe(true);
     const count = (name: string) => sent.filter((c) => c === name).length;
     expect(count('BatchGetCommand')).toBe(2);
-    expect(count('UpdateCommand')).toBe(12);
+    expect(count('PutCommand')).toBe(12);
+    expect(count('UpdateCommand')).toBe(0);
     expect(count('BatchWriteCommand')).toBe(1);
     expect(count('GetCommand')).toBe(0);
     for (let i = 0; i < 10; i += 1) {
