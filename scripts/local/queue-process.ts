@@ -18,7 +18,12 @@ import { announceReady, childConfig, readJsonBody, replyJson } from './processes
 export interface QueueProcessConfig {
   /** The updater process's base URL. */
   updaterUrl: string;
-  /** Pause after a delivery that did not reach the updater, before the next one. @default 200 */
+  /**
+   * Pause after a delivery that did not reach the updater, before the next one: with 5 receives
+   * per message, events outlive an updater restart of a few seconds before they are
+   * dead-lettered (SQS would wait a visibility timeout, 30 s or more, between receives).
+   * @default 1000
+   */
   unreachableBackoffMs?: number;
 }
 
@@ -55,7 +60,7 @@ function deliver(event: SQSEvent): Promise<SQSBatchResponse> {
     req.end(body);
   }).catch(async (error: unknown) => {
     // An updater that is down or restarting is not retried in a tight loop.
-    await sleep(config.unreachableBackoffMs ?? 200);
+    await sleep(config.unreachableBackoffMs ?? 1000);
     throw error;
   });
 }

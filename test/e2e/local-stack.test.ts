@@ -288,6 +288,25 @@ describe('local stack (degraded)', () => {
     }
   });
 
+  it('accepts events when the updater process is gone, and dead-letters them after 5 receives', async () => {
+    // prepare
+    const stack = await startLocalStack();
+    try {
+      process.kill(stack.pids.updater, 'SIGKILL');
+      // act
+      const accepted = await post(stack, '/v1/events', authorization({ cardId: nextId('card') }));
+      const drained = await stack.drainEvents();
+      // assert: accepted as SQS would, then redelivered until the dead-letter queue took it
+      expect(accepted.status).toBe(202);
+      expect(drained).toMatchObject({ applied: 0, redelivered: 4, deadLettered: 1, pending: 0 });
+      expect(await outputWhen(stack, (o) => o.includes('dead-lettered after 5 receives'))).toContain(
+        'dead-lettered',
+      );
+    } finally {
+      await stack.close();
+    }
+  }, 60_000);
+
   it('scores with defaults when the embedded DynamoDB server stops mid-run', async () => {
     // prepare
     const stack = await startLocalStack({ featureTimeoutMs: 200 });
