@@ -6,7 +6,9 @@
  *
  * Two streams go through the real updater handler in SQS-sized batches of 10, one batch at a
  * time (one Lambda poller): "spread" (200 cards, 20 merchants) and "hot" (every event on one
- * card and merchant, the case that used to fail with conflicting writes).
+ * card and merchant, the case that used to fail with conflicting writes). For each: DynamoDB
+ * requests per event by operation, and CPU per event of this process (updater and dynalite
+ * both run in it, so that is what one event costs the local stack's two processes).
  */
 import { parseArgs } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -63,6 +65,14 @@ async function main(): Promise<void> {
   const dynamo = await startDynalite();
   const { client, documents } = createDynamoClients({ endpoint: dynamo.endpoint, requestTimeoutMs: 10_000 });
   await ensureTable(client, 'bench', FEATURE_TABLE);
+  const requests = new Map<string, number>();
+  documents.middlewareStack.add(
+    (next, context) => (args) => {
+      requests.set(context.commandName ?? '?', (requests.get(context.commandName ?? '?') ?? 0) + 1);
+      return next(args);
+    },
+    { step: 'initialize', name: 'countRequests' },
+  );
   const updater = createUpdaterHandler({
     writer: new MarkerFeatureWriter(documents, 'bench'),
     logger: new Logger({ serviceName: 'bench' }),
@@ -77,6 +87,8 @@ async function main(): Promise<void> {
   };
   for (const [name, events] of Object.entries(streams)) {
     let failed = 0;
+    requests.clear();
+    const cpu = process.cpuUsage();
     const started = performance.now();
     for (let i = 0; i < events.length; i += 10) {
       const records = events
@@ -89,8 +101,13 @@ async function main(): Promise<void> {
       failed += response.batchItemFailures.length;
     }
     const seconds = (performance.now() - started) / 1000;
+    const { user, system } = process.cpuUsage(cpu);
+    const perEvent = (n: number) => (n / events.length).toFixed(2);
+    const sent = [...requests.values()].reduce((sum, n) => sum + n, 0);
     console.log(
-      `${name.padEnd(7)} ${events.length} events in ${seconds.toFixed(2)} s = ${(events.length / seconds).toFixed(0)} events/s, ${failed} failed`,
+      `${name.padEnd(7)} ${events.length} events in ${seconds.toFixed(2)} s = ${(events.length / seconds).toFixed(0)} events/s, ${failed} failed; ` +
+        `CPU ${((user + system) / 1000 / events.length).toFixed(2)} ms/event; DynamoDB requests/event ${perEvent(sent)} ` +
+        `(${[...requests].map(([op, n]) => `${op.replace(/Command$/, '')} ${perEvent(n)}`).join(', ')})`,
     );
   }
   const { Item } = await documents.send(new GetCommand({ TableName: 'bench', Key: { pk: 'card#card_hot' } }));

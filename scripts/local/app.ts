@@ -4,7 +4,8 @@
  *   primary (this process)  ─ cluster ─▶ front workers × N: the real score and events functions
  *                                           behind an API Gateway stand-in (`http-front.ts`)
  *   dynalite process          ◀── DynamoDB API ── workers and the updater
- *   updater process           ◀── accepted events ── workers; the local queue + the real feature updater
+ *   queue process             ◀── accepted events ── workers; the SQS stand-in, delivers batches to
+ *   updater process (niced)   ◀── SQS batches ── the queue process; the real feature updater
  *   neural process            ◀── Open Inference Protocol ── workers (unless `neural: 'off'`)
  *
  * The tables are created from the shared key definitions. Used by `npm start`, the benchmarks
@@ -33,6 +34,7 @@ import type { FrontWorkerConfig } from './front-worker';
 import { HttpEventQueue } from './http-event-queue';
 import type { LocalQueueStats } from './local-queue';
 import { forkTs, freePort, OutputCapture, ROOT, stopChild, TS_EXEC_ARGV, whenReady } from './processes';
+import type { QueueProcessConfig } from './queue-process';
 
 export { ROOT };
 export const DEFAULT_MODEL_DIR = join(ROOT, 'models', 'fraud-gbdt', '1.0.0');
@@ -141,6 +143,8 @@ export interface LocalStack {
   /** Process ids of what the stack started (the dynalite one only when it started dynalite). */
   readonly pids: {
     readonly dynamo?: number;
+    /** The SQS stand-in the workers hand accepted events to. */
+    readonly queue: number;
     readonly updater: number;
     readonly workers: readonly number[];
     /** The neural twin, when the stack started one. */
@@ -239,6 +243,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   );
   renice(updater, options.updaterNice ?? 10, capture);
   const updaterUrl = `http://127.0.0.1:${(await whenReady(updater, 'updater')).port}`;
+  // The queue at normal priority: accepting an event never waits for the niced updater.
+  const queueProcess = forkTs('queue-process.ts', { updaterUrl } satisfies QueueProcessConfig, capture);
+  const queueUrl = `http://127.0.0.1:${(await whenReady(queueProcess, 'queue')).port}`;
   const neuralMode = options.neural ?? 'off';
   const neuralModelDir = options.neuralModelDir ?? DEFAULT_NEURAL_MODEL_DIR;
   let neural: ChildProcess | undefined;
@@ -288,7 +295,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     {
       port,
       stage,
-      updaterUrl,
+      queueUrl,
       maxFutureSkewMs: options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS,
       archiveDir: options.archiveDir,
       scoreEnv,
@@ -308,7 +315,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   // The judged window starts once both versions serve.
   const routing = canary && canaryRouting(stage, baseline, canary);
   if (routing && metricsDir) writeRouting(metricsDir, routing);
-  const queue = new HttpEventQueue(updaterUrl);
+  const queue = new HttpEventQueue(queueUrl);
 
   const stopDynamo = async () => {
     if (dynamo) await stopChild(dynamo);
@@ -320,6 +327,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     queue,
     pids: {
       dynamo: dynamo?.pid,
+      queue: queueProcess.pid as number,
       updater: updater.pid as number,
       workers: workers.map((w) => w.process.pid as number),
       neural: neural?.pid,
@@ -327,7 +335,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     neuralUrl,
     routing,
     output: () => capture.output,
-    drainEvents: async () => (await (await fetch(`${updaterUrl}/drain`)).json()) as LocalQueueStats,
+    drainEvents: async () => (await (await fetch(`${queueUrl}/drain`)).json()) as LocalQueueStats,
     stopDynamo,
     countItems: async () => {
       let count = 0;
@@ -345,6 +353,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queue.close();
       await Promise.all([
         ...workers.map((w) => stopChild(w.process)),
+        stopChild(queueProcess),
         stopChild(updater),
         ...(neural ? [stopChild(neural)] : []),
       ]);

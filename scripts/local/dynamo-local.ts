@@ -73,10 +73,10 @@ function listen(server: ReturnType<typeof createServer>, port: number): Promise<
  * same server also listens on a background port for writers that can wait (the local feature
  * updater): at most that many of their requests run at once, so a score read queues behind a
  * handful of updater operations instead of a whole batch's worth (a batch of 10 events is
- * about 80 reads and writes with the marker writer). In AWS the two share nothing but the
+ * about 25 reads and writes with the marker writer). In AWS the two share nothing but the
  * table's partitions, which scale; the lane makes the one local process behave closer to that.
- * The updater then lags under load instead of the answers degrading; `GET /stats` of the
- * updater shows the backlog.
+ * The updater then lags under load instead of the answers degrading; `GET /stats` of the queue
+ * process shows the backlog.
  */
 export async function startDynalite(options: DynaliteOptions = {}): Promise<LocalDynamo> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: options.path });

@@ -1,7 +1,7 @@
 /**
  * One worker of the local HTTP front (a `node:cluster` worker: the primary hands it
  * connections round-robin). It runs the real score and events functions, built by their own
- * `index.ts`; accepted events go to the updater process over loopback.
+ * `index.ts`; accepted events go to the queue process over loopback.
  */
 import { createEventsFunction } from '../../functions/events/index';
 import { loadScoreConfig } from '../../functions/score/config';
@@ -18,7 +18,8 @@ import { announceReady, childConfig } from './processes';
 export interface FrontWorkerConfig {
   port: number;
   stage: string;
-  updaterUrl: string;
+  /** The queue process (the SQS stand-in) that accepted events are handed to. */
+  queueUrl: string;
   /** How far ahead of the clock an event may be dated. */
   maxFutureSkewMs: number;
   /** Environment of the score function, exactly as Lambda would get it. */
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
   const score = await createScoreFunction(loadScoreConfig(config.scoreEnv));
   // One after the other: each builds its own model session and archive writer.
   const canary = config.canary && (await createScoreFunction(loadScoreConfig(config.canary.scoreEnv)));
-  const queue = new HttpEventQueue(config.updaterUrl);
+  const queue = new HttpEventQueue(config.queueUrl);
   const events = createEventsFunction(
     {
       stage: config.stage,

@@ -1,5 +1,5 @@
 /**
- * The events function's queue port, locally: hands accepted events to the updater process
+ * The events function's queue port, locally: hands accepted events to the queue process
  * over loopback HTTP (keep-alive). A refused or failed hand-over is an `EnqueueError`, which
  * the API answers 503 like an SQS failure.
  */

@@ -1,5 +1,5 @@
 /**
- * The local stand-in for SQS and its Lambda event source, in the updater's own process:
+ * The local stand-in for SQS and its Lambda event source, in the queue process (`queue-process.ts`):
  * messages are accepted at once (as SQS acknowledges a send), delivered to the real
  * feature-updater handler in batches of up to 10, failed records (partial batch response)
  * redelivered up to `maxReceives` times, then dead-lettered with a log line. At least once,

@@ -5,17 +5,34 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
 
-/** `node` flags that let a child run the project's `.ts` files and `#domain/*` imports. */
-export const TS_EXEC_ARGV = ['--import', 'tsx'];
+/**
+ * `node` flags that let a child run the project's `.ts` files and `#domain/*` imports. With
+ * `LOCAL_STACK_CPU_PROF_DIR` set, every child also writes a V8 CPU profile there when it stops
+ * (`--cpu-prof` is not allowed in `NODE_OPTIONS`): how the per-process figures of
+ * docs/performance.md were taken.
+ */
+export const TS_EXEC_ARGV = [
+  '--import',
+  'tsx',
+  ...(process.env.LOCAL_STACK_CPU_PROF_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LOCAL_STACK_CPU_PROF_DIR}`]
+    : []),
+];
 
-/** Keeps the last `limit` characters a set of children printed; optionally forwards them. */
+/**
+ * Keeps the last `limit` characters a set of children printed; optionally forwards them. The
+ * text is kept as chunks and joined when read: appending to one 4 MB string and slicing it
+ * copied the whole tail for every chunk a child wrote, in the primary, under load.
+ */
 export class OutputCapture {
-  private text = '';
+  private chunks: string[] = [];
+  private length = 0;
   constructor(
     private readonly forward: boolean,
     private readonly limit = 4_000_000,
@@ -33,12 +50,19 @@ export class OutputCapture {
 
   /** Everything captured so far (the tail, when over the limit). */
   get output(): string {
-    return this.text;
+    const text = this.chunks.join('');
+    this.chunks = [text];
+    return text.slice(-this.limit);
   }
 
   private add(chunk: Buffer, stream: NodeJS.WriteStream): void {
     const piece = chunk.toString('utf8');
-    this.text = (this.text + piece).slice(-this.limit);
+    this.chunks.push(piece);
+    this.length += piece.length;
+    // Whole chunks leave from the front while the rest still holds the limit; `output` cuts the last one.
+    while (this.chunks.length > 1 && this.length - (this.chunks[0]?.length ?? 0) >= this.limit) {
+      this.length -= this.chunks.shift()?.length ?? 0;
+    }
     if (this.forward) stream.write(piece);
   }
 }
@@ -106,6 +130,19 @@ export function childConfig<T>(): T {
 /** Tells the parent this child is ready. */
 export function announceReady(message: Omit<ReadyMessage, 'type'> = {}): void {
   process.send?.({ type: 'ready', ...message });
+}
+
+/** Reads a JSON request body (loopback traffic between the stack's own processes). */
+export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+}
+
+/** Answers with a JSON body. */
+export function replyJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify(body));
 }
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */

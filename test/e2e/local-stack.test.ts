@@ -145,6 +145,35 @@ describe('local stack (healthy)', () => {
     });
   });
 
+  it('accepts events while the updater process is paused, and applies them once it runs again', async () => {
+    // prepare: the updater (niced, possibly starved of CPU in real use) stops running entirely
+    const cardId = nextId('card');
+    process.kill(stack.pids.updater, 'SIGSTOP');
+    let answers: Awaited<ReturnType<typeof post>>[];
+    const started = performance.now();
+    try {
+      // act: events keep coming while it is stopped
+      answers = await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          post(stack, '/v1/events', authorization({ cardId, merchantId: `m_p${i}` })),
+        ),
+      );
+    } finally {
+      process.kill(stack.pids.updater, 'SIGCONT');
+    }
+    const acceptedWithinMs = performance.now() - started;
+    const drained = await stack.drainEvents();
+    // assert: accepted at once by the queue process, applied after the updater resumed
+    expect(answers.map((a) => a.status)).toEqual([202, 202, 202, 202, 202]);
+    expect(acceptedWithinMs).toBeLessThan(2500);
+    expect(drained.deadLettered).toBe(0);
+    const { documents } = createDynamoClients({ endpoint: stack.dynamoEndpoint });
+    const { Item } = await documents
+      .send(new GetCommand({ TableName: stack.featureTable, Key: { pk: `card#${cardId}` } }))
+      .finally(() => documents.destroy());
+    expect(Item?.total?.[0]).toBe(5);
+  });
+
   it('answers a retried transactionId identically', async () => {
     // prepare
     const body = scoreBody();
@@ -258,6 +287,25 @@ describe('local stack (degraded)', () => {
       await stack.close();
     }
   });
+
+  it('accepts events when the updater process is gone, and dead-letters them after 5 receives', async () => {
+    // prepare
+    const stack = await startLocalStack();
+    try {
+      process.kill(stack.pids.updater, 'SIGKILL');
+      // act
+      const accepted = await post(stack, '/v1/events', authorization({ cardId: nextId('card') }));
+      const drained = await stack.drainEvents();
+      // assert: accepted as SQS would, then redelivered until the dead-letter queue took it
+      expect(accepted.status).toBe(202);
+      expect(drained).toMatchObject({ applied: 0, redelivered: 4, deadLettered: 1, pending: 0 });
+      expect(await outputWhen(stack, (o) => o.includes('dead-lettered after 5 receives'))).toContain(
+        'dead-lettered',
+      );
+    } finally {
+      await stack.close();
+    }
+  }, 60_000);
 
   it('scores with defaults when the embedded DynamoDB server stops mid-run', async () => {
     // prepare

@@ -14,12 +14,7 @@
  * the id. The full argument is in `docs/features.md`.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { MarkerReadError, UpdateConflictError } from '#domain/errors';
 import type { TransactionEvent } from '#domain/types';
 import { bulkWrite } from './feature-bulk-loader';
@@ -39,12 +34,18 @@ import {
   type ResolvedWriterOptions,
   resolveWriterOptions,
   single,
-  versionedUpdate,
   versionOf,
 } from './feature-writer';
 
 /** `[eventId, markerTtlEpochSeconds]` of an event folded in by the item's last write. */
 type PendingEntry = [string, number];
+
+/** The events of one batch that touch one item. */
+interface ItemGroup {
+  pk: string;
+  codec: ItemCodec<unknown>;
+  events: TransactionEvent[];
+}
 
 /** BatchGetItem's limit on keys per request. */
 const MAX_BATCH_GET = 100;
@@ -67,28 +68,18 @@ export class MarkerFeatureWriter implements FeatureWriter {
 
   async applyBatch(events: readonly TransactionEvent[]): Promise<BatchItemResult[]> {
     const { unique, canonical } = firstOccurrences(events);
-    const groups = new Map<string, { codec: ItemCodec<unknown>; events: TransactionEvent[] }>();
+    const groups = new Map<string, ItemGroup>();
     for (const event of unique) {
       for (const codec of CODECS) {
         const pk = codec.key(event);
         if (pk === undefined) continue;
-        const group = groups.get(pk) ?? { codec, events: [] };
+        const group = groups.get(pk) ?? { pk, codec, events: [] };
         group.events.push(event);
         groups.set(pk, group);
       }
     }
-    // Items are independent here: each is updated once for all of its events, in parallel
-    // with the others, and serialized with any other batch on the same item.
-    const perItem = new Map<string, Map<string, ItemOutcome> | Error>();
-    await Promise.all(
-      [...groups].map(async ([pk, group]) => {
-        try {
-          perItem.set(pk, await this.lock.run([pk], () => this.applyToItem(pk, group.codec, group.events)));
-        } catch (error) {
-          perItem.set(pk, asError(error));
-        }
-      }),
-    );
+    // All items of the batch at once, serialized with any other batch on the same items.
+    const perItem = await this.lock.run([...groups.keys()], () => this.applyToItems([...groups.values()]));
     const results = new Map<string, BatchItemResult>();
     for (const event of unique) {
       const outcome = { card: 'skipped' as ItemOutcome, merchant: 'skipped' as ItemOutcome };
@@ -110,13 +101,143 @@ export class MarkerFeatureWriter implements FeatureWriter {
     );
   }
 
+  /**
+   * The steps of {@link applyToItem} for every item of a batch together, so that each step is
+   * one request for the whole batch instead of one per item (only the version-checked updates
+   * stay one per item): 1. the items (one consistent BatchGetItem), 2. the markers of all
+   * candidate and pending ids (one), 3. the missing markers of pending ids (one BatchWriteItem),
+   * 4. the updates (in parallel), 5. the new markers (one BatchWriteItem). Step 1 completes
+   * before step 2 starts, so the per-item read order the invariant needs is kept. An item whose
+   * update meets a version conflict starts over alone ({@link applyToItem}); a failed step
+   * fails only the items it was for.
+   */
+  private async applyToItems(
+    groups: readonly ItemGroup[],
+  ): Promise<Map<string, Map<string, ItemOutcome> | Error>> {
+    const perItem = new Map<string, Map<string, ItemOutcome> | Error>();
+    const fail = (pks: Iterable<string>, error: unknown) => {
+      for (const pk of pks) perItem.set(pk, asError(error));
+    };
+    // 1. The items first.
+    let items: Map<string, Record<string, unknown>>;
+    try {
+      items = await this.readItems(groups.map((g) => g.pk));
+    } catch (error) {
+      fail(
+        groups.map((g) => g.pk),
+        error,
+      );
+      return perItem;
+    }
+    const plans = groups.map((group) => {
+      const item = items.get(group.pk);
+      const pending = (Array.isArray(item?.pending) ? item.pending : []) as PendingEntry[];
+      const inItem = new Set(pending.map(([id]) => id));
+      const outcome = new Map<string, ItemOutcome>();
+      const candidates = group.events.filter((event) => {
+        if (inItem.has(event.eventId)) outcome.set(event.eventId, 'duplicate');
+        return !inItem.has(event.eventId);
+      });
+      return { group, item, pending, outcome, candidates };
+    });
+    // 2. Then the markers of every item's candidates and pending ids.
+    let present: Set<string>;
+    try {
+      present = await this.existingMarkers(
+        plans.flatMap(({ group, candidates, pending }) => [
+          ...candidates.map((e) => appliedMarkerKey(group.pk, e.eventId)),
+          ...pending.map(([id]) => appliedMarkerKey(group.pk, id)),
+        ]),
+      );
+    } catch (error) {
+      fail(
+        groups.map((g) => g.pk),
+        error,
+      );
+      return perItem;
+    }
+    // 3. Finish what a crashed or concurrent writer left, for every item at once.
+    const leftover = plans.filter(({ group, pending }) =>
+      pending.some(([id]) => !present.has(appliedMarkerKey(group.pk, id))),
+    );
+    try {
+      await this.putMarkers(
+        leftover.flatMap(({ group, pending }) =>
+          pending
+            .filter(([id]) => !present.has(appliedMarkerKey(group.pk, id)))
+            .map(([id, markerTtl]) => ({ pk: appliedMarkerKey(group.pk, id), ttl: markerTtl })),
+        ),
+      );
+    } catch (error) {
+      // Only these items may not drop their pending ids; the others go on.
+      fail(
+        leftover.map((p) => p.group.pk),
+        error,
+      );
+    }
+    // 4. One version-checked update per item with fresh events.
+    const now = this.options.clock();
+    const markerTtl = Math.floor(now / 1000) + this.options.dedupeSeconds;
+    const written: { pk: string; fresh: TransactionEvent[]; outcome: Map<string, ItemOutcome> }[] = [];
+    await Promise.all(
+      plans.map(async ({ group, item, outcome, candidates }) => {
+        if (perItem.has(group.pk)) return;
+        const fresh = candidates.filter((event) => {
+          const applied = present.has(appliedMarkerKey(group.pk, event.eventId));
+          if (applied) outcome.set(event.eventId, 'duplicate');
+          return !applied;
+        });
+        if (fresh.length === 0) {
+          perItem.set(group.pk, outcome);
+          return;
+        }
+        try {
+          await this.update(group.pk, group.codec, item, fresh, now, markerTtl);
+          written.push({ pk: group.pk, fresh, outcome });
+        } catch (error) {
+          if (!(error instanceof ConditionalCheckFailedException)) return fail([group.pk], error);
+          // Another process wrote the item since step 1: this item starts over on its own.
+          try {
+            if (this.options.maxConflictRetries <= 1) {
+              throw new UpdateConflictError(`gave up on ${group.pk} after 1 conflicting write`, {
+                cause: error,
+              });
+            }
+            perItem.set(group.pk, await this.applyToItem(group.pk, group.codec, group.events, 2));
+          } catch (retryError) {
+            fail([group.pk], retryError);
+          }
+        }
+      }),
+    );
+    // 5. The new markers of every written item; if this fails, their ids stay in `pending` (step 3).
+    try {
+      await this.putMarkers(
+        written.flatMap(({ pk, fresh }) =>
+          fresh.map((e) => ({ pk: appliedMarkerKey(pk, e.eventId), ttl: markerTtl })),
+        ),
+      );
+      for (const { pk, fresh, outcome } of written) {
+        for (const event of fresh) outcome.set(event.eventId, 'applied');
+        perItem.set(pk, outcome);
+      }
+    } catch (error) {
+      fail(
+        written.map((w) => w.pk),
+        error,
+      );
+    }
+    return perItem;
+  }
+
   /** One read-check-write cycle for all events of one item, retried on version conflicts. */
   private async applyToItem(
     pk: string,
     codec: ItemCodec<unknown>,
     events: readonly TransactionEvent[],
+    firstAttempt = 1,
   ): Promise<Map<string, ItemOutcome>> {
-    for (let attempt = 1; ; attempt += 1) {
+    for (let attempt = firstAttempt; ; attempt += 1) {
       const outcome = new Map<string, ItemOutcome>();
       // 1. The item first: what it holds, its version, and the ids of its last write.
       const { Item } = await this.client.send(
@@ -149,21 +270,8 @@ export class MarkerFeatureWriter implements FeatureWriter {
       // 4. Aggregates and the new pending ids in one version-checked update.
       const now = this.options.clock();
       const markerTtl = Math.floor(now / 1000) + this.options.dedupeSeconds;
-      const state = foldItem(codec, Item ? codec.decode(Item) : undefined, fresh);
-      const attributes = {
-        ...codec.encode(state),
-        pending: fresh.map((e): PendingEntry => [e.eventId, markerTtl]),
-        updatedAt: now,
-        ttl: Math.floor(now / 1000) + this.options.ttlSeconds,
-      };
       try {
-        await this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { pk },
-            ...versionedUpdate(attributes, versionOf(Item)),
-          }),
-        );
+        await this.update(pk, codec, Item, fresh, now, markerTtl);
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
         // Another process wrote the item since step 1: start over from its new version.
@@ -181,26 +289,82 @@ export class MarkerFeatureWriter implements FeatureWriter {
     }
   }
 
+  /** Step 4: the aggregates with `fresh` folded in and the new pending ids, in one version-checked update. */
+  private async update(
+    pk: string,
+    codec: ItemCodec<unknown>,
+    item: Record<string, unknown> | undefined,
+    fresh: readonly TransactionEvent[],
+    now: number,
+    markerTtl: number,
+  ): Promise<void> {
+    const state = foldItem(codec, item ? codec.decode(item) : undefined, fresh);
+    const attributes = {
+      ...codec.encode(state),
+      pending: fresh.map((e): PendingEntry => [e.eventId, markerTtl]),
+      updatedAt: now,
+      ttl: Math.floor(now / 1000) + this.options.ttlSeconds,
+    };
+    // The whole item, as the bulk loader writes it: a conditional put costs dynalite less than an
+    // update expression that sets every attribute, and leaves the same item.
+    const version = versionOf(item);
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: Object.fromEntries(
+          Object.entries({ pk, ...attributes, v: version + 1 }).filter(([, value]) => value !== undefined),
+        ),
+        ...(version === 0
+          ? { ConditionExpression: 'attribute_not_exists(pk)' }
+          : {
+              ConditionExpression: '#v = :expected',
+              ExpressionAttributeNames: { '#v': 'v' },
+              ExpressionAttributeValues: { ':expected': version },
+            }),
+      }),
+    );
+  }
+
+  /** The items with these keys that exist, by strongly consistent reads (absent keys are left out). */
+  private async readItems(keys: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
+    const found = new Map<string, Record<string, unknown>>();
+    await this.batchRead(keys, undefined, (item) => found.set(item.pk as string, item));
+    return found;
+  }
+
   /** Which of `keys` exist, by strongly consistent reads. */
   private async existingMarkers(keys: readonly string[]): Promise<Set<string>> {
     const found = new Set<string>();
+    await this.batchRead(keys, 'pk', (item) => found.add(item.pk as string));
+    return found;
+  }
+
+  /** Consistent BatchGetItem of `keys` in chunks of 100, unprocessed keys retried with backoff. */
+  private async batchRead(
+    keys: readonly string[],
+    projection: string | undefined,
+    onItem: (item: Record<string, unknown>) => void,
+  ): Promise<void> {
     for (let i = 0; i < keys.length; i += MAX_BATCH_GET) {
       let pending: { pk: string }[] = keys.slice(i, i + MAX_BATCH_GET).map((pk) => ({ pk }));
       for (let attempt = 0; pending.length > 0; attempt += 1) {
-        if (attempt > 5) throw new MarkerReadError(`${pending.length} marker reads left unprocessed`);
+        if (attempt > 5) throw new MarkerReadError(`${pending.length} consistent reads left unprocessed`);
         if (attempt > 0) await this.options.sleep(Math.min(500, 10 * 2 ** attempt));
         const result = await this.client.send(
           new BatchGetCommand({
             RequestItems: {
-              [this.tableName]: { Keys: pending, ConsistentRead: true, ProjectionExpression: 'pk' },
+              [this.tableName]: {
+                Keys: pending,
+                ConsistentRead: true,
+                ...(projection ? { ProjectionExpression: projection } : {}),
+              },
             },
           }),
         );
-        for (const item of result.Responses?.[this.tableName] ?? []) found.add(item.pk as string);
+        for (const item of result.Responses?.[this.tableName] ?? []) onItem(item);
         pending = (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as { pk: string }[];
       }
     }
-    return found;
   }
 
   private async putMarkers(markers: readonly Record<string, unknown>[]): Promise<void> {

@@ -1,0 +1,100 @@
+/**
+ * The local stand-in for SQS in its own process at normal priority: the front workers hand
+ * accepted events to it (`POST /enqueue`, answered as soon as they are queued, as SQS
+ * acknowledges a send), and it delivers them in batches to the updater process (`POST /deliver`,
+ * the SQS event source calling the Lambda function). The updater runs niced, so on a saturated
+ * machine it lags; accepting an event must not wait for it (when the queue lived in the updater's
+ * event loop, `POST /v1/events` timed out after 3 s for most events at 100/s). `GET /drain`
+ * waits until every accepted event is applied (for seeding and tests); `GET /stats` reports the
+ * queue.
+ */
+import { Agent, createServer, request } from 'node:http';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { TransactionEvent } from '#domain/types';
+import { LocalQueue } from './local-queue';
+import { announceReady, childConfig, readJsonBody, replyJson } from './processes';
+
+/** What the local stack passes to this process. */
+export interface QueueProcessConfig {
+  /** The updater process's base URL. */
+  updaterUrl: string;
+  /**
+   * Pause after a delivery that did not reach the updater, before the next one: with 5 receives
+   * per message, events outlive an updater restart of a few seconds before they are
+   * dead-lettered (SQS would wait a visibility timeout, 30 s or more, between receives).
+   * @default 1000
+   */
+  unreachableBackoffMs?: number;
+}
+
+const config = childConfig<QueueProcessConfig>();
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** One batch to the updater; a thrown error fails the whole batch, as a Lambda error would. */
+function deliver(event: SQSEvent): Promise<SQSBatchResponse> {
+  const body = JSON.stringify(event);
+  return new Promise<SQSBatchResponse>((resolve, reject) => {
+    const req = request(
+      `${config.updaterUrl}/deliver`,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          if (res.statusCode !== 200) return reject(new Error(`updater answered ${res.statusCode}`));
+          try {
+            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as SQSBatchResponse);
+          } catch (error) {
+            reject(error);
+          }
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  }).catch(async (error: unknown) => {
+    // An updater that is down or restarting is not retried in a tight loop.
+    await sleep(config.unreachableBackoffMs ?? 1000);
+    throw error;
+  });
+}
+
+const queue = new LocalQueue(deliver, {
+  onDeadLetter: (id) => process.stderr.write(`local queue: message ${id} dead-lettered after 5 receives\n`),
+});
+
+const server = createServer((req, res) => {
+  void (async () => {
+    try {
+      if (req.method === 'POST' && req.url === '/enqueue') {
+        const { events } = (await readJsonBody(req)) as { events: TransactionEvent[] };
+        queue.send(events);
+        return replyJson(res, 202, { accepted: events.length });
+      }
+      if (req.method === 'GET' && req.url === '/drain') {
+        await queue.drained();
+        return replyJson(res, 200, queue.stats);
+      }
+      if (req.method === 'GET' && req.url === '/stats') return replyJson(res, 200, queue.stats);
+      replyJson(res, 404, { error: 'not found' });
+    } catch (error) {
+      replyJson(res, 500, { error: (error as Error).message });
+    }
+  })();
+});
+server.keepAliveTimeout = 65_000;
+server.listen(0, '127.0.0.1', () => {
+  const address = server.address();
+  announceReady({ port: typeof address === 'object' && address ? address.port : undefined });
+});
+process.on('SIGTERM', () => {
+  server.close();
+  agent.destroy();
+  process.exit(0);
+});
