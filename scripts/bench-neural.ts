@@ -22,9 +22,8 @@ import { parseArgs } from 'node:util';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type * as Ort from 'onnxruntime-node';
 import { createDynamoClients } from '#adapters/dynamo-client';
-import { HttpNeuralScorer } from '#adapters/neural-scorer';
+import { encodeInferRequest, HttpNeuralScorer, type InferRequest } from '#adapters/neural-scorer';
 import { SEQUENCE_STEPS, SEQUENCE_WIDTH } from '#domain/sequence';
-import { fp32ToBytes, INFERENCE_HEADER_CONTENT_LENGTH } from '#shared/open-inference';
 import { loadScoreConfig } from '../functions/score/config';
 import { createScoreFunction } from '../functions/score/index';
 import { readNeuralReplay, replayBatch } from '../models/training/neural-parity';
@@ -118,12 +117,6 @@ interface LoadResult {
   rps: number;
   p50: number;
   p99: number;
-}
-
-/** One prepared inference request: its body and headers (JSON or the binary tensor extension). */
-interface InferRequest {
-  body: Buffer;
-  headers: Record<string, string | number>;
 }
 
 /**
@@ -451,47 +444,10 @@ async function main(argv: string[]): Promise<void> {
   const cases = readNeuralReplay(MODEL_DIR);
   const data = replayBatch(cases);
   // The same rows both ways: JSON numbers, and the binary tensor extension (raw FP32 after a
-  // JSON header, score asked back as bytes), which is what the score function's client sends.
+  // JSON header, score asked back as bytes), built by the score function's own client code.
   const row = (i: number) => data.subarray(i * ROW, (i + 1) * ROW);
-  const json: InferRequest[] = cases.map((_, i) => {
-    const body = Buffer.from(
-      JSON.stringify({
-        inputs: [
-          {
-            name: 'sequence',
-            shape: [1, SEQUENCE_STEPS, SEQUENCE_WIDTH],
-            datatype: 'FP32',
-            data: Array.from(row(i)),
-          },
-        ],
-      }),
-    );
-    return { body, headers: { 'content-type': 'application/json', 'content-length': body.length } };
-  });
-  const binaryHeader = Buffer.from(
-    JSON.stringify({
-      inputs: [
-        {
-          name: 'sequence',
-          shape: [1, SEQUENCE_STEPS, SEQUENCE_WIDTH],
-          datatype: 'FP32',
-          parameters: { binary_data_size: ROW * 4 },
-        },
-      ],
-      outputs: [{ name: 'score', parameters: { binary_data: true } }],
-    }),
-  );
-  const binary: InferRequest[] = cases.map((_, i) => {
-    const body = Buffer.concat([binaryHeader, fp32ToBytes(row(i))]);
-    return {
-      body,
-      headers: {
-        'content-type': 'application/octet-stream',
-        'content-length': body.length,
-        [INFERENCE_HEADER_CONTENT_LENGTH]: binaryHeader.length,
-      },
-    };
-  });
+  const json = cases.map((_, i) => encodeInferRequest(row(i), 'json'));
+  const binary = cases.map((_, i) => encodeInferRequest(row(i), 'binary'));
   const encodings = [
     { name: 'JSON', requests: json },
     { name: 'binary', requests: binary },

@@ -107,6 +107,45 @@ const BINARY_REQUEST_HEADER = Buffer.from(
   }),
 );
 
+/** One inference call's body and headers: what the client sends and the benchmark replays. */
+export interface InferRequest {
+  readonly body: Buffer;
+  readonly headers: Record<string, string | number>;
+}
+
+/**
+ * The request for one `[1, SEQUENCE_STEPS, SEQUENCE_WIDTH]` row in `encoding`: the binary tensor
+ * extension (the JSON header encoded once, then the raw FP32 bytes, the score asked back as
+ * bytes) or JSON numbers.
+ */
+export function encodeInferRequest(data: Float32Array, encoding: TensorEncoding): InferRequest {
+  if (encoding === 'binary') {
+    const body = Buffer.concat([BINARY_REQUEST_HEADER, fp32ToBytes(data)]);
+    return {
+      body,
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-length': body.length,
+        [INFERENCE_HEADER_CONTENT_LENGTH]: BINARY_REQUEST_HEADER.length,
+      },
+    };
+  }
+  const body = Buffer.from(
+    JSON.stringify({
+      inputs: [
+        {
+          name: 'sequence',
+          shape: [1, SEQUENCE_STEPS, SEQUENCE_WIDTH],
+          datatype: 'FP32',
+          data: Array.from(data),
+        },
+      ],
+      outputs: [{ name: 'score' }],
+    }),
+  );
+  return { body, headers: { 'content-type': 'application/json', 'content-length': body.length } };
+}
+
 interface ResponseOutput {
   name?: unknown;
   datatype?: unknown;
@@ -209,7 +248,7 @@ export class HttpNeuralScorer implements NeuralScorer {
   private async infer(input: SequenceInput, signal: AbortSignal, budget: AbortSignal): Promise<number> {
     let response: RawResponse;
     try {
-      response = await this.post(this.requestBody(input), signal);
+      response = await this.post(encodeInferRequest(input.data, this.encoding), signal);
     } catch (error) {
       if (budget.aborted) {
         throw new NeuralUnavailableError('timeout', `neural call exceeded its ${this.budgetMs} ms budget`, {
@@ -229,35 +268,6 @@ export class HttpNeuralScorer implements NeuralScorer {
       );
     }
     return this.parseScore(response);
-  }
-
-  /** The request body and its headers, in the configured encoding. */
-  private requestBody(input: SequenceInput): { body: Buffer; headers: Record<string, string | number> } {
-    if (this.encoding === 'binary') {
-      const body = Buffer.concat([BINARY_REQUEST_HEADER, fp32ToBytes(input.data)]);
-      return {
-        body,
-        headers: {
-          'content-type': 'application/octet-stream',
-          'content-length': body.length,
-          [INFERENCE_HEADER_CONTENT_LENGTH]: BINARY_REQUEST_HEADER.length,
-        },
-      };
-    }
-    const body = Buffer.from(
-      JSON.stringify({
-        inputs: [
-          {
-            name: 'sequence',
-            shape: [1, SEQUENCE_STEPS, SEQUENCE_WIDTH],
-            datatype: 'FP32',
-            data: Array.from(input.data),
-          },
-        ],
-        outputs: [{ name: 'score' }],
-      }),
-    );
-    return { body, headers: { 'content-type': 'application/json', 'content-length': body.length } };
   }
 
   /**
@@ -330,10 +340,7 @@ export class HttpNeuralScorer implements NeuralScorer {
     return score;
   }
 
-  private post(
-    outgoing: { body: Buffer; headers: Record<string, string | number> },
-    signal: AbortSignal,
-  ): Promise<RawResponse> {
+  private post(outgoing: InferRequest, signal: AbortSignal): Promise<RawResponse> {
     return new Promise((resolve, reject) => {
       const req = request(
         this.url,
