@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -143,6 +143,36 @@ export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
 export function replyJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'Content-Type': 'application/json' });
   res.end(JSON.stringify(body));
+}
+
+/** A child's answer to one loopback request: status and JSON body, or `undefined` for 404. */
+export type JsonRoutes = (
+  req: IncomingMessage,
+) => Promise<readonly [status: number, body: unknown] | undefined>;
+
+/**
+ * Serves a child's loopback JSON API on a free port of 127.0.0.1 and announces the port to the
+ * parent: unknown routes answer 404 and a thrown route 500 with its message. On `SIGTERM` the
+ * server closes, `onStop` releases the child's own resources, and the process exits.
+ */
+export function serveJson(routes: JsonRoutes, onStop: () => void): void {
+  const server = createHttpServer((req, res) => {
+    routes(req).then(
+      (answer) =>
+        answer ? replyJson(res, answer[0], answer[1]) : replyJson(res, 404, { error: 'not found' }),
+      (error: unknown) => replyJson(res, 500, { error: (error as Error).message }),
+    );
+  });
+  server.keepAliveTimeout = 65_000;
+  server.listen(0, '127.0.0.1', () => {
+    const address = server.address();
+    announceReady({ port: typeof address === 'object' && address ? address.port : undefined });
+  });
+  process.on('SIGTERM', () => {
+    server.close();
+    onStop();
+    process.exit(0);
+  });
 }
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */

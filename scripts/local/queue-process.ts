@@ -8,11 +8,11 @@
  * waits until every accepted event is applied (for seeding and tests); `GET /stats` reports the
  * queue.
  */
-import { Agent, createServer, request } from 'node:http';
+import { Agent, request } from 'node:http';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { TransactionEvent } from '#domain/types';
 import { LocalQueue } from './local-queue';
-import { announceReady, childConfig, readJsonBody, replyJson } from './processes';
+import { childConfig, readJsonBody, serveJson } from './processes';
 
 /** What the local stack passes to this process. */
 export interface QueueProcessConfig {
@@ -69,32 +69,19 @@ const queue = new LocalQueue(deliver, {
   onDeadLetter: (id) => process.stderr.write(`local queue: message ${id} dead-lettered after 5 receives\n`),
 });
 
-const server = createServer((req, res) => {
-  void (async () => {
-    try {
-      if (req.method === 'POST' && req.url === '/enqueue') {
-        const { events } = (await readJsonBody(req)) as { events: TransactionEvent[] };
-        queue.send(events);
-        return replyJson(res, 202, { accepted: events.length });
-      }
-      if (req.method === 'GET' && req.url === '/drain') {
-        await queue.drained();
-        return replyJson(res, 200, queue.stats);
-      }
-      if (req.method === 'GET' && req.url === '/stats') return replyJson(res, 200, queue.stats);
-      replyJson(res, 404, { error: 'not found' });
-    } catch (error) {
-      replyJson(res, 500, { error: (error as Error).message });
+serveJson(
+  async (req) => {
+    if (req.method === 'POST' && req.url === '/enqueue') {
+      const { events } = (await readJsonBody(req)) as { events: TransactionEvent[] };
+      queue.send(events);
+      return [202, { accepted: events.length }];
     }
-  })();
-});
-server.keepAliveTimeout = 65_000;
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  announceReady({ port: typeof address === 'object' && address ? address.port : undefined });
-});
-process.on('SIGTERM', () => {
-  server.close();
-  agent.destroy();
-  process.exit(0);
-});
+    if (req.method === 'GET' && req.url === '/drain') {
+      await queue.drained();
+      return [200, queue.stats];
+    }
+    if (req.method === 'GET' && req.url === '/stats') return [200, queue.stats];
+    return undefined;
+  },
+  () => agent.destroy(),
+);

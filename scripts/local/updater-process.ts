@@ -5,12 +5,11 @@
  * Event load never runs on a thread that answers score requests, and this process may be
  * niced without slowing the acceptance of events.
  */
-import { createServer } from 'node:http';
 import type { SQSEvent } from 'aws-lambda';
 import { loadUpdaterConfig } from '../../functions/feature-updater/config';
 import { createUpdaterFunction } from '../../functions/feature-updater/index';
 import { lambdaContext } from './api-gateway';
-import { announceReady, childConfig, readJsonBody, replyJson } from './processes';
+import { childConfig, readJsonBody, serveJson } from './processes';
 
 interface UpdaterProcessConfig {
   stage: string;
@@ -29,27 +28,14 @@ const updater = createUpdaterFunction(
   }),
 );
 
-const server = createServer((req, res) => {
-  void (async () => {
-    try {
-      if (req.method === 'POST' && req.url === '/deliver') {
-        const batch = (await readJsonBody(req)) as SQSEvent;
-        return replyJson(res, 200, await updater.handler(batch, lambdaContext('feature-updater', 30_000)));
-      }
-      replyJson(res, 404, { error: 'not found' });
-    } catch (error) {
-      // A thrown handler: the queue fails the whole batch, as SQS does with a Lambda error.
-      replyJson(res, 500, { error: (error as Error).message });
+serveJson(
+  async (req) => {
+    if (req.method === 'POST' && req.url === '/deliver') {
+      const batch = (await readJsonBody(req)) as SQSEvent;
+      // A thrown handler answers 500: the queue fails the whole batch, as SQS does with a Lambda error.
+      return [200, await updater.handler(batch, lambdaContext('feature-updater', 30_000))];
     }
-  })();
-});
-server.keepAliveTimeout = 65_000;
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  announceReady({ port: typeof address === 'object' && address ? address.port : undefined });
-});
-process.on('SIGTERM', () => {
-  server.close();
-  updater.close();
-  process.exit(0);
-});
+    return undefined;
+  },
+  () => updater.close(),
+);
