@@ -9,27 +9,18 @@
  *
  * `test/unit/score-request-check.test.ts` holds the two to the same verdict on hostile input.
  */
-import { scoreRequestSchema, type ValidScoreRequest } from '#domain/contract';
+import {
+  COUNTRY_PATTERN,
+  CURRENCY_PATTERN,
+  isContractId as isId,
+  MAX_AMOUNT,
+  MCC_PATTERN,
+  TIMESTAMP_PATTERN,
+  type ValidScoreRequest,
+} from '#domain/contract';
 import { CHANNELS } from '#domain/types';
 
-/** The contract's identifier rule (`id()` in `#domain/contract`): 1–128 of these characters. */
-const ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const MCC = /^\d{4}$/;
-const CURRENCY = /^[A-Z]{3}$/;
-const COUNTRY = /^[A-Z]{2}$/;
-const LARGEST_AMOUNT = 1e11;
 const CHANNEL_SET: ReadonlySet<string> = new Set(CHANNELS);
-
-/**
- * The ISO-8601 pattern zod builds for `z.iso.datetime({ offset: true })`, taken from the schema
- * itself so the two cannot differ; init fails if a zod upgrade moves it.
- */
-const TIMESTAMP: RegExp = (() => {
-  const pattern = (scoreRequestSchema.shape.timestamp as unknown as { _zod: { def: { pattern?: unknown } } })
-    ._zod.def.pattern;
-  if (!(pattern instanceof RegExp)) throw new Error('zod no longer exposes the datetime pattern');
-  return pattern;
-})();
 
 /** Required fields, in the schema's order (zod's output follows it). */
 const REQUIRED = [
@@ -47,8 +38,6 @@ const REQUIRED = [
 const OPTIONAL_IDS = ['deviceId', 'customerId'] as const;
 const KNOWN: ReadonlySet<string> = new Set([...REQUIRED, ...OPTIONAL_IDS]);
 
-const isId = (value: unknown): value is string => typeof value === 'string' && ID.test(value);
-
 /**
  * The validated request when `json` is certainly valid, else `undefined` (the caller then runs
  * the schema, which answers the error).
@@ -63,19 +52,19 @@ export function checkScoreRequest(json: unknown): ValidScoreRequest | undefined 
     !isId(cardId) ||
     !isId(merchantId) ||
     typeof mcc !== 'string' ||
-    !MCC.test(mcc) ||
+    !MCC_PATTERN.test(mcc) ||
     typeof amount !== 'number' ||
     !Number.isSafeInteger(amount) ||
     amount <= 0 ||
-    amount > LARGEST_AMOUNT ||
+    amount > MAX_AMOUNT ||
     typeof currency !== 'string' ||
-    !CURRENCY.test(currency) ||
+    !CURRENCY_PATTERN.test(currency) ||
     typeof country !== 'string' ||
-    !COUNTRY.test(country) ||
+    !COUNTRY_PATTERN.test(country) ||
     typeof channel !== 'string' ||
     !CHANNEL_SET.has(channel) ||
     typeof timestamp !== 'string' ||
-    !TIMESTAMP.test(timestamp)
+    !TIMESTAMP_PATTERN.test(timestamp)
   ) {
     return undefined;
   }

@@ -14,7 +14,14 @@
  * (same fields, same key order) for every line it accepts. (A hand-written scanner instead of
  * `JSON.parse` was measured too: string scanning in JavaScript is no faster than V8's parser.)
  */
-import { authorizationEventSchema } from '#domain/contract';
+import {
+  COUNTRY_PATTERN,
+  CURRENCY_PATTERN,
+  isContractId as isId,
+  MAX_AMOUNT,
+  MCC_PATTERN,
+  TIMESTAMP_PATTERN,
+} from '#domain/contract';
 import {
   type AuthorizationEvent,
   CHANNELS,
@@ -24,25 +31,8 @@ import {
   type TransactionEvent,
 } from '#domain/types';
 
-/** The contract's id rule (`id()` in contract.ts): 1 to 128 of these characters. */
-const ID = /^[A-Za-z0-9._:-]+$/;
-const MAX_ID_LENGTH = 128;
-/** The contract's mcc, currency and country patterns. */
-const MCC = /^\d{4}$/;
-const CURRENCY = /^[A-Z]{3}$/;
-const COUNTRY = /^[A-Z]{2}$/;
-/** The pattern zod builds for the contract's ISO timestamps (a regex test is all zod checks). */
-const TIMESTAMP: RegExp = (() => {
-  const pattern = authorizationEventSchema.shape.timestamp.def.pattern;
-  if (!(pattern instanceof RegExp)) throw new Error('the contract timestamp has no pattern');
-  return pattern;
-})();
-/** The contract's amount rule: an integer in (0, 1e11]. */
-const MAX_AMOUNT = 1e11;
 const OUTCOMES: readonly AuthorizationEvent['outcome'][] = ['approved', 'declined'];
 
-const isId = (value: unknown): value is string =>
-  typeof value === 'string' && value.length <= MAX_ID_LENGTH && ID.test(value);
 const matches = (value: unknown, pattern: RegExp): value is string =>
   typeof value === 'string' && pattern.test(value);
 const isOneOf = <T extends string>(value: unknown, allowed: readonly T[]): value is T =>
@@ -62,17 +52,17 @@ export function plainEventOf(json: unknown): TransactionEvent | undefined {
   if ('kind' in json || 'events' in json) return undefined;
   const { type, eventId, transactionId, cardId, merchantId, timestamp } = json as Fields;
   if (!isId(eventId) || !isId(transactionId) || !isId(cardId) || !isId(merchantId)) return undefined;
-  if (!matches(timestamp, TIMESTAMP)) return undefined;
+  if (!matches(timestamp, TIMESTAMP_PATTERN)) return undefined;
   if (type === 'authorization') {
     const { mcc, amount, currency, country, channel, deviceId, outcome } = json as Fields;
     const valid =
-      matches(mcc, MCC) &&
+      matches(mcc, MCC_PATTERN) &&
       typeof amount === 'number' &&
       Number.isInteger(amount) &&
       amount > 0 &&
       amount <= MAX_AMOUNT &&
-      matches(currency, CURRENCY) &&
-      matches(country, COUNTRY) &&
+      matches(currency, CURRENCY_PATTERN) &&
+      matches(country, COUNTRY_PATTERN) &&
       isOneOf<Channel>(channel, CHANNELS) &&
       isOneOf(outcome, OUTCOMES) &&
       (deviceId === undefined || isId(deviceId));
@@ -111,7 +101,7 @@ export function plainEventOf(json: unknown): TransactionEvent | undefined {
   }
   if (type === 'label') {
     const { label, transactionTimestamp } = json as Fields;
-    if (!isOneOf<Label>(label, LABELS) || !matches(transactionTimestamp, TIMESTAMP)) return undefined;
+    if (!isOneOf<Label>(label, LABELS) || !matches(transactionTimestamp, TIMESTAMP_PATTERN)) return undefined;
     return { type, eventId, transactionId, cardId, merchantId, timestamp, label, transactionTimestamp };
   }
   return undefined;

@@ -15,33 +15,58 @@ export const MAX_BODY_BYTES = 8 * 1024;
  */
 export const MAX_JSON_DEPTH = 32;
 
+/**
+ * The field rules the schemas below are built from. The precompiled fast paths that try a
+ * common valid body before the schemas (the score function's `request-check.ts`, the training
+ * export's `event-line.ts`) test these same values, so a rule changed here changes both.
+ */
+export const ID_PATTERN = /^[A-Za-z0-9._:-]+$/;
+export const MAX_ID_LENGTH = 128;
+export const MCC_PATTERN = /^\d{4}$/;
+export const CURRENCY_PATTERN = /^[A-Z]{3}$/;
+export const COUNTRY_PATTERN = /^[A-Z]{2}$/;
+/** Largest amount, in minor units. */
+export const MAX_AMOUNT = 1e11;
+
+/** Whether `value` passes the schemas' identifier rule (`id()` below). */
+export const isContractId = (value: unknown): value is string =>
+  typeof value === 'string' && value.length <= MAX_ID_LENGTH && ID_PATTERN.test(value);
+
 const id = (description: string) =>
   z
     .string()
     .min(1)
-    .max(128)
-    .regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only')
+    .max(MAX_ID_LENGTH)
+    .regex(ID_PATTERN, 'letters, digits and . _ : - only')
     .describe(description);
 
 const isoTimestamp = z.iso.datetime({ offset: true }).describe('ISO-8601 time with offset or Z');
+
+/**
+ * The pattern zod builds for the contract's ISO timestamps (a regex test is all it checks),
+ * taken from the schema so the fast paths cannot differ from it; loading fails if a zod
+ * upgrade stops exposing it.
+ */
+export const TIMESTAMP_PATTERN: RegExp = (() => {
+  const pattern = isoTimestamp.def.pattern;
+  if (!(pattern instanceof RegExp)) throw new Error('the contract timestamp has no pattern');
+  return pattern;
+})();
 
 export const scoreRequestSchema = z
   .strictObject({
     transactionId: id('Unique per authorization; retries reuse it and get the same answer'),
     cardId: id('Card token from the vault; raw card numbers are rejected'),
     merchantId: id('Merchant identifier'),
-    mcc: z
-      .string()
-      .regex(/^\d{4}$/, 'four digits')
-      .describe('ISO 18245 merchant category code'),
-    amount: z.number().int().positive().max(1e11).describe('Amount in minor units (cents)'),
+    mcc: z.string().regex(MCC_PATTERN, 'four digits').describe('ISO 18245 merchant category code'),
+    amount: z.number().int().positive().max(MAX_AMOUNT).describe('Amount in minor units (cents)'),
     currency: z
       .string()
-      .regex(/^[A-Z]{3}$/, 'ISO 4217 code, e.g. EUR')
+      .regex(CURRENCY_PATTERN, 'ISO 4217 code, e.g. EUR')
       .describe('ISO 4217 alphabetic code'),
     country: z
       .string()
-      .regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 code, e.g. DE')
+      .regex(COUNTRY_PATTERN, 'ISO 3166-1 alpha-2 code, e.g. DE')
       .describe('Country where the transaction happens'),
     channel: z.enum(CHANNELS),
     timestamp: isoTimestamp,
