@@ -21,7 +21,7 @@ import type { AlarmEvaluation, NeuralConfig, Severity } from '../config/stage-co
 import { type AlarmSpec, buildAlarms, type ServiceAlarm } from './alarms';
 import { scoreMetric } from './app-metrics';
 import { alarmName } from './naming';
-import { TritonMetric, tritonMetric } from './neural-service';
+import { TritonMetric, tritonMetric } from './triton';
 
 /** The alarm table's resource part: names `<stage>-neural-…`, anchors `neural-…`. */
 export const NEURAL_ALARM_RESOURCE = 'neural';

@@ -12,8 +12,7 @@
  * - Deployments use ECS's built-in canary strategy with deployment alarms that roll back and
  *   the deployment circuit breaker.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import { Annotations, Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
@@ -24,80 +23,25 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
-import * as cr from 'aws-cdk-lib/custom-resources';
+import type * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { EcrImage, NeuralConfig } from '../config/stage-config';
 import { encryptedLogGroup } from './encryption';
 import { type NeuralNetwork, TRITON_HTTP_PORT, TRITON_METRICS_PORT } from './network';
 import type { NeuralLoadBalancer } from './neural-load-balancer';
 import { READINESS_PATH } from './neural-load-balancer';
+import { uploadModelRepository } from './neural-model-repository';
+import { addNeuralReplayHook } from './neural-replay-hook';
 import { ManagedPolicyRole } from './roles';
-import { REPO_ROOT, ServiceFunction } from './service-function';
-
-/** CloudWatch namespace of the metrics the agent sidecar scrapes from Triton. */
-export const TRITON_METRICS_NAMESPACE = 'FraudScoring/Neural';
-/** How often the sidecar scrapes Triton, seconds (also the unit of the per-task request target). */
-export const SCRAPE_INTERVAL_SECONDS = 15;
-
-/** Triton metric names as Prometheus exposes them (documented by NVIDIA: Triton metrics.md). */
-export const TritonMetric = {
-  RequestSuccess: 'nv_inference_request_success',
-  RequestFailure: 'nv_inference_request_failure',
-  InferenceCount: 'nv_inference_count',
-  ExecutionCount: 'nv_inference_exec_count',
-  RequestDurationUs: 'nv_inference_request_duration_us',
-  QueueDurationUs: 'nv_inference_queue_duration_us',
-  ComputeDurationUs: 'nv_inference_compute_infer_duration_us',
-  QueueSummaryUs: 'nv_inference_queue_summary_us',
-  ComputeSummaryUs: 'nv_inference_compute_infer_summary_us',
-  GpuUtilization: 'nv_gpu_utilization',
-  GpuMemoryUsedBytes: 'nv_gpu_memory_used_bytes',
-  GpuMemoryTotalBytes: 'nv_gpu_memory_total_bytes',
-} as const;
-/** A Triton metric name. */
-export type TritonMetricName = (typeof TritonMetric)[keyof typeof TritonMetric];
-
-const MODEL_METRICS: readonly TritonMetricName[] = [
-  TritonMetric.RequestSuccess,
-  TritonMetric.RequestFailure,
-  TritonMetric.InferenceCount,
-  TritonMetric.ExecutionCount,
-  TritonMetric.RequestDurationUs,
-  TritonMetric.QueueDurationUs,
-  TritonMetric.ComputeDurationUs,
-];
-const SUMMARY_METRICS: readonly TritonMetricName[] = [
-  TritonMetric.QueueSummaryUs,
-  TritonMetric.ComputeSummaryUs,
-];
-const GPU_METRICS: readonly TritonMetricName[] = [
-  TritonMetric.GpuUtilization,
-  TritonMetric.GpuMemoryUsedBytes,
-  TritonMetric.GpuMemoryTotalBytes,
-];
-
-/**
- * One Triton metric as the sidecar publishes it. Model metrics carry `{stage, model}`, the
- * latency summaries also `quantile`, GPU metrics `{stage}`: every task writes the same
- * dimensions, so a statistic aggregates across tasks.
- */
-export function tritonMetric(
-  name: TritonMetricName,
-  options: { stage: string; model?: string; quantile?: string; statistic: string; label?: string },
-): cloudwatch.Metric {
-  const dimensionsMap: Record<string, string> = { stage: options.stage };
-  if (options.model !== undefined) dimensionsMap.model = options.model;
-  if (options.quantile !== undefined) dimensionsMap.quantile = options.quantile;
-  return new cloudwatch.Metric({
-    namespace: TRITON_METRICS_NAMESPACE,
-    metricName: name,
-    dimensionsMap,
-    statistic: options.statistic,
-    label: options.label,
-    period: Duration.minutes(1),
-  });
-}
+import type { ServiceFunction } from './service-function';
+import {
+  agentConfig,
+  prometheusConfig,
+  SCRAPE_INTERVAL_SECONDS,
+  TritonMetric,
+  tritonCommand,
+  tritonMetric,
+} from './triton';
 
 export interface NeuralServiceProps {
   /** Stage name (metric dimension, descriptions). */
@@ -154,10 +98,8 @@ export class NeuralService extends Construct {
 
   constructor(scope: Construct, id: string, props: NeuralServiceProps) {
     super(scope, id);
-    const { config, network, stage } = props;
-    const { region } = Stack.of(this);
+    const { config } = props;
 
-    // --- model repository ---------------------------------------------------------------
     this.modelBucket = new s3.Bucket(this, 'Models', {
       // Model weights, not cardholder data: SSE-S3 keeps Triton free of KMS calls.
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -166,21 +108,44 @@ export class NeuralService extends Construct {
       versioned: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    const prefix = `${config.model.name}/${config.model.version}`;
-    this.modelPrefix = prefix;
-    this.modelRepositoryUrl = `s3://${this.modelBucket.bucketName}/${prefix}`;
-    const uploads = this.uploadRepository(
+    this.modelPrefix = `${config.model.name}/${config.model.version}`;
+    this.modelRepositoryUrl = `s3://${this.modelBucket.bucketName}/${this.modelPrefix}`;
+    this.modelUploads = uploadModelRepository(
+      this,
+      this.modelBucket,
       join(props.modelsDir, config.model.name, config.model.version, 'triton'),
-      prefix,
+      this.modelPrefix,
     );
-    this.modelUploads = uploads;
 
-    // --- instances ----------------------------------------------------------------------
-    this.cluster = new ecs.Cluster(this, 'Cluster', {
+    const instances = this.createInstances(props);
+    this.cluster = instances.cluster;
+    this.instanceRole = instances.instanceRole;
+    this.autoScalingGroup = instances.autoScalingGroup;
+    this.capacityProvider = instances.capacityProvider;
+
+    const task = this.createTask(props);
+    this.taskRole = task.taskRole;
+    this.executionRole = task.executionRole;
+    this.taskDefinition = task.taskDefinition;
+
+    this.service = this.createService(props, task.triton);
+
+    this.tritonVersion = props.tritonVersion;
+    const hook = addNeuralReplayHook(this, this.service, props);
+    this.replayHook = hook.replayHook;
+    this.replayInvokeRole = hook.replayInvokeRole;
+
+    this.scaling = this.createScaling(props);
+    this.warnOnPlaceholderImages(props);
+  }
+
+  /** The ECS cluster and its GPU capacity: launch template, Auto Scaling group, capacity provider. */
+  private createInstances({ config, network, stage }: NeuralServiceProps) {
+    const cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: network.vpc,
       containerInsightsV2: ecs.ContainerInsights.ENHANCED,
     });
-    this.instanceRole = new ManagedPolicyRole(this, 'InstanceRole', {
+    const instanceRole = new ManagedPolicyRole(this, 'InstanceRole', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
       description: `ECS container instances of the ${stage} neural service`,
     });
@@ -194,7 +159,7 @@ export class NeuralService extends Construct {
     const launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
       machineImage: ecs.EcsOptimizedImage.amazonLinux2023(ecs.AmiHardwareType.GPU),
       instanceType: new ec2.InstanceType(config.instanceType),
-      role: this.instanceRole,
+      role: instanceRole,
       securityGroup: network.instanceSecurityGroup,
       userData,
       requireImdsv2: true,
@@ -211,7 +176,7 @@ export class NeuralService extends Construct {
         },
       ],
     });
-    this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'GpuInstances', {
+    const autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'GpuInstances', {
       vpc: network.vpc,
       vpcSubnets: network.privateSubnets,
       launchTemplate,
@@ -220,8 +185,8 @@ export class NeuralService extends Construct {
       // service revisions), so a deployment at the ceiling needs twice the tasks.
       maxCapacity: config.tasks.max * 2,
     });
-    this.capacityProvider = new ecs.AsgCapacityProvider(this, 'GpuCapacity', {
-      autoScalingGroup: this.autoScalingGroup,
+    const capacityProvider = new ecs.AsgCapacityProvider(this, 'GpuCapacity', {
+      autoScalingGroup,
       machineImageType: ecs.MachineImageType.AMAZON_LINUX_2,
       enableManagedScaling: true,
       // 100 %: no idle GPU instances; ECS adds instances when tasks cannot be placed.
@@ -231,50 +196,55 @@ export class NeuralService extends Construct {
       // GPU AMI boot + agent registration + image pull.
       instanceWarmupPeriod: 300,
     });
-    this.cluster.addAsgCapacityProvider(this.capacityProvider);
+    cluster.addAsgCapacityProvider(capacityProvider);
+    return { cluster, instanceRole, autoScalingGroup, capacityProvider };
+  }
 
-    // --- task -----------------------------------------------------------------------------
-    this.taskRole = new ManagedPolicyRole(this, 'TaskRole', {
+  /** The task: its roles, log groups, the Triton container and the CloudWatch agent sidecar. */
+  private createTask({ config, stage, logsKey, logRetentionDays }: NeuralServiceProps) {
+    const { region } = Stack.of(this);
+    const prefix = this.modelPrefix;
+    const taskRole = new ManagedPolicyRole(this, 'TaskRole', {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
       description: `Triton and its CloudWatch agent (${stage}): read the model prefix, write metrics logs`,
     });
-    this.executionRole = new ManagedPolicyRole(this, 'ExecutionRole', {
+    const executionRole = new ManagedPolicyRole(this, 'ExecutionRole', {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
       description: `Pulls the neural service images and writes its container logs (${stage})`,
     });
     // Triton lists the repository, then reads its files: this model version's prefix only.
-    this.taskRole.addToPrincipalPolicy(
+    taskRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetObject'],
         resources: [this.modelBucket.arnForObjects(`${prefix}/*`)],
       }),
     );
-    this.taskRole.addToPrincipalPolicy(
+    taskRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['s3:ListBucket'],
         resources: [this.modelBucket.bucketArn],
         conditions: { StringLike: { 's3:prefix': [`${prefix}/*`, prefix] } },
       }),
     );
-    this.taskDefinition = new ecs.Ec2TaskDefinition(this, 'Task', {
+    const taskDefinition = new ecs.Ec2TaskDefinition(this, 'Task', {
       networkMode: ecs.NetworkMode.AWS_VPC,
-      taskRole: this.taskRole,
-      executionRole: this.executionRole,
+      taskRole,
+      executionRole,
     });
     const logs = encryptedLogGroup(this, 'TaskLogs', {
-      encryptionKey: props.logsKey,
-      retentionDays: props.logRetentionDays,
+      encryptionKey: logsKey,
+      retentionDays: logRetentionDays,
     });
     const metricsLogs = encryptedLogGroup(this, 'MetricsLogs', {
-      encryptionKey: props.logsKey,
-      retentionDays: props.logRetentionDays,
+      encryptionKey: logsKey,
+      retentionDays: logRetentionDays,
     });
-    metricsLogs.grantWrite(this.taskRole);
-    this.taskRole.addToPrincipalPolicy(
+    metricsLogs.grantWrite(taskRole);
+    taskRole.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['logs:DescribeLogStreams'], resources: [metricsLogs.logGroupArn] }),
     );
 
-    const triton = this.taskDefinition.addContainer('triton', {
+    const triton = taskDefinition.addContainer('triton', {
       image: ecrImage(this, 'TritonImage', config.tritonImage),
       gpuCount: 1,
       essential: true,
@@ -301,7 +271,7 @@ export class NeuralService extends Construct {
       { name: ecs.UlimitName.MEMLOCK, softLimit: -1, hardLimit: -1 },
       { name: ecs.UlimitName.STACK, softLimit: 67_108_864, hardLimit: 67_108_864 },
     );
-    const agent = this.taskDefinition.addContainer('cloudwatch-agent', {
+    const agent = taskDefinition.addContainer('cloudwatch-agent', {
       image: ecrImage(this, 'AgentImage', config.cloudwatchAgentImage),
       // Losing metrics must not take inference down; the alarms treat missing data explicitly.
       essential: false,
@@ -314,9 +284,13 @@ export class NeuralService extends Construct {
       logging: ecs.LogDrivers.awsLogs({ logGroup: logs, streamPrefix: 'cloudwatch-agent' }),
     });
     agent.addContainerDependencies({ container: triton, condition: ecs.ContainerDependencyCondition.START });
+    return { taskRole, executionRole, taskDefinition, triton };
+  }
 
-    // --- service ------------------------------------------------------------------------
-    this.service = new ecs.Ec2Service(this, 'Service', {
+  /** The ECS service: canary deployments with alarm rollback, behind the blue/green target groups. */
+  private createService(props: NeuralServiceProps, triton: ecs.ContainerDefinition): ecs.Ec2Service {
+    const { config, network } = props;
+    const service = new ecs.Ec2Service(this, 'Service', {
       cluster: this.cluster,
       taskDefinition: this.taskDefinition,
       capacityProviderStrategies: [
@@ -344,7 +318,7 @@ export class NeuralService extends Construct {
       propagateTags: ecs.PropagatedTagSource.SERVICE,
     });
     const lb = props.loadBalancer;
-    this.service
+    service
       .loadBalancerTarget({
         containerName: triton.containerName,
         containerPort: TRITON_HTTP_PORT,
@@ -356,70 +330,19 @@ export class NeuralService extends Construct {
         }),
       })
       .attachToApplicationTargetGroup(lb.blueTargetGroup);
-    for (const upload of uploads) this.service.node.addDependency(upload);
+    for (const upload of this.modelUploads) service.node.addDependency(upload);
+    return service;
+  }
 
-    // --- pre-traffic replay ---------------------------------------------------------------
-    // The model's golden cases through the test listener, with the score function's own client
-    // and sequence code; a mismatch or a revision that never gets ready rolls back before any
-    // payment reaches it (functions/deploy-hooks/neural-replay.ts).
-    const modelDir = join(props.modelsDir, config.model.name, config.model.version);
-    const card = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')) as {
-      replay?: { tolerance?: number };
-    };
-    this.tritonVersion = props.tritonVersion;
-    this.replayHook = new ServiceFunction(this, 'ReplayHook', {
-      service: 'deploy-hooks',
-      stage,
-      entry: props.replayHookEntry ?? join(REPO_ROOT, 'functions', 'deploy-hooks', 'neural-replay-lambda.ts'),
-      description: `Replays ${config.model.name}@${config.model.version} golden cases on new neural tasks`,
-      architecture: 'arm64',
-      logsKey: props.logsKey,
-      logRetentionDays: props.logRetentionDays,
-      // ECS calls again while the hook answers IN_PROGRESS: one call waits at most this long.
-      timeout: Duration.minutes(2),
-      network: {
-        vpc: network.vpc,
-        subnets: network.privateSubnets,
-        securityGroup: network.replayHookSecurityGroup,
-      },
-      environment: {
-        NEURAL_TEST_URL: lb.testUrl,
-        NEURAL_MODEL: config.model.name,
-        NEURAL_MODEL_VERSION: this.tritonVersion,
-        REPLAY_PATH: '/var/task/neural-replay.jsonl',
-        REPLAY_TOLERANCE: String(card.replay?.tolerance ?? 1e-4),
-        // Task start, CUDA init and the S3 read: up to startupGraceSeconds, polled every 15 s.
-        READY_ATTEMPTS: String(Math.max(4, Math.ceil(config.startupGraceSeconds / 15) + 4)),
-        CALLBACK_DELAY_SECONDS: '15',
-      },
-      bundleFiles: [{ from: join(modelDir, 'replay.jsonl'), to: 'neural-replay.jsonl' }],
-    });
-    // ECS assumes this role to call the hook: invoke on the hook function's ARN, nothing else
-    // (the default role would get an inline policy with `<arn>:*`).
-    this.replayInvokeRole = new ManagedPolicyRole(this, 'ReplayInvokeRole', {
-      assumedBy: new iam.ServicePrincipal('ecs.amazonaws.com'),
-      description: 'ECS invokes the neural replay hook during deployments',
-    });
-    this.replayInvokeRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['lambda:InvokeFunction'],
-        resources: [this.replayHook.function.functionArn],
-      }),
-    );
-    const hookTarget = new ecs.DeploymentLifecycleLambdaTarget(this.replayHook.function, 'NeuralReplay', {
-      role: this.replayInvokeRole,
-      lifecycleStages: [ecs.DeploymentLifecycleStage.POST_TEST_TRAFFIC_SHIFT],
-    });
-    this.service.addLifecycleHook(hookTarget);
-
-    // --- scaling ------------------------------------------------------------------------
-    this.scaling = this.service.autoScaleTaskCount({
+  /** Task scaling: requests per task and GPU utilization from Triton, plus the stage's schedule. */
+  private createScaling({ config, stage }: NeuralServiceProps): ecs.ScalableTaskCount {
+    const scaling = this.service.autoScaleTaskCount({
       minCapacity: config.tasks.min,
       maxCapacity: config.tasks.max,
     });
     // Per-task request rate from Triton itself: an ALB target-group metric would follow only
     // one of the two groups the canary alternates between.
-    this.scaling.scaleToTrackCustomMetric('RequestsPerTask', {
+    scaling.scaleToTrackCustomMetric('RequestsPerTask', {
       metric: tritonMetric(TritonMetric.RequestSuccess, {
         stage,
         model: config.model.name,
@@ -432,7 +355,7 @@ export class NeuralService extends Construct {
       scaleOutCooldown: Duration.minutes(2),
       scaleInCooldown: Duration.minutes(10),
     });
-    this.scaling.scaleToTrackCustomMetric('GpuUtilization', {
+    scaling.scaleToTrackCustomMetric('GpuUtilization', {
       metric: tritonMetric(TritonMetric.GpuUtilization, { stage, statistic: cloudwatch.Stats.AVERAGE }),
       // Triton reports utilization as a fraction (0.0–1.0).
       targetValue: config.gpuUtilizationTarget / 100,
@@ -440,14 +363,18 @@ export class NeuralService extends Construct {
       scaleInCooldown: Duration.minutes(10),
     });
     for (const action of config.scheduled) {
-      this.scaling.scaleOnSchedule(action.name, {
+      scaling.scaleOnSchedule(action.name, {
         schedule: appscaling.Schedule.expression(action.schedule),
         timeZone: action.timeZone ? TimeZone.of(action.timeZone) : undefined,
         minCapacity: action.minCapacity,
         maxCapacity: action.maxCapacity,
       });
     }
+    return scaling;
+  }
 
+  /** A placeholder image digest synthesizes (tests, dev) but warns: it cannot be pulled. */
+  private warnOnPlaceholderImages({ config, stage }: NeuralServiceProps): void {
     for (const [what, image] of [
       ['tritonImage', config.tritonImage],
       ['cloudwatchAgentImage', config.cloudwatchAgentImage],
@@ -460,116 +387,6 @@ export class NeuralService extends Construct {
       }
     }
   }
-
-  /**
-   * Uploads every file of the Triton repository as an asset and copies it to
-   * `<prefix>/<relative path>` in the model bucket (CopyObject: exact object ARNs, no wildcard).
-   */
-  private uploadRepository(dir: string, prefix: string): cr.AwsCustomResource[] {
-    const files = listFiles(dir);
-    if (files.length === 0) throw new Error(`no Triton model repository in ${dir}`);
-    return files.map((file, i) => {
-      const key = `${prefix}/${relative(dir, file).split(sep).join('/')}`;
-      const asset = new s3assets.Asset(this, `ModelFile${i}`, { path: file });
-      const copy = {
-        service: 'S3',
-        action: 'copyObject',
-        parameters: {
-          Bucket: this.modelBucket.bucketName,
-          Key: key,
-          CopySource: `${asset.s3BucketName}/${asset.s3ObjectKey}`,
-        },
-        physicalResourceId: cr.PhysicalResourceId.of(key),
-      };
-      return new cr.AwsCustomResource(this, `CopyModelFile${i}`, {
-        onCreate: copy,
-        onUpdate: copy,
-        installLatestAwsSdk: false,
-        policy: cr.AwsCustomResourcePolicy.fromStatements([
-          new iam.PolicyStatement({
-            actions: ['s3:GetObject'],
-            resources: [`arn:${Stack.of(this).partition}:s3:::${asset.s3BucketName}/${asset.s3ObjectKey}`],
-          }),
-          new iam.PolicyStatement({
-            actions: ['s3:PutObject'],
-            resources: [this.modelBucket.arnForObjects(key)],
-          }),
-        ]),
-      });
-    });
-  }
-}
-
-/** Triton's command line: the S3 repository, strict readiness, latency summaries for p99 alarms. */
-export function tritonCommand(repositoryUrl: string): string[] {
-  return [
-    'tritonserver',
-    `--model-repository=${repositoryUrl}`,
-    '--model-control-mode=none',
-    '--strict-readiness=true',
-    '--exit-on-error=true',
-    `--http-port=${TRITON_HTTP_PORT}`,
-    '--allow-grpc=false',
-    `--metrics-port=${TRITON_METRICS_PORT}`,
-    '--allow-gpu-metrics=true',
-    '--metrics-config=summary_latencies=true',
-    '--metrics-config=summary_quantiles=0.5:0.05,0.99:0.001',
-  ];
-}
-
-/** Prometheus scrape config of the sidecar: Triton on localhost, with the stage as a label. */
-export function prometheusConfig(stage: string): string {
-  return [
-    'global:',
-    `  scrape_interval: ${SCRAPE_INTERVAL_SECONDS}s`,
-    '  scrape_timeout: 10s',
-    'scrape_configs:',
-    '  - job_name: triton',
-    '    static_configs:',
-    `      - targets: ['localhost:${TRITON_METRICS_PORT}']`,
-    '        labels:',
-    `          stage: ${stage}`,
-    '',
-  ].join('\n');
-}
-
-/** CloudWatch agent config: Prometheus → EMF in `metricsLogGroup`, namespace {@link TRITON_METRICS_NAMESPACE}. */
-export function agentConfig(metricsLogGroup: string): string {
-  const selector = (names: readonly string[]) => `^(${names.join('|')})$`;
-  // The log group name is a token: JSON.stringify keeps it intact and CloudFormation fills it in.
-  return JSON.stringify({
-    logs: {
-      metrics_collected: {
-        prometheus: {
-          prometheus_config_path: 'env:PROMETHEUS_CONFIG_CONTENT',
-          log_group_name: metricsLogGroup,
-          emf_processor: {
-            metric_namespace: TRITON_METRICS_NAMESPACE,
-            metric_declaration: [
-              {
-                source_labels: ['job'],
-                label_matcher: '^triton$',
-                dimensions: [['stage', 'model']],
-                metric_selectors: [selector(MODEL_METRICS)],
-              },
-              {
-                source_labels: ['job'],
-                label_matcher: '^triton$',
-                dimensions: [['stage', 'model', 'quantile']],
-                metric_selectors: [selector(SUMMARY_METRICS)],
-              },
-              {
-                source_labels: ['job'],
-                label_matcher: '^triton$',
-                dimensions: [['stage']],
-                metric_selectors: [selector(GPU_METRICS)],
-              },
-            ],
-          },
-        },
-      },
-    },
-  });
 }
 
 function ecrImage(scope: Construct, id: string, image: EcrImage): ecs.ContainerImage {
@@ -577,13 +394,4 @@ function ecrImage(scope: Construct, id: string, image: EcrImage): ecs.ContainerI
     ecr.Repository.fromRepositoryName(scope, id, image.repository),
     image.digest,
   );
-}
-
-function listFiles(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((name) => {
-      const path = join(dir, name);
-      return statSync(path).isDirectory() ? listFiles(path) : [path];
-    });
 }
