@@ -237,7 +237,8 @@ async function main(argv: string[]): Promise<void> {
       `ROC-AUC plain HistGradientBoostingClassifier on raw columns: ${result.baselineRocAuc.toFixed(4)}`,
       `${result.passed ? 'PASS' : 'FAIL'}: served ${result.passed ? '>=' : '<'} baseline`,
       `seconds: train ${result.seconds.train.toFixed(0)}, load ${result.seconds.load.toFixed(0)}, replay ${result.seconds.replay.toFixed(0)}`,
-    ].join('\n') + '\n',
+      '',
+    ].join('\n'),
   );
   if (!result.passed) process.exit(1);
 }
