@@ -14,7 +14,8 @@ import { parseArgs } from 'node:util';
 import { judgeConfig } from '#domain/judge/config';
 import prodCapacity from '../../infra/config/prod.capacity.json';
 import { prod } from '../../infra/config/stages';
-import { acceptanceScenarios, prepareTraffic, runScenario } from './simulation';
+import { acceptanceScenarios, runScenario } from './scenarios';
+import { prepareTraffic } from './simulation';
 
 const strategy = prod.deployment.strategy;
 const { values } = parseArgs({

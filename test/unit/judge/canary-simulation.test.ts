@@ -5,7 +5,8 @@
  */
 import { judgeConfig } from '#domain/judge/config';
 import prodCapacity from '../../../infra/config/prod.capacity.json';
-import { acceptanceScenarios, prepareTraffic, runScenario } from '../../../scripts/canary/simulation';
+import { acceptanceScenarios, runScenario } from '../../../scripts/canary/scenarios';
+import { prepareTraffic } from '../../../scripts/canary/simulation';
 
 const SEEDS = 8;
 
