@@ -19,14 +19,14 @@ const card = {
 
 function archiveWith(scores: object[], events: object[], raw = ''): string {
   const root = mkdtempSync(join(tmpdir(), 'archive-'));
-  const write = (kind: string, day: string, lines: object[], gzip: boolean) => {
-    const dir = join(root, kind, `dt=${day}`);
+  const write = (partition: string, day: string, lines: object[], gzip: boolean) => {
+    const dir = join(root, partition, `dt=${day}`);
     mkdirSync(dir, { recursive: true });
     const text = `${lines.map((l) => JSON.stringify(l)).join('\n')}\n${raw}`;
     writeFileSync(join(dir, gzip ? 'part-0.gz' : 'part-0.jsonl'), gzip ? gzipSync(text) : text);
   };
   write('score', '2026-10-10', scores, true);
-  write('event', '2026-11-20', events, false);
+  write('event/type=label', '2026-11-20', events, false);
   return root;
 }
 
