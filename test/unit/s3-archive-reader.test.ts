@@ -16,6 +16,7 @@ import {
   S3ArchiveObjects,
   S3ArchiveReader,
   splitLines,
+  writtenInUtc,
 } from '#adapters/s3-archive-reader';
 
 const s3 = mockClient(S3Client);
@@ -329,6 +330,40 @@ describe('S3ArchiveReader', () => {
     // assert
     expect(log).toHaveBeenCalledTimes(3);
     expect(archive.stats.skippedLines).toBe(30);
+  });
+});
+
+describe('writtenInUtc', () => {
+  it('tells a UTC time from an offset one in any archived score line, without parsing it', () => {
+    fc.assert(
+      fc.property(
+        fc.date({ min: new Date('2000-01-01'), max: new Date('2099-12-31'), noInvalidDate: true }),
+        fc.constantFrom('Z', '+02:00', '-05:30', '+00:00'),
+        fc.string({ maxLength: 20 }),
+        (date, zone, segment) => {
+          // prepare: the time as a sender may write it; any text in the other fields
+          const time = `${date.toISOString().slice(0, 19)}${zone}`;
+          const line = JSON.stringify({ ...answer('t'), segment, eventTime: time });
+          // act / assert
+          expect(writtenInUtc(line)).toBe(zone === 'Z');
+        },
+      ),
+    );
+  });
+
+  it('reads only the offset-written answers of a partition when asked, counting the rest as read', async () => {
+    // prepare
+    objects({
+      'score/dt=2026-10-09/a.gz': gzipSync(
+        `${jsonl([answer('utc'), { ...answer('offset'), eventTime: '2026-10-09T23:00:00-03:00' }])}{"eventTime":"2026-10-09T01:00:00Z",\n`,
+      ),
+    });
+    const archive = reader();
+    // act
+    const answers = await collect(archive.answers('2026-10-09', '2026-10-09', { offsetTimesOnly: true }));
+    // assert
+    expect(answers.map((a) => a.transactionId)).toEqual(['offset']);
+    expect(archive.stats).toMatchObject({ lines: 3, skippedLines: 0 });
   });
 });
 

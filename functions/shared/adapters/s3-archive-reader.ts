@@ -22,7 +22,12 @@ import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { archivePrefix, daysBetween } from '#domain/archive';
 import { type ArchivedLabelWithTime, answerOf, labelOf } from '#domain/archive-records';
-import type { ArchivedAnswer, ArchiveReader, ArchiveReadStats } from '#domain/monitoring/calibration';
+import type {
+  AnswerScope,
+  ArchivedAnswer,
+  ArchiveReader,
+  ArchiveReadStats,
+} from '#domain/monitoring/calibration';
 
 /** What a record reader needs of a store: list a partition's keys, open one object as bytes. */
 export interface ArchiveObjects {
@@ -162,6 +167,21 @@ export async function* splitLines(
   else yield emit(pending);
 }
 
+const EVENT_TIME_KEY = '"eventTime":"';
+
+/**
+ * Whether a score line's `eventTime` is written in UTC (`…Z`), read without parsing the line:
+ * the first `"eventTime":"` of a JSON line is a key (a quote inside a string value is escaped),
+ * and the value ends at the next quote (a time holds no escapes). The archive's writer puts the
+ * key once; a forged line with two is judged by the first.
+ */
+export function writtenInUtc(line: string): boolean {
+  const start = line.indexOf(EVENT_TIME_KEY);
+  if (start === -1) return false;
+  const end = line.indexOf('"', start + EVENT_TIME_KEY.length);
+  return end > 0 && line.charCodeAt(end - 1) === 0x5a; // 'Z'
+}
+
 /** How {@link ArchiveRecordReader} reports what it skipped (the function's logger in AWS). */
 export type ArchiveLog = (message: string, details: Record<string, unknown>) => void;
 
@@ -293,10 +313,11 @@ export class ArchiveRecordReader implements ArchiveReader {
     this.maxLoggedIssues = options.maxLoggedIssues ?? 50;
   }
 
-  async *answers(fromDay: string, toDay: string): AsyncIterable<ArchivedAnswer> {
+  async *answers(fromDay: string, toDay: string, scope: AnswerScope = {}): AsyncIterable<ArchivedAnswer> {
     const intern = interner();
     const partition = (day: string) => archivePrefix('score', day);
-    for await (const { record, where } of this.records(partition, fromDay, toDay)) {
+    const wanted = scope.offsetTimesOnly ? (line: string) => !writtenInUtc(line) : undefined;
+    for await (const { record, where } of this.records(partition, fromDay, toDay, 1, wanted)) {
       const answer = answerOf(record, intern);
       if (answer) yield answer;
       else this.skip(where, 'not a score record');
@@ -326,16 +347,18 @@ export class ArchiveRecordReader implements ArchiveReader {
     fromDay: string,
     toDay: string,
     concurrency = 1,
+    wanted?: (line: string) => boolean,
   ): AsyncGenerator<ParsedLine> {
     const keys: string[] = [];
     for (const day of daysBetween(fromDay, toDay))
       keys.push(...(await this.objects.list(partition(day))).sort());
-    const perObject = keys.map((key) => () => this.objectRecords(key));
+    const perObject = keys.map((key) => () => this.objectRecords(key, wanted));
     if (concurrency <= 1) for (const open of perObject) yield* open();
     else yield* inParallel(perObject, concurrency);
   }
 
-  private async *objectRecords(key: string): AsyncGenerator<ParsedLine> {
+  /** The parsed lines of one object; a line `wanted` refuses is read (counted) but not parsed. */
+  private async *objectRecords(key: string, wanted?: (line: string) => boolean): AsyncGenerator<ParsedLine> {
     this.stats.objects += 1;
     let line = 0;
     const overlong = () => {
@@ -350,7 +373,7 @@ export class ArchiveRecordReader implements ArchiveReader {
       )) {
         line += 1;
         this.stats.lines += 1;
-        if (text.trim() === '') continue;
+        if (text.trim() === '' || (wanted && !wanted(text))) continue;
         let record: unknown;
         try {
           record = JSON.parse(text);
