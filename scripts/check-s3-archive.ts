@@ -80,7 +80,7 @@ async function main(): Promise<void> {
     `${answer('plain1', 0.002)}\nnot json\n${answer('plain2', 0.002)}`,
   );
   const frauds = big.filter((_, i) => i % 100 === 0).map((_, k) => `big${k * 100}`);
-  await put('event/dt=2026-11-20/labels.jsonl.gz', gzipSync(`${frauds.map(label).join('\n')}\n`));
+  await put('event/type=label/dt=2026-11-20/labels.jsonl.gz', gzipSync(`${frauds.map(label).join('\n')}\n`));
   const written = (performance.now() - started) / 1000;
 
   const logged: string[] = [];

@@ -6,11 +6,11 @@ export interface CalibrationConfig {
   stage: string;
   /** The model card of the live model (thresholds and the recall the card promises). */
   modelCardPath: string;
-  /** Root of the archive's local layout (`<root>/<kind>/dt=YYYY-MM-DD/`), read when no bucket is set. */
+  /** Root of the archive's local layout (`<root>/score/dt=…/`, `<root>/event/type=label/dt=…/`), read when no bucket is set. */
   archiveDir: string;
   /** The archive bucket in AWS; when set, the monitor reads S3 instead of `archiveDir`. */
   archiveBucket?: string;
-  /** Key prefix of the archive inside the bucket (`''`: `<kind>/dt=…` at the top). */
+  /** Key prefix of the archive inside the bucket (`''`: `score/`, `event/` at the top). */
   archivePrefix: string;
   /** Labels (chargebacks) arrive weeks late: transactions younger than this are not judged. */
   maturityDays: number;

@@ -84,10 +84,16 @@ export function createCalibrationHandler(deps: CalibrationMonitorDeps) {
       const t = Date.parse(iso);
       return t >= start && t < end;
     };
-    // Partitions are by each record's own date as written; one day either side covers offsets.
+    // Partitions are by each record's own date as written: the window's days, and from one day
+    // either side only the answers written with an offset (the others lie outside the window).
     const answers = [];
-    for await (const answer of archive.answers(day(start - DAY), day(end)))
-      if (inWindow(answer.eventTime)) answers.push(answer);
+    const sources = [
+      archive.answers(day(start), day(end - DAY)),
+      archive.answers(day(start - DAY), day(start - DAY), { offsetTimesOnly: true }),
+      archive.answers(day(end), day(end), { offsetTimesOnly: true }),
+    ];
+    for (const source of sources)
+      for await (const answer of source) if (inWindow(answer.eventTime)) answers.push(answer);
     const labels = [];
     for await (const label of archive.labels(day(start - DAY), day(now)))
       if (inWindow(label.transactionTimestamp)) labels.push(label);

@@ -276,6 +276,12 @@ const calibrationSchema = z.strictObject({
   eceThreshold: z.number().gt(0).lt(1),
   /** Ticket: live recall at the decline threshold more than this many points below the card's. */
   recallGapPoints: z.number().gt(0).max(100),
+  /**
+   * The stage's planned average traffic, requests/s: what `npm run bench:calibration` projects
+   * a run's length at (answers and label lines to read against Lambda's 15 minutes). Not deployed.
+   * @default - no projection for the stage
+   */
+  plannedAverageRps: z.number().positive().optional(),
 });
 /** Settings of the calibration monitor of a stage. */
 export type CalibrationStageConfig = z.infer<typeof calibrationSchema>;

@@ -309,9 +309,9 @@ export const prod: StageConfigInput = {
   // so deploy when traffic is up (docs/canary-judge.md#too-little-traffic).
   judge: { enabled: true, requirePass: true, inconclusive: 'fail', config: {} },
   // One matured day per run: at the planned ~120 rps average that is ~10 M answers (~1.6 GB
-  // held) and a scan of every event partition since, ~490 M lines — more than a 15-minute run
-  // reliably reads (docs/monitoring.md#sizing): the most memory (and vCPUs) Lambda offers, and
-  // the failed-run ticket if it still times out. Most chargebacks arrive within 45 days.
+  // held) and the label partitions since (~1 % of the event lines, `event/type=label/`), a few
+  // minutes of a run (docs/monitoring.md#sizing). The most memory Lambda offers buys the heap
+  // and the vCPUs for gunzip. Most chargebacks arrive within 45 days.
   calibration: {
     maturityDays: 45,
     spanDays: 1,
@@ -321,6 +321,8 @@ export const prod: StageConfigInput = {
     memoryMb: 10_240,
     eceThreshold: 0.02,
     recallGapPoints: 5,
+    // The capacity plan's average (prod.capacity.json): npm run bench:calibration projects at it.
+    plannedAverageRps: prodCapacity.sourcedFrom.avgRps,
   },
 };
 

@@ -1,9 +1,21 @@
 /**
  * The event and answer archive in AWS: one Firehose delivery stream per record kind (`score`,
  * `event`), each writing gzip JSON lines to one KMS-encrypted bucket under
- * `<kind>/dt=YYYY-MM-DD/` (dynamic partitioning on the record's own date, computed exactly as
- * `archiveDate` in `functions/shared/domain/archive.ts` does), and a Glue database with a table
- * per kind whose partitions are projected, so Athena reads new days without a crawler.
+ * `score/dt=YYYY-MM-DD/` and `event/type=<event type>/dt=YYYY-MM-DD/` (dynamic partitioning on
+ * the record's own date, and for events on their type, computed exactly as `recordPrefix` in
+ * `functions/shared/domain/archive.ts` does), and a Glue database with a table per kind whose
+ * partitions are projected, so Athena reads new days without a crawler.
+ *
+ * Why events are partitioned by type: the calibration monitor needs the labels of ~47 days, and
+ * labels are ~1 % of the event lines. In one partition per date it scanned every authorization
+ * too (~490 M lines a run at prod's planned 120 rps, past Lambda's 15 minutes); under
+ * `event/type=label/` it lists and reads the labels only, and its role can read nothing else of
+ * the events. A second partition key on the same stream was chosen over a third record kind
+ * (its own stream, table and writer): the events function, its record and its grant stay as
+ * they are, Firehose bills by volume not by stream, and the active partitions per buffer
+ * (types × dates in flight, a handful) stay far below the stream's 500. The `events` table
+ * gains the partition column `type` (projected as an enum of the contract's types); queries
+ * that filter only on `dt` read every type as before.
  *
  * The functions write with `firehose:PutRecordBatch` on their own stream only ({@link EventArchive.grantPut}).
  * Objects move to Infrequent Access and then Glacier Instant Retrieval and expire after the
@@ -19,7 +31,13 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ARCHIVE_KINDS, type ArchiveKind } from '../../functions/shared/domain/archive';
+import {
+  ARCHIVE_KINDS,
+  type ArchiveKind,
+  archivePrefix,
+  EVENT_TYPES,
+  type EventType,
+} from '../../functions/shared/domain/archive';
 import { ArchiveMetric, MetricService } from '../../functions/shared/metrics-contract';
 import type { AlarmEvaluation, AlarmThreshold } from '../config/stage-config';
 import { type AlarmSpec, buildAlarms, type ServiceAlarm } from './alarms';
@@ -93,12 +111,38 @@ const COLUMNS: Record<ArchiveKind, glue.CfnTable.ColumnProperty[]> = {
 };
 
 /**
- * The partition key Firehose computes: the first ten characters of the record's event time
- * (`eventTime` of a score, `event.timestamp` of an event), as `archiveDate` does.
+ * The partition keys Firehose computes (JQ 1.6, one object of keys): `dt`, the first ten
+ * characters of the record's event time (`eventTime` of a score, `event.timestamp` of an
+ * event), as `archiveDate` does; for events also `type`, the event's `type` as the contract
+ * accepted it (`authorization`, `label`).
  */
 export const PARTITION_QUERY: Record<ArchiveKind, string> = {
   score: '{dt: .eventTime[0:10]}',
-  event: '{dt: .event.timestamp[0:10]}',
+  event: '{type: .event.type, dt: .event.timestamp[0:10]}',
+};
+
+const fromQuery = (key: string) => `!{partitionKeyFromQuery:${key}}`;
+
+/**
+ * The S3 prefix each stream writes: `archivePrefix` with Firehose's placeholders for the keys,
+ * so the layout of the readers, the local sink and Firehose is written in one place.
+ */
+export const FIREHOSE_PREFIX: Record<ArchiveKind, string> = {
+  score: archivePrefix('score', fromQuery('dt')),
+  event: archivePrefix('event', fromQuery('dt'), fromQuery('type') as EventType),
+};
+
+/** Glue partition columns and their projection, per kind (`archivePrefix` with Glue's `${…}`). */
+const PARTITIONS: Record<
+  ArchiveKind,
+  { keys: glue.CfnTable.ColumnProperty[]; projection: Record<string, string>; template: string }
+> = {
+  score: { keys: [], projection: {}, template: archivePrefix('score', `\${dt}`) },
+  event: {
+    keys: [{ name: 'type', type: 'string' }],
+    projection: { 'projection.type.type': 'enum', 'projection.type.values': EVENT_TYPES.join(',') },
+    template: archivePrefix('event', `\${dt}`, `\${type}` as EventType),
+  },
 };
 
 /** The Athena table name of a kind. */
@@ -208,7 +252,7 @@ export class EventArchive extends Construct {
         extendedS3DestinationConfiguration: {
           bucketArn: this.bucket.bucketArn,
           roleArn: role.roleArn,
-          prefix: `${kind}/dt=!{partitionKeyFromQuery:dt}/`,
+          prefix: FIREHOSE_PREFIX[kind],
           errorOutputPrefix: `errors/${kind}/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/`,
           fileExtension: '.jsonl.gz',
           compressionFormat: 'GZIP',
@@ -246,23 +290,25 @@ export class EventArchive extends Construct {
     const tables = {} as Record<ArchiveKind, glue.CfnTable>;
     for (const kind of ARCHIVE_KINDS) {
       const location = `s3://${this.bucket.bucketName}/${kind}/`;
+      const partitions = PARTITIONS[kind];
       const table = new glue.CfnTable(this, `${kind}-table`, {
         catalogId: account,
         databaseName: this.database.ref,
         tableInput: {
           name: ARCHIVE_TABLES[kind],
-          description: `Archived ${kind} records, one JSON object per line, partitioned by the event's date`,
+          description: `Archived ${kind} records, one JSON object per line, partitioned by the event's ${kind === 'event' ? 'type and ' : ''}date`,
           tableType: 'EXTERNAL_TABLE',
-          partitionKeys: [{ name: 'dt', type: 'string' }],
+          partitionKeys: [...partitions.keys, { name: 'dt', type: 'string' }],
           parameters: {
             classification: 'json',
             'projection.enabled': 'true',
+            ...partitions.projection,
             'projection.dt.type': 'date',
             'projection.dt.format': 'yyyy-MM-dd',
             'projection.dt.range': '2020-01-01,NOW+1DAYS',
             'projection.dt.interval': '1',
             'projection.dt.interval.unit': 'DAYS',
-            'storage.location.template': `${location}dt=\${dt}/`,
+            'storage.location.template': `s3://${this.bucket.bucketName}/${partitions.template}`,
           },
           storageDescriptor: {
             location,
@@ -289,7 +335,7 @@ export class EventArchive extends Construct {
     acknowledge(
       role,
       `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
-      'Firehose writes objects under keys it generates per partition and time (`<kind>/dt=…/<stream>-…`); the statement names only this bucket.',
+      'Firehose writes objects under keys it generates per partition and time (`score/dt=…/`, `event/type=…/dt=…/`, then `<stream>-…`); the statement names only this bucket.',
     );
     for (const bucket of [this.bucket, accessLogs]) {
       acknowledge(

@@ -4,9 +4,10 @@
  * with ticket alarms on the overall ECE and on recall at the decline threshold against the card,
  * and one on the function failing — silence from a broken monitor must not read as health.
  *
- * Its role reads the archive and nothing else: `s3:ListBucket` only under the two record
- * prefixes, `s3:GetObject` only on their objects (never `errors/`), `kms:Decrypt` on the archive
- * key only through S3. Metrics leave as EMF in the function's log, so it needs no
+ * Its role reads what the join needs and nothing else: `s3:ListBucket` only under the answers'
+ * and the labels' prefixes (`score/dt=*`, `event/type=label/dt=*`), `s3:GetObject` only on their
+ * objects (never the authorizations, never `errors/`), `kms:Decrypt` on the archive key only
+ * through S3. Metrics leave as EMF in the function's log, so it needs no
  * `cloudwatch:PutMetricData`.
  */
 import { join } from 'node:path';
@@ -18,7 +19,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ARCHIVE_KINDS, archivePrefix } from '../../functions/shared/domain/archive';
+import { archivePrefix } from '../../functions/shared/domain/archive';
 import {
   CalibrationMetric,
   type CalibrationMetricName,
@@ -86,7 +87,8 @@ export class CalibrationMonitor extends Construct {
       architecture: props.architecture,
       logsKey: props.logsKey,
       logRetentionDays: props.logRetentionDays,
-      // A run scans every event partition since the window began (weeks of them): Lambda's limit.
+      // A run reads every label partition since the window began (weeks of them) and a few days
+      // of answers: minutes at prod's traffic (docs/monitoring.md#sizing), Lambda's limit as margin.
       timeout: Duration.minutes(15),
       memoryMb: settings.memoryMb,
       environment: {
@@ -169,12 +171,14 @@ export class CalibrationMonitor extends Construct {
   }
 
   /**
-   * List and read the answer and event partitions, decrypt their objects through S3. The
+   * List and read the answer and label partitions, decrypt their objects through S3. The
    * prefixes come from `archivePrefix`, the layout Firehose writes.
    */
   private grantArchiveRead(fn: iam.IGrantable, stage: string, archive: CalibrationArchive): void {
-    // `score/dt=*`, `event/dt=*`
-    const partitions = ARCHIVE_KINDS.map((kind) => archivePrefix(kind, '*').slice(0, -1));
+    // `score/dt=*`, `event/type=label/dt=*`
+    const partitions = [archivePrefix('score', '*'), archivePrefix('event', '*', 'label')].map((prefix) =>
+      prefix.slice(0, -1),
+    );
     // The bucket lives in the data stack. Its ARN is imported under a name of ours (not CDK's
     // hashed one) so that the acknowledgement below can name the exact resources it covers.
     const exportName = `FraudScoring-${stage}-CalibrationArchiveBucketArn`;
@@ -208,7 +212,7 @@ export class CalibrationMonitor extends Construct {
       Validations.of(this.monitorFunction).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${exportName}/${prefix}]`,
         reason:
-          'GetObject on the archive bucket’s `score/dt=*` and `event/dt=*` objects: Firehose names the objects per date partition and time, so a run can only name the partitions, not the keys; nothing else of the bucket (not `errors/`) is readable.',
+          'GetObject on the archive bucket’s `score/dt=*` and `event/type=label/dt=*` objects: Firehose names the objects per date partition and time, so a run can only name the partitions, not the keys; nothing else of the bucket (not the authorization events, not `errors/`) is readable.',
       });
   }
 }

@@ -6,7 +6,10 @@
  *
  * Partitions are named after the date the event time is written with, so an offset such as
  * `+14:00` can put an event one day either side of its UTC date: the reader lists one
- * partition more on each side and filters on the parsed time.
+ * partition more on each side and filters on the parsed time. Each date is read under every
+ * event type (`event/type=<type>/dt=…/`) and under the untyped layout written before events
+ * were split by type (`event/dt=…/`), so history from before that change, moved or not, is
+ * exported once (by `eventId`).
  */
 
 import { once } from 'node:events';
@@ -14,12 +17,13 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { archivePrefix, type EventRecord } from '#domain/archive';
+import { archivePrefix, EVENT_TYPES, legacyEventPrefix } from '#domain/archive';
+import { exportableEventOf } from '#domain/archive-records';
 import type { TransactionEvent } from '#domain/types';
 
 /** Where archived objects are read from. Keys are relative to the archive root. */
 export interface ArchiveReader {
-  /** Keys under a prefix (`event/dt=2026-11-23/`), any order; none when the prefix is absent. */
+  /** Keys under a prefix (`event/type=label/dt=2026-11-23/`), any order; none when the prefix is absent. */
   list(prefix: string): Promise<string[]>;
   read(key: string): Promise<Uint8Array>;
 }
@@ -81,17 +85,9 @@ export interface ExportResult {
   readonly duplicates: number;
 }
 
-function isEventRecord(value: unknown): value is EventRecord {
-  const record = value as Partial<EventRecord> | null;
-  return (
-    typeof record === 'object' &&
-    record !== null &&
-    record.kind === 'event' &&
-    typeof record.event === 'object' &&
-    record.event !== null &&
-    typeof record.event.eventId === 'string' &&
-    typeof record.event.timestamp === 'string'
-  );
+/** The prefixes of one date: each event type's partition, then the untyped layout's. */
+export function eventPartitions(date: string): string[] {
+  return [...EVENT_TYPES.map((type) => archivePrefix('event', date, type)), legacyEventPrefix(date)];
 }
 
 /** Reads the events of `[from, to)` (epoch ms) from an archive. */
@@ -100,19 +96,21 @@ export async function exportEvents(reader: ArchiveReader, from: number, to: numb
   let objects = 0;
   let malformed = 0;
   let duplicates = 0;
-  for (const date of partitionDates(from, to)) {
-    for (const key of (await reader.list(archivePrefix('event', date))).sort()) {
+  const prefixes = partitionDates(from, to).flatMap(eventPartitions);
+  for (const prefix of prefixes) {
+    for (const key of (await reader.list(prefix)).sort()) {
       objects++;
       for (const line of text(await reader.read(key)).split('\n')) {
         if (line.trim() === '') continue;
-        let record: unknown;
+        let parsed: unknown;
         try {
-          record = JSON.parse(line);
+          parsed = JSON.parse(line);
         } catch {
           malformed++;
           continue;
         }
-        if (!isEventRecord(record)) {
+        const record = exportableEventOf(parsed);
+        if (!record) {
           malformed++;
           continue;
         }

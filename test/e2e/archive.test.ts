@@ -1,6 +1,6 @@
 /**
  * The archive through the local stack, as `npm start` runs it: every fresh answer and every
- * accepted event lands in `<archive>/<kind>/dt=YYYY-MM-DD/` as gzip JSON lines (written by the
+ * accepted event lands in `<archive>/score/dt=YYYY-MM-DD/` or `<archive>/event/type=<type>/dt=YYYY-MM-DD/` as gzip JSON lines (written by the
  * front worker's file sink, flushed on shutdown at the latest); a retried answer and refused
  * requests leave nothing; no record holds a card number; `events:export --local` reads it back.
  */
@@ -96,7 +96,7 @@ describe('archive on the local stack', () => {
       amount: 60_000,
     } satisfies Partial<ScoreRecord>);
     expect(events).toHaveLength(1);
-    expect(events[0]?.folder).toBe(`event/dt=${day}`);
+    expect(events[0]?.folder).toBe(`event/type=${event.type}/dt=${day}`);
     expect((events[0]?.record as EventRecord | undefined)?.event).toEqual(event);
     expect(JSON.stringify(archived)).not.toContain(PAN);
     const exported = await exportEvents(new LocalArchiveReader(dir), stamp - 60_000, Date.now() + 60_000);

@@ -23,35 +23,40 @@ function streamId(kind: 'score' | 'event'): string {
 }
 
 describe('archive streams', () => {
-  it.each(['score', 'event'] as const)(
-    '%s: direct put, gzip, partitioned by the record’s date under its kind',
-    (kind) => {
-      // prepare
-      const stream = resources(data, 'AWS::KinesisFirehose::DeliveryStream')[streamId(kind)];
-      // act
-      const destination = stream?.Properties.ExtendedS3DestinationConfiguration as Record<string, unknown>;
-      // assert
-      expect(stream?.Properties).toMatchObject({
-        DeliveryStreamType: 'DirectPut',
-        DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' },
-      });
-      expect(destination).toMatchObject({
-        Prefix: `${kind}/dt=!{partitionKeyFromQuery:dt}/`,
-        ErrorOutputPrefix: expect.stringMatching(new RegExp(`^errors/${kind}/`)),
-        CompressionFormat: 'GZIP',
-        FileExtension: '.jsonl.gz',
-        BufferingHints: { IntervalInSeconds: 300, SizeInMBs: 128 },
-        DynamicPartitioningConfiguration: { Enabled: true },
-        EncryptionConfiguration: { KMSEncryptionConfig: { AWSKMSKeyARN: ARCHIVE_KEY_ARN } },
-      });
-      const processors = (destination.ProcessingConfiguration as { Processors: { Parameters: unknown[] }[] })
-        .Processors;
-      expect(processors[0]?.Parameters).toContainEqual({
-        ParameterName: 'MetadataExtractionQuery',
-        ParameterValue: PARTITION_QUERY[kind],
-      });
-    },
-  );
+  it.each([
+    ['score', 'score/dt=!{partitionKeyFromQuery:dt}/', '{dt: .eventTime[0:10]}'],
+    [
+      'event',
+      'event/type=!{partitionKeyFromQuery:type}/dt=!{partitionKeyFromQuery:dt}/',
+      '{type: .event.type, dt: .event.timestamp[0:10]}',
+    ],
+  ] as const)('%s: direct put, gzip, partitioned under %s', (kind, prefix, query) => {
+    // prepare
+    const stream = resources(data, 'AWS::KinesisFirehose::DeliveryStream')[streamId(kind)];
+    // act
+    const destination = stream?.Properties.ExtendedS3DestinationConfiguration as Record<string, unknown>;
+    // assert
+    expect(stream?.Properties).toMatchObject({
+      DeliveryStreamType: 'DirectPut',
+      DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' },
+    });
+    expect(destination).toMatchObject({
+      Prefix: prefix,
+      ErrorOutputPrefix: expect.stringMatching(new RegExp(`^errors/${kind}/`)),
+      CompressionFormat: 'GZIP',
+      FileExtension: '.jsonl.gz',
+      BufferingHints: { IntervalInSeconds: 300, SizeInMBs: 128 },
+      DynamicPartitioningConfiguration: { Enabled: true },
+      EncryptionConfiguration: { KMSEncryptionConfig: { AWSKMSKeyARN: ARCHIVE_KEY_ARN } },
+    });
+    const processors = (destination.ProcessingConfiguration as { Processors: { Parameters: unknown[] }[] })
+      .Processors;
+    expect(processors[0]?.Parameters).toContainEqual({
+      ParameterName: 'MetadataExtractionQuery',
+      ParameterValue: query,
+    });
+    expect(PARTITION_QUERY[kind]).toBe(query);
+  });
 });
 
 describe('archive bucket', () => {
@@ -131,21 +136,31 @@ describe('archive bucket', () => {
 
 describe('Glue tables', () => {
   it.each([
-    ['scores', 'score', 'transactionid'],
-    ['events', 'event', 'event'],
-  ])('%s: JSON lines under %s/, partition projection on dt', (name, kind, column) => {
+    ['scores', 'transactionid', [{ Name: 'dt', Type: 'string' }], `/score/dt=\${dt}/`, {}],
+    [
+      'events',
+      'event',
+      [
+        { Name: 'type', Type: 'string' },
+        { Name: 'dt', Type: 'string' },
+      ],
+      `/event/type=\${type}/dt=\${dt}/`,
+      { 'projection.type.type': 'enum', 'projection.type.values': 'authorization,label' },
+    ],
+  ])('%s: JSON lines, partition projection on %j', (name, column, keys, template, typeProjection) => {
     // act
     const table = Object.values(resources(data, 'AWS::Glue::Table')).find(
       (t) => (t.Properties.TableInput as { Name: string }).Name === name,
     );
     const input = table?.Properties.TableInput as Record<string, Record<string, unknown>>;
     // assert
-    expect(input.PartitionKeys).toEqual([{ Name: 'dt', Type: 'string' }]);
+    expect(input.PartitionKeys).toEqual(keys);
     expect(input.Parameters).toMatchObject({
       'projection.enabled': 'true',
       'projection.dt.type': 'date',
       'projection.dt.format': 'yyyy-MM-dd',
-      'storage.location.template': { 'Fn::Join': ['', expect.arrayContaining([`/${kind}/dt=\${dt}/`])] },
+      ...typeProjection,
+      'storage.location.template': { 'Fn::Join': ['', expect.arrayContaining([template])] },
     });
     expect(input.StorageDescriptor).toMatchObject({
       SerdeInfo: { SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe' },

@@ -54,7 +54,7 @@ describe.each(['dev', 'prod'] as const)('calibration monitor (%s)', (name) => {
     });
   });
 
-  it('reads the two record prefixes of the archive and decrypts only through S3, nothing else', () => {
+  it('reads the answers and the labels of the archive (not the authorizations) and decrypts only through S3', () => {
     // act
     const statements = functionStatements(service, fnId).filter(
       (s) => !asList(s.Action as string[]).some((a) => a.startsWith('logs:') || a.startsWith('xray:')),
@@ -65,14 +65,14 @@ describe.each(['dev', 'prod'] as const)('calibration monitor (%s)', (name) => {
         Effect: 'Allow',
         Action: 's3:ListBucket',
         Resource: bucketArn,
-        Condition: { StringLike: { 's3:prefix': ['score/dt=*', 'event/dt=*'] } },
+        Condition: { StringLike: { 's3:prefix': ['score/dt=*', 'event/type=label/dt=*'] } },
       },
       {
         Effect: 'Allow',
         Action: 's3:GetObject',
         Resource: [
           { 'Fn::Join': ['', [bucketArn, '/score/dt=*']] },
-          { 'Fn::Join': ['', [bucketArn, '/event/dt=*']] },
+          { 'Fn::Join': ['', [bucketArn, '/event/type=label/dt=*']] },
         ],
       },
       {

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { FileArchiveSink } from '#adapters/file-archive';
 import { type ArchiveRecord, eventRecordOf } from '#domain/archive';
-import type { AuthorizationEvent } from '#domain/types';
+import type { AuthorizationEvent, LabelEvent } from '#domain/types';
 import { exportEvents, LocalArchiveReader } from '../../scripts/archive/export';
 import { ROOT } from '../../scripts/local/processes';
 
@@ -35,6 +35,19 @@ function authorization(id: string, timestamp: string): AuthorizationEvent {
   };
 }
 
+function chargeback(id: string, timestamp: string): LabelEvent {
+  return {
+    type: 'label',
+    eventId: id,
+    transactionId: `tx-${id}`,
+    cardId: 'card_1',
+    merchantId: 'm_1',
+    label: 'chargeback',
+    timestamp,
+    transactionTimestamp: '2026-10-01T10:00:00Z',
+  };
+}
+
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'archive-'));
@@ -42,28 +55,31 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('FileArchiveSink', () => {
-  it('appends each delivery as a gzip member to its writer’s file in <kind>/dt=<date>/', async () => {
+  it('appends each delivery as a gzip member to its writer’s file in event/type=<type>/dt=<date>/', async () => {
     // prepare
     const sink = new FileArchiveSink(dir, { writerId: 'w1' });
     const first: ArchiveRecord[] = [
       eventRecordOf(authorization('a', '2026-11-23T10:00:00Z'), 0),
       eventRecordOf(authorization('b', '2026-11-24T00:00:01Z'), 0),
+      eventRecordOf(chargeback('l', '2026-11-23T09:00:00Z'), 0),
     ];
     const second: ArchiveRecord[] = [eventRecordOf(authorization('c', '2026-11-23T11:00:00Z'), 0)];
     // act
     const failed = (await sink.deliver(first)) + (await sink.deliver(second));
     // assert
     expect(failed).toBe(0);
-    const day = join(dir, 'event', 'dt=2026-11-23', 'w1.jsonl.gz');
+    const day = join(dir, 'event', 'type=authorization', 'dt=2026-11-23', 'w1.jsonl.gz');
     const lines = gunzipSync(readFileSync(day)).toString('utf8').trim().split('\n');
     expect(lines.map((l) => JSON.parse(l).event.eventId)).toEqual(['a', 'c']);
-    expect(readdirSync(join(dir, 'event'))).toEqual(['dt=2026-11-23', 'dt=2026-11-24']);
+    expect(readdirSync(join(dir, 'event'))).toEqual(['type=authorization', 'type=label']);
+    expect(readdirSync(join(dir, 'event', 'type=authorization'))).toEqual(['dt=2026-11-23', 'dt=2026-11-24']);
+    expect(readdirSync(join(dir, 'event', 'type=label'))).toEqual(['dt=2026-11-23']);
   });
 
   it('reports the records of a partition it cannot write, and writes the others', async () => {
     // prepare
-    await mkdir(join(dir, 'event'), { recursive: true });
-    writeFileSync(join(dir, 'event', 'dt=2026-11-23'), 'a file where a folder must go');
+    await mkdir(join(dir, 'event', 'type=authorization'), { recursive: true });
+    writeFileSync(join(dir, 'event', 'type=authorization', 'dt=2026-11-23'), 'a file where a folder must go');
     const sink = new FileArchiveSink(dir, { writerId: 'w1' });
     // act
     const failed = await sink.deliver([
@@ -73,7 +89,7 @@ describe('FileArchiveSink', () => {
     ]);
     // assert
     expect(failed).toBe(2);
-    expect(existsSync(join(dir, 'event', 'dt=2026-11-25', 'w1.jsonl.gz'))).toBe(true);
+    expect(existsSync(join(dir, 'event', 'type=authorization', 'dt=2026-11-25', 'w1.jsonl.gz'))).toBe(true);
   });
 });
 
@@ -108,6 +124,33 @@ describe('events:export --local', () => {
     expect(result.events.map((e) => e.eventId)).toEqual(['early', 'offset', 'late']);
     expect(result.events[1]).toEqual(inRange[1]);
     expect(result.duplicates).toBe(1);
+  });
+
+  it('reads every event type and the untyped layout written before the split, each event once', async () => {
+    // prepare: a label and an authorization in the typed layout; the old layout holds another
+    // authorization and a copy of the label (a split that kept its source)
+    await archiveOf([
+      [
+        eventRecordOf(authorization('typed', '2026-11-23T10:00:00Z'), 0),
+        eventRecordOf(chargeback('label', '2026-11-23T11:00:00Z'), 0),
+      ],
+    ]);
+    await mkdir(join(dir, 'event', 'dt=2026-11-23'), { recursive: true });
+    writeFileSync(
+      join(dir, 'event', 'dt=2026-11-23', 'old.jsonl'),
+      [authorization('old', '2026-11-23T09:00:00Z'), chargeback('label', '2026-11-23T11:00:00Z')]
+        .map((e) => JSON.stringify(eventRecordOf(e, 0)))
+        .join('\n'),
+    );
+    // act
+    const result = await exportEvents(
+      new LocalArchiveReader(dir),
+      Date.parse('2026-11-23T00:00:00Z'),
+      Date.parse('2026-11-24T00:00:00Z'),
+    );
+    // assert
+    expect(result.events.map((e) => e.eventId)).toEqual(['old', 'typed', 'label']);
+    expect(result).toMatchObject({ objects: 3, duplicates: 1, malformed: 0 });
   });
 
   it('skips malformed lines and reads plain (not gzipped) objects', async () => {

@@ -10,10 +10,13 @@ import {
   archiveDate,
   archivePrefix,
   BufferedArchive,
+  EVENT_TYPES,
   type EventRecord,
   eventRecordOf,
+  recordPrefix,
   scoreRecordOf,
 } from '#domain/archive';
+import { eventSchema } from '#domain/contract';
 import type { ScoreOutcome } from '#domain/score';
 import type { ScoreRequest, TransactionEvent } from '#domain/types';
 
@@ -184,15 +187,57 @@ describe('scoreRecordOf', () => {
 });
 
 describe('archive layout', () => {
-  it('partitions by the date the event time is written with, for both kinds', () => {
+  it('partitions by the date the event time is written with, and events by their type too', () => {
     // prepare
     const score = scoreRecordOf(REQUEST, outcome(), { functionVersion: '1', modelVersion: '1' }, 0);
-    const label = eventRecordOf(event(1, '2026-01-31T23:59:59.999Z'), Date.parse('2026-03-01T00:00:00Z'));
+    const label = eventRecordOf(event(1, '2026-03-01T08:00:00+01:00'), 0);
+    const authorization = eventRecordOf(
+      {
+        type: 'authorization',
+        eventId: 'a1',
+        transactionId: 'tx1',
+        cardId: 'card_1',
+        merchantId: 'm_1',
+        mcc: '5411',
+        amount: 100,
+        currency: 'EUR',
+        country: 'DE',
+        channel: 'ecommerce',
+        outcome: 'approved',
+        timestamp: '2026-01-31T23:59:59.999Z',
+      },
+      Date.parse('2026-03-01T00:00:00Z'),
+    );
     // act
-    const prefixes = [archivePrefix('score', archiveDate(score)), archivePrefix('event', archiveDate(label))];
+    const prefixes = [score, authorization, label].map(recordPrefix);
     // assert
-    expect(prefixes).toEqual(['score/dt=2026-11-23/', 'event/dt=2026-01-31/']);
-    expect(label.receivedAt).toBe('2026-03-01T00:00:00.000Z');
+    expect(prefixes).toEqual([
+      'score/dt=2026-11-23/',
+      'event/type=authorization/dt=2026-01-31/',
+      'event/type=label/dt=2026-03-01/',
+    ]);
+    expect(archivePrefix('event', '*', 'label')).toBe('event/type=label/dt=*/');
+    expect(authorization.receivedAt).toBe('2026-03-01T00:00:00.000Z');
+  });
+
+  it('lists every event type the contract accepts, each a partition of its own', () => {
+    // act
+    const contractTypes = eventSchema.options.map((option) => option.shape.type.value);
+    // assert
+    expect([...EVENT_TYPES].sort()).toEqual([...contractTypes].sort());
+  });
+
+  it('never turns a type outside the contract into a path', () => {
+    fc.assert(
+      fc.property(fc.string(), (type) => {
+        // prepare
+        const odd = eventRecordOf({ ...event(1, '2026-01-31T10:00:00Z'), type } as never, 0);
+        // act
+        const prefix = recordPrefix(odd);
+        // assert
+        expect(prefix).toMatch(/^event\/type=(authorization|label|unknown)\/dt=2026-01-31\/$/);
+      }),
+    );
   });
 
   it('never turns a malformed time into a path', () => {

@@ -38,17 +38,20 @@ describe('events:export from S3', () => {
   it('lists the range’s partitions under the root prefix, pages through them and keeps the range', async () => {
     // prepare
     s3.on(ListObjectsV2Command).resolves({ Contents: [] });
-    s3.on(ListObjectsV2Command, { Prefix: 'archive/event/dt=2026-11-23/' })
+    s3.on(ListObjectsV2Command, { Prefix: 'archive/event/type=label/dt=2026-11-23/' })
       .resolvesOnce({
-        Contents: [{ Key: 'archive/event/dt=2026-11-23/a.gz' }],
+        Contents: [{ Key: 'archive/event/type=label/dt=2026-11-23/a.gz' }],
         IsTruncated: true,
         NextContinuationToken: 'page-2',
       })
-      .resolvesOnce({ Contents: [{ Key: 'archive/event/dt=2026-11-23/b.gz' }], IsTruncated: false });
-    s3.on(GetObjectCommand, { Key: 'archive/event/dt=2026-11-23/a.gz' }).callsFake(() => ({
+      .resolvesOnce({
+        Contents: [{ Key: 'archive/event/type=label/dt=2026-11-23/b.gz' }],
+        IsTruncated: false,
+      });
+    s3.on(GetObjectCommand, { Key: 'archive/event/type=label/dt=2026-11-23/a.gz' }).callsFake(() => ({
       Body: body([label('a2', '2026-11-23T12:00:00Z'), label('a1', '2026-11-23T01:00:00Z')]),
     }));
-    s3.on(GetObjectCommand, { Key: 'archive/event/dt=2026-11-23/b.gz' }).callsFake(() => ({
+    s3.on(GetObjectCommand, { Key: 'archive/event/type=label/dt=2026-11-23/b.gz' }).callsFake(() => ({
       Body: body([label('a1', '2026-11-23T01:00:00Z'), label('late', '2026-11-23T20:00:00Z')]),
     }));
     const reader = new S3ArchiveReader(new S3Client({ region: 'eu-west-1' }), 'bucket', 'archive/');
@@ -62,12 +65,15 @@ describe('events:export from S3', () => {
     expect(result.events.map((e) => e.eventId)).toEqual(['a1', 'a2']);
     expect(result).toMatchObject({ objects: 2, duplicates: 1, malformed: 0 });
     const prefixes = s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix);
+    // every type's partition and the untyped layout of before the split, one day either side
     expect(new Set(prefixes)).toEqual(
-      new Set([
-        'archive/event/dt=2026-11-22/',
-        'archive/event/dt=2026-11-23/',
-        'archive/event/dt=2026-11-24/',
-      ]),
+      new Set(
+        ['2026-11-22', '2026-11-23', '2026-11-24'].flatMap((day) => [
+          `archive/event/type=authorization/dt=${day}/`,
+          `archive/event/type=label/dt=${day}/`,
+          `archive/event/dt=${day}/`,
+        ]),
+      ),
     );
     const second = s3.commandCalls(ListObjectsV2Command).find((c) => c.args[0].input.ContinuationToken);
     expect(second?.args[0].input).toMatchObject({ Bucket: 'bucket', ContinuationToken: 'page-2' });

@@ -10,14 +10,13 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import {
-  answerOf,
   decompressed,
   inParallel,
   interner,
-  labelOf,
   S3ArchiveObjects,
   S3ArchiveReader,
   splitLines,
+  writtenInUtc,
 } from '#adapters/s3-archive-reader';
 
 const s3 = mockClient(S3Client);
@@ -163,16 +162,30 @@ describe('S3ArchiveReader', () => {
     // assert
     expect(answers).toEqual([]);
     expect(labels).toEqual([]);
-    expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(6);
+    expect(s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix)).toEqual([
+      'score/dt=2026-10-10/',
+      'score/dt=2026-10-11/',
+      'score/dt=2026-10-12/',
+      'event/type=label/dt=2026-10-10/',
+      'event/type=label/dt=2026-10-11/',
+      'event/type=label/dt=2026-10-12/',
+    ]);
     expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
     expect(archive.stats).toEqual({ objects: 0, lines: 0, skippedLines: 0, unreadableObjects: 0 });
   });
 
-  it('yields only label events, parsing no other event line', async () => {
-    // prepare: one authorization line is garbage, but it cannot be a label and is not parsed
+  it('reads labels from the label partitions only, never opening an authorization', async () => {
+    // prepare: the authorizations of the same date sit next to the labels, and in the old
+    // untyped layout; a stray authorization under `type=label/` is damage
     objects({
-      'event/dt=2026-11-20/x.jsonl.gz': gzipSync(
-        `${jsonl([event('t1', 'authorization'), event('t1', 'label'), event('t2', 'label', 'confirmed_legitimate')])}{"kind":"event","event":{"type":"authorization",\n`,
+      'event/type=authorization/dt=2026-11-20/a.jsonl.gz': gzipSync(jsonl([event('t1', 'authorization')])),
+      'event/dt=2026-11-20/old.jsonl.gz': gzipSync(jsonl([event('t9', 'label')])),
+      'event/type=label/dt=2026-11-20/x.jsonl.gz': gzipSync(
+        jsonl([
+          event('t1', 'label'),
+          event('t2', 'label', 'confirmed_legitimate'),
+          event('t3', 'authorization'),
+        ]),
       ),
     });
     const archive = reader();
@@ -183,7 +196,10 @@ describe('S3ArchiveReader', () => {
       { transactionId: 't1', label: 'chargeback', transactionTimestamp: '2026-10-10T12:00:00Z' },
       { transactionId: 't2', label: 'confirmed_legitimate', transactionTimestamp: '2026-10-10T12:00:00Z' },
     ]);
-    expect(archive.stats).toMatchObject({ objects: 1, lines: 4, skippedLines: 0 });
+    expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key)).toEqual([
+      'event/type=label/dt=2026-11-20/x.jsonl.gz',
+    ]);
+    expect(archive.stats).toMatchObject({ objects: 1, lines: 3, skippedLines: 1 });
   });
 
   it('counts, logs and skips corrupt lines, and keeps the rest of the object', async () => {
@@ -199,7 +215,7 @@ describe('S3ArchiveReader', () => {
       'score/dt=2026-10-10/a.gz': gzipSync(
         `${jsonl([answer('ok1')])}${bad.join('\n')}\n${jsonl([answer('ok2')])}`,
       ),
-      'event/dt=2026-10-10/a.gz': gzipSync(
+      'event/type=label/dt=2026-10-10/a.gz': gzipSync(
         `${JSON.stringify({ kind: 'event', event: { type: 'label', transactionId: 't', label: 'chargeback' } })}\n`,
       ),
     });
@@ -220,7 +236,7 @@ describe('S3ArchiveReader', () => {
       ['score/dt=2026-10-10/a.gz', 3, 'not a score record'],
       ['score/dt=2026-10-10/a.gz', 4, 'not a score record'],
       ['score/dt=2026-10-10/a.gz', 5, 'line longer than 500 characters'],
-      ['event/dt=2026-10-10/a.gz', 1, 'not an event record'],
+      ['event/type=label/dt=2026-10-10/a.gz', 1, 'not a label record'],
     ]);
   });
 
@@ -317,6 +333,40 @@ describe('S3ArchiveReader', () => {
   });
 });
 
+describe('writtenInUtc', () => {
+  it('tells a UTC time from an offset one in any archived score line, without parsing it', () => {
+    fc.assert(
+      fc.property(
+        fc.date({ min: new Date('2000-01-01'), max: new Date('2099-12-31'), noInvalidDate: true }),
+        fc.constantFrom('Z', '+02:00', '-05:30', '+00:00'),
+        fc.string({ maxLength: 20 }),
+        (date, zone, segment) => {
+          // prepare: the time as a sender may write it; any text in the other fields
+          const time = `${date.toISOString().slice(0, 19)}${zone}`;
+          const line = JSON.stringify({ ...answer('t'), segment, eventTime: time });
+          // act / assert
+          expect(writtenInUtc(line)).toBe(zone === 'Z');
+        },
+      ),
+    );
+  });
+
+  it('reads only the offset-written answers of a partition when asked, counting the rest as read', async () => {
+    // prepare
+    objects({
+      'score/dt=2026-10-09/a.gz': gzipSync(
+        `${jsonl([answer('utc'), { ...answer('offset'), eventTime: '2026-10-09T23:00:00-03:00' }])}{"eventTime":"2026-10-09T01:00:00Z",\n`,
+      ),
+    });
+    const archive = reader();
+    // act
+    const answers = await collect(archive.answers('2026-10-09', '2026-10-09', { offsetTimesOnly: true }));
+    // assert
+    expect(answers.map((a) => a.transactionId)).toEqual(['offset']);
+    expect(archive.stats).toMatchObject({ lines: 3, skippedLines: 0 });
+  });
+});
+
 describe('streaming an object', () => {
   it('yields the same lines however the gzip bytes are cut into chunks', async () => {
     await fc.assert(
@@ -355,27 +405,6 @@ describe('streaming an object', () => {
     // assert
     expect(out).toEqual(['short', 'next']);
     expect(overlong).toHaveBeenCalledTimes(2);
-  });
-});
-
-describe('record projections', () => {
-  it('accept what the archive writes and refuse hostile shapes without throwing', () => {
-    fc.assert(
-      fc.property(fc.anything(), (value) => {
-        // act / assert: never throws, and anything accepted has the typed fields
-        const a = answerOf(value);
-        if (a) expect(typeof a.transactionId).toBe('string');
-        const l = labelOf(value);
-        if (l) expect(typeof l.transactionTimestamp).toBe('string');
-      }),
-    );
-    expect(answerOf(answer('a', Number.NaN))).toBeUndefined();
-    expect(labelOf(event('t', 'authorization'))).toBeNull();
-    expect(labelOf(event('t', 'label'))).toEqual({
-      transactionId: 't',
-      label: 'chargeback',
-      transactionTimestamp: '2026-10-10T12:00:00Z',
-    });
   });
 });
 

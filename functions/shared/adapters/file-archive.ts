@@ -1,5 +1,7 @@
 /**
- * The archive's local sink: the S3 layout on disk, `<dir>/<kind>/dt=YYYY-MM-DD/<writer>.jsonl.gz`.
+ * The archive's local sink: the S3 layout on disk, `<dir>/score/dt=YYYY-MM-DD/<writer>.jsonl.gz`
+ * and `<dir>/event/type=<type>/dt=YYYY-MM-DD/<writer>.jsonl.gz` (`recordPrefix`, the partition
+ * Firehose computes for the same record).
  * Each delivery appends one gzip member per partition to this process's file there; a file of
  * concatenated gzip members is a valid gzip file (`zcat`, Athena, `events:export` read it
  * whole). Every process writes its own files (the local stack runs several front workers), so
@@ -9,7 +11,7 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { type ArchiveRecord, type ArchiveSink, archiveDate, archivePrefix } from '#domain/archive';
+import { type ArchiveRecord, type ArchiveSink, recordPrefix } from '#domain/archive';
 
 const gzipAsync = promisify(gzip);
 
@@ -34,7 +36,7 @@ export class FileArchiveSink implements ArchiveSink {
   async deliver(records: readonly ArchiveRecord[]): Promise<number> {
     const partitions = new Map<string, string[]>();
     for (const record of records) {
-      const prefix = archivePrefix(record.kind, archiveDate(record));
+      const prefix = recordPrefix(record);
       const lines = partitions.get(prefix) ?? [];
       lines.push(JSON.stringify(record));
       partitions.set(prefix, lines);

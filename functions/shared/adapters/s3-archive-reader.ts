@@ -1,11 +1,14 @@
 /**
- * Reads the event and answer archive in S3 (Firehose's `<kind>/dt=YYYY-MM-DD/…jsonl.gz`
- * objects, KMS-encrypted at rest; `docs/archive.md`).
+ * Reads the event and answer archive in S3 (Firehose's `score/dt=YYYY-MM-DD/…jsonl.gz` and
+ * `event/type=<type>/dt=YYYY-MM-DD/…` objects, KMS-encrypted at rest; `docs/archive.md`).
  *
  * Two layers: {@link S3ArchiveObjects} lists a partition (following ListObjectsV2 pages) and
  * opens or reads one object — `events:export` reads whole objects through it; the calibration
- * monitor's {@link S3ArchiveReader} streams each object through gunzip and a line splitter,
- * so memory holds one chunk and one line at a time, whatever the size of the partition.
+ * monitor's {@link ArchiveRecordReader} (exported as `S3ArchiveReader` too) streams each object
+ * through gunzip and a line splitter, so memory holds one chunk and one line at a time, whatever
+ * the size of the partition. The same record reader runs over the local layout
+ * (`FileArchiveReader`), so both skip exactly the same lines; whether a line's record is valid
+ * is decided once, in `#domain/archive-records`.
  *
  * Damage is counted, logged and skipped, never fatal: a line that is not JSON, not the expected
  * record or longer than `maxLineChars`, and an object whose gzip stream is corrupt or truncated
@@ -17,24 +20,32 @@ import { pipeline, Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { type ArchiveKind, archivePrefix } from '#domain/archive';
+import { archivePrefix, daysBetween } from '#domain/archive';
+import { type ArchivedLabelWithTime, answerOf, labelOf } from '#domain/archive-records';
 import type {
+  AnswerScope,
   ArchivedAnswer,
-  ArchivedLabel,
   ArchiveReader,
   ArchiveReadStats,
 } from '#domain/monitoring/calibration';
-import { daysBetween } from './file-archive-reader';
+
+/** What a record reader needs of a store: list a partition's keys, open one object as bytes. */
+export interface ArchiveObjects {
+  /** Keys under `prefix` (`event/type=label/dt=2026-11-23/`), relative to the archive's root; none when absent. */
+  list(prefix: string): Promise<string[]>;
+  /** The object's bytes, streamed. */
+  open(key: string): Promise<AsyncIterable<Uint8Array>>;
+}
 
 /** The archive bucket's objects, optionally under a root prefix. Keys are relative to the root. */
-export class S3ArchiveObjects {
+export class S3ArchiveObjects implements ArchiveObjects {
   constructor(
     private readonly client: S3Client,
     private readonly bucket: string,
     private readonly root = '',
   ) {}
 
-  /** Keys under `prefix` (`event/dt=2026-11-23/`), every ListObjectsV2 page; none when absent. */
+  /** Keys under `prefix` (`score/dt=2026-11-23/`), every ListObjectsV2 page; none when absent. */
   async list(prefix: string): Promise<string[]> {
     const keys: string[] = [];
     let token: string | undefined;
@@ -156,7 +167,22 @@ export async function* splitLines(
   else yield emit(pending);
 }
 
-/** How {@link S3ArchiveReader} reports what it skipped (the function's logger in AWS). */
+const EVENT_TIME_KEY = '"eventTime":"';
+
+/**
+ * Whether a score line's `eventTime` is written in UTC (`…Z`), read without parsing the line:
+ * the first `"eventTime":"` of a JSON line is a key (a quote inside a string value is escaped),
+ * and the value ends at the next quote (a time holds no escapes). The archive's writer puts the
+ * key once; a forged line with two is judged by the first.
+ */
+export function writtenInUtc(line: string): boolean {
+  const start = line.indexOf(EVENT_TIME_KEY);
+  if (start === -1) return false;
+  const end = line.indexOf('"', start + EVENT_TIME_KEY.length);
+  return end > 0 && line.charCodeAt(end - 1) === 0x5a; // 'Z'
+}
+
+/** How {@link ArchiveRecordReader} reports what it skipped (the function's logger in AWS). */
 export type ArchiveLog = (message: string, details: Record<string, unknown>) => void;
 
 export interface S3ArchiveReaderOptions {
@@ -176,14 +202,13 @@ export interface S3ArchiveReaderOptions {
    */
   readonly maxLoggedIssues?: number;
   /**
-   * Event objects read at once by the label scan (weeks of partitions; labels are unordered).
+   * Label objects read at once by the label scan (weeks of partitions; labels are unordered).
    * Answers are always read one object after another, in key order.
    * @default 4
    */
   readonly labelScanConcurrency?: number;
 }
 
-type LabelWithTime = ArchivedLabel & { readonly transactionTimestamp: string };
 type ParsedLine = { record: unknown; where: { key: string; line: number } };
 
 /**
@@ -268,61 +293,12 @@ export function interner(max = 1000): (value: string) => string {
   };
 }
 
-/** An answer's fields the join reads, or undefined when the record is not a valid answer. */
-export function answerOf(
-  record: unknown,
-  intern: (value: string) => string = (v) => v,
-): ArchivedAnswer | undefined {
-  const r = record as Record<string, unknown> | null;
-  if (
-    typeof r !== 'object' ||
-    r === null ||
-    r.kind !== 'score' ||
-    typeof r.transactionId !== 'string' ||
-    typeof r.eventTime !== 'string' ||
-    typeof r.modelVersion !== 'string' ||
-    typeof r.segment !== 'string' ||
-    !(r.score === null || (typeof r.score === 'number' && Number.isFinite(r.score)))
-  )
-    return undefined;
-  // A new object of five fields: the rest of the record (reasons, ids) is not kept in memory.
-  return {
-    transactionId: r.transactionId,
-    eventTime: r.eventTime,
-    modelVersion: intern(r.modelVersion),
-    score: r.score as number | null,
-    segment: intern(r.segment),
-  };
-}
-
 /**
- * A label event's fields, `null` for a valid event that is not a label, or undefined when the
- * record is not a valid event record.
+ * The calibration monitor's port over the archive: the answers (`score/dt=…/`) and the label
+ * events (`event/type=label/dt=…/`, never the authorizations) of a range of date partitions,
+ * streamed object by object from any {@link ArchiveObjects} (S3, or the local directory).
  */
-export function labelOf(record: unknown): LabelWithTime | null | undefined {
-  const r = record as { kind?: unknown; event?: Record<string, unknown> | null } | null;
-  if (typeof r !== 'object' || r === null || r.kind !== 'event') return undefined;
-  const event = r.event;
-  if (typeof event !== 'object' || event === null || typeof event.type !== 'string') return undefined;
-  if (event.type !== 'label') return null;
-  if (
-    typeof event.transactionId !== 'string' ||
-    typeof event.label !== 'string' ||
-    typeof event.transactionTimestamp !== 'string'
-  )
-    return undefined;
-  return {
-    transactionId: event.transactionId,
-    label: event.label,
-    transactionTimestamp: event.transactionTimestamp,
-  };
-}
-
-/**
- * The calibration monitor's port over the S3 archive: the answers (`score/`) and label events
- * (`event/`) of a range of date partitions, streamed object by object.
- */
-export class S3ArchiveReader implements ArchiveReader {
+export class ArchiveRecordReader implements ArchiveReader {
   /** What this reader has read and skipped since it was created. */
   readonly stats: ArchiveReadStats = { objects: 0, lines: 0, skippedLines: 0, unreadableObjects: 0 };
   private logged = 0;
@@ -330,55 +306,59 @@ export class S3ArchiveReader implements ArchiveReader {
   private readonly maxLoggedIssues: number;
 
   constructor(
-    private readonly objects: Pick<S3ArchiveObjects, 'list' | 'open'>,
+    private readonly objects: ArchiveObjects,
     private readonly options: S3ArchiveReaderOptions = {},
   ) {
     this.maxLineChars = options.maxLineChars ?? 1024 * 1024;
     this.maxLoggedIssues = options.maxLoggedIssues ?? 50;
   }
 
-  async *answers(fromDay: string, toDay: string): AsyncIterable<ArchivedAnswer> {
+  async *answers(fromDay: string, toDay: string, scope: AnswerScope = {}): AsyncIterable<ArchivedAnswer> {
     const intern = interner();
-    for await (const { record, where } of this.records('score', fromDay, toDay)) {
+    const partition = (day: string) => archivePrefix('score', day);
+    const wanted = scope.offsetTimesOnly ? (line: string) => !writtenInUtc(line) : undefined;
+    for await (const { record, where } of this.records(partition, fromDay, toDay, 1, wanted)) {
       const answer = answerOf(record, intern);
       if (answer) yield answer;
       else this.skip(where, 'not a score record');
     }
   }
 
-  async *labels(fromDay: string, toDay: string): AsyncIterable<LabelWithTime> {
-    // Labels are a small share of the events: a line without the token `"label"` cannot be one
-    // (JSON escapes quotes inside strings), so it is not parsed at all.
-    const mayBeLabel = (line: string) => line.includes('"label"');
+  async *labels(fromDay: string, toDay: string): AsyncIterable<ArchivedLabelWithTime> {
+    // Only the label partitions: the authorizations (~99 % of the events) are never listed.
+    const partition = (day: string) => archivePrefix('event', day, 'label');
     const concurrency = this.options.labelScanConcurrency ?? 4;
-    for await (const { record, where } of this.records('event', fromDay, toDay, mayBeLabel, concurrency)) {
+    for await (const { record, where } of this.records(partition, fromDay, toDay, concurrency)) {
       const label = labelOf(record);
       if (label) yield label;
-      else if (label === undefined) this.skip(where, 'not an event record');
+      // A valid event of another type cannot be under `type=label/` unless written by hand:
+      // damage like any other.
+      else this.skip(where, label === null ? 'not a label event' : 'not a label record');
     }
   }
 
   /**
-   * The parsed lines of every object of `kind` in the day range: one object after another, or
-   * with `concurrency` > 1 several at once (gunzip runs on libuv's threads, so a wide scan
+   * The parsed lines of every object of the day range's partitions: one object after another,
+   * or with `concurrency` > 1 several at once (gunzip runs on libuv's threads, so a wide scan
    * uses more than one core) in no particular order.
    */
   private async *records(
-    kind: ArchiveKind,
+    partition: (day: string) => string,
     fromDay: string,
     toDay: string,
-    mayMatch: (line: string) => boolean = () => true,
     concurrency = 1,
+    wanted?: (line: string) => boolean,
   ): AsyncGenerator<ParsedLine> {
     const keys: string[] = [];
     for (const day of daysBetween(fromDay, toDay))
-      keys.push(...(await this.objects.list(archivePrefix(kind, day))).sort());
-    const perObject = keys.map((key) => () => this.objectRecords(key, mayMatch));
+      keys.push(...(await this.objects.list(partition(day))).sort());
+    const perObject = keys.map((key) => () => this.objectRecords(key, wanted));
     if (concurrency <= 1) for (const open of perObject) yield* open();
     else yield* inParallel(perObject, concurrency);
   }
 
-  private async *objectRecords(key: string, mayMatch: (line: string) => boolean): AsyncGenerator<ParsedLine> {
+  /** The parsed lines of one object; a line `wanted` refuses is read (counted) but not parsed. */
+  private async *objectRecords(key: string, wanted?: (line: string) => boolean): AsyncGenerator<ParsedLine> {
     this.stats.objects += 1;
     let line = 0;
     const overlong = () => {
@@ -393,7 +373,7 @@ export class S3ArchiveReader implements ArchiveReader {
       )) {
         line += 1;
         this.stats.lines += 1;
-        if (text.trim() === '' || !mayMatch(text)) continue;
+        if (text.trim() === '' || (wanted && !wanted(text))) continue;
         let record: unknown;
         try {
           record = JSON.parse(text);
@@ -425,3 +405,6 @@ export class S3ArchiveReader implements ArchiveReader {
     this.options.log(message, details);
   }
 }
+
+/** The record reader as the S3 wiring names it (`new S3ArchiveReader(new S3ArchiveObjects(…))`). */
+export { ArchiveRecordReader as S3ArchiveReader };

@@ -7,9 +7,12 @@
  * with one are refused before they are scored or accepted (`pan.ts`), and a record is built
  * only from an accepted request or event.
  *
- * Layout (S3 and the local directory alike): `<kind>/dt=YYYY-MM-DD/…`, gzip JSON lines, where
- * the date is the one the event's own time is written with (`archiveDate`): a query or an
- * export for a day of transactions reads that day's partition, however late a record arrived.
+ * Layout (S3 and the local directory alike): `score/dt=YYYY-MM-DD/…` and
+ * `event/type=<event type>/dt=YYYY-MM-DD/…`, gzip JSON lines, where the date is the one the
+ * event's own time is written with (`archiveDate`): a query or an export for a day of
+ * transactions reads that day's partition, however late a record arrived. Events are split by
+ * type so that a reader of labels (the calibration monitor) lists and reads the labels only,
+ * about 1 % of the event lines, instead of every authorization (`docs/archive.md#layout`).
  */
 import type { ScoreOutcome } from './score';
 import type { ShadowResult } from './scorers';
@@ -19,6 +22,15 @@ import type { Channel, ScoreRequest, TransactionEvent } from './types';
 /** The two record kinds; each is a top-level prefix of the archive. */
 export const ARCHIVE_KINDS = ['score', 'event'] as const;
 export type ArchiveKind = (typeof ARCHIVE_KINDS)[number];
+
+/** An event's `type`: each has a partition of its own under `event/`. */
+export type EventType = TransactionEvent['type'];
+
+/**
+ * Every event type the contract accepts (a unit test holds it to `eventSchema`), in the order
+ * Glue's partition projection lists them.
+ */
+export const EVENT_TYPES = ['authorization', 'label'] as const satisfies readonly EventType[];
 
 /** A shadow model's opinion on the same request (never returned to the caller). */
 export interface ShadowScore {
@@ -141,9 +153,48 @@ export function archiveDate(record: ArchiveRecord): string {
   return /^\d{4}-\d\d-\d\d$/.test(date) ? date : new Date(Date.parse(time) || 0).toISOString().slice(0, 10);
 }
 
-/** `<kind>/dt=YYYY-MM-DD/`: the prefix (S3) or directory (local) of a record's partition. */
-export function archivePrefix(kind: ArchiveKind, date: string): string {
-  return `${kind}/dt=${date}/`;
+/**
+ * The prefix (S3) or directory (local) of a partition: `score/dt=YYYY-MM-DD/`, or
+ * `event/type=<type>/dt=YYYY-MM-DD/` — an event partition always names its type.
+ * `date` may be `*` to name every date in an IAM resource or condition.
+ */
+export function archivePrefix(kind: 'score', date: string): string;
+export function archivePrefix(kind: 'event', date: string, type: EventType): string;
+export function archivePrefix(kind: ArchiveKind, date: string, type?: EventType): string;
+export function archivePrefix(kind: ArchiveKind, date: string, type?: EventType): string {
+  if (kind === 'score') return `score/dt=${date}/`;
+  if (type === undefined) throw new TypeError('an event partition names its type');
+  return `event/type=${type}/dt=${date}/`;
+}
+
+/**
+ * The event layout before events were split by type (`event/dt=YYYY-MM-DD/`, every type in
+ * one partition). Nothing writes it any more; `events:export` still reads it, and
+ * `npm run archive:split-events` moves its objects into the typed layout.
+ */
+export function legacyEventPrefix(date: string): string {
+  return `event/dt=${date}/`;
+}
+
+/**
+ * The partition of a record, as Firehose's dynamic partitioning computes it
+ * (`infra/constructs/archive.ts`, `PARTITION_QUERY`). An event type outside the contract's
+ * (only a record that bypassed the contract could have one) is written under `type=unknown`
+ * rather than becoming part of a path.
+ */
+export function recordPrefix(record: ArchiveRecord): string {
+  if (record.kind === 'score') return archivePrefix('score', archiveDate(record));
+  const type = record.event.type;
+  const known = (EVENT_TYPES as readonly unknown[]).includes(type) ? type : ('unknown' as EventType);
+  return archivePrefix('event', archiveDate(record), known);
+}
+
+/** Every `YYYY-MM-DD` from `from` to `to`, inclusive (the partitions of a range of days). */
+export function daysBetween(from: string, to: string): string[] {
+  const days: string[] = [];
+  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000)
+    days.push(new Date(t).toISOString().slice(0, 10));
+  return days;
 }
 
 /**

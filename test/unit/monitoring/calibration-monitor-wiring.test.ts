@@ -58,7 +58,7 @@ describe('createCalibrationMonitor', () => {
         JSON.stringify(answer('l1', 0.001)),
         '{"kind":"score",',
       ]),
-      'archive/event/dt=2026-11-02/e.jsonl.gz': gz([
+      'archive/event/type=label/dt=2026-11-02/e.jsonl.gz': gz([
         JSON.stringify(chargeback('f1')),
         JSON.stringify(chargeback('f2')),
       ]),
@@ -91,7 +91,12 @@ describe('createCalibrationMonitor', () => {
     const lists = s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input);
     expect(lists.every((i) => i.Bucket === 'archive-bucket')).toBe(true);
     expect(lists.map((i) => i.Prefix)).toContain('archive/score/dt=2026-10-09/');
-    expect(lists.map((i) => i.Prefix)).toContain('archive/event/dt=2026-12-01/');
+    expect(lists.map((i) => i.Prefix)).toContain('archive/event/type=label/dt=2026-12-01/');
+    expect(
+      lists
+        .map((i) => i.Prefix)
+        .filter((p) => p?.startsWith('archive/event/') && !p.startsWith('archive/event/type=label/')),
+    ).toEqual([]);
     expect(output).toContain('"ArchiveLinesSkipped":1');
     expect(output).toContain('"ArchiveObjectsUnreadable":0');
     expect(output).toContain('"RecallGapAtDecline"');

@@ -19,14 +19,14 @@ const card = {
 
 function archiveWith(scores: object[], events: object[], raw = ''): string {
   const root = mkdtempSync(join(tmpdir(), 'archive-'));
-  const write = (kind: string, day: string, lines: object[], gzip: boolean) => {
-    const dir = join(root, kind, `dt=${day}`);
+  const write = (partition: string, day: string, lines: object[], gzip: boolean) => {
+    const dir = join(root, partition, `dt=${day}`);
     mkdirSync(dir, { recursive: true });
     const text = `${lines.map((l) => JSON.stringify(l)).join('\n')}\n${raw}`;
     writeFileSync(join(dir, gzip ? 'part-0.gz' : 'part-0.jsonl'), gzip ? gzipSync(text) : text);
   };
   write('score', '2026-10-10', scores, true);
-  write('event', '2026-11-20', events, false);
+  write('event/type=label', '2026-11-20', events, false);
   return root;
 }
 
@@ -99,6 +99,31 @@ describe('calibration monitor', () => {
     expect(output).toContain('"RecallAtDecline":50');
     expect(output).toContain('"RecallGapAtDecline":25');
     expect(output).toContain('"segment":"ecommerce.low.known"');
+  });
+
+  it('takes from the partitions either side of the window only the answers an offset puts inside it', async () => {
+    // prepare: the window is [2026-10-10, 2026-10-17) UTC; the day before holds one answer whose
+    // offset moves it in and one in UTC (outside, and damaged: never parsed); the day after, one
+    // moved in and one moved further out
+    const root = archiveWith([answer('w1', 0.9)], [label('w1'), label('before'), label('after')]);
+    const side = (day: string, lines: string[]) => {
+      mkdirSync(join(root, 'score', `dt=${day}`), { recursive: true });
+      writeFileSync(join(root, 'score', `dt=${day}`, 'part-0.jsonl'), `${lines.join('\n')}\n`);
+    };
+    side('2026-10-09', [
+      JSON.stringify(answer('before', 0.9, '2026-10-09T23:30:00-02:00')),
+      '{"kind":"score","eventTime":"2026-10-09T23:30:00Z", damaged',
+    ]);
+    side('2026-10-17', [
+      JSON.stringify(answer('after', 0.9, '2026-10-17T00:30:00+02:00')),
+      JSON.stringify(answer('out', 0.9, '2026-10-17T00:30:00-02:00')),
+    ]);
+    // act
+    const { result } = await run(root);
+    // assert
+    expect(result.overall).toMatchObject({ answers: 3, frauds: 3 });
+    expect(result.answersRead).toBe(3);
+    expect(result.archive).toMatchObject({ lines: 8, skippedLines: 0 });
   });
 
   it('publishes every per-segment figure under modelVersion and segment', async () => {

@@ -196,9 +196,20 @@ export interface ArchiveReadStats {
   unreadableObjects: number;
 }
 
+/** Which answers of the partitions a reader yields. */
+export interface AnswerScope {
+  /**
+   * Only answers whose `eventTime` is written with an offset, not `Z`: a partition holds the
+   * answers whose time is written with its date, so from the partitions either side of a
+   * window only those can fall inside it. A reader may then skip the `Z` lines unparsed.
+   * @default false
+   */
+  readonly offsetTimesOnly?: boolean;
+}
+
 /** Port: the archive's answers and label events of a date range (`YYYY-MM-DD` partitions, inclusive). */
 export interface ArchiveReader {
-  answers(fromDay: string, toDay: string): AsyncIterable<ArchivedAnswer>;
+  answers(fromDay: string, toDay: string, scope?: AnswerScope): AsyncIterable<ArchivedAnswer>;
   labels(
     fromDay: string,
     toDay: string,
