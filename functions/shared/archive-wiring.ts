@@ -28,7 +28,7 @@ export type ArchiveConfig =
     }
   | {
       readonly sink: 'file';
-      /** Root of the `<kind>/dt=…/` layout (`ARCHIVE_DIR`). */
+      /** Root of the archive layout, `score/dt=…/` and `event/type=…/dt=…/` (`archivePrefix`; `ARCHIVE_DIR`). */
       readonly dir: string;
       readonly bufferRecords: number;
       readonly flushIntervalMs: number;
