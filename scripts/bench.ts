@@ -2,13 +2,18 @@
  * `npm run bench`: the scoring path's costs, measured side by side in one run.
  *
  * - raw BatchGetItem against the embedded server (in a child process, so it does not share
- *   this process's event loop with the code under test);
+ *   this process's event loop with the code under test), and the conditional PutItem of a
+ *   stored answer, each through the store and as raw HTTP (the same signed request replayed
+ *   over one kept-alive socket without the SDK: the server's own time, the floor under both),
+ *   and the PutItem timed right after a BatchGetItem, as the stored path sends it;
  * - raw inference: one row, and the batch the handler really runs (row + reason-code
  *   perturbations);
  * - the score function invoked in-process, built by the same factory as the Lambda entry and
  *   the local stack, with and without stored answers (idempotency reads the answer in the
  *   same BatchGetItem and stores it with one conditional put), and the DynamoDB round trips
  *   each answer costs, counted on the wire;
+ * - the score function with a store that answers from memory (no DynamoDB): the function's own
+ *   work beside the inference, so the handler ratio's overhead splits into code and the rest;
  * - the same, answers not stored, with production observability (Powertools metrics and the
  *   judge's EMF lines on, logs at INFO; what they write to stdout counted and discarded):
  *   the rows above run with metrics off and logs at ERROR, as they always have;
@@ -35,6 +40,8 @@ import { createDynamoClients, createScoringClient } from '#adapters/dynamo-clien
 import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
 import { OnnxModelRunner } from '#adapters/onnx-model-runner';
 import { FEATURE_DEFAULTS, featureVector } from '#domain/features';
+import type { StoredAnswer } from '#domain/idempotency';
+import type { ScoringLookup, ScoringStore } from '#domain/ports';
 import { loadScoreConfig } from '../functions/score/config';
 import { createScoreFunction } from '../functions/score/index';
 import { lambdaContext } from './local/api-gateway';
@@ -48,6 +55,7 @@ subscribe('http.client.request.start', () => {
 
 import { forkTs, OutputCapture, stopChild, whenReady } from './local/processes';
 import { seedBenchCard } from './support/bench-card';
+import { RawDynamoRequest } from './support/raw-dynamo-request';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
@@ -64,10 +72,24 @@ function stats(samples: number[]): Stats {
   return { p50: at(0.5), p99: at(0.99), mean: sorted.reduce((a, b) => a + b, 0) / sorted.length };
 }
 
+/** What a row's work resolves to when only part of it is timed (see {@link timedPart}). */
+interface TimedPart {
+  readonly partMs: number;
+}
+
 /** One row of the bench: what one iteration does. */
 interface Row {
   label: string;
+  /** The iteration's work; timed whole unless it resolves to a {@link TimedPart}. */
   work: (i: number) => Promise<unknown>;
+}
+
+/** Runs `setUp` untimed, then times `part` alone: a row whose sample is the second step only. */
+async function timedPart(setUp: () => Promise<unknown>, part: () => Promise<unknown>): Promise<TimedPart> {
+  await setUp();
+  const started = performance.now();
+  await part();
+  return { partMs: performance.now() - started };
 }
 
 /**
@@ -85,8 +107,9 @@ async function measureInterleaved(rows: readonly Row[], iterations: number): Pro
       const index = i % 2 === 0 ? k : rows.length - 1 - k;
       const row = rows[index] as Row;
       const started = performance.now();
-      await row.work(i);
-      if (i >= 0) samples[index]?.push(performance.now() - started);
+      const result = await row.work(i);
+      const elapsed = (result as Partial<TimedPart> | undefined)?.partMs ?? performance.now() - started;
+      if (i >= 0) samples[index]?.push(elapsed);
     }
   }
   return samples.map(stats);
@@ -232,6 +255,7 @@ async function main(): Promise<void> {
       deviceId: 'dev-1',
       timestamp: new Date(now).toISOString(),
     };
+    const storeOptions = { featureTableName: 'bench-features', answerTableName: 'bench-idempotency' };
     const state = await store.read({ cardId: 'card_bench', merchantId: 'm_bench' });
     const vector = featureVector(state, request, now);
     const batch = [
@@ -246,7 +270,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\nbench: ${iterations} iterations each, rows interleaved, Node ${process.version}, model ${model.model.name}@${model.model.version}\n\n`,
     );
-    const scoreFunction = (idempotency: boolean) =>
+    const scoreFunction = (idempotency: boolean, store?: ScoringStore) =>
       createScoreFunction(
         loadScoreConfig({
           STAGE: 'bench',
@@ -260,10 +284,49 @@ async function main(): Promise<void> {
           POWERTOOLS_TRACE_ENABLED: 'false',
           DYNAMODB_ENDPOINT: endpoint,
         }),
+        { store },
       );
     const plain = await scoreFunction(false);
     const stored = await scoreFunction(true);
     const observed = await withObservability(() => scoreFunction(false));
+    // The function's own work: the same build, its store answering at once with what dynalite holds.
+    const held: ScoringLookup = { ...state, ageMs: { card: 0, merchant: 0 } };
+    const inMemory: ScoringStore = { read: async () => held, saveAnswer: async () => ({ stored: true }) };
+    const memory = await scoreFunction(false, inMemory);
+
+    // The answer the stored path writes, for the PutItem rows (its own transactionIds).
+    const answer: StoredAnswer = {
+      requestHash: 'x'.repeat(43),
+      response: JSON.parse(
+        (
+          await plain.handler(
+            apiEvent({ ...request, transactionId: `answer-${now}` }),
+            lambdaContext('score'),
+          )
+        ).body,
+      ),
+      expiresAt: Math.floor(now / 1000) + 3600,
+    };
+    const rawRead = await RawDynamoRequest.capture(endpoint, (c) =>
+      new DynamoScoringStore(c, storeOptions).read({ cardId: 'card_bench', merchantId: 'm_bench' }),
+    );
+    const putTemplate = `raw-put-template-${now}`;
+    const rawPut = await RawDynamoRequest.capture(endpoint, (c) =>
+      new DynamoScoringStore(c, storeOptions).saveAnswer(putTemplate, answer),
+    );
+    if (!rawPut.body.includes(putTemplate))
+      throw new Error('the captured PutItem does not carry its transactionId');
+    // Each raw request checked once: the read returns the card, the put stores.
+    const rawReadCheck = await rawRead.send();
+    const rawPutCheck = await rawPut.send(rawPut.body.replace(putTemplate, `raw-check-${now}`));
+    if (
+      rawReadCheck.status !== 200 ||
+      !rawReadCheck.body.includes('card#card_bench') ||
+      rawPutCheck.status !== 200
+    )
+      throw new Error(
+        `raw requests failed: ${rawReadCheck.status} ${rawPutCheck.status} ${rawPutCheck.body}`,
+      );
     const roundTrips = async (fn: typeof plain, transactionId: string) => {
       const before = httpRequests;
       const response = await fn.handler(apiEvent({ ...request, transactionId }), lambdaContext('score'));
@@ -284,6 +347,24 @@ async function main(): Promise<void> {
             label: 'BatchGetItem (card + merchant, dynalite)',
             work: () => store.read({ cardId: 'card_bench', merchantId: 'm_bench' }),
           },
+          { label: 'BatchGetItem, raw HTTP (dynalite alone)', work: () => rawRead.send() },
+          {
+            label: 'PutItem of an answer, conditional',
+            work: (i) => store.saveAnswer(`put-${i}-${now}`, answer),
+          },
+          {
+            // As in the stored path: the write follows the read at once (only the write is timed).
+            label: 'PutItem right after a BatchGetItem',
+            work: (i) =>
+              timedPart(
+                () => store.read({ cardId: 'card_bench', merchantId: 'm_bench' }),
+                () => store.saveAnswer(`after-read-${i}-${now}`, answer),
+              ),
+          },
+          {
+            label: 'PutItem, raw HTTP (dynalite alone)',
+            work: (i) => rawPut.send(rawPut.body.replace(putTemplate, `raw-${i}-${now}`)),
+          },
           { label: 'inference, 1 row', work: () => model.score([vector]) },
           { label: `inference, handler batch (${batch.length} rows)`, work: () => model.score(batch) },
           {
@@ -299,6 +380,14 @@ async function main(): Promise<void> {
             work: (i) =>
               stored.handler(
                 apiEvent({ ...request, transactionId: `idem-${i}-${now}` }),
+                lambdaContext('score'),
+              ),
+          },
+          {
+            label: 'same, not stored, store in memory (no DynamoDB)',
+            work: (i) =>
+              memory.handler(
+                apiEvent({ ...request, transactionId: `mem-${i}-${now}` }),
                 lambdaContext('score'),
               ),
           },
@@ -321,21 +410,35 @@ async function main(): Promise<void> {
     plain.close();
     stored.close();
     observed.close();
-    const [get, one, inf, handlerStats, idemStats, obsStats] = measured as [
-      Stats,
-      Stats,
-      Stats,
-      Stats,
-      Stats,
-      Stats,
-    ];
+    memory.close();
+    rawRead.close();
+    rawPut.close();
+    const [
+      get,
+      rawGet,
+      put,
+      putAfterRead,
+      rawPutStats,
+      one,
+      inf,
+      handlerStats,
+      idemStats,
+      memStats,
+      obsStats,
+    ] = measured as Stats[] as [Stats, Stats, Stats, Stats, Stats, Stats, Stats, Stats, Stats, Stats, Stats];
     printRow('BatchGetItem (card + merchant, dynalite)', get);
+    printRow('BatchGetItem, raw HTTP (dynalite alone)', rawGet);
+    printRow('PutItem of an answer, conditional', put);
+    printRow('PutItem right after a BatchGetItem', putAfterRead);
+    printRow('PutItem, raw HTTP (dynalite alone)', rawPutStats);
     printRow('inference, 1 row', one);
     printRow(`inference, handler batch (${batch.length} rows)`, inf);
     printRow('score function in-process (answers not stored)', handlerStats);
     printRow('score function in-process (answers stored)', idemStats);
+    printRow('same, not stored, store in memory (no DynamoDB)', memStats);
     printRow('same, not stored, metrics + INFO logs on', obsStats);
 
+    const ms = (value: number) => `${value.toFixed(3)} ms`;
     const ratio = (h: Stats) => ({ p50: h.p50 / (get.p50 + inf.p50), p99: h.p99 / (get.p99 + inf.p99) });
     const r = ratio(handlerStats);
     const ri = ratio(idemStats);
@@ -343,7 +446,10 @@ async function main(): Promise<void> {
       `\n  DynamoDB round trips per answer               ${trips.plain} without stored answers, ${trips.first} with (${trips.retry} for a retry)\n` +
         `  handler ÷ (BatchGetItem + inference)          p50 ${r.p50.toFixed(2)}   p99 ${r.p99.toFixed(2)}   (goal ≤ 1.1)\n` +
         `  same, with stored answers                     p50 ${ri.p50.toFixed(2)}   p99 ${ri.p99.toFixed(2)}\n` +
+        `    overhead beyond the two                    p50 ${ms(handlerStats.p50 - get.p50 - inf.p50)}: the function's own code ${ms(memStats.p50 - inf.p50)} (store in memory − inference), the rest ${ms(handlerStats.p50 - get.p50 - memStats.p50)}\n` +
         `  stored ÷ not stored                           p50 ${(idemStats.p50 / handlerStats.p50).toFixed(2)}   p99 ${(idemStats.p99 / handlerStats.p99).toFixed(2)}   (goal ≤ 1.5 at p50)\n` +
+        `    stored − not stored                        p50 ${ms(idemStats.p50 - handlerStats.p50)}; the PutItem alone ${ms(put.p50)}, right after a read ${ms(putAfterRead.p50)}, dynalite alone ${ms(rawPutStats.p50)} (its BatchGetItem ${ms(rawGet.p50)})\n` +
+        `    if storing cost one PutItem and nothing else  p50 ${((handlerStats.p50 + put.p50) / handlerStats.p50).toFixed(2)} (one right after a read: ${((handlerStats.p50 + putAfterRead.p50) / handlerStats.p50).toFixed(2)}); with the SDK costing nothing ${((handlerStats.p50 - get.p50 + rawGet.p50 + rawPutStats.p50) / (handlerStats.p50 - get.p50 + rawGet.p50)).toFixed(2)}\n` +
         `  inference: 1 row vs handler batch            p50 ${one.p50.toFixed(3)} vs ${inf.p50.toFixed(3)} ms\n` +
         `  with production observability                 p50 ${ratio(obsStats).p50.toFixed(2)}   p99 ${ratio(obsStats).p99.toFixed(2)}   ` +
         `(${(stdout.writes / stdout.answers).toFixed(1)} stdout writes, ${Math.round(stdout.bytes / stdout.answers)} bytes per answer)\n`,

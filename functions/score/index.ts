@@ -114,11 +114,21 @@ async function createScorers(
   return { scorers: { live, shadows }, close: () => neuralClient?.close() };
 }
 
+/** What {@link createScoreFunction} may be given instead of building it from the config. */
+export interface ScoreFunctionOverrides {
+  /**
+   * The scoring store. `npm run bench` passes one that answers from memory, to time the
+   * function's own work without DynamoDB.
+   * @default - the DynamoDB store of the config's tables and endpoint
+   */
+  readonly store?: ScoringStore;
+}
+
 /**
  * Builds the score function. A model that cannot be loaded does not fail init: the function
  * then answers rules-only with `degraded: ["model_unavailable"]`.
  */
-export async function createScoreFunction(config: ScoreConfig) {
+export async function createScoreFunction(config: ScoreConfig, overrides: ScoreFunctionOverrides = {}) {
   const { logger, metrics } = serviceObservability(MetricService.Score, config.stage);
   const tracing = config.tracingEnabled ? await tracingMiddleware() : undefined;
   const dynamo = createScoringClient({ region: config.region, endpoint: config.dynamoEndpoint });
@@ -129,10 +139,12 @@ export async function createScoreFunction(config: ScoreConfig) {
   } catch (error) {
     logger.error('model unavailable; answering rules-only', error as Error);
   }
-  const store = new DynamoScoringStore(dynamo, {
-    featureTableName: config.featureTableName,
-    answerTableName: config.idempotencyTableName,
-  });
+  const store =
+    overrides.store ??
+    new DynamoScoringStore(dynamo, {
+      featureTableName: config.featureTableName,
+      answerTableName: config.idempotencyTableName,
+    });
   // Both warm-ups (the store's first read, the neural pool's first call) overlap in init.
   const [, companions] = await Promise.all([warmUp(store, logger), createScorers(config, model, logger)]);
   const scoring: ScoringDeps = {
