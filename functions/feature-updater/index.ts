@@ -1,4 +1,4 @@
-import { createDynamoClients } from '#adapters/dynamo-client';
+import { createDynamoClients, createScoringClient, type DynamoClientOptions } from '#adapters/dynamo-client';
 import { MarkerFeatureWriter } from '#adapters/marker-feature-writer';
 import { TransactionalFeatureWriter } from '#adapters/transactional-feature-writer';
 import { MetricService } from '#shared/metrics-contract';
@@ -8,21 +8,30 @@ import { createUpdaterHandler } from './handler';
 
 /** Builds the SQS-triggered feature updater. Off the scoring path: generous timeouts, three attempts. */
 export function createUpdaterFunction(config: UpdaterConfig) {
-  const { documents } = createDynamoClients({
+  const clientOptions: DynamoClientOptions = {
     endpoint: config.dynamoEndpoint,
     requestTimeoutMs: 2000,
     maxAttempts: 3,
-  });
+  };
   const options = { ttlSeconds: config.ttlSeconds, dedupeSeconds: config.dedupeSeconds };
   // In AWS each batch commits in one DynamoDB transaction: a marker per event plus the
-  // aggregates. Servers without transactions get the marker protocol with the same guarantee.
-  const writer =
-    config.writer === 'transactional'
-      ? new TransactionalFeatureWriter(documents, config.featureTableName, options)
-      : new MarkerFeatureWriter(documents, config.featureTableName, options);
+  // aggregates. Servers without transactions get the marker protocol with the same guarantee;
+  // that writer marshals its own items, so it takes the raw client that reuses each command's
+  // resolved middleware stack (the scoring store's kind) instead of a document client.
+  let writer: TransactionalFeatureWriter | MarkerFeatureWriter;
+  let close: () => void;
+  if (config.writer === 'transactional') {
+    const { documents } = createDynamoClients(clientOptions);
+    writer = new TransactionalFeatureWriter(documents, config.featureTableName, options);
+    close = () => documents.destroy();
+  } else {
+    const client = createScoringClient(clientOptions);
+    writer = new MarkerFeatureWriter(client, config.featureTableName, options);
+    close = () => client.destroy();
+  }
   const handler = createUpdaterHandler({
     writer,
     ...serviceObservability(MetricService.FeatureUpdater, config.stage),
   });
-  return { handler, close: () => documents.destroy() };
+  return { handler, close };
 }

@@ -64,7 +64,7 @@ describe('MarkerFeatureWriter + DynamoScoringStore', () => {
       auth(50, { merchantId: 'm_other' }),
       auth(5, { country: 'NL' }),
     ];
-    const writer = new MarkerFeatureWriter(dynamo.documents, dynamo.featureTable, { clock: () => T0 });
+    const writer = new MarkerFeatureWriter(dynamo.client, dynamo.featureTable, { clock: () => T0 });
     for (const event of events) await writer.apply(event);
     const inMemory = new FeatureAccumulator();
     for (const event of events) inMemory.add(event);
@@ -88,7 +88,7 @@ describe('MarkerFeatureWriter + DynamoScoringStore', () => {
   });
 
   it('counts a redelivered event once', async () => {
-    const writer = new MarkerFeatureWriter(dynamo.documents, dynamo.featureTable);
+    const writer = new MarkerFeatureWriter(dynamo.client, dynamo.featureTable);
     const event = auth(1, { cardId: 'card_dup', merchantId: 'm_dup' });
     expect(await writer.apply(event)).toEqual({ card: 'applied', merchant: 'applied' });
     expect(await writer.apply(event)).toEqual({ card: 'duplicate', merchant: 'duplicate' });
@@ -101,7 +101,7 @@ describe('MarkerFeatureWriter + DynamoScoringStore', () => {
   });
 
   it('applies concurrent events on one item without losing any (serialized per item)', async () => {
-    const writer = new MarkerFeatureWriter(dynamo.documents, dynamo.featureTable, { maxConflictRetries: 20 });
+    const writer = new MarkerFeatureWriter(dynamo.client, dynamo.featureTable, { maxConflictRetries: 20 });
     const events = Array.from({ length: 8 }, (_, i) =>
       auth(i, { cardId: 'card_race', merchantId: 'm_race' }),
     );
@@ -113,7 +113,7 @@ describe('MarkerFeatureWriter + DynamoScoringStore', () => {
   });
 
   it('stores a label once and counts it against the merchant once', async () => {
-    const writer = new MarkerFeatureWriter(dynamo.documents, dynamo.featureTable);
+    const writer = new MarkerFeatureWriter(dynamo.client, dynamo.featureTable);
     const tx = auth(60 * 24, { cardId: 'card_lbl', merchantId: 'm_lbl' });
     await writer.apply(tx);
     const label: LabelEvent = {

@@ -4,7 +4,8 @@
  * concurrent redelivery from two processes, and a property test that injects faults into
  * every kind of request and redelivers until everything is through.
  */
-import { BatchWriteCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { appliedMarkerKey, cardFromItem, merchantFromItem } from '#adapters/feature-items';
 import { MarkerFeatureWriter } from '#adapters/marker-feature-writer';
@@ -55,9 +56,9 @@ async function item(pk: string) {
 
 /** A client that fails chosen requests, before or after DynamoDB has executed them. */
 function faulty(
-  real: DynamoDBDocumentClient,
+  real: DynamoDBClient,
   decide: (command: object) => 'ok' | 'before' | 'after',
-): DynamoDBDocumentClient {
+): DynamoDBClient {
   const send = async (command: object) => {
     const fault = decide(command);
     if (fault === 'before') throw new Error(`injected: ${command.constructor.name} not sent`);
@@ -72,7 +73,7 @@ describe('MarkerFeatureWriter exactly once', () => {
   it('counts a redelivered event once after 10,000 later events on the same merchant', async () => {
     // prepare: the event, then 10,000 more on its merchant (5,000 of them on its card), in
     // batches of 50 to keep the test short (the batch size does not matter to the markers)
-    const writer = new MarkerFeatureWriter(dynamo.documents, dynamo.featureTable);
+    const writer = new MarkerFeatureWriter(dynamo.client, dynamo.featureTable);
     const first = auth('card_10k', 'm_10k');
     expect(await writer.apply(first)).toEqual({ card: 'applied', merchant: 'applied' });
     for (let i = 0; i < 10_000; i += 50) {
@@ -95,8 +96,8 @@ describe('MarkerFeatureWriter exactly once', () => {
   it('recovers from a crash between the aggregate write and the marker write', async () => {
     // prepare: the process "dies" right after the update (marker batch never sent)
     let crash = true;
-    const client = faulty(dynamo.documents, (command) =>
-      crash && command instanceof BatchWriteCommand ? 'before' : 'ok',
+    const client = faulty(dynamo.client, (command) =>
+      crash && command instanceof BatchWriteItemCommand ? 'before' : 'ok',
     );
     const crashing = new MarkerFeatureWriter(client, dynamo.featureTable);
     const event = auth('card_crash', 'm_crash');
@@ -104,7 +105,7 @@ describe('MarkerFeatureWriter exactly once', () => {
     crash = false;
     expect((await item('card#card_crash'))?.pending).toEqual([[event.eventId, expect.any(Number)]]);
     expect(await item(appliedMarkerKey('card#card_crash', event.eventId))).toBeUndefined();
-    const writer = new MarkerFeatureWriter(dynamo.documents, dynamo.featureTable);
+    const writer = new MarkerFeatureWriter(dynamo.client, dynamo.featureTable);
     // act: a redelivery finds the id in the item; a later event moves it into a marker; a second redelivery finds the marker
     const redelivered = await writer.apply(event);
     await writer.apply(auth('card_crash', 'm_crash'));
@@ -118,8 +119,8 @@ describe('MarkerFeatureWriter exactly once', () => {
 
   it('applies an event once when two processes receive it at the same time', async () => {
     // prepare: two writers = two locks, as two Lambda instances would have
-    const a = new MarkerFeatureWriter(dynamo.documents, dynamo.featureTable, { maxConflictRetries: 10 });
-    const b = new MarkerFeatureWriter(dynamo.documents, dynamo.featureTable, { maxConflictRetries: 10 });
+    const a = new MarkerFeatureWriter(dynamo.client, dynamo.featureTable, { maxConflictRetries: 10 });
+    const b = new MarkerFeatureWriter(dynamo.client, dynamo.featureTable, { maxConflictRetries: 10 });
     const events = Array.from({ length: 6 }, () => auth('card_race2', 'm_race2'));
     // act
     const outcomes = await Promise.all(events.flatMap((e) => [a.apply(e), b.apply(e)]));
@@ -131,7 +132,7 @@ describe('MarkerFeatureWriter exactly once', () => {
 
   it('applies a batch of 25 events on one card and merchant with one write per item', async () => {
     // prepare
-    const writer = new MarkerFeatureWriter(dynamo.documents, dynamo.featureTable);
+    const writer = new MarkerFeatureWriter(dynamo.client, dynamo.featureTable);
     const events = Array.from({ length: 25 }, () => auth('card_25', 'm_25'));
     // act
     const results = await writer.applyBatch(events);
@@ -146,7 +147,7 @@ describe('MarkerFeatureWriter exactly once', () => {
   it('applies a batch over ten cards with one read of the items, one of the markers, one write of the markers', async () => {
     // prepare: ten cards on two merchants; every request counted by operation
     const sent: string[] = [];
-    const client = faulty(dynamo.documents, (command) => {
+    const client = faulty(dynamo.client, (command) => {
       sent.push(command.constructor.name);
       return 'ok';
     });
@@ -159,11 +160,11 @@ describe('MarkerFeatureWriter exactly once', () => {
       results.every((r) => r.ok && r.outcome.card === 'applied' && r.outcome.merchant === 'applied'),
     ).toBe(true);
     const count = (name: string) => sent.filter((c) => c === name).length;
-    expect(count('BatchGetCommand')).toBe(2);
-    expect(count('PutCommand')).toBe(12);
-    expect(count('UpdateCommand')).toBe(0);
-    expect(count('BatchWriteCommand')).toBe(1);
-    expect(count('GetCommand')).toBe(0);
+    expect(count('BatchGetItemCommand')).toBe(2);
+    expect(count('PutItemCommand')).toBe(12);
+    expect(count('UpdateItemCommand')).toBe(0);
+    expect(count('BatchWriteItemCommand')).toBe(1);
+    expect(count('GetItemCommand')).toBe(0);
     for (let i = 0; i < 10; i += 1) {
       expect(await item(appliedMarkerKey(`card#card_b${i}`, events[i]?.eventId ?? ''))).toBeDefined();
     }
@@ -173,8 +174,8 @@ describe('MarkerFeatureWriter exactly once', () => {
   it('applies overlapping batches from two processes once each, whichever update loses', async () => {
     // prepare: two writers (two locks) get the same 8 events on 4 cards and one merchant, in
     // different batch cuts, so their updates conflict item by item
-    const a = new MarkerFeatureWriter(dynamo.documents, dynamo.featureTable, { maxConflictRetries: 20 });
-    const b = new MarkerFeatureWriter(dynamo.documents, dynamo.featureTable, { maxConflictRetries: 20 });
+    const a = new MarkerFeatureWriter(dynamo.client, dynamo.featureTable, { maxConflictRetries: 20 });
+    const b = new MarkerFeatureWriter(dynamo.client, dynamo.featureTable, { maxConflictRetries: 20 });
     const events = Array.from({ length: 8 }, (_, i) => auth(`card_ov${i % 4}`, 'm_ov'));
     // act
     const [fromA, fromB1, fromB2] = await Promise.all([
@@ -241,7 +242,7 @@ describe('MarkerFeatureWriter exactly once', () => {
         let call = 0;
         const writer = new MarkerFeatureWriter(
           // The first requests fail as drawn, the rest succeed: every event gets through eventually.
-          faulty(dynamo.documents, () => faults[call++] ?? 'ok'),
+          faulty(dynamo.client, () => faults[call++] ?? 'ok'),
           dynamo.featureTable,
           { sleep: async () => {} },
         );

@@ -110,7 +110,7 @@ const store = () =>
 describe('the ring on the card item', () => {
   it('is what training builds, whatever the delivery order and redeliveries of the updater', async () => {
     // prepare: every event, shuffled, in batches, a third of them delivered twice
-    const writer = new MarkerFeatureWriter(dynamo.documents, dynamo.featureTable);
+    const writer = new MarkerFeatureWriter(dynamo.client, dynamo.featureTable);
     const deliveries = shuffled([...events, ...events.filter((_, i) => i % 3 === 0)], 42);
 
     // act

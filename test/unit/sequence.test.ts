@@ -6,7 +6,9 @@ import {
   mccGroup,
   RING_SIZE,
   type RingStep,
+  ringFromStored,
   ringItemBytes,
+  ringToStored,
   SEQUENCE_FEATURES,
   SEQUENCE_STEPS,
   SEQUENCE_WIDTH,
@@ -308,6 +310,101 @@ describe('sequenceTensor', () => {
       ),
       { numRuns: 50 },
     );
+  });
+});
+
+/** Rings as the fold builds them, from events with hostile ids, devices and merchants. */
+const rings = fc
+  .array(
+    fc.record({
+      minutes: fc.integer({ min: -600_000, max: 600_000 }),
+      amount: fc.integer({ min: 1, max: 1_000_000_000 }),
+      mcc: fc.oneof(fc.constantFrom('5411', '0000', '9999', 'abcd', ''), fc.string({ maxLength: 4 })),
+      id: fc.oneof(
+        fc.string(),
+        fc.string({ unit: 'binary' }),
+        fc.constantFrom('', ',', ':', '1:', 'a,b,c,d,e,f,g,1:x', '\ud800', '\u0000'),
+      ),
+      device: fc.option(fc.string({ unit: 'grapheme' }), { nil: undefined }),
+      merchant: fc.string(),
+    }),
+    { maxLength: 45 },
+  )
+  .map((draws) =>
+    fold(
+      draws.map((d, i) =>
+        auth(T0 + d.minutes * MIN, {
+          eventId: `${d.id}${i}`,
+          amount: d.amount,
+          mcc: d.mcc,
+          merchantId: d.merchant,
+          ...(d.device === undefined ? {} : { deviceId: d.device }),
+        }),
+      ),
+    ),
+  );
+
+describe('ringToStored / ringFromStored', () => {
+  it('reads back every ring it stores, whatever the event ids hold', () => {
+    fc.assert(
+      fc.property(rings, (ring) => {
+        // act
+        const stored = ringToStored(ring);
+        // assert: one string for a non-empty ring, and the same steps back
+        expect(typeof stored).toBe(ring.length === 0 ? 'object' : 'string');
+        expect(ringFromStored(stored)).toEqual(ring);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('still reads the list form items were written with before', () => {
+    fc.assert(
+      fc.property(rings, (ring) => {
+        // prepare: the list of steps, as DynamoDB hands it back
+        const listed = JSON.parse(JSON.stringify(ring)) as unknown;
+        // act / assert
+        expect(ringFromStored(listed)).toEqual(ring);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('keeps the list form for a ring whose numbers are not safe integers', () => {
+    // prepare
+    const odd: RingStep[] = [[T0 + 0.5, 100, 5411, 0, 1, 0, 2, 'e1']];
+    // act
+    const stored = ringToStored(odd);
+    // assert
+    expect(stored).toEqual(odd);
+    expect(ringFromStored(stored)).toEqual(odd);
+  });
+
+  it('reads a stored text that is not the format (cut, extended, bad separators, lengths, digits) as no ring', () => {
+    // prepare: a real ring's text, cut, extended or with its structure broken
+    const text = ringToStored(
+      fold([auth(T0, { eventId: 'e1' }), auth(T0 + MIN, { eventId: 'e2' })]),
+    ) as string;
+    const broken = [
+      text.slice(0, -1),
+      `${text},`,
+      `${text}x`,
+      text.replace(',', ';'),
+      text.replace('2:e1', '3:e1'),
+      text.replace('2:e1', 'z:e1'),
+      text.replace(/^[0-9a-z]+/, 'XYZ'),
+      ',,,,,,,1:e',
+      '1,2,3,4,5,6,7,-1:',
+      '1,2,3,4,5,6,7,1',
+      `${'1,'.repeat(7)}1:e`.repeat(RING_SIZE + 1),
+    ];
+    for (const value of broken) {
+      // act / assert
+      expect(ringFromStored(value)).toBeUndefined();
+    }
+    // and steps out of event-time order
+    const [first, second] = text.split(/(?<=:e1)/);
+    expect(ringFromStored(`${second}${first}`)).toBeUndefined();
   });
 });
 

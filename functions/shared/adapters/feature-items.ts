@@ -8,7 +8,7 @@
  * recognised however many events came after it (see `docs/features.md`).
  */
 import type { CardState, MerchantState, MerchantUse, Recency } from '#domain/features';
-import { ringFromStored } from '#domain/sequence';
+import { ringFromStored, ringToStored } from '#domain/sequence';
 
 type Item = Record<string, unknown>;
 
@@ -59,7 +59,7 @@ export function cardToAttributes(state: CardState): Item {
     m5: state.m5,
     h1: state.h1,
     d1: state.d1,
-    seq: state.seq,
+    seq: state.seq === undefined ? undefined : ringToStored(state.seq),
   };
 }
 

@@ -214,11 +214,12 @@ export function single(results: readonly BatchItemResult[]): EventOutcome {
 
 /**
  * The common end of a batch, whichever writer applied it: stores the label record of every
- * label event that was applied (a failed store fails that event, so it is redelivered), then
- * answers in input order, repeated ids as duplicates of their first occurrence.
+ * label event that was applied (with the writer's `store`, {@link storeLabel}'s rule; a failed
+ * store fails that event, so it is redelivered), then answers in input order, repeated ids as
+ * duplicates of their first occurrence.
  */
 export async function finishBatch(
-  target: { client: DynamoDBDocumentClient; tableName: string; now: number },
+  store: (event: LabelEvent) => Promise<void>,
   events: readonly TransactionEvent[],
   batch: { unique: readonly TransactionEvent[]; canonical: readonly number[] },
   results: Map<string, BatchItemResult>,
@@ -227,13 +228,27 @@ export async function finishBatch(
     batch.unique.map(async (event) => {
       if (event.type !== 'label' || !results.get(event.eventId)?.ok) return;
       try {
-        await storeLabel(target.client, target.tableName, event, target.now);
+        await store(event);
       } catch (error) {
         results.set(event.eventId, { ok: false, error: asError(error) });
       }
     }),
   );
   return spreadResults(events, batch.canonical, (e) => results.get(e.eventId) as BatchItemResult);
+}
+
+/** The label record of a label event, as {@link storeLabel} writes it. */
+export function labelItem(event: LabelEvent, now: number): Record<string, unknown> {
+  return {
+    pk: labelKey(event.transactionId),
+    label: event.label,
+    cardId: event.cardId,
+    merchantId: event.merchantId,
+    reportedAt: event.timestamp,
+    transactionTimestamp: event.transactionTimestamp,
+    eventId: event.eventId,
+    updatedAt: now,
+  };
 }
 
 /**
@@ -251,16 +266,7 @@ export async function storeLabel(
     await client.send(
       new PutCommand({
         TableName: tableName,
-        Item: {
-          pk: labelKey(event.transactionId),
-          label: event.label,
-          cardId: event.cardId,
-          merchantId: event.merchantId,
-          reportedAt: event.timestamp,
-          transactionTimestamp: event.transactionTimestamp,
-          eventId: event.eventId,
-          updatedAt: now,
-        },
+        Item: labelItem(event, now),
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );

@@ -13,11 +13,21 @@
  * Concurrent redeliveries race on the version check: one wins, the other re-reads and finds
  * the id. The full argument is in `docs/features.md`.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { MarkerReadError, UpdateConflictError } from '#domain/errors';
-import type { TransactionEvent } from '#domain/types';
-import { bulkWrite } from './feature-bulk-loader';
+import {
+  BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
+  BatchWriteItemCommand,
+  type BatchWriteItemCommandOutput,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  type GetItemCommandOutput,
+  PutItemCommand,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { BulkWriteError, MarkerReadError, UpdateConflictError } from '#domain/errors';
+import type { LabelEvent, TransactionEvent } from '#domain/types';
+import { type AttributeMap, fromItem, toItem } from './attribute-values';
 import { appliedMarkerKey } from './feature-items';
 import {
   asError,
@@ -31,6 +41,7 @@ import {
   type ItemCodec,
   type ItemOutcome,
   KeyedLock,
+  labelItem,
   type ResolvedWriterOptions,
   resolveWriterOptions,
   single,
@@ -49,13 +60,25 @@ interface ItemGroup {
 
 /** BatchGetItem's limit on keys per request. */
 const MAX_BATCH_GET = 100;
+/** BatchWriteItem's limit on items per request. */
+const MAX_BATCH_WRITE = 25;
+/** Retries of a marker write's unprocessed items, with exponential backoff. */
+const MAX_WRITE_RETRIES = 8;
+/** The two conditions of the version-checked put, built once. */
+const CREATE_ONLY = 'attribute_not_exists(pk)';
+const AT_VERSION = { expression: '#v = :expected', names: Object.freeze({ '#v': 'v' }) } as const;
 
 export class MarkerFeatureWriter implements FeatureWriter {
   private readonly options: ResolvedWriterOptions;
   private readonly lock = new KeyedLock();
 
+  /**
+   * @param client a raw client: this writer (un)marshals its items itself (`attribute-values.ts`),
+   *   so give it one with the SDK's `cacheMiddleware` (`createScoringClient`) and every call
+   *   reuses its command's resolved middleware stack. Never a document client.
+   */
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: DynamoDBClient,
     private readonly tableName: string,
     options: FeatureWriterOptions = {},
   ) {
@@ -93,12 +116,8 @@ export class MarkerFeatureWriter implements FeatureWriter {
       }
       results.set(event.eventId, failure ? { ok: false, error: failure } : { ok: true, outcome });
     }
-    return finishBatch(
-      { client: this.client, tableName: this.tableName, now: this.options.clock() },
-      events,
-      { unique, canonical },
-      results,
-    );
+    const now = this.options.clock();
+    return finishBatch((label) => this.storeLabel(label, now), events, { unique, canonical }, results);
   }
 
   /**
@@ -240,9 +259,10 @@ export class MarkerFeatureWriter implements FeatureWriter {
     for (let attempt = firstAttempt; ; attempt += 1) {
       const outcome = new Map<string, ItemOutcome>();
       // 1. The item first: what it holds, its version, and the ids of its last write.
-      const { Item } = await this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: { pk }, ConsistentRead: true }),
-      );
+      const { Item: raw } = (await this.client.send(
+        new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: pk } }, ConsistentRead: true }),
+      )) as GetItemCommandOutput;
+      const Item = raw ? fromItem(raw) : undefined;
       const pending = (Array.isArray(Item?.pending) ? Item.pending : []) as PendingEntry[];
       const inItem = new Set(pending.map(([id]) => id));
       const candidates = events.filter((event) => {
@@ -309,17 +329,15 @@ export class MarkerFeatureWriter implements FeatureWriter {
     // update expression that sets every attribute, and leaves the same item.
     const version = versionOf(item);
     await this.client.send(
-      new PutCommand({
+      new PutItemCommand({
         TableName: this.tableName,
-        Item: Object.fromEntries(
-          Object.entries({ pk, ...attributes, v: version + 1 }).filter(([, value]) => value !== undefined),
-        ),
+        Item: toItem({ pk, ...attributes, v: version + 1 }),
         ...(version === 0
-          ? { ConditionExpression: 'attribute_not_exists(pk)' }
+          ? { ConditionExpression: CREATE_ONLY }
           : {
-              ConditionExpression: '#v = :expected',
-              ExpressionAttributeNames: { '#v': 'v' },
-              ExpressionAttributeValues: { ':expected': version },
+              ConditionExpression: AT_VERSION.expression,
+              ExpressionAttributeNames: AT_VERSION.names,
+              ExpressionAttributeValues: { ':expected': { N: String(version) } },
             }),
       }),
     );
@@ -328,47 +346,72 @@ export class MarkerFeatureWriter implements FeatureWriter {
   /** The items with these keys that exist, by strongly consistent reads (absent keys are left out). */
   private async readItems(keys: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
     const found = new Map<string, Record<string, unknown>>();
-    await this.batchRead(keys, undefined, (item) => found.set(item.pk as string, item));
+    await this.batchRead(keys, (item) => found.set(item.pk?.S as string, fromItem(item)));
     return found;
   }
 
-  /** Which of `keys` exist, by strongly consistent reads. */
+  /**
+   * Which of `keys` exist, by strongly consistent reads. Whole marker items (`pk` and `ttl`), not
+   * a projection of `pk`: the same read capacity for an item this small, and dynalite parses a
+   * projection expression on every request.
+   */
   private async existingMarkers(keys: readonly string[]): Promise<Set<string>> {
     const found = new Set<string>();
-    await this.batchRead(keys, 'pk', (item) => found.add(item.pk as string));
+    await this.batchRead(keys, (item) => found.add(item.pk?.S as string));
     return found;
   }
 
   /** Consistent BatchGetItem of `keys` in chunks of 100, unprocessed keys retried with backoff. */
-  private async batchRead(
-    keys: readonly string[],
-    projection: string | undefined,
-    onItem: (item: Record<string, unknown>) => void,
-  ): Promise<void> {
+  private async batchRead(keys: readonly string[], onItem: (item: AttributeMap) => void): Promise<void> {
     for (let i = 0; i < keys.length; i += MAX_BATCH_GET) {
-      let pending: { pk: string }[] = keys.slice(i, i + MAX_BATCH_GET).map((pk) => ({ pk }));
+      let pending: AttributeMap[] = keys.slice(i, i + MAX_BATCH_GET).map((pk) => ({ pk: { S: pk } }));
       for (let attempt = 0; pending.length > 0; attempt += 1) {
         if (attempt > 5) throw new MarkerReadError(`${pending.length} consistent reads left unprocessed`);
         if (attempt > 0) await this.options.sleep(Math.min(500, 10 * 2 ** attempt));
-        const result = await this.client.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [this.tableName]: {
-                Keys: pending,
-                ConsistentRead: true,
-                ...(projection ? { ProjectionExpression: projection } : {}),
-              },
-            },
+        const result = (await this.client.send(
+          new BatchGetItemCommand({
+            RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
           }),
-        );
+        )) as BatchGetItemCommandOutput;
         for (const item of result.Responses?.[this.tableName] ?? []) onItem(item);
-        pending = (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as { pk: string }[];
+        pending = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
       }
     }
   }
 
-  private async putMarkers(markers: readonly Record<string, unknown>[]): Promise<void> {
-    if (markers.length === 0) return;
-    await bulkWrite(this.client, this.tableName, markers, { sleep: this.options.sleep });
+  /** Marker items in BatchWriteItems of 25, unprocessed items retried with backoff. */
+  private async putMarkers(markers: readonly { pk: string; ttl: number }[]): Promise<void> {
+    for (let i = 0; i < markers.length; i += MAX_BATCH_WRITE) {
+      let requests: WriteRequest[] = markers.slice(i, i + MAX_BATCH_WRITE).map(({ pk, ttl }) => ({
+        PutRequest: { Item: { pk: { S: pk }, ttl: { N: String(ttl) } } },
+      }));
+      for (let attempt = 0; requests.length > 0; attempt += 1) {
+        if (attempt > MAX_WRITE_RETRIES) {
+          throw new BulkWriteError(
+            `${requests.length} markers still unprocessed after ${MAX_WRITE_RETRIES} retries`,
+          );
+        }
+        if (attempt > 0) await this.options.sleep(Math.min(2000, 25 * 2 ** attempt));
+        const result = (await this.client.send(
+          new BatchWriteItemCommand({ RequestItems: { [this.tableName]: requests } }),
+        )) as BatchWriteItemCommandOutput;
+        requests = result.UnprocessedItems?.[this.tableName] ?? [];
+      }
+    }
+  }
+
+  /** {@link storeLabel}'s item, written through this writer's raw client. */
+  private async storeLabel(event: LabelEvent, now: number): Promise<void> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: toItem(labelItem(event, now)),
+          ConditionExpression: CREATE_ONLY,
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 }

@@ -27,6 +27,7 @@ import {
   type ResolvedWriterOptions,
   resolveWriterOptions,
   single,
+  storeLabel,
   versionedUpdate,
   versionOf,
 } from './feature-writer';
@@ -96,8 +97,9 @@ export class TransactionalFeatureWriter implements FeatureWriter {
         for (const event of chunk) results.set(event.eventId, { ok: false, error: asError(error) });
       }
     }
+    const now = this.options.clock();
     return finishBatch(
-      { client: this.client, tableName: this.tableName, now: this.options.clock() },
+      (label) => storeLabel(this.client, this.tableName, label, now),
       events,
       { unique, canonical },
       results,

@@ -16,7 +16,8 @@
  *   the same ring. An event older than a full ring's oldest step is dropped (it could only
  *   have been evicted again);
  * - strings are stored as 32-bit FNV-1a keys, so a step is seven small numbers and the
- *   event id: about 80 bytes, {@link ringItemBytes} estimates the DynamoDB size.
+ *   event id: about 70 bytes with a 24-character id, stored as one string for the whole ring
+ *   ({@link ringToStored}); {@link ringItemBytes} gives the DynamoDB size.
  */
 import type { AuthorizationEvent, Channel, ScoreRequest, TransactionEvent } from './types';
 import { CHANNELS } from './types';
@@ -161,12 +162,73 @@ export function toRingStep(event: AuthorizationEvent): RingStep {
 }
 
 /**
- * Decodes a ring read back from storage. Anything that is not a well-formed ring (wrong step
+ * The ring as the card item stores it: one string, each step its seven numbers in base 36 and
+ * its event id with the id's length, `t,amount,mcc,channel,country,device,merchant,<length>:<eventId>`,
+ * the next step starting right after the id (so an id may hold any character). One attribute
+ * value instead of a list of 32 lists of 8, which DynamoDB, dynalite and both SDK codecs
+ * handled value by value: 288 of a busy card item's ~800 attribute values; about the size of
+ * the list form (DynamoDB stores a number in about a byte per two digits, base 36 packs more
+ * per character). A ring with a number that is not a safe integer (never built from a valid
+ * event) keeps the list form, which {@link ringFromStored} reads too.
+ */
+export function ringToStored(ring: SequenceRing): string | RingStep[] {
+  // An empty ring stays an empty list: it reads back as one, where an empty string would not.
+  if (ring.length === 0) return [];
+  let text = '';
+  for (const step of ring) {
+    for (let i = 0; i < EVENT_ID; i++) {
+      const value = step[i] as number;
+      if (!Number.isSafeInteger(value)) return ring.map((s) => s.slice() as RingStep);
+      text += `${value.toString(36)},`;
+    }
+    text += `${step[EVENT_ID].length.toString(36)}:${step[EVENT_ID]}`;
+  }
+  return text;
+}
+
+/** A base-36 integer from `text[start, end)`, strictly (no stray characters), or undefined. */
+function base36(text: string, start: number, end: number): number | undefined {
+  const digits = text.slice(start, end);
+  if (!/^-?[0-9a-z]{1,11}$/.test(digits)) return undefined;
+  const value = Number.parseInt(digits, 36);
+  return Number.isSafeInteger(value) ? value : undefined;
+}
+
+/** The steps of {@link ringToStored}'s text, unchecked for order; undefined if the text is not that format. */
+function stepsFromText(text: string): unknown[][] | undefined {
+  const steps: unknown[][] = [];
+  let at = 0;
+  while (at < text.length) {
+    if (steps.length === RING_SIZE) return undefined;
+    const step: unknown[] = [];
+    for (let i = 0; i <= EVENT_ID; i++) {
+      const end = text.indexOf(i < EVENT_ID ? ',' : ':', at);
+      if (end < 0) return undefined;
+      const value = base36(text, at, end);
+      if (value === undefined) return undefined;
+      at = end + 1;
+      if (i < EVENT_ID) {
+        step.push(value);
+      } else {
+        if (value < 0 || at + value > text.length) return undefined;
+        step.push(text.slice(at, at + value));
+        at += value;
+      }
+    }
+    steps.push(step);
+  }
+  return steps;
+}
+
+/**
+ * Decodes a ring read back from storage: {@link ringToStored}'s text, or the list of steps
+ * that items written before it hold. Anything that is not a well-formed ring (wrong step
  * shape, non-finite numbers, steps out of order, too many steps) reads as no ring at all:
  * the request is then scored alone, which the model was trained to handle (a new card),
  * rather than on a sequence nobody can vouch for.
  */
-export function ringFromStored(value: unknown): RingStep[] | undefined {
+export function ringFromStored(stored: unknown): RingStep[] | undefined {
+  const value = typeof stored === 'string' ? stepsFromText(stored) : stored;
   if (!Array.isArray(value) || value.length > RING_SIZE) return undefined;
   const ring: RingStep[] = [];
   for (const step of value) {
@@ -293,24 +355,27 @@ function clip(value: number, low: number, high: number): number {
   return Math.min(high, Math.max(low, value));
 }
 
-/** DynamoDB's size of a number: about one byte per two significant digits, plus one. */
-function numberBytes(value: number): number {
-  const digits = Math.abs(value).toString().replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
-  return Math.ceil(Math.max(1, digits.length) / 2) + 1;
-}
-
 /**
- * Estimated DynamoDB size of the ring attribute (name included), by DynamoDB's documented
- * rules: strings are their UTF-8 length, numbers about a byte per two significant digits
- * plus one, and every list costs 3 bytes plus 1 per element. Stays far below the 400 KB
- * item limit: a full ring of 32 steps with 40-character event ids is about 3 KB.
+ * DynamoDB's size of the ring attribute (name included) as {@link ringToStored} stores it: a
+ * string counts its UTF-8 bytes. Stays far below the 400 KB item limit: a full ring of 32 steps
+ * with 40-character event ids is about 3 KB.
  */
 export function ringItemBytes(ring: SequenceRing, attributeName = 'seq'): number {
-  let bytes = UTF8.encode(attributeName).length + 3 + ring.length;
-  for (const step of ring) {
+  const stored = ringToStored(ring);
+  const name = UTF8.encode(attributeName).length;
+  if (typeof stored === 'string') return name + UTF8.encode(stored).length;
+  // The list form (a ring that is not all safe integers): 3 bytes plus 1 per element per list.
+  let bytes = name + 3 + stored.length;
+  for (const step of stored) {
     bytes += 3 + step.length;
     for (let i = 0; i < EVENT_ID; i++) bytes += numberBytes(step[i] as number);
     bytes += UTF8.encode(step[EVENT_ID]).length;
   }
   return bytes;
+}
+
+/** DynamoDB's size of a number: about one byte per two significant digits, plus one. */
+function numberBytes(value: number): number {
+  const digits = Math.abs(value).toString().replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
+  return Math.ceil(Math.max(1, digits.length) / 2) + 1;
 }
