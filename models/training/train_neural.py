@@ -208,8 +208,11 @@ output [
     dims: [ 1 ]
   }}
 ]
-dynamic_batching {{
-  preferred_batch_size: [ {preferred} ]
+# Batching defaults: Triton's recommended start (docs/user_guide/batcher.md), no preferred sizes and no
+# queue delay. A free instance takes whatever is queued, so batches grow with load on their
+# own (requests queue while the instance is busy) and a lone request never waits; a delay would
+# only buy throughput below saturation, at the cost of every request's latency.
+dynamic_batching {{{preferred}
   max_queue_delay_microseconds: {delay_us}
 }}
 instance_group [
@@ -240,10 +243,12 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--learning-rate", type=float, default=3e-3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--max-batch-size", type=int, default=64)
-    ap.add_argument("--preferred-batch-sizes", default="16,64")
-    ap.add_argument("--max-queue-delay-us", type=int, default=500)
+    ap.add_argument("--preferred-batch-sizes", default="",
+                    help="comma-separated; empty (Triton's advice for most models) lets the max batch size be the only one")
+    ap.add_argument("--max-queue-delay-us", type=int, default=0)
     ap.add_argument("--replay-cases", type=int, default=256)
     args = ap.parse_args(argv)
+    preferred_sizes = [int(s) for s in args.preferred_batch_sizes.split(",") if s.strip()]
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(args.seed)
@@ -356,7 +361,8 @@ def main(argv: list[str]) -> None:
     (triton / "1" / "model.onnx").write_bytes(onnx_path.read_bytes())
     (triton / "config.pbtxt").write_text(TRITON_CONFIG.format(
         name=args.model_name, version=args.model_version, max_batch=args.max_batch_size, steps=steps, width=width,
-        preferred=", ".join(args.preferred_batch_sizes.split(",")), delay_us=args.max_queue_delay_us))
+        preferred=f"\n  preferred_batch_size: [ {', '.join(str(s) for s in preferred_sizes)} ]" if preferred_sizes else "",
+        delay_us=args.max_queue_delay_us))
 
     # ------------------------------------------------------------------ replay
     candidates = {}
@@ -483,7 +489,7 @@ def main(argv: list[str]) -> None:
         "serving": {
             "triton": f"triton/{args.model_name}",
             "maxBatchSize": args.max_batch_size,
-            "preferredBatchSizes": [int(s) for s in args.preferred_batch_sizes.split(",")],
+            "preferredBatchSizes": preferred_sizes,
             "maxQueueDelayMicroseconds": args.max_queue_delay_us,
         },
         "replay": {"file": "replay.jsonl", "cases": len(replay), "tolerance": REPLAY_TOLERANCE,

@@ -40,7 +40,11 @@ async function main(argv: string[]): Promise<void> {
     (m) =>
       `${m.config.name}@${m.version} (max_batch_size ${m.config.maxBatchSize}, ${
         m.config.dynamicBatching
-          ? `dynamic batching: preferred [${m.config.dynamicBatching.preferredBatchSizes.join(', ')}], max delay ${m.config.dynamicBatching.maxQueueDelayMicroseconds} µs`
+          ? `dynamic batching: ${
+              m.config.dynamicBatching.preferredBatchSizes.length > 0
+                ? `preferred [${m.config.dynamicBatching.preferredBatchSizes.join(', ')}]`
+                : 'no preferred sizes'
+            }, max delay ${m.config.dynamicBatching.maxQueueDelayMicroseconds} µs`
           : 'no dynamic batching'
       })`,
   );

@@ -4,6 +4,7 @@
  * scheduling slack of a shared two-core machine), and the breaker must open after the
  * configured failures and close again after recovery.
  */
+import { getEventListeners } from 'node:events';
 import { createServer } from 'node:net';
 import { HttpNeuralScorer } from '#adapters/neural-scorer';
 import { NeuralUnavailableError } from '#domain/errors';
@@ -181,6 +182,36 @@ describe('HttpNeuralScorer against the twin', () => {
     expect(result.error.kind).toBe(kind);
     expect(result.ms).toBeLessThan(BUDGET_MS + SLACK_MS);
     expect(client.stats.failures[kind as keyof typeof client.stats.failures]).toBe(1);
+  });
+
+  it('a settled call leaves no budget timer running and no listener on the caller signal', async () => {
+    // prepare: a budget no other timer here uses, to pick the client's timer out
+    const client = scorer(healthy.url, { budgetMs: 2_345 });
+    const caller = new AbortController();
+    const budgetTimers: NodeJS.Timeout[] = [];
+    const realSetTimeout = global.setTimeout;
+    const spy = jest.spyOn(global, 'setTimeout').mockImplementation(((
+      callback: (...args: unknown[]) => void,
+      ms?: number,
+      ...args: unknown[]
+    ) => {
+      const timer = realSetTimeout(callback, ms, ...args);
+      if (ms === 2_345) budgetTimers.push(timer);
+      return timer;
+    }) as typeof setTimeout);
+    // act
+    let score: number;
+    try {
+      score = await client.score(input(0), caller.signal);
+    } finally {
+      spy.mockRestore();
+    }
+    // assert: the timer was cleared with the answer (a live one would fire 2.3 s later and
+    // build a DOMException for nobody), and the caller's signal holds nothing of the call
+    expect(score).toBeGreaterThanOrEqual(0);
+    expect(budgetTimers).toHaveLength(1);
+    expect((budgetTimers[0] as unknown as { _destroyed: boolean })._destroyed).toBe(true);
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
   });
 
   it('the caller can abort earlier than the budget', async () => {

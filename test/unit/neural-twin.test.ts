@@ -18,7 +18,7 @@ describe('parseModelConfig', () => {
       maxBatchSize: 64,
       inputs: [{ name: 'sequence', datatype: 'FP32', dims: [33, 25] }],
       outputs: [{ name: 'score', datatype: 'FP32', dims: [1] }],
-      dynamicBatching: { preferredBatchSizes: [16, 64], maxQueueDelayMicroseconds: 500 },
+      dynamicBatching: { preferredBatchSizes: [], maxQueueDelayMicroseconds: 0 },
       instanceCount: 1,
     });
   });
@@ -183,6 +183,73 @@ describe('DynamicBatcher', () => {
     // machine's scheduling, measured by bench:neural, not asserted here)
     expect(batches).toEqual([2]);
     expect(results[0]?.queueMicroseconds).toBeGreaterThanOrEqual(400);
+    batcher.close();
+  });
+
+  it('with no delay, batches every request queued in the same turn of the event loop', async () => {
+    // prepare: Triton's default batcher (no preferred sizes, no delay)
+    const { batches, execute } = recorder();
+    const batcher = new DynamicBatcher(
+      {
+        ...widths,
+        maxBatchSize: 8,
+        instances: 1,
+        dynamic: { preferredBatchSizes: [], maxQueueDelayMicroseconds: 0 },
+      },
+      execute,
+    );
+    // act: five requests read in one turn (as the server parses several sockets per poll)
+    const results = await Promise.all([1, 2, 3, 4, 5].map((v) => batcher.submit(row(v), 1)));
+    // assert: one batch, not the first alone and the rest after it
+    expect(batches).toEqual([5]);
+    expect(results.map((r) => r.outputs.y?.[0])).toEqual([10, 20, 30, 40, 50]);
+    batcher.close();
+  });
+
+  it('once the oldest request is past the delay, sends everything pending, not a preferred prefix', async () => {
+    // prepare: the first batch keeps the only instance busy past the 20 ms delay
+    const { batches, execute } = recorder(60);
+    const batcher = new DynamicBatcher(
+      {
+        ...widths,
+        maxBatchSize: 8,
+        instances: 1,
+        dynamic: { preferredBatchSizes: [2], maxQueueDelayMicroseconds: 20_000 },
+      },
+      execute,
+    );
+    const first = batcher.submit(row(1), 1);
+    await new Promise((r) => setTimeout(r, 30));
+    // act: three requests queue behind the busy instance and age past the delay
+    const later = [2, 3, 4].map((v) => batcher.submit(row(v), 1));
+    await Promise.all([first, ...later]);
+    // assert: Triton's GetDynamicBatch sends all three (the delay is exceeded), not [2] then [1]
+    expect(batches).toEqual([1, 3]);
+    batcher.close();
+  });
+
+  it('sends at once what fits under the largest preferred size when the next request would pass it', async () => {
+    // prepare: a delay far longer than the test
+    const { batches, execute } = recorder();
+    const batcher = new DynamicBatcher(
+      {
+        ...widths,
+        maxBatchSize: 8,
+        instances: 1,
+        dynamic: { preferredBatchSizes: [4], maxQueueDelayMicroseconds: 10_000_000 },
+      },
+      execute,
+    );
+    const rows = (n: number, v: number) => ({ x: Float32Array.from({ length: n * 2 }, () => v) });
+    // act: 3 rows then 2 rows (3 + 2 passes 4), then two single rows that make 2 + 1 + 1 = 4
+    const started = performance.now();
+    const all = [batcher.submit(rows(3, 1), 3), batcher.submit(rows(2, 2), 2)];
+    await all[0];
+    all.push(batcher.submit(rows(1, 3), 1), batcher.submit(rows(1, 4), 1));
+    await Promise.all(all);
+    // assert: neither batch waited for the 10 s delay
+    expect(batches).toEqual([3, 4]);
+    expect(performance.now() - started).toBeLessThan(1_000);
     batcher.close();
   });
 
