@@ -99,13 +99,12 @@ export function whenReady(child: EventEmitter, name: string, timeoutMs = 60_000)
 
 /**
  * `node` flags of the processes on the scoring path (front workers and dynalite), after
- * {@link TS_EXEC_ARGV}. `--single-threaded-gc`: V8 otherwise wakes up to four helper threads
- * per process for every young-generation collection (a few per second per process under
- * load); the stack already runs one busy process per core, so those threads only add
- * cross-thread wake-ups and context switches on cores that have no idle time to give them
- * (measured in docs/performance.md: CPU per answer −10 %, throughput +10–50 % at
- * concurrency 4 on 2 cores). `LOCAL_STACK_NODE_FLAGS` (space-separated) replaces them, to
- * measure other settings.
+ * {@link TS_EXEC_ARGV}. `--single-threaded-gc`: V8 otherwise splits each young-generation
+ * collection over helper threads and the event loop waits for them; the stack already keeps a
+ * process busy on every core, so a helper first waits for a CPU. Measured on 2 cores
+ * (docs/performance.md, "Concurrency 4: where a request waited"): more answers per second at
+ * concurrency 4 and 16 in 6 of 8 alternated rounds each, lower CPU per answer.
+ * `LOCAL_STACK_NODE_FLAGS` (space-separated) replaces them, to measure other settings.
  */
 export const SCORING_PATH_NODE_FLAGS: readonly string[] =
   process.env.LOCAL_STACK_NODE_FLAGS === undefined
