@@ -33,7 +33,16 @@ import { ensureTable } from './dynamo-local';
 import type { FrontWorkerConfig } from './front-worker';
 import { HttpEventQueue } from './http-event-queue';
 import type { LocalQueueStats } from './local-queue';
-import { forkTs, freePort, OutputCapture, ROOT, stopChild, TS_EXEC_ARGV, whenReady } from './processes';
+import {
+  forkTs,
+  freePort,
+  OutputCapture,
+  ROOT,
+  SCORING_PATH_NODE_FLAGS,
+  stopChild,
+  TS_EXEC_ARGV,
+  whenReady,
+} from './processes';
 import type { QueueProcessConfig } from './queue-process';
 
 export { ROOT };
@@ -69,7 +78,9 @@ export interface LocalStackOptions {
   readonly idempotencyTimeoutMs?: number;
   /** Powertools log level for the handlers. @default 'WARN' */
   readonly logLevel?: string;
-  /** Front worker processes. @default the machine's available parallelism */
+  /**
+   * Front worker processes. @default {@link defaultWorkerCount}: one per core but one
+   */
   readonly workers?: number;
   /**
    * Requests of the feature updater that dynalite runs at once (its background lane, see
@@ -167,13 +178,30 @@ export interface LocalStack {
 const FEATURE_TABLE_NAME = 'local-features';
 const IDEMPOTENCY_TABLE_NAME = 'local-idempotency';
 
+/**
+ * Front workers when none are asked for: one per core but one, at least one. Every answer
+ * also runs twice through dynalite (one event loop: ~1.5 ms of CPU per answer against ~2.5 ms in the worker) and
+ * through the client that sent it; with a worker on every core, those wait behind workers for a
+ * CPU at each of their hops. On the 2-core machine one worker answers more requests than two at
+ * concurrency 4 and 16 and costs less CPU per answer (docs/performance.md, "One worker per core
+ * but one").
+ */
+export function defaultWorkerCount(cores: number = availableParallelism()): number {
+  return Math.max(1, cores - 1);
+}
+
 /** Starts dynalite in its own process, with a background lane for the updater. */
 async function startDynaliteProcess(
   dataDir: string | undefined,
   backgroundInFlight: number,
   capture: OutputCapture,
 ): Promise<{ child: ChildProcess; endpoint: string; backgroundEndpoint: string }> {
-  const child = forkTs('dynalite-process.ts', { path: dataDir, backgroundInFlight }, capture);
+  const child = forkTs(
+    'dynalite-process.ts',
+    { path: dataDir, backgroundInFlight },
+    capture,
+    SCORING_PATH_NODE_FLAGS,
+  );
   const { port, backgroundPort } = await whenReady(child, 'dynalite');
   return {
     child,
@@ -200,7 +228,7 @@ async function startFrontWorkers(
 ): Promise<Worker[]> {
   cluster.setupPrimary({
     exec: join(__dirname, 'front-worker.ts'),
-    execArgv: TS_EXEC_ARGV,
+    execArgv: [...TS_EXEC_ARGV, ...SCORING_PATH_NODE_FLAGS],
     silent: true,
     cwd: ROOT,
   });
@@ -291,7 +319,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     SHADOW_LOG_SAMPLE: String(options.shadowLogSample ?? 0.01),
   };
   const workers = await startFrontWorkers(
-    options.workers ?? availableParallelism(),
+    options.workers ?? defaultWorkerCount(),
     {
       port,
       stage,

@@ -97,11 +97,33 @@ export function whenReady(child: EventEmitter, name: string, timeoutMs = 60_000)
   });
 }
 
-/** Forks a `.ts` entry of this folder with the TypeScript loader and a JSON config in its env. */
-export function forkTs(entry: string, config: unknown, capture: OutputCapture): ChildProcess {
+/**
+ * `node` flags of the processes on the scoring path (front workers and dynalite), after
+ * {@link TS_EXEC_ARGV}. `--single-threaded-gc`: V8 otherwise splits each young-generation
+ * collection over helper threads and the event loop waits for them; the stack already keeps a
+ * process busy on every core, so a helper first waits for a CPU. Measured on 2 cores
+ * (docs/performance.md, "Concurrency 4: where a request waited"): more answers per second at
+ * concurrency 4 and 16 in 6 of 8 alternated rounds each, lower CPU per answer.
+ * `LOCAL_STACK_NODE_FLAGS` (space-separated) replaces them, to measure other settings.
+ */
+export const SCORING_PATH_NODE_FLAGS: readonly string[] =
+  process.env.LOCAL_STACK_NODE_FLAGS === undefined
+    ? ['--single-threaded-gc']
+    : process.env.LOCAL_STACK_NODE_FLAGS.split(/\s+/).filter(Boolean);
+
+/**
+ * Forks a `.ts` entry of this folder with the TypeScript loader and a JSON config in its env;
+ * `nodeFlags` go after the loader's.
+ */
+export function forkTs(
+  entry: string,
+  config: unknown,
+  capture: OutputCapture,
+  nodeFlags: readonly string[] = [],
+): ChildProcess {
   const child = fork(join(__dirname, entry), [], {
     cwd: ROOT,
-    execArgv: TS_EXEC_ARGV,
+    execArgv: [...TS_EXEC_ARGV, ...nodeFlags],
     env: { ...process.env, LOCAL_STACK_CONFIG: JSON.stringify(config) },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });

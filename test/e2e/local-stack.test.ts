@@ -2,12 +2,13 @@
  * The local stack over HTTP, called as the payment service would: real handlers in the front
  * workers, dynalite and the updater in their own processes.
  */
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createDynamoClients } from '#adapters/dynamo-client';
 import { DEFAULT_MODEL_DIR, type LocalStack, startLocalStack } from '../../scripts/local/app';
+import { SCORING_PATH_NODE_FLAGS } from '../../scripts/local/processes';
 
 const PAN = '5500005555555559';
 const now = () => new Date().toISOString();
@@ -87,6 +88,18 @@ describe('local stack (healthy)', () => {
   });
   afterAll(async () => {
     await stack.close();
+  });
+
+  it('runs one front worker per core but one, and the scoring path with its own node flags', () => {
+    // act
+    const argv = (pid: number | undefined) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    // assert: dynalite and the client keep a core; the workers and dynalite run single-threaded GC
+    expect(stack.pids.workers).toHaveLength(Math.max(1, availableParallelism() - 1));
+    expect(SCORING_PATH_NODE_FLAGS).toEqual(['--single-threaded-gc']);
+    for (const pid of [...stack.pids.workers, stack.pids.dynamo]) {
+      expect(argv(pid)).toEqual(expect.arrayContaining(['--single-threaded-gc']));
+    }
+    expect(argv(stack.pids.updater)).not.toContain('--single-threaded-gc');
   });
 
   it('scores a payment with the model, reasons and a Server-Timing header', async () => {
