@@ -79,7 +79,7 @@ export interface LocalStackOptions {
   /** Powertools log level for the handlers. @default 'WARN' */
   readonly logLevel?: string;
   /**
-   * Front worker processes. @default {@link defaultWorkerCount}: one per core but one
+   * Front worker processes. @default {@link defaultWorkerCount}: one per core
    */
   readonly workers?: number;
   /**
@@ -179,15 +179,14 @@ const FEATURE_TABLE_NAME = 'local-features';
 const IDEMPOTENCY_TABLE_NAME = 'local-idempotency';
 
 /**
- * Front workers when none are asked for: one per core but one, at least one. Every answer
- * also runs twice through dynalite (one event loop: ~1.5 ms of CPU per answer against ~2.5 ms in the worker) and
- * through the client that sent it; with a worker on every core, those wait behind workers for a
- * CPU at each of their hops. On the 2-core machine one worker answers more requests than two at
- * concurrency 4 and 16 and costs less CPU per answer (docs/performance.md, "One worker per core
- * but one").
+ * Front workers when none are asked for: one per core. On a busy 2-core machine one worker
+ * answered more than two (dynalite and the clients wait less for a CPU), but on a quiet one two
+ * workers answer 40 % more at concurrency 16 (422 against 302 rps, `bench:peer` side by side,
+ * 2026-12-01 11:43 UTC) and one worker cannot use the second core: the default serves the quiet
+ * case, `--workers 1` the other (docs/performance.md, "Concurrency 4: where a request waited").
  */
 export function defaultWorkerCount(cores: number = availableParallelism()): number {
-  return Math.max(1, cores - 1);
+  return Math.max(1, cores);
 }
 
 /** Starts dynalite in its own process, with a background lane for the updater. */

@@ -90,11 +90,11 @@ describe('local stack (healthy)', () => {
     await stack.close();
   });
 
-  it('runs one front worker per core but one, and the scoring path with its own node flags', () => {
+  it('runs one front worker per core, and the scoring path with its own node flags', () => {
     // act
     const argv = (pid: number | undefined) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    // assert: dynalite and the client keep a core; the workers and dynalite run single-threaded GC
-    expect(stack.pids.workers).toHaveLength(Math.max(1, availableParallelism() - 1));
+    // assert: one worker per core; the workers and dynalite run single-threaded GC
+    expect(stack.pids.workers).toHaveLength(Math.max(1, availableParallelism()));
     expect(SCORING_PATH_NODE_FLAGS).toEqual(['--single-threaded-gc']);
     for (const pid of [...stack.pids.workers, stack.pids.dynamo]) {
       expect(argv(pid)).toEqual(expect.arrayContaining(['--single-threaded-gc']));
