@@ -47,7 +47,13 @@ export class RawDynamoRequest {
       maxAttempts: 1,
       requestHandler: {
         handle: async (request: { path: string; headers: Record<string, string>; body: unknown }) => {
-          throw new Captured({ path: request.path, headers: request.headers, body: String(request.body) });
+          // The SDK's JSON codec hands over a Uint8Array (and warns if it is used as a string).
+          const bytes = request.body as Uint8Array;
+          const body =
+            typeof request.body === 'string'
+              ? request.body
+              : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+          throw new Captured({ path: request.path, headers: request.headers, body });
         },
       },
     });
