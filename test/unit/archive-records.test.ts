@@ -7,9 +7,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { FileArchiveReader } from '#adapters/file-archive-reader';
@@ -17,28 +16,12 @@ import { S3ArchiveObjects, S3ArchiveReader } from '#adapters/s3-archive-reader';
 import { answerOf, exportableEventOf, labelOf } from '#domain/archive-records';
 import { isContractId, TIMESTAMP_PATTERN } from '#domain/contract';
 import { LABELS } from '#domain/types';
+import { archivedAnswer, serveArchiveObjects } from '../support/archive-objects';
 
 const s3 = mockClient(S3Client);
 beforeEach(() => s3.reset());
 
-const answer = (id = 'tx-1', score: unknown = 0.5): Record<string, unknown> => ({
-  kind: 'score',
-  transactionId: id,
-  cardId: 'tok_1',
-  merchantId: 'm_1',
-  eventTime: '2026-10-10T12:00:00Z',
-  scoredAt: '2026-10-10T12:00:00.010Z',
-  functionVersion: '7',
-  modelVersion: '1.0.0',
-  score,
-  decision: 'approve',
-  reasons: ['CARD_COUNT_1H'],
-  degraded: [],
-  segment: 'ecommerce.low.known',
-  amount: 100,
-  currency: 'EUR',
-  channel: 'ecommerce',
-});
+const answer = archivedAnswer;
 const label = (id = 'tx-1', value = 'chargeback'): Record<string, unknown> => ({
   kind: 'event',
   receivedAt: '2026-11-20T00:00:00Z',
@@ -197,17 +180,7 @@ describe('the S3 and the local reader', () => {
       mkdirSync(dirname(join(root, key)), { recursive: true });
       writeFileSync(join(root, key), bytes);
     }
-    s3.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => ({
-      Contents: Object.keys(files)
-        .filter((key) => key.startsWith(input.Prefix))
-        .map((Key) => ({ Key })),
-    }));
-    s3.on(GetObjectCommand).callsFake((input: { Key: string }) => {
-      const bytes = Buffer.from(files[input.Key] as Uint8Array);
-      const chunks: Buffer[] = [];
-      for (let i = 0; i < bytes.length; i += 16 * 1024) chunks.push(bytes.subarray(i, i + 16 * 1024));
-      return { Body: Readable.from(chunks) };
-    });
+    serveArchiveObjects(s3, files, 16 * 1024);
     const options = { maxLineChars: MAX_LINE, labelScanConcurrency: 1 };
     return {
       root,

@@ -18,28 +18,12 @@ import {
   splitLines,
   writtenInUtc,
 } from '#adapters/s3-archive-reader';
+import { archivedAnswer, objectBody, serveArchiveObjects } from '../support/archive-objects';
 
 const s3 = mockClient(S3Client);
 beforeEach(() => s3.reset());
 
-const answer = (id: string, score: number | null = 0.5) => ({
-  kind: 'score',
-  transactionId: id,
-  cardId: 'tok_1',
-  merchantId: 'm_1',
-  eventTime: '2026-10-10T12:00:00Z',
-  scoredAt: '2026-10-10T12:00:00.010Z',
-  functionVersion: '7',
-  modelVersion: '1.0.0',
-  score,
-  decision: 'approve',
-  reasons: ['CARD_COUNT_1H'],
-  degraded: [],
-  segment: 'ecommerce.low.known',
-  amount: 100,
-  currency: 'EUR',
-  channel: 'ecommerce',
-});
+const answer = (id: string, score: number | null = 0.5) => archivedAnswer(id, score);
 const event = (id: string, type: 'label' | 'authorization', label = 'chargeback') => ({
   kind: 'event',
   receivedAt: '2026-11-20T00:00:00Z',
@@ -55,25 +39,8 @@ const event = (id: string, type: 'label' | 'authorization', label = 'chargeback'
 });
 const jsonl = (records: unknown[]) => `${records.map((r) => JSON.stringify(r)).join('\n')}\n`;
 
-/** A GetObject body as the SDK gives it in Node: a Readable, here in chunks of `size` bytes. */
-function body(bytes: Uint8Array, size = 64 * 1024) {
-  const chunks: Buffer[] = [];
-  for (let i = 0; i < bytes.length; i += size) chunks.push(Buffer.from(bytes.subarray(i, i + size)));
-  return Readable.from(chunks) as never;
-}
-
-function objects(files: Record<string, Uint8Array>, chunk?: number) {
-  s3.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => ({
-    Contents: Object.keys(files)
-      .filter((key) => key.startsWith(input.Prefix))
-      .map((Key) => ({ Key })),
-  }));
-  s3.on(GetObjectCommand).callsFake((input: { Key: string }) => {
-    const bytes = files[input.Key];
-    if (!bytes) throw Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey' });
-    return { Body: body(bytes, chunk) };
-  });
-}
+const body = objectBody;
+const objects = (files: Record<string, Uint8Array>, chunk?: number) => serveArchiveObjects(s3, files, chunk);
 
 function reader(log?: (message: string, details: Record<string, unknown>) => void) {
   return new S3ArchiveReader(new S3ArchiveObjects(new S3Client({ region: 'eu-west-1' }), 'archive-bucket'), {
