@@ -7,14 +7,12 @@
  * them (docs/archive.md#moving-the-old-layout). Safe to run again; `--remove` deletes each old
  * object after its lines are written; `--dry-run` only counts.
  */
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
+import { ARCHIVE_LOCATION_OPTIONS, ARCHIVE_LOCATION_USAGE, archiveLocation } from './archive/location';
 import { LocalSplitStore, S3SplitStore, splitEvents } from './archive/split-events';
-import { ROOT } from './local/processes';
 
-const USAGE =
-  'usage: npm run archive:split-events -- --from YYYY-MM-DD --to YYYY-MM-DD [--remove] [--dry-run] [--local [--archive-dir DIR]] [--bucket NAME [--prefix P] [--region R]]';
+const USAGE = `usage: npm run archive:split-events -- --from YYYY-MM-DD --to YYYY-MM-DD [--remove] [--dry-run] ${ARCHIVE_LOCATION_USAGE}`;
 
 function usage(message: string): never {
   process.stderr.write(`${message}\n${USAGE}\n`);
@@ -28,22 +26,19 @@ async function main(): Promise<void> {
       to: { type: 'string' },
       remove: { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
-      local: { type: 'boolean', default: false },
-      'archive-dir': { type: 'string', default: `${ROOT}/.local-data/archive` },
-      bucket: { type: 'string' },
-      prefix: { type: 'string', default: '' },
-      region: { type: 'string' },
+      ...ARCHIVE_LOCATION_OPTIONS,
     },
   });
   const date = /^\d{4}-\d\d-\d\d$/;
   if (!date.test(values.from ?? '')) usage(`--from must be YYYY-MM-DD, got ${values.from}`);
   if (!date.test(values.to ?? '')) usage(`--to must be YYYY-MM-DD, got ${values.to}`);
   if ((values.to as string) < (values.from as string)) usage('--to must not be before --from');
-  if (!values.local && !values.bucket) usage('give --local or --bucket');
-  if (values.prefix !== '' && !values.prefix.endsWith('/')) usage('--prefix must end with "/"');
-  const store = values.local
-    ? new LocalSplitStore(resolve(values['archive-dir']))
-    : new S3SplitStore(new S3Client({ region: values.region }), values.bucket as string, values.prefix);
+  const location = archiveLocation(values);
+  if ('error' in location) usage(location.error);
+  const store =
+    location.kind === 'local'
+      ? new LocalSplitStore(location.dir)
+      : new S3SplitStore(new S3Client({ region: location.region }), location.bucket, location.prefix);
   const started = performance.now();
   const result = await splitEvents(store, {
     from: values.from as string,

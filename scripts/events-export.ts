@@ -16,11 +16,11 @@ import {
   S3ArchiveReader,
   writeJsonLines,
 } from './archive/export';
-import { ROOT } from './local/processes';
+import { ARCHIVE_LOCATION_OPTIONS, ARCHIVE_LOCATION_USAGE, archiveLocation } from './archive/location';
 
 function usage(message: string): never {
   process.stderr.write(
-    `${message}\nusage: npm run events:export -- --from ISO --to ISO --out PATH [--local [--archive-dir DIR]] [--bucket NAME [--prefix P] [--region R]]\n`,
+    `${message}\nusage: npm run events:export -- --from ISO --to ISO --out PATH ${ARCHIVE_LOCATION_USAGE}\n`,
   );
   process.exit(2);
 }
@@ -31,11 +31,7 @@ async function main(): Promise<void> {
       from: { type: 'string' },
       to: { type: 'string' },
       out: { type: 'string' },
-      local: { type: 'boolean', default: false },
-      'archive-dir': { type: 'string', default: `${ROOT}/.local-data/archive` },
-      bucket: { type: 'string' },
-      prefix: { type: 'string', default: '' },
-      region: { type: 'string' },
+      ...ARCHIVE_LOCATION_OPTIONS,
     },
   });
   const from = Date.parse(values.from ?? '');
@@ -44,10 +40,12 @@ async function main(): Promise<void> {
   if (Number.isNaN(to)) usage(`--to must be an ISO time, got ${values.to}`);
   if (to <= from) usage('--to must be after --from');
   if (!values.out) usage('--out is required');
-  if (!values.local && !values.bucket) usage('give --local or --bucket');
-  const reader: ArchiveReader = values.local
-    ? new LocalArchiveReader(resolve(values['archive-dir']))
-    : new S3ArchiveReader(new S3Client({ region: values.region }), values.bucket as string, values.prefix);
+  const location = archiveLocation(values);
+  if ('error' in location) usage(location.error);
+  const reader: ArchiveReader =
+    location.kind === 'local'
+      ? new LocalArchiveReader(location.dir)
+      : new S3ArchiveReader(new S3Client({ region: location.region }), location.bucket, location.prefix);
   const started = performance.now();
   const result = await exportEvents(reader, from, to);
   await writeJsonLines(resolve(values.out), result.events);
