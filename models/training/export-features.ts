@@ -24,11 +24,11 @@ import {
   type ScoreRequest,
   type TransactionEvent,
 } from '#domain/types';
+import { linesContaining } from './event-files';
 import {
   DEFAULT_MAX_BAD_FRACTION,
   EventSourceError,
   formatBadLines,
-  linesContaining,
   OutOfOrderError,
   parseEventLine,
   readEvents,

@@ -5,12 +5,10 @@ import { createInterface } from 'node:readline';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import type { AuthorizationEvent, LabelEvent } from '#domain/types';
+import { eventFiles, lineChunksOf, linesContaining } from '../../models/training/event-files';
 import {
   EventSourceError,
-  eventFiles,
   formatBadLines,
-  lineChunksOf,
-  linesContaining,
   parseEventLine,
   readEvents,
 } from '../../models/training/event-source';
