@@ -36,13 +36,8 @@ import {
   type ScanSummary,
   scanEvents,
 } from './event-source';
-import {
-  type CardSink,
-  InlineCardSink,
-  MerchantStage,
-  threadCpuSeconds,
-  WorkerCardSink,
-} from './export-pipeline';
+import { type CardSink, InlineCardSink, threadCpuSeconds, WorkerCardSink } from './export-card-stage';
+import { MerchantStage } from './export-pipeline';
 
 export { requestLine } from './export-pipeline';
 
