@@ -2,7 +2,8 @@
  * Loading a stage's settings. `infra/bin/app.ts` builds a {@link StageConfig} with
  * {@link loadStageConfig} and passes it down as props; stacks and constructs never read the
  * environment or CDK context themselves. The schema and the types derived from it live in
- * `stage-schema.ts` and `alarm-schema.ts`; they are re-exported here.
+ * `stage-schema.ts` and the schemas it is built from (`alarm-`, `capacity-`, `neural-` and
+ * `monitor-schema.ts`); they are re-exported here.
  */
 import { type StageConfig, stageConfigSchema } from './stage-schema';
 
@@ -15,18 +16,15 @@ export {
   type Severity,
   type TicketAlarms,
 } from './alarm-schema';
+export type { CapacityConfig, ScheduledCapacity } from './capacity-schema';
+export type { CalibrationStageConfig, JudgeStageConfig } from './monitor-schema';
+export type { EcrImage, NeuralConfig } from './neural-schema';
 export {
-  type CalibrationStageConfig,
-  type CapacityConfig,
   type DeploymentConfig,
   type DeploymentStrategy,
-  type EcrImage,
-  type JudgeStageConfig,
   type LambdaArchitecture,
   LOG_RETENTION_DAYS,
   MAX_BAKE_MINUTES,
-  type NeuralConfig,
-  type ScheduledCapacity,
   type StageConfig,
   type Subscribers,
   type Throttle,

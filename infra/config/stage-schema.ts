@@ -11,6 +11,9 @@ import {
   pageAlarmsSchema,
   ticketAlarmsSchema,
 } from './alarm-schema';
+import { capacitySchema } from './capacity-schema';
+import { calibrationSchema, judgeSchema } from './monitor-schema';
+import { neuralSchema } from './neural-schema';
 
 const positiveInt = z.number().int().positive();
 
@@ -33,41 +36,6 @@ const subscribersSchema = z.strictObject({
 });
 /** Who gets an SNS topic's notifications. */
 export type Subscribers = z.infer<typeof subscribersSchema>;
-
-const scheduleExpression = z
-  .string()
-  .regex(
-    /^(cron\((\S+ ){5}\S+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\)|at\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\))$/,
-    'cron(m h dom mon dow y), rate(n unit) or at(yyyy-mm-ddThh:mm:ss)',
-  );
-
-const scheduledCapacitySchema = z.strictObject({
-  /** Construct id and human name, e.g. `weekday-peak`. Letters, digits and dashes. */
-  name: z.string().regex(/^[a-z0-9-]+$/),
-  /** Application Auto Scaling schedule: `cron(m h dom mon dow y)`, `rate(...)` or `at(...)`. */
-  schedule: scheduleExpression,
-  /** IANA time zone the schedule is written in. @default 'UTC' */
-  timeZone: z.string().min(1).optional(),
-  /** Provisioned-concurrency floor from this time on. */
-  minCapacity: positiveInt,
-  /** Provisioned-concurrency ceiling from this time on. */
-  maxCapacity: positiveInt,
-});
-/** A scheduled change of the provisioned-concurrency bounds before a known peak (or after it). */
-export type ScheduledCapacity = z.infer<typeof scheduledCapacitySchema>;
-
-const capacitySchema = z.strictObject({
-  /** Floor of provisioned concurrency outside scheduled peaks. */
-  minProvisioned: positiveInt,
-  /** Ceiling of provisioned concurrency. */
-  maxProvisioned: positiveInt,
-  /** Target-tracking utilization, 0.1–0.9 (0.6 keeps 40 % headroom for bursts). */
-  utilizationTarget: z.number().min(0.1).max(0.9),
-  /** Scheduled bounds for known peaks, in order of the day. */
-  scheduled: z.array(scheduledCapacitySchema),
-});
-/** Provisioned concurrency of the score alias, owned by Application Auto Scaling. */
-export type CapacityConfig = z.infer<typeof capacitySchema>;
 
 const strategySchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('allAtOnce') }),
@@ -113,178 +81,6 @@ const deploymentSchema = z.strictObject({
   /** Published versions of the score function kept for manual rollback (the live one included). */
   retainedVersions: positiveInt.min(2).max(50),
 });
-
-const ecrImageSchema = z.strictObject({
-  /** Repository name in the stage account's ECR (the mirror of the upstream image). */
-  repository: z.string().regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/),
-  /** Pinned content digest: a tag can move, a digest cannot. */
-  digest: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'a sha256:<64 hex> image digest'),
-  /** The upstream image the mirror was copied from, for the deploy guide and the console. */
-  upstream: z.string().min(1),
-});
-/** A container image mirrored into the account's ECR, pinned by digest. */
-export type EcrImage = z.infer<typeof ecrImageSchema>;
-
-const neuralAlarmsSchema = z.strictObject({
-  /** Pages: healthy Triton tasks below this count for the evaluation window (0 = service down). */
-  healthyTasksMin: alarmThresholdSchema,
-  /** Pages: share of score answers degraded with `neural_unavailable` (breaker open or calls failing), percent. */
-  unavailablePercent: alarmThresholdSchema.extend({ threshold: z.number().min(0).max(100) }),
-  /** Canary guardrail (rolls the ECS deployment back) and page: ALB target 5xx per minute. */
-  target5xx: alarmThresholdSchema,
-  /** Canary guardrail (rolls back) and page: ALB target response time p99, milliseconds. */
-  targetP99Ms: alarmThresholdSchema,
-  /** Canary guardrail (rolls back): Triton queue time p99, microseconds. */
-  queueP99Us: alarmThresholdSchema,
-  /** Ticket: average GPU utilization across tasks above this percentage. */
-  gpuUtilizationPercent: alarmThresholdSchema.extend({ threshold: z.number().min(0).max(100) }),
-  /** Ticket: Triton mean queue time per request above this many microseconds (rising queue). */
-  queueMeanUs: alarmThresholdSchema,
-  /** Ticket: unhealthy targets in one Availability Zone above this count. */
-  unhealthyPerAz: alarmThresholdSchema,
-});
-
-const neuralEnabledSchema = z.strictObject({
-  enabled: z.literal(true),
-  /** `shadow`: called and measured, never decides. `live`: the combined score decides. `off`: not called. */
-  mode: z.enum(['off', 'shadow', 'live']),
-  /** Whole-call budget of the neural client inside the score function, ms (`NEURAL_BUDGET_MS`). */
-  budgetMs: positiveInt.max(1_000),
-  /** The model served by Triton: `models/<name>/<version>/triton/` is uploaded as the repository. */
-  model: z.strictObject({
-    name: z.string().regex(/^[a-z0-9-]+$/),
-    version: z.string().regex(/^[0-9A-Za-z.+-]+$/),
-  }),
-  /** Triton Inference Server, mirrored from NGC (`nvcr.io/nvidia/tritonserver:<yy.mm>-py3`). */
-  tritonImage: ecrImageSchema,
-  /** CloudWatch agent sidecar (Prometheus scrape → EMF), mirrored from public ECR. */
-  cloudwatchAgentImage: ecrImageSchema,
-  /** EC2 GPU instance type (one GPU per instance: g4dn/g5/g6/g6e `.xlarge`–`.8xlarge`). */
-  instanceType: z
-    .string()
-    .regex(/^(g4dn|g5|g6|g6e)\.(xlarge|2xlarge|4xlarge|8xlarge)$/, 'a single-GPU g4dn/g5/g6/g6e size'),
-  /** Tasks (one GPU each): floor, ceiling; the service scales between them. */
-  tasks: z.strictObject({ min: positiveInt, max: positiveInt }),
-  /** Target tracking: ALB requests per target per minute (from the planner's per-GPU throughput). */
-  requestsPerTargetPerMinute: positiveInt,
-  /** Target tracking: average GPU utilization, percent. */
-  gpuUtilizationTarget: z.number().min(10).max(90),
-  /** Scheduled floors of the task count before known peaks. */
-  scheduled: z.array(scheduledCapacitySchema),
-  /** Seconds Triton may take to load the model before health checks count (CUDA init + S3 read). */
-  startupGraceSeconds: positiveInt.min(30).max(600),
-  /** ECS built-in canary: share of production traffic on the new tasks, and the bake per step. */
-  canary: z.strictObject({
-    percent: z.number().min(0.1).max(100),
-    bakeMinutes: z.number().int().min(0).max(1440),
-  }),
-  /** Network egress: `endpoints` (interface endpoints, no internet) or `nat` (one NAT gateway per AZ). */
-  egress: z.enum(['endpoints', 'nat']),
-  /** Availability Zones of the VPC (suffixes of the region, e.g. `a`, `b`). */
-  availabilityZones: z
-    .array(z.string().regex(/^[a-z]$/))
-    .min(2)
-    .max(3),
-  /** Alarm thresholds of the neural service, with page/ticket evaluation defaults of `alarms`. */
-  alarms: neuralAlarmsSchema,
-});
-
-/**
- * The GPU neural service (issue 11). `enabled: false` creates none of it and keeps the score
- * function out of the VPC.
- */
-const neuralSchema = z.discriminatedUnion('enabled', [
-  z.strictObject({ enabled: z.literal(false) }),
-  neuralEnabledSchema,
-]);
-/** Settings of the GPU neural service of a stage that enables it. */
-export type NeuralConfig = z.infer<typeof neuralEnabledSchema>;
-
-const nonNegative = z.number().min(0).optional();
-
-/**
- * Overrides of the canary judge's thresholds (`JudgeConfig` of `#domain/judge/config`); a field
- * left out keeps the default the simulator tuned (docs/canary-judge.md). Every field is also
- * validated by `judgeConfig` at synth.
- */
-const judgeOverridesSchema = z.strictObject({
-  /** Family-wise significance of each test family, (0, 0.5]. */
-  alpha: z.number().gt(0).max(0.5).optional(),
-  latency: z
-    .strictObject({ minMinutes: nonNegative, minRequestsPerMinute: nonNegative, relativeFloor: nonNegative })
-    .optional(),
-  errors: z.strictObject({ minRequests: nonNegative, absoluteFloor: nonNegative }).optional(),
-  decisions: z
-    .strictObject({
-      minAnswers: nonNegative,
-      minSegmentAnswers: nonNegative,
-      minExpectedEvents: nonNegative,
-      relativeTolerance: nonNegative,
-      segmentRelativeTolerance: nonNegative,
-    })
-    .optional(),
-  scores: z
-    .strictObject({
-      minAnswers: nonNegative,
-      psiFail: nonNegative,
-      cardPsiFail: nonNegative,
-      shiftFloor: nonNegative,
-    })
-    .optional(),
-  inputs: z.strictObject({ minAnswers: nonNegative, psiInvalid: nonNegative }).optional(),
-});
-
-/** The canary judge (issue 12): the slow tier of safe delivery. */
-const judgeSchema = z.strictObject({
-  /**
-   * Deploy the judge: a function run every minute that compares the canary version with the
-   * baseline while the alias is weighted, and a `JudgeVerdict` alarm in the deployment group
-   * that rolls back a `fail`.
-   */
-  enabled: z.boolean(),
-  /** The post-traffic hook fails the deployment unless the judge's final verdict is `pass`. */
-  requirePass: z.boolean(),
-  /** With `requirePass`: a final `inconclusive` fails the deployment (`fail`, closed) or passes it. */
-  inconclusive: z.enum(['fail', 'pass']),
-  /** Threshold overrides passed to `judgeConfig`. */
-  config: judgeOverridesSchema,
-});
-/** Settings of the canary judge of a stage. */
-export type JudgeStageConfig = z.infer<typeof judgeSchema>;
-
-/**
- * The daily calibration and recall monitor (issue 12), deployed with the archive it reads:
- * answers of a matured window joined with the labels posted since (docs/monitoring.md).
- */
-const calibrationSchema = z.strictObject({
-  /** Chargebacks arrive weeks late: transactions younger than this many days are not judged. */
-  maturityDays: z.number().int().min(0).max(365),
-  /**
-   * Whole UTC days of matured transactions each run judges. Every answer of the span is held in
-   * memory (about 165 bytes each, docs/monitoring.md#sizing): size it with `memoryMb` and the traffic.
-   */
-  spanDays: positiveInt.max(90),
-  /** Equal-mass bins of the ECE. */
-  eceBins: z.number().int().min(2).max(100),
-  /** A segment with fewer labelled answers publishes no figures (too noisy to read). */
-  minAnswersPerSegment: positiveInt,
-  /** The UTC hour of the daily run. */
-  runAtHourUtc: z.number().int().min(0).max(23),
-  /** Memory of the function, MB (more memory also buys CPU for gunzip and JSON parsing). */
-  memoryMb: positiveInt.min(256).max(10_240),
-  /** Ticket: the overall ECE (equal-mass) of a run above this. */
-  eceThreshold: z.number().gt(0).lt(1),
-  /** Ticket: live recall at the decline threshold more than this many points below the card's. */
-  recallGapPoints: z.number().gt(0).max(100),
-  /**
-   * The stage's planned average traffic, requests/s: what `npm run bench:calibration` projects
-   * a run's length at (answers and label lines to read against Lambda's 15 minutes). Not deployed.
-   * @default - no projection for the stage
-   */
-  plannedAverageRps: z.number().positive().optional(),
-});
-/** Settings of the calibration monitor of a stage. */
-export type CalibrationStageConfig = z.infer<typeof calibrationSchema>;
 
 /** The validated settings of one stage. */
 export const stageConfigSchema = z
