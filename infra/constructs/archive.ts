@@ -4,7 +4,7 @@
  * `score/dt=YYYY-MM-DD/` and `event/type=<event type>/dt=YYYY-MM-DD/` (dynamic partitioning on
  * the record's own date, and for events on their type, computed exactly as `recordPrefix` in
  * `functions/shared/domain/archive.ts` does), and a Glue database with a table per kind whose
- * partitions are projected, so Athena reads new days without a crawler.
+ * partitions are projected, so Athena reads new days without a crawler (`archive-catalog.ts`).
  *
  * Why events are partitioned by type: the calibration monitor needs the labels of ~47 days, and
  * labels are ~1 % of the event lines. In one partition per date it scanned every authorization
@@ -20,11 +20,10 @@
  * The functions write with `firehose:PutRecordBatch` on their own stream only ({@link EventArchive.grantPut}).
  * Objects move to Infrequent Access and then Glacier Instant Retrieval and expire after the
  * stage's retention. Delivery failures land under `errors/` and raise a ticket
- * (`archiveAlarms`), as do records the functions dropped.
+ * (`archiveAlarms` in `archive-alarms.ts`), as do records the functions dropped.
  */
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as glue from 'aws-cdk-lib/aws-glue';
+import type * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -35,13 +34,9 @@ import {
   ARCHIVE_KINDS,
   type ArchiveKind,
   archivePrefix,
-  EVENT_TYPES,
   type EventType,
 } from '../../functions/shared/domain/archive';
-import { ArchiveMetric, MetricService } from '../../functions/shared/metrics-contract';
-import type { AlarmEvaluation, AlarmThreshold } from '../config/stage-config';
-import { type AlarmSpec, buildAlarms, type ServiceAlarm } from './alarms';
-import { scoreMetric, serviceMetric } from './app-metrics';
+import { archiveCatalog } from './archive-catalog';
 import { retentionDays, ServiceKey } from './encryption';
 import { ManagedPolicyRole } from './roles';
 
@@ -70,46 +65,6 @@ export interface EventArchiveProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
-/** Glue columns of a score record (`ScoreRecord`); JSON keys match case-insensitively. */
-const SCORE_COLUMNS: glue.CfnTable.ColumnProperty[] = [
-  { name: 'kind', type: 'string' },
-  { name: 'transactionid', type: 'string' },
-  { name: 'cardid', type: 'string' },
-  { name: 'merchantid', type: 'string' },
-  { name: 'eventtime', type: 'string' },
-  { name: 'scoredat', type: 'string' },
-  { name: 'functionversion', type: 'string' },
-  { name: 'modelversion', type: 'string' },
-  { name: 'policyversion', type: 'string' },
-  { name: 'score', type: 'double' },
-  { name: 'decision', type: 'string' },
-  { name: 'reasons', type: 'array<string>' },
-  { name: 'degraded', type: 'array<string>' },
-  { name: 'segment', type: 'string' },
-  { name: 'amount', type: 'bigint' },
-  { name: 'currency', type: 'string' },
-  { name: 'channel', type: 'string' },
-  { name: 'shadow', type: 'struct<model:string,version:string,score:double,decision:string>' },
-];
-
-/** Glue columns of an event record (`EventRecord`): the `/v1/events` body as a struct. */
-const EVENT_COLUMNS: glue.CfnTable.ColumnProperty[] = [
-  { name: 'kind', type: 'string' },
-  { name: 'receivedat', type: 'string' },
-  {
-    name: 'event',
-    type:
-      'struct<type:string,eventid:string,transactionid:string,cardid:string,merchantid:string,timestamp:string,' +
-      'mcc:string,amount:bigint,currency:string,country:string,channel:string,deviceid:string,outcome:string,' +
-      'label:string,transactiontimestamp:string>',
-  },
-];
-
-const COLUMNS: Record<ArchiveKind, glue.CfnTable.ColumnProperty[]> = {
-  score: SCORE_COLUMNS,
-  event: EVENT_COLUMNS,
-};
-
 /**
  * The partition keys Firehose computes (JQ 1.6, one object of keys): `dt`, the first ten
  * characters of the record's event time (`eventTime` of a score, `event.timestamp` of an
@@ -131,22 +86,6 @@ export const FIREHOSE_PREFIX: Record<ArchiveKind, string> = {
   score: archivePrefix('score', fromQuery('dt')),
   event: archivePrefix('event', fromQuery('dt'), fromQuery('type') as EventType),
 };
-
-/** Glue partition columns and their projection, per kind (`archivePrefix` with Glue's `${…}`). */
-const PARTITIONS: Record<
-  ArchiveKind,
-  { keys: glue.CfnTable.ColumnProperty[]; projection: Record<string, string>; template: string }
-> = {
-  score: { keys: [], projection: {}, template: archivePrefix('score', `\${dt}`) },
-  event: {
-    keys: [{ name: 'type', type: 'string' }],
-    projection: { 'projection.type.type': 'enum', 'projection.type.values': EVENT_TYPES.join(',') },
-    template: archivePrefix('event', `\${dt}`, `\${type}` as EventType),
-  },
-};
-
-/** The Athena table name of a kind. */
-export const ARCHIVE_TABLES: Record<ArchiveKind, string> = { score: 'scores', event: 'events' };
 
 export class EventArchive extends Construct {
   readonly bucket: s3.Bucket;
@@ -283,49 +222,9 @@ export class EventArchive extends Construct {
     }
     this.streams = streams;
 
-    this.database = new glue.CfnDatabase(this, 'Database', {
-      catalogId: account,
-      databaseInput: { description: `Fraud scoring ${props.stage}: archived answers and events (Athena)` },
-    });
-    const tables = {} as Record<ArchiveKind, glue.CfnTable>;
-    for (const kind of ARCHIVE_KINDS) {
-      const location = `s3://${this.bucket.bucketName}/${kind}/`;
-      const partitions = PARTITIONS[kind];
-      const table = new glue.CfnTable(this, `${kind}-table`, {
-        catalogId: account,
-        databaseName: this.database.ref,
-        tableInput: {
-          name: ARCHIVE_TABLES[kind],
-          description: `Archived ${kind} records, one JSON object per line, partitioned by the event's ${kind === 'event' ? 'type and ' : ''}date`,
-          tableType: 'EXTERNAL_TABLE',
-          partitionKeys: [...partitions.keys, { name: 'dt', type: 'string' }],
-          parameters: {
-            classification: 'json',
-            'projection.enabled': 'true',
-            ...partitions.projection,
-            'projection.dt.type': 'date',
-            'projection.dt.format': 'yyyy-MM-dd',
-            'projection.dt.range': '2020-01-01,NOW+1DAYS',
-            'projection.dt.interval': '1',
-            'projection.dt.interval.unit': 'DAYS',
-            'storage.location.template': `s3://${this.bucket.bucketName}/${partitions.template}`,
-          },
-          storageDescriptor: {
-            location,
-            columns: COLUMNS[kind],
-            inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
-            outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-            compressed: true,
-            serdeInfo: {
-              serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
-              parameters: { 'ignore.malformed.json': 'true' },
-            },
-          },
-        },
-      });
-      tables[kind] = table;
-    }
-    this.tables = tables;
+    const catalog = archiveCatalog(this, { account, stage: props.stage, bucket: this.bucket });
+    this.database = catalog.database;
+    this.tables = catalog.tables;
   }
 
   /** cdk-nag findings that are by design here, each with its reason. */
@@ -368,78 +267,4 @@ export class EventArchive extends Construct {
       resourceArns: [this.streams[kind].attrArn],
     });
   }
-}
-
-/** Ticket thresholds of the archive (stage config `archive.alarms`). */
-export interface ArchiveAlarmSettings {
-  /** Records a function dropped (buffer full or delivery failed), count per period. */
-  readonly droppedRecords: AlarmThreshold;
-  /** Share of records Firehose failed to deliver to S3, percent (1 − DeliveryToS3.Success). */
-  readonly deliveryFailurePercent: AlarmThreshold;
-}
-
-/** The archive's ticket alarms: records dropped by the functions, deliveries failing in Firehose. */
-export function archiveAlarms(
-  scope: Construct,
-  options: {
-    readonly stage: string;
-    readonly defaults: AlarmEvaluation;
-    readonly thresholds: ArchiveAlarmSettings;
-    readonly streams: Record<ArchiveKind, firehose.CfnDeliveryStream>;
-    readonly functionVersion: string;
-    readonly modelVersion: string;
-  },
-): ServiceAlarm[] {
-  const { stage } = options;
-  const firehoseMetric = (kind: ArchiveKind, metricName: string, statistic: string) =>
-    new cloudwatch.Metric({
-      namespace: 'AWS/Firehose',
-      metricName,
-      statistic,
-      dimensionsMap: { DeliveryStreamName: options.streams[kind].ref },
-    });
-  const specs: AlarmSpec[] = [
-    {
-      id: 'ArchiveDroppedAlarm',
-      resource: 'archive',
-      signal: 'dropped-records',
-      summary:
-        'The score or events function dropped archive records (buffer full, or Firehose refused them twice).',
-      metric: new cloudwatch.MathExpression({
-        expression: 'FILL(score, 0) + FILL(events, 0)',
-        label: 'archive records dropped',
-        usingMetrics: {
-          score: scoreMetric(ArchiveMetric.ArchiveDropped, {
-            stage,
-            functionVersion: options.functionVersion,
-            modelVersion: options.modelVersion,
-            statistic: 'Sum',
-          }),
-          events: serviceMetric(MetricService.Events, ArchiveMetric.ArchiveDropped, {
-            stage,
-            statistic: 'Sum',
-          }),
-        },
-      }),
-      threshold: options.thresholds.droppedRecords,
-    },
-    {
-      id: 'ArchiveDeliveryAlarm',
-      resource: 'archive',
-      signal: 'delivery-failures',
-      summary:
-        'Firehose fails to write archive records to S3 (bucket policy, KMS key or partitioning errors).',
-      metric: new cloudwatch.MathExpression({
-        // DeliveryToS3.Success is the delivered share (0–1); a period without deliveries is fine.
-        expression: '100 * (1 - MIN([FILL(score, 1), FILL(event, 1)]))',
-        label: 'archive delivery failures (%)',
-        usingMetrics: {
-          score: firehoseMetric('score', 'DeliveryToS3.Success', 'Average'),
-          event: firehoseMetric('event', 'DeliveryToS3.Success', 'Average'),
-        },
-      }),
-      threshold: options.thresholds.deliveryFailurePercent,
-    },
-  ];
-  return buildAlarms(scope, { stage, severity: 'ticket', defaults: options.defaults }, specs);
 }
