@@ -36,27 +36,19 @@ from pathlib import Path
 import numpy as np
 import onnx
 import torch
-from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+from sklearn.metrics import average_precision_score
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train import (  # noqa: E402
-    HISTOGRAM_EDGES,
-    choose_replay,
-    created_timestamp,
-    ece_equal_mass,
-    ece_equal_width,
-    fit_platt,
-    iso_ms,
-    period,
-    sigmoid,
-    split_days,
-    threshold_at_fpr,
-)
+from neural_eval import fit_stacker, histogram, logit, metrics_of, per_pattern  # noqa: E402
+from train_calibration import fit_platt, sigmoid  # noqa: E402
+from train_card import choose_replay  # noqa: E402
+from train_common import created_timestamp, iso_ms  # noqa: E402
+from train_data import period, split_days  # noqa: E402
+from triton_config import TRITON_CONFIG  # noqa: E402
 
 OPSET = 17
 REPLAY_TOLERANCE = 1e-4
-PATTERNS = ["card_testing", "account_takeover", "bust_out"]
 STARTED = time.monotonic()
 
 
@@ -113,11 +105,6 @@ def load(work: Path):
     }
 
 
-def logit(p: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    p = np.clip(p, eps, 1 - eps)
-    return np.log(p) - np.log1p(-p)
-
-
 def predict_logit(model: FraudSeq, seq: np.ndarray, rows: np.ndarray, batch: int = 4096) -> np.ndarray:
     model.eval()
     out = np.empty(len(rows), dtype=np.float64)
@@ -127,102 +114,6 @@ def predict_logit(model: FraudSeq, seq: np.ndarray, rows: np.ndarray, batch: int
             x = torch.from_numpy(np.ascontiguousarray(seq[chunk]))
             out[start:start + len(chunk)] = model.logit(x)[:, 0].double().numpy()
     return out
-
-
-def fit_stacker(features: np.ndarray, y: np.ndarray, l2: float = 1e-3) -> np.ndarray:
-    """Logistic regression by Newton's method: weights for [1, features...]."""
-    X = np.hstack([np.ones((len(y), 1)), features])
-    w = np.zeros(X.shape[1])
-    for _ in range(50):
-        p = sigmoid(X @ w)
-        grad = X.T @ (p - y) + l2 * np.r_[0, w[1:]]
-        hess = (X * (p * (1 - p))[:, None]).T @ X + l2 * np.diag(np.r_[0, np.ones(len(w) - 1)]) + 1e-9 * np.eye(len(w))
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.abs(step).max() < 1e-10:
-            break
-    return w
-
-
-def metrics_of(p: np.ndarray, y: np.ndarray) -> dict:
-    review, decline = threshold_at_fpr(p, y, 0.01), threshold_at_fpr(p, y, 0.001)
-    return {
-        "rocAuc": float(roc_auc_score(y, p)),
-        "prAuc": float(average_precision_score(y, p)),
-        "recallAt1PctFpr": review["recall"],
-        "recallAt01PctFpr": decline["recall"],
-        "ece": ece_equal_width(p, y),
-        "eceEqualMass": ece_equal_mass(p, y),
-        "brier": float(brier_score_loss(y, p)),
-        "thresholds": {"review": review, "decline": decline},
-    }
-
-
-def per_pattern(p: np.ndarray, y: np.ndarray, pattern: np.ndarray, thresholds: dict) -> dict:
-    """Each pattern's frauds against all legitimate rows; recall at the overall thresholds."""
-    out = {}
-    for name in PATTERNS:
-        rows = (pattern == name) | (y == 0)
-        positives = (pattern == name) & (y == 1)
-        if positives.sum() == 0:
-            continue
-        yp, pp = y[rows], p[rows]
-        out[name] = {
-            "positives": int(positives.sum()),
-            "prAuc": float(average_precision_score(yp, pp)),
-            "recallAt1PctFpr": float((p[positives] >= thresholds["review"]["score"]).mean()),
-            "recallAt01PctFpr": float((p[positives] >= thresholds["decline"]["score"]).mean()),
-            "ece": ece_equal_width(pp, yp),
-            "meanScore": float(p[positives].mean()),
-        }
-    return out
-
-
-def histogram(p: np.ndarray) -> dict:
-    counts, _ = np.histogram(p, bins=HISTOGRAM_EDGES)
-    return {
-        "edges": HISTOGRAM_EDGES,
-        "counts": [int(c) for c in counts],
-        "fractions": [float(c) / len(p) for c in counts],
-        "bins": "[edge_i, edge_i+1), the last bin closed at 1; holdout scores",
-    }
-
-
-TRITON_CONFIG = """# Triton model configuration for {name} {version} (ONNX Runtime backend).
-# The GPU service loads this directory unchanged; services/neural (the local CPU twin) reads
-# the same file for its dynamic batcher. Dims exclude the batch dimension (max_batch_size > 0).
-name: "{name}"
-platform: "onnxruntime_onnx"
-max_batch_size: {max_batch}
-input [
-  {{
-    name: "sequence"
-    data_type: TYPE_FP32
-    dims: [ {steps}, {width} ]
-  }}
-]
-output [
-  {{
-    name: "score"
-    data_type: TYPE_FP32
-    dims: [ 1 ]
-  }}
-]
-# Batching defaults: Triton's recommended start (docs/user_guide/batcher.md), no preferred sizes and no
-# queue delay. A free instance takes whatever is queued, so batches grow with load on their
-# own (requests queue while the instance is busy) and a lone request never waits; a delay would
-# only buy throughput below saturation, at the cost of every request's latency.
-dynamic_batching {{{preferred}
-  max_queue_delay_microseconds: {delay_us}
-}}
-instance_group [
-  {{
-    count: 1
-    kind: KIND_GPU
-  }}
-]
-version_policy: {{ latest: {{ num_versions: 1 }} }}
-"""
 
 
 def main(argv: list[str]) -> None:
