@@ -1,6 +1,7 @@
 """How the sequence model is judged and combined with the tree model (train_neural.py): the
-logistic stacker, holdout metrics overall and per fraud pattern, and the score histogram of
-the model card. Pure numpy / scikit-learn; nothing here trains or exports.
+logistic stacker and the holdout metrics, overall and per fraud pattern. The card's score
+histogram is fraud-gbdt's (`train_card.histogram`). Pure numpy / scikit-learn; nothing here
+trains or exports.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ import numpy as np
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 from train_calibration import ece_equal_mass, ece_equal_width, sigmoid, threshold_at_fpr
-from train_common import HISTOGRAM_EDGES
 
 PATTERNS = ["card_testing", "account_takeover", "bust_out"]
 
@@ -66,13 +66,3 @@ def per_pattern(p: np.ndarray, y: np.ndarray, pattern: np.ndarray, thresholds: d
             "meanScore": float(p[positives].mean()),
         }
     return out
-
-
-def histogram(p: np.ndarray) -> dict:
-    counts, _ = np.histogram(p, bins=HISTOGRAM_EDGES)
-    return {
-        "edges": HISTOGRAM_EDGES,
-        "counts": [int(c) for c in counts],
-        "fractions": [float(c) / len(p) for c in counts],
-        "bins": "[edge_i, edge_i+1), the last bin closed at 1; holdout scores",
-    }

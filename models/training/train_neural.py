@@ -40,9 +40,9 @@ from sklearn.metrics import average_precision_score
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from neural_eval import fit_stacker, histogram, logit, metrics_of, per_pattern  # noqa: E402
+from neural_eval import fit_stacker, logit, metrics_of, per_pattern  # noqa: E402
 from train_calibration import fit_platt, sigmoid  # noqa: E402
-from train_card import choose_replay  # noqa: E402
+from train_card import choose_replay, histogram  # noqa: E402
 from train_common import created_timestamp, iso_ms  # noqa: E402
 from train_data import period, split_days  # noqa: E402
 from triton_config import TRITON_CONFIG  # noqa: E402
