@@ -1,3 +1,4 @@
+import { isArchiveBucketPrefix } from '#domain/archive';
 import { ConfigError } from '#domain/errors';
 import { type Env, readNumber, readOptionalString, readString } from '#shared/config';
 
@@ -39,7 +40,7 @@ export function loadCalibrationConfig(env: Env = process.env): Readonly<Calibrat
 /** `ARCHIVE_PREFIX`: empty, or a folder (`archive/`) — without the slash every key would miss. */
 function readArchivePrefix(env: Env): string {
   const prefix = readOptionalString(env, 'ARCHIVE_PREFIX') ?? '';
-  if (prefix !== '' && !prefix.endsWith('/'))
+  if (!isArchiveBucketPrefix(prefix))
     throw new ConfigError(`ARCHIVE_PREFIX must end with "/", got "${prefix}"`);
   return prefix;
 }

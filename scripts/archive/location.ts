@@ -4,6 +4,7 @@
  * them (`events:export`, `archive:split-events`), so a prefix is checked the same way in all.
  */
 import { resolve } from 'node:path';
+import { isArchiveBucketPrefix } from '#domain/archive';
 import { ROOT } from '../local/processes';
 
 /** The `parseArgs` options naming an archive location. */
@@ -35,14 +36,13 @@ export type ArchiveLocation =
 
 /**
  * The location the flags name, or the reason they name none: exactly one of `--local` and
- * `--bucket`, and a prefix that is empty or ends in `/` (every archive key starts
- * `<prefix>score/` or `<prefix>event/`, so a prefix without its slash matches no key and the
- * command would silently find nothing).
+ * `--bucket`, and a prefix that can stand before the archive's keys ({@link isArchiveBucketPrefix},
+ * the rule the calibration monitor's `ARCHIVE_PREFIX` follows too).
  */
 export function archiveLocation(flags: ArchiveLocationFlags): ArchiveLocation | { readonly error: string } {
   if (flags.local && flags.bucket !== undefined) return { error: 'give --local or --bucket, not both' };
   if (flags.local) return { kind: 'local', dir: resolve(flags['archive-dir']) };
   if (flags.bucket === undefined || flags.bucket === '') return { error: 'give --local or --bucket' };
-  if (flags.prefix !== '' && !flags.prefix.endsWith('/')) return { error: '--prefix must end with "/"' };
+  if (!isArchiveBucketPrefix(flags.prefix)) return { error: '--prefix must end with "/"' };
   return { kind: 's3', bucket: flags.bucket, prefix: flags.prefix, region: flags.region };
 }

@@ -154,6 +154,15 @@ export function archiveDate(record: ArchiveRecord): string {
 }
 
 /**
+ * Whether `prefix` can stand before the archive's keys in a bucket: empty, or a folder ending
+ * in `/`. Every key starts `<prefix>score/` or `<prefix>event/`, so a prefix without its slash
+ * matches no key and a reader would silently find nothing.
+ */
+export function isArchiveBucketPrefix(prefix: string): boolean {
+  return prefix === '' || prefix.endsWith('/');
+}
+
+/**
  * The prefix (S3) or directory (local) of a partition: `score/dt=YYYY-MM-DD/`, or
  * `event/type=<type>/dt=YYYY-MM-DD/` — an event partition always names its type.
  * `date` may be `*` to name every date in an IAM resource or condition.
