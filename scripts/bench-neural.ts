@@ -3,18 +3,21 @@
  * batching against batching off (max batch size 1), side by side in one run; single-request
  * and batched inference on onnxruntime-node; model size; server cold start; the score function
  * in-process with the neural model `off`, `live` and a tree model in shadow (what each adds);
- * the first neural call of a fresh client with and without the init warm-up.
+ * the first neural call of a fresh client with and without the init warm-up; one call split
+ * into client, wire and twin phases against a floor server (`bench-neural/tail.ts`).
+ *
+ * Twin processes get `BENCH_TWIN_NODE_FLAGS` (space-separated node flags).
  *
  *   npm run bench:neural                         # 3 s per concurrency level
  *   npm run bench:neural -- --seconds 5 --levels 1,16,64,128
- *   npm run bench:neural -- --parts twin,score            # only some parts (twin, batcher, inference, options, score)
+ *   npm run bench:neural -- --parts twin,score            # only some parts (twin, batcher, inference, options, score, tail)
+ *   npm run bench:neural -- --parts tail --tail-iterations 3000   # one neural call split into phases, both sides
  *   npm run bench:neural -- --rounds 5                    # twin columns take turns in 5 rounds per level
  *
  * Both servers are real processes (node + tsx loader) on this machine, and the load
  * generator shares the CPU with them: on the shared two-core box the figures are a floor,
  * and the ratio between the two columns is the point.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { loadavg } from 'node:os';
@@ -30,6 +33,16 @@ import { createScoreFunction } from '../functions/score/index';
 import { readNeuralReplay, replayBatch } from '../models/training/neural-parity';
 import { DynamicBatcher } from '../services/neural/batcher';
 import { parseModelConfig } from '../services/neural/model-config';
+import {
+  f,
+  MODEL_DIR,
+  quantile,
+  ROW,
+  startFloor,
+  startTwin,
+  type ServerProcess as Twin,
+} from './bench-neural/support';
+import { tailPart } from './bench-neural/tail';
 import { lambdaContext } from './local/api-gateway';
 import { DEFAULT_MODEL_DIR, DEFAULT_POLICY } from './local/app';
 import { forkTs, OutputCapture, stopChild, whenReady } from './local/processes';
@@ -39,75 +52,6 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
 
 const { InferenceSession, Tensor }: typeof Ort = require('onnxruntime-node');
-
-const ROOT = join(__dirname, '..');
-const MODEL_DIR = join(ROOT, 'models', 'fraud-seq', '1.0.0');
-const ROW = SEQUENCE_STEPS * SEQUENCE_WIDTH;
-
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-}
-
-interface Twin {
-  url: string;
-  /** CPU time (user + system) of the server process so far, in ms (Linux /proc), NaN elsewhere. */
-  cpuMs(): number;
-  /** Resident memory of the server process in MiB (Linux /proc), NaN elsewhere. */
-  rssMiB(): number;
-  coldStartMs: number;
-  stop(): Promise<void>;
-}
-
-function startTwin(args: string[]): Promise<Twin> {
-  const started = performance.now();
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(ROOT, 'services/neural/main.ts'), '--port', '0', ...args],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.once('exit', (code) => reject(new Error(`twin exited with ${code}: ${out}`)));
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match) {
-        resolve({
-          url: match[1] as string,
-          coldStartMs: performance.now() - started,
-          cpuMs: () => {
-            try {
-              // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised name): utime, stime in ticks (100/s).
-              const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-              const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-              return (Number(fields[11]) + Number(fields[12])) * 10;
-            } catch {
-              return Number.NaN;
-            }
-          },
-          rssMiB: () => {
-            try {
-              const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-              return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
-            } catch {
-              return Number.NaN;
-            }
-          },
-          stop: () =>
-            new Promise((done) => {
-              child.removeAllListeners('exit');
-              child.once('exit', () => done());
-              child.kill('SIGTERM');
-            }),
-        });
-      }
-    });
-  });
-}
 
 interface LoadResult {
   concurrency: number;
@@ -432,15 +376,13 @@ async function batcherOnly(data: Float32Array, levels: readonly number[], second
   return rows;
 }
 
-const f = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '—');
-
 /**
  * The score function in-process (the same factory as the Lambda entry) against dynalite and
  * the twin: `off`, neural `live`, and a tree model in shadow, one request of each in turn per
  * iteration so that a load change on the shared machine hits all three alike. A card with a
  * week of history (ring and aggregates) written through the real feature writer.
  */
-async function scorePath(twinUrl: string, iterations: number): Promise<string[]> {
+async function scorePath(twinUrl: string, floorUrl: string, iterations: number): Promise<string[]> {
   const dynalite = forkTs('dynalite-process.ts', {}, new OutputCapture(false));
   const endpoint = `http://127.0.0.1:${(await whenReady(dynalite, 'dynalite')).port}`;
   const { client, documents } = createDynamoClients({ endpoint, requestTimeoutMs: 2000 });
@@ -466,6 +408,17 @@ async function scorePath(twinUrl: string, iterations: number): Promise<string[]>
           ...base,
           NEURAL_MODE: 'live',
           NEURAL_URL: twinUrl,
+          NEURAL_MODEL_DIR: MODEL_DIR,
+          NEURAL_BUDGET_MS: '1000',
+        },
+      },
+      {
+        // The same client and round trip to a server that answers at once: what the hop alone adds.
+        name: 'neural live, floor server (no model)',
+        env: {
+          ...base,
+          NEURAL_MODE: 'live',
+          NEURAL_URL: floorUrl,
           NEURAL_MODEL_DIR: MODEL_DIR,
           NEURAL_BUDGET_MS: '1000',
         },
@@ -554,7 +507,8 @@ async function main(argv: string[]): Promise<void> {
       iterations: { type: 'string', default: '500' },
       'score-iterations': { type: 'string', default: '1000' },
       rounds: { type: 'string', default: '3' },
-      parts: { type: 'string', default: 'twin,batcher,inference,options,score' },
+      parts: { type: 'string', default: 'twin,batcher,inference,options,score,tail' },
+      'tail-iterations': { type: 'string', default: '2000' },
     },
   });
   const parts = new Set((values.parts as string).split(','));
@@ -675,11 +629,13 @@ async function main(argv: string[]): Promise<void> {
   let first = { cold: Number.NaN, warm: Number.NaN };
   if (parts.has('score')) {
     const serving = await startTwin([]);
+    const floor = await startFloor();
     try {
       first = await firstCall(serving.url, data, 7);
-      scoreRows = await scorePath(serving.url, Number(values['score-iterations']));
+      scoreRows = await scorePath(serving.url, floor.url, Number(values['score-iterations']));
     } finally {
       await serving.stop();
+      await floor.stop();
     }
   }
 
@@ -750,6 +706,7 @@ async function main(argv: string[]): Promise<void> {
       '',
       `first neural call of a fresh client (median of 7): ${f(first.cold, 2)} ms without warm-up, ${f(first.warm, 2)} ms after warmUp()`,
     );
+  if (parts.has('tail')) out.push('', ...(await tailPart(data, Number(values['tail-iterations']))));
   out.push('');
   out.push(`model.onnx: ${(statSync(join(MODEL_DIR, 'model.onnx')).size / 1024).toFixed(1)} KiB`);
   for (const r of results)
