@@ -23,7 +23,6 @@ import { subscribe } from 'node:diagnostics_channel';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
-import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { HttpNeuralScorer } from '#adapters/neural-scorer';
 import { SEQUENCE_STEPS } from '#domain/sequence';
@@ -248,19 +247,4 @@ export async function tailPart(data: Float32Array, iterations: number): Promise<
     ),
   );
   return out;
-}
-
-/** For a direct run: `tsx scripts/bench-neural/tail.ts [iterations]`. */
-if (require.main === module) {
-  const { readNeuralReplay, replayBatch } =
-    require('../../models/training/neural-parity') as typeof import('../../models/training/neural-parity');
-  const { MODEL_DIR } = require('./support') as typeof import('./support');
-  void join;
-  tailPart(replayBatch(readNeuralReplay(MODEL_DIR)), Number(process.argv[2] ?? 2000)).then(
-    (lines) => process.stdout.write(`${lines.join('\n')}\n`),
-    (error: unknown) => {
-      process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
-      process.exit(1);
-    },
-  );
 }
