@@ -51,6 +51,8 @@ export interface BatchResult {
   queueMicroseconds: number;
   computeMicroseconds: number;
   batchRows: number;
+  /** When its batch started, on the batcher's clock (`performance.now()` in microseconds). */
+  startedMicroseconds: number;
 }
 
 /** Observes each executed batch (for metrics). */
@@ -233,6 +235,7 @@ export class DynamicBatcher {
           queueMicroseconds: Math.round(started - item.enqueuedAt),
           computeMicroseconds,
           batchRows: rows,
+          startedMicroseconds: started,
         });
       }
     } catch (error) {

@@ -6,11 +6,14 @@
  *
  * Flags (environment in brackets): --repository DIR [NEURAL_REPOSITORY], --host [NEURAL_HOST],
  * --port [NEURAL_PORT], --max-batch-size N (overrides config.pbtxt), --threads N (onnxruntime
- * intra-op threads), --fault slow:<ms>|status:<code>|malformed [NEURAL_TWIN_FAULT] (tests only).
+ * intra-op threads), --fault slow:<ms>|status:<code>|malformed [NEURAL_TWIN_FAULT] (tests only),
+ * --timing (bench only: each inference answer carries the twin's phase marks in a header, and
+ * each GC pause is printed as `gc <start µs> <duration µs>`).
  * Prints one line `neural twin listening on <url> ...` once every model is loaded and warm.
  */
+import { PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { parseFault, startTwin } from './server';
+import { monotonicMicroseconds, parseFault, startTwin } from './server';
 
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -25,9 +28,21 @@ async function main(argv: string[]): Promise<void> {
       'max-batch-size': { type: 'string' },
       threads: { type: 'string', default: '1' },
       fault: { type: 'string', default: process.env.NEURAL_TWIN_FAULT },
+      timing: { type: 'boolean', default: false },
     },
   });
   const started = performance.now();
+  if (values.timing) {
+    // Bench only: each GC pause as `gc <start> <duration>` (monotonic µs), so a benchmark can
+    // tell which slow requests overlapped one.
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        process.stdout.write(
+          `gc ${monotonicMicroseconds(entry.startTime).toFixed(1)} ${(entry.duration * 1000).toFixed(1)}\n`,
+        );
+      }
+    }).observe({ entryTypes: ['gc'] });
+  }
   const twin = await startTwin({
     repository: values.repository as string,
     host: values.host,
@@ -35,6 +50,7 @@ async function main(argv: string[]): Promise<void> {
     maxBatchSize: values['max-batch-size'] === undefined ? undefined : Number(values['max-batch-size']),
     threads: Number(values.threads),
     fault: parseFault(values.fault),
+    timing: values.timing,
   });
   const models = [...twin.models.values()].map(
     (m) =>

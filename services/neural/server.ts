@@ -67,6 +67,59 @@ export interface TwinOptions {
   /** @default 8 MiB */
   maxBodyBytes?: number;
   fault?: TwinFault;
+  /**
+   * Bench-only: every inference answer carries a {@link TWIN_TIMING_HEADER} with this twin's
+   * phase marks, so a client can split a round trip into wire and twin time. Not part of the
+   * protocol (Triton sends no such header), so off unless asked for. @default false
+   */
+  timing?: boolean;
+}
+
+/** The bench-only response header of {@link TwinOptions.timing}. */
+export const TWIN_TIMING_HEADER = 'neural-twin-timing';
+
+/**
+ * Converts `performance.now()` to the system's monotonic clock in microseconds
+ * (`process.hrtime`, CLOCK_MONOTONIC on Linux), which every process on the machine shares:
+ * marks taken in the twin and in its client then sit on one time line.
+ */
+export function monotonicMicroseconds(now = performance.now()): number {
+  return now * 1000 + MONOTONIC_OFFSET_US;
+}
+/** Read between two `performance.now()` calls (the first one warms it up), so the pair is µs-close. */
+const MONOTONIC_OFFSET_US = ((): number => {
+  performance.now();
+  const before = performance.now();
+  const monotonic = Number(process.hrtime.bigint() / 1000n);
+  return monotonic - ((before + performance.now()) / 2) * 1000;
+})();
+
+/**
+ * One inference request's marks in the twin, as monotonic microseconds: `r` request event
+ * (headers parsed), `b` body read, `p` request parsed and validated, `s` its batch started, `c`
+ * the batch computed, `w` the response handed to the socket; `n` rows in the batch.
+ */
+export interface TwinTiming {
+  r: number;
+  b: number;
+  p: number;
+  s: number;
+  c: number;
+  w: number;
+  n: number;
+}
+
+/** Reads a {@link TWIN_TIMING_HEADER} value (`r=…,b=…,…`). */
+export function parseTwinTiming(value: string | string[] | undefined): TwinTiming | undefined {
+  if (typeof value !== 'string') return undefined;
+  const marks = Object.fromEntries(
+    value.split(',').map((pair) => {
+      const [key, number] = pair.split('=');
+      return [key, Number(number)];
+    }),
+  ) as Partial<TwinTiming>;
+  const keys = ['r', 'b', 'p', 's', 'c', 'w', 'n'] as const;
+  return keys.every((k) => Number.isFinite(marks[k])) ? (marks as TwinTiming) : undefined;
 }
 
 interface LoadedModel {
@@ -464,6 +517,7 @@ export async function startTwin(options: TwinOptions): Promise<RunningTwin> {
   const models = await loadRepository(options, metrics);
   const limit = options.maxBodyBytes ?? 8 * 1024 * 1024;
   const fault = options.fault;
+  const timing = options.timing ?? false;
 
   const resolveModel = (name: string, version?: string): LoadedModel => {
     const model = models.get(name);
@@ -490,7 +544,13 @@ export async function startTwin(options: TwinOptions): Promise<RunningTwin> {
     })),
   });
 
-  async function infer(model: LoadedModel, req: IncomingMessage, body: Buffer, res: ServerResponse) {
+  async function infer(
+    model: LoadedModel,
+    req: IncomingMessage,
+    body: Buffer,
+    res: ServerResponse,
+    arrived: number,
+  ) {
     const started = performance.now();
     const { series } = model;
     try {
@@ -507,6 +567,7 @@ export async function startTwin(options: TwinOptions): Promise<RunningTwin> {
         throw new ProtocolError(400, 'failed to parse the request JSON buffer: invalid JSON');
       }
       const request = parseInferRequest(parsed, model, body.subarray(headerLength));
+      const parsedAt = timing ? performance.now() : 0;
       if (fault?.kind === 'status')
         throw new ProtocolError(fault.status, `injected fault: HTTP ${fault.status}`);
       let result: BatchResult;
@@ -529,6 +590,15 @@ export async function startTwin(options: TwinOptions): Promise<RunningTwin> {
           : { model_name: model.config.name, model_version: model.version, id: request.id },
         outputs,
       );
+      if (timing) {
+        const mark = (ms: number) => monotonicMicroseconds(ms).toFixed(1);
+        const batchStarted = result.startedMicroseconds / 1000;
+        const batchComputed = batchStarted + result.computeMicroseconds / 1000;
+        res.setHeader(
+          TWIN_TIMING_HEADER,
+          `r=${mark(arrived)},b=${mark(started)},p=${mark(parsedAt)},s=${mark(batchStarted)},c=${mark(batchComputed)},w=${mark(performance.now())},n=${result.batchRows}`,
+        );
+      }
       if (response.headerLength === undefined) {
         res.writeHead(200, JSON_HEADERS(response.body.length));
       } else {
@@ -546,7 +616,7 @@ export async function startTwin(options: TwinOptions): Promise<RunningTwin> {
     }
   }
 
-  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function route(req: IncomingMessage, res: ServerResponse, arrived: number): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] as string;
     const method = req.method ?? 'GET';
     const only = (allowed: string) => {
@@ -579,14 +649,14 @@ export async function startTwin(options: TwinOptions): Promise<RunningTwin> {
     if (action === '/infer') {
       only('POST');
       const body = await readBody(req, limit);
-      return infer(model, req, body, res);
+      return infer(model, req, body, res, arrived);
     }
     only('GET');
     return send(res, 200, metadata(model));
   }
 
   const server = createServer((req, res) => {
-    route(req, res).catch((error: unknown) => {
+    route(req, res, timing ? performance.now() : 0).catch((error: unknown) => {
       if (res.headersSent) return res.destroy();
       const status = error instanceof ProtocolError ? error.status : 500;
       send(res, status, { error: error instanceof Error ? error.message : String(error) });

@@ -235,3 +235,36 @@ describe('HttpNeuralScorer against the twin', () => {
     expect(client.stats.successes).toBe(0);
   });
 });
+
+describe('a call past its budget', () => {
+  it('destroys its request: the connection closes, and the next call opens a fresh one', async () => {
+    // prepare: a server that reads every request and never answers, counting connections
+    const opened: import('node:net').Socket[] = [];
+    const closed: number[] = [];
+    const server = createServer((socket) => {
+      opened.push(socket);
+      socket.on('data', () => {});
+      socket.on('close', () => closed.push(opened.indexOf(socket)));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = server.address() as { port: number };
+    const client = scorer(`http://127.0.0.1:${port}`, { budgetMs: 50, breakerFailures: 1_000 });
+    try {
+      // act
+      const first = await failure(client.score(input(0)));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const second = await failure(client.score(input(1)));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      // assert: each timed-out request took its socket down with it (a request left in flight
+      // would hold its socket open, and a reused socket would carry the next call behind it)
+      expect(first.error.kind).toBe('timeout');
+      expect(second.error.kind).toBe('timeout');
+      expect(opened).toHaveLength(2);
+      expect(closed.sort()).toEqual([0, 1]);
+    } finally {
+      client.close();
+      for (const socket of opened) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

@@ -11,7 +11,7 @@
  * tensor data extension by default (`#shared/open-inference`): 3,300 raw bytes instead of ~9 KB
  * of JSON numbers to print here and parse there on every call.
  */
-import { Agent, request } from 'node:http';
+import { Agent, type RequestOptions, request } from 'node:http';
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleAll } from 'cockatiel';
 import { type NeuralFailureKind, NeuralUnavailableError } from '#domain/errors';
 import type { NeuralScorer } from '#domain/neural';
@@ -155,20 +155,27 @@ interface ResponseOutput {
 }
 
 /**
- * One call's budget and its caller's abort, as one signal, released when the call settles.
+ * One call's budget and its caller's abort, released when the call settles: when either runs
+ * out first, the call's requests in flight are destroyed.
  *
  * Why not `AbortSignal.timeout` (and `AbortSignal.any` with the caller's signal): its timer
  * outlives the call. Every call's timer fired `budgetMs` after a request long answered, woke
  * the event loop and built a `DOMException` (stack trace included) for an abort nobody
  * listened to: ~70 µs of CPU per call in a sequential probe against the twin (client CPU per
  * call 374 µs, against 233 µs with a cleared timer), and one more wake-up of the score process
- * per request on the box the neural service shares.
+ * per request on the box the neural service shares. Why no `AbortController` either: a signal
+ * handed to `http.request` costs an `AbortController`, its `AbortSignal`, and an abort listener
+ * added to and removed from it per call (5 % of the client's profile in `bench:neural --parts
+ * tail`); the deadline destroys its requests itself.
  */
 class CallDeadline {
-  private readonly controller = new AbortController();
   private readonly timer: NodeJS.Timeout;
   private readonly caller?: AbortSignal;
   private readonly onCallerAbort?: () => void;
+  /** Destroys each request in flight under this deadline (warm-up sends several). */
+  private readonly inFlight = new Set<(reason: Error) => void>();
+  /** Why the call was stopped, once it was. */
+  private reason?: Error;
   /** The budget ran out (as opposed to the caller aborting). */
   timedOut = false;
 
@@ -178,31 +185,53 @@ class CallDeadline {
   ) {
     this.timer = setTimeout(() => {
       this.timedOut = true;
-      this.controller.abort(new DOMException(`neural call exceeded its ${ms} ms budget`, 'TimeoutError'));
+      this.stop(new DOMException(`neural call exceeded its ${ms} ms budget`, 'TimeoutError'));
     }, ms);
     if (!caller) return;
     if (caller.aborted) {
-      this.controller.abort(caller.reason);
+      this.stop(CallDeadline.abortError(caller));
     } else {
       this.caller = caller;
-      this.onCallerAbort = () => this.controller.abort(caller.reason);
+      this.onCallerAbort = () => this.stop(CallDeadline.abortError(caller));
       caller.addEventListener('abort', this.onCallerAbort, { once: true });
     }
   }
 
-  /** Aborts the call's request when the budget runs out or the caller aborts. */
-  get signal(): AbortSignal {
-    return this.controller.signal;
+  private static abortError(caller: AbortSignal): Error {
+    return caller.reason instanceof Error
+      ? caller.reason
+      : new DOMException('neural call aborted by its caller', 'AbortError');
+  }
+
+  private stop(reason: Error): void {
+    if (this.reason) return;
+    this.reason = reason;
+    for (const destroy of this.inFlight) destroy(reason);
+    this.inFlight.clear();
+  }
+
+  /**
+   * Registers a request in flight: `destroy` runs at once if the call is already stopped, or
+   * when it stops. Returns the function that unregisters it (call it when the request settles).
+   */
+  track(destroy: (reason: Error) => void): () => void {
+    if (this.reason) {
+      destroy(this.reason);
+      return () => {};
+    }
+    this.inFlight.add(destroy);
+    return () => this.inFlight.delete(destroy);
   }
 
   /** The call was aborted by its caller before the budget ran out. */
   get aborted(): boolean {
-    return this.controller.signal.aborted && !this.timedOut;
+    return this.reason !== undefined && !this.timedOut;
   }
 
   /** Stops the budget timer and forgets the caller's signal (the call has settled). */
   clear(): void {
     clearTimeout(this.timer);
+    this.inFlight.clear();
     if (this.onCallerAbort) this.caller?.removeEventListener('abort', this.onCallerAbort);
   }
 }
@@ -216,7 +245,8 @@ export class HttpNeuralScorer implements NeuralScorer {
     breakerOpened: 0,
   };
   private readonly agent: Agent;
-  private readonly url: URL;
+  /** `http.request` options of every call, built once (no URL parsed per call). */
+  private readonly target: RequestOptions;
   private readonly budgetMs: number;
   private readonly model: string;
   private readonly encoding: TensorEncoding;
@@ -227,15 +257,21 @@ export class HttpNeuralScorer implements NeuralScorer {
     const path = `/v2/models/${encodeURIComponent(this.model)}${
       options.version ? `/versions/${encodeURIComponent(options.version)}` : ''
     }/infer`;
-    this.url = new URL(path, options.baseUrl);
-    if (this.url.protocol !== 'http:')
-      throw new Error(`neural service URL must be http:, got ${options.baseUrl}`);
+    const url = new URL(path, options.baseUrl);
+    if (url.protocol !== 'http:') throw new Error(`neural service URL must be http:, got ${options.baseUrl}`);
     this.encoding = options.tensorEncoding ?? 'binary';
     if (!TENSOR_ENCODINGS.includes(this.encoding))
       throw new Error(`tensor encoding must be binary or json, got ${this.encoding}`);
     this.budgetMs = options.budgetMs ?? 15;
     if (!(this.budgetMs > 0)) throw new Error(`neural budget must be > 0 ms, got ${this.budgetMs}`);
     this.agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 32, keepAliveMsecs: 10_000 });
+    this.target = {
+      method: 'POST',
+      agent: this.agent,
+      hostname: url.hostname.replace(/^\[|\]$/g, ''),
+      port: url.port || 80,
+      path: url.pathname + url.search,
+    };
     this.breaker = circuitBreaker(handleAll, {
       halfOpenAfter: options.halfOpenAfterMs ?? 5_000,
       breaker: new ConsecutiveBreaker(options.breakerFailures ?? 5),
@@ -308,7 +344,7 @@ export class HttpNeuralScorer implements NeuralScorer {
   private async infer(input: SequenceInput, deadline: CallDeadline): Promise<number> {
     let response: RawResponse;
     try {
-      response = await this.post(encodeInferRequest(input.data, this.encoding), deadline.signal);
+      response = await this.post(encodeInferRequest(input.data, this.encoding), deadline);
     } catch (error) {
       if (deadline.timedOut) {
         throw new NeuralUnavailableError('timeout', `neural call exceeded its ${deadline.ms} ms budget`, {
@@ -400,25 +436,32 @@ export class HttpNeuralScorer implements NeuralScorer {
     return score;
   }
 
-  private post(outgoing: InferRequest, signal: AbortSignal): Promise<RawResponse> {
+  private post(outgoing: InferRequest, deadline: CallDeadline): Promise<RawResponse> {
     return new Promise((resolve, reject) => {
-      const req = request(
-        this.url,
-        { method: 'POST', agent: this.agent, signal, headers: outgoing.headers },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () =>
+      let untrack = () => {};
+      const settle =
+        <T>(done: (value: T) => void) =>
+        (value: T) => {
+          untrack();
+          done(value);
+        };
+      const req = request({ ...this.target, headers: outgoing.headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on(
+          'end',
+          settle(() =>
             resolve({
               status: res.statusCode ?? 0,
               body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks),
               headerLength: res.headers[INFERENCE_HEADER_CONTENT_LENGTH],
             }),
-          );
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
+          ),
+        );
+        res.on('error', settle(reject));
+      });
+      req.on('error', settle(reject));
+      untrack = deadline.track((reason) => req.destroy(reason));
       req.end(outgoing.body);
     });
   }
