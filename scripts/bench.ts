@@ -7,7 +7,9 @@
  *   over one kept-alive socket without the SDK: the server's own time, the floor under both),
  *   and the PutItem timed right after a BatchGetItem, as the stored path sends it;
  * - raw inference: one row, and the batch the handler really runs (row + reason-code
- *   perturbations);
+ *   perturbations), alone and right after a BatchGetItem (only the inference timed): after any
+ *   wait for I/O the model's trees are no longer in the CPU caches, and the handler's inference
+ *   always follows its read;
  * - the score function invoked in-process, built by the same factory as the Lambda entry and
  *   the local stack, with and without stored answers (idempotency reads the answer in the
  *   same BatchGetItem and stores it with one conditional put), and the DynamoDB round trips
@@ -23,7 +25,9 @@
  * The BatchGetItem row reads through the score function's own kind of client
  * (`createScoringClient`), so the store's client costs the same in numerator and denominator.
  *
- * Every row runs in each iteration (see {@link measureInterleaved}). What the observability row
+ * Every row runs in each iteration (see {@link measureInterleaved}). Each row also reports this
+ * process's CPU time per sample (p50): on a shared machine the wall times include waiting for a
+ * core, the CPU time does not, so a before/after of the function's own code reads best there. What the observability row
  * writes to stdout is counted and discarded, so the bench's own output stays readable; a write to
  * a pipe in Lambda costs a syscall more than this.
  *
@@ -64,17 +68,41 @@ interface Stats {
   p50: number;
   p99: number;
   mean: number;
+  /**
+   * This process's CPU time (user + system) per sample, p50: what the row's own code costs,
+   * whatever else runs on the machine (the other rows' wall times count the waits for a core).
+   * The servers' CPU (dynalite's process) is not in it.
+   */
+  cpuP50: number;
 }
 
-function stats(samples: number[]): Stats {
+function percentile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+}
+
+function stats(samples: number[], cpu: number[]): Stats {
   const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-  return { p50: at(0.5), p99: at(0.99), mean: sorted.reduce((a, b) => a + b, 0) / sorted.length };
+  return {
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    mean: sorted.reduce((a, b) => a + b, 0) / sorted.length,
+    cpuP50: percentile(
+      [...cpu].sort((a, b) => a - b),
+      0.5,
+    ),
+  };
+}
+
+/** CPU milliseconds (user + system) of this process since `since`. */
+function cpuMsSince(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
 }
 
 /** What a row's work resolves to when only part of it is timed (see {@link timedPart}). */
 interface TimedPart {
   readonly partMs: number;
+  readonly partCpuMs: number;
 }
 
 /** One row of the bench: what one iteration does. */
@@ -87,9 +115,11 @@ interface Row {
 /** Runs `setUp` untimed, then times `part` alone: a row whose sample is the second step only. */
 async function timedPart(setUp: () => Promise<unknown>, part: () => Promise<unknown>): Promise<TimedPart> {
   await setUp();
+  const cpu = process.cpuUsage();
   const started = performance.now();
   await part();
-  return { partMs: performance.now() - started };
+  const partMs = performance.now() - started;
+  return { partMs, partCpuMs: cpuMsSince(cpu) };
 }
 
 /**
@@ -102,22 +132,29 @@ async function timedPart(setUp: () => Promise<unknown>, part: () => Promise<unkn
 async function measureInterleaved(rows: readonly Row[], iterations: number): Promise<Stats[]> {
   const warmUp = Math.min(200, iterations / 10);
   const samples = rows.map(() => [] as number[]);
+  const cpuSamples = rows.map(() => [] as number[]);
   for (let i = -warmUp; i < iterations; i += 1) {
     for (let k = 0; k < rows.length; k += 1) {
       const index = i % 2 === 0 ? k : rows.length - 1 - k;
       const row = rows[index] as Row;
+      // CPU read outside the wall-clock pair, so the wall times are what they always were.
+      const cpu = process.cpuUsage();
       const started = performance.now();
-      const result = await row.work(i);
-      const elapsed = (result as Partial<TimedPart> | undefined)?.partMs ?? performance.now() - started;
-      if (i >= 0) samples[index]?.push(elapsed);
+      const result = (await row.work(i)) as Partial<TimedPart> | undefined;
+      const elapsed = result?.partMs ?? performance.now() - started;
+      const cpuMs = result?.partCpuMs ?? cpuMsSince(cpu);
+      if (i >= 0) {
+        samples[index]?.push(elapsed);
+        cpuSamples[index]?.push(cpuMs);
+      }
     }
   }
-  return samples.map(stats);
+  return samples.map((wall, index) => stats(wall, cpuSamples[index] as number[]));
 }
 
 function printRow(label: string, s: Stats): void {
   process.stdout.write(
-    `  ${label.padEnd(46)} p50 ${s.p50.toFixed(3).padStart(8)} ms   p99 ${s.p99.toFixed(3).padStart(8)} ms   mean ${s.mean.toFixed(3).padStart(8)} ms\n`,
+    `  ${label.padEnd(46)} p50 ${s.p50.toFixed(3).padStart(8)} ms   p99 ${s.p99.toFixed(3).padStart(8)} ms   mean ${s.mean.toFixed(3).padStart(8)} ms   CPU p50 ${s.cpuP50.toFixed(3).padStart(7)} ms\n`,
   );
 }
 
@@ -401,6 +438,16 @@ async function main(): Promise<void> {
               );
             },
           },
+          {
+            // As in the handler: the inference follows the read's wait (only the inference is timed).
+            // Last, so that the rows before keep the neighbours they were measured with.
+            label: 'same batch right after a BatchGetItem',
+            work: () =>
+              timedPart(
+                () => store.read({ cardId: 'card_bench', merchantId: 'm_bench' }),
+                () => model.score(batch),
+              ),
+          },
         ],
         iterations,
       );
@@ -425,7 +472,21 @@ async function main(): Promise<void> {
       idemStats,
       memStats,
       obsStats,
-    ] = measured as Stats[] as [Stats, Stats, Stats, Stats, Stats, Stats, Stats, Stats, Stats, Stats, Stats];
+      infAfterRead,
+    ] = measured as Stats[] as [
+      Stats,
+      Stats,
+      Stats,
+      Stats,
+      Stats,
+      Stats,
+      Stats,
+      Stats,
+      Stats,
+      Stats,
+      Stats,
+      Stats,
+    ];
     printRow('BatchGetItem (card + merchant, dynalite)', get);
     printRow('BatchGetItem, raw HTTP (dynalite alone)', rawGet);
     printRow('PutItem of an answer, conditional', put);
@@ -433,6 +494,7 @@ async function main(): Promise<void> {
     printRow('PutItem, raw HTTP (dynalite alone)', rawPutStats);
     printRow('inference, 1 row', one);
     printRow(`inference, handler batch (${batch.length} rows)`, inf);
+    printRow('same batch right after a BatchGetItem', infAfterRead);
     printRow('score function in-process (answers not stored)', handlerStats);
     printRow('score function in-process (answers stored)', idemStats);
     printRow('same, not stored, store in memory (no DynamoDB)', memStats);
@@ -447,6 +509,10 @@ async function main(): Promise<void> {
         `  handler ÷ (BatchGetItem + inference)          p50 ${r.p50.toFixed(2)}   p99 ${r.p99.toFixed(2)}   (goal ≤ 1.1)\n` +
         `  same, with stored answers                     p50 ${ri.p50.toFixed(2)}   p99 ${ri.p99.toFixed(2)}\n` +
         `    overhead beyond the two                    p50 ${ms(handlerStats.p50 - get.p50 - inf.p50)}: the function's own code ${ms(memStats.p50 - inf.p50)} (store in memory − inference), the rest ${ms(handlerStats.p50 - get.p50 - memStats.p50)}\n` +
+        `      of the rest, the inference right after the read's wait   ${ms(infAfterRead.p50 - inf.p50)} (the batch right after a BatchGetItem − the batch alone)\n` +
+        `    same ratio with the inference as it runs after the read   p50 ${(handlerStats.p50 / (get.p50 + infAfterRead.p50)).toFixed(2)}\n` +
+        `    in this process's CPU time (p50)            handler ÷ (BatchGetItem + inference) ${(handlerStats.cpuP50 / (get.cpuP50 + inf.cpuP50)).toFixed(2)}: ` +
+        `own code ${ms(memStats.cpuP50 - inf.cpuP50)}, the rest ${ms(handlerStats.cpuP50 - get.cpuP50 - memStats.cpuP50)}, of it the cold inference ${ms(infAfterRead.cpuP50 - inf.cpuP50)}\n` +
         `  stored ÷ not stored                           p50 ${(idemStats.p50 / handlerStats.p50).toFixed(2)}   p99 ${(idemStats.p99 / handlerStats.p99).toFixed(2)}   (goal ≤ 1.5 at p50)\n` +
         `    stored − not stored                        p50 ${ms(idemStats.p50 - handlerStats.p50)}; the PutItem alone ${ms(put.p50)}, right after a read ${ms(putAfterRead.p50)}, dynalite alone ${ms(rawPutStats.p50)} (its BatchGetItem ${ms(rawGet.p50)})\n` +
         `    if storing cost one PutItem and nothing else  p50 ${((handlerStats.p50 + put.p50) / handlerStats.p50).toFixed(2)} (one right after a read: ${((handlerStats.p50 + putAfterRead.p50) / handlerStats.p50).toFixed(2)}); with the SDK costing nothing ${((handlerStats.p50 - get.p50 + rawGet.p50 + rawPutStats.p50) / (handlerStats.p50 - get.p50 + rawGet.p50)).toFixed(2)}\n` +

@@ -4,12 +4,20 @@
  * profile holds only the function's own work), scores `--requests` distinct transactions under
  * V8's sampling profiler, and prints self time grouped by package, then the top functions.
  *
- *   npm run profile -- [--requests 3000] [--top 15] [--no-idempotency]
+ * With `--store memory` the function's store answers from memory with the benchmarks' card and
+ * merchant (`card_bench`, `m_bench`, read once from dynalite), as the bench's "store in memory"
+ * row does: the profile then holds only the function's own work beside the inference.
+ * `--out <file>` also writes the raw profile (`.cpuprofile`, readable in Chrome's DevTools).
+ *
+ *   npm run profile -- [--requests 3000] [--top 15] [--no-idempotency] [--store dynamo|memory] [--out file]
  */
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { createDynamoClients } from '#adapters/dynamo-client';
+import { createDynamoClients, createScoringClient } from '#adapters/dynamo-client';
+import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
+import type { ScoringLookup, ScoringStore } from '#domain/ports';
 import { FEATURE_TABLE, IDEMPOTENCY_TABLE } from '#shared/table-schema';
 import { loadScoreConfig } from '../functions/score/config';
 import { createScoreFunction } from '../functions/score/index';
@@ -17,6 +25,7 @@ import { lambdaContext } from './local/api-gateway';
 import { DEFAULT_MODEL_DIR, DEFAULT_POLICY } from './local/app';
 import { ensureTable } from './local/dynamo-local';
 import { forkTs, OutputCapture, stopChild, whenReady } from './local/processes';
+import { BENCH_ANSWER_TABLE, BENCH_FEATURE_TABLE, seedBenchCard } from './support/bench-card';
 
 process.env.POWERTOOLS_METRICS_DISABLED = process.env.POWERTOOLS_METRICS_DISABLED ?? 'true';
 process.env.POWERTOOLS_LOG_LEVEL = process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR';
@@ -85,15 +94,31 @@ async function main(): Promise<void> {
       requests: { type: 'string', default: '3000' },
       top: { type: 'string', default: '15' },
       'no-idempotency': { type: 'boolean', default: false },
+      store: { type: 'string', default: 'dynamo' },
+      out: { type: 'string' },
     },
   });
+  if (values.store !== 'dynamo' && values.store !== 'memory') throw new Error('--store is dynamo or memory');
+  const inMemory = values.store === 'memory';
   const requests = Number(values.requests);
   const capture = new OutputCapture(false);
   const dynalite = forkTs('dynalite-process.ts', {}, capture);
   const endpoint = `http://127.0.0.1:${(await whenReady(dynalite, 'dynalite')).port}`;
-  const { client } = createDynamoClients({ endpoint, requestTimeoutMs: 5000 });
+  const { client, documents } = createDynamoClients({ endpoint, requestTimeoutMs: 5000 });
   await ensureTable(client, 'profile-features', FEATURE_TABLE);
   await ensureTable(client, 'profile-idempotency', IDEMPOTENCY_TABLE);
+  let store: ScoringStore | undefined;
+  if (inMemory) {
+    await seedBenchCard(client, documents);
+    const reader = createScoringClient({ endpoint, requestTimeoutMs: 5000 });
+    const state = await new DynamoScoringStore(reader, {
+      featureTableName: BENCH_FEATURE_TABLE,
+      answerTableName: BENCH_ANSWER_TABLE,
+    }).read({ cardId: 'card_bench', merchantId: 'm_bench' });
+    reader.destroy();
+    const held: ScoringLookup = { ...state, ageMs: { card: 0, merchant: 0 } };
+    store = { read: async () => held, saveAnswer: async () => ({ stored: true }) };
+  }
   const fn = await createScoreFunction(
     loadScoreConfig({
       STAGE: 'profile',
@@ -107,13 +132,14 @@ async function main(): Promise<void> {
       POWERTOOLS_TRACE_ENABLED: 'false',
       DYNAMODB_ENDPOINT: endpoint,
     }),
+    { store },
   );
   const run = async (prefix: string, n: number) => {
     for (let i = 0; i < n; i += 1) {
       const body = JSON.stringify({
         transactionId: `${prefix}-${i}`,
-        cardId: `card_${i % 50}`,
-        merchantId: `m_${i % 10}`,
+        cardId: inMemory ? 'card_bench' : `card_${i % 50}`,
+        merchantId: inMemory ? 'm_bench' : `m_${i % 10}`,
         mcc: '5411',
         amount: 1000 + i,
         currency: 'EUR',
@@ -141,11 +167,12 @@ async function main(): Promise<void> {
   const wallMs = performance.now() - started;
   const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: Profile };
   session.disconnect();
+  if (values.out) writeFileSync(values.out, JSON.stringify(profile));
   const { categories, functions, totalMs } = summarizeProfile(profile);
   const line = (label: string, ms: number) =>
     `  ${label.padEnd(34)} ${(ms / requests).toFixed(3).padStart(7)} ms/request  ${((100 * ms) / totalMs).toFixed(1).padStart(5)} %\n`;
   process.stdout.write(
-    `\nscore function in-process, ${requests} requests, answers ${values['no-idempotency'] ? 'not stored' : 'stored'}: ` +
+    `\nscore function in-process, ${requests} requests, answers ${values['no-idempotency'] ? 'not stored' : 'stored'}${inMemory ? ', store in memory' : ''}: ` +
       `${(wallMs / requests).toFixed(3)} ms wall, ${(totalMs / requests).toFixed(3)} ms on-CPU samples, ` +
       `${((cpu.user + cpu.system) / 1000 / requests).toFixed(3)} ms process CPU time (user + system) per request\n` +
       `  (samples count a frame while the thread is in it, also when the OS has preempted it: on a busy machine ` +

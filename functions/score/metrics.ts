@@ -184,18 +184,16 @@ export function serverTiming(
   },
 ): string {
   const t = outcome.timings;
-  const companions = (outcome.signals?.companions ?? []).map((run) => {
+  const runs = outcome.signals?.companions ?? [];
+  // Every answer carries this header: built as one string, without the intermediate arrays.
+  let header = `features;dur=${t.featuresMs.toFixed(2)}, inference;dur=${t.inferenceMs.toFixed(2)}`;
+  for (const run of runs) {
     const desc = run.ok ? (run.role === 'shadow' ? 'shadow' : undefined) : run.failure;
-    return `${run.name};dur=${run.ms.toFixed(2)}${desc ? `;desc="${desc}"` : ''}`;
-  });
-  return [
-    `features;dur=${t.featuresMs.toFixed(2)}`,
-    `inference;dur=${t.inferenceMs.toFixed(2)}`,
-    ...companions,
-    ...(t.shadowMs > 0 ? [`shadow_wait;dur=${t.shadowMs.toFixed(2)}`] : []),
-    ...(outcome.idempotency === 'off' ? [] : [`idempotency;dur=${t.idempotencyMs.toFixed(2)}`]),
-    `total;dur=${t.totalMs.toFixed(2)}`,
-  ].join(', ');
+    header += `, ${run.name};dur=${run.ms.toFixed(2)}${desc ? `;desc="${desc}"` : ''}`;
+  }
+  if (t.shadowMs > 0) header += `, shadow_wait;dur=${t.shadowMs.toFixed(2)}`;
+  if (outcome.idempotency !== 'off') header += `, idempotency;dur=${t.idempotencyMs.toFixed(2)}`;
+  return `${header}, total;dur=${t.totalMs.toFixed(2)}`;
 }
 
 /**

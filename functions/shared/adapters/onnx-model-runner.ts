@@ -18,13 +18,16 @@ import { type ModelCard, parseModelCard } from '#domain/model-card';
 import type { ModelRunner } from '#domain/ports';
 
 export class OnnxModelRunner implements ModelRunner {
+  /** Name and version, built once: every answer carries them. */
+  readonly model: { readonly name: string; readonly version: string };
+  private readonly width: number;
+
   private constructor(
     readonly card: ModelCard,
     private readonly session: InferenceSession,
-  ) {}
-
-  get model() {
-    return { name: this.card.name, version: this.card.version };
+  ) {
+    this.model = Object.freeze({ name: card.name, version: card.version });
+    this.width = card.features.length;
   }
 
   /**
@@ -54,13 +57,16 @@ export class OnnxModelRunner implements ModelRunner {
   }
 
   async score(rows: readonly (readonly number[])[]): Promise<number[]> {
-    const width = this.card.features.length;
+    const width = this.width;
     const data = new Float32Array(rows.length * width);
-    rows.forEach((row, i) => {
+    // Indexed copies: `Float32Array.set` from a plain array takes the generic path, and this
+    // runs for every row of every answer's reason-code batch.
+    for (let i = 0, at = 0; i < rows.length; i += 1) {
+      const row = rows[i] as readonly number[];
       if (row.length !== width)
         throw new ModelUnavailableError(`row ${i} has ${row.length} values, expected ${width}`);
-      data.set(row, i * width);
-    });
+      for (let j = 0; j < width; j += 1, at += 1) data[at] = row[j] as number;
+    }
     try {
       const output = await this.session.run(
         { [this.card.input.name]: new Tensor('float32', data, [rows.length, width]) },
