@@ -90,7 +90,7 @@ async function main(): Promise<void> {
       });
       await call(server.agent, server.port, 'PutItem', { TableName: table, Item: cardItem('card#1', 0) });
     }
-    const load = [loadavg()[0]];
+    const load = [loadavg()[0] ?? 0];
     // Round 0 warms both up (JIT) and is not counted.
     for (let round = -1; round < Number(values.rounds); round += 1) {
       for (const server of round % 2 === 0 ? servers : [...servers].reverse()) {
@@ -118,7 +118,7 @@ async function main(): Promise<void> {
         record(`${server.label} conditional PutItem`, ((after - before) * 1000) / requests);
       }
     }
-    load.push(loadavg()[0]);
+    load.push(loadavg()[0] ?? 0);
     process.stdout.write(
       `dynalite CPU per request (ms), ${requests} requests per cell, load ${load.map((l) => l.toFixed(1)).join(' → ')}\n`,
     );
