@@ -2,9 +2,10 @@
  * Feature-updater throughput on dynalite, and the size of a card item: prints figures, no
  * thresholds (speed targets live in benchmark output, not in timed tests).
  *
- *   npx tsx scripts/bench-feature-updater.ts [--events 1000] [--split]
+ *   npx tsx scripts/bench-feature-updater.ts [--events 1000] [--split] [--batch 10]
  *
- * Three streams go through the real updater handler in SQS-sized batches of 10, one batch at a
+ * Three streams go through the real updater handler in SQS-sized batches of 10 (`--batch`: the
+ * local queue's up to 100), one batch at a
  * time (one Lambda poller): "spread" (200 new cards, 20 merchants), "history" (the same spread
  * over 200 other cards bulk-loaded beforehand with 40 authorizations each, so every write
  * carries a full sequence ring and a day of buckets, as the seeded local stack's cards do) and
@@ -94,6 +95,8 @@ async function main(): Promise<void> {
     options: {
       events: { type: 'string', default: '1000' },
       split: { type: 'boolean', default: false },
+      // Events per SQS batch: 10 as in AWS; the local queue hands over up to 100 behind a backlog.
+      batch: { type: 'string', default: '10' },
     },
   });
   const total = Number(values.events);
@@ -106,7 +109,12 @@ async function main(): Promise<void> {
   });
   await ensureTable(admin, 'bench', FEATURE_TABLE);
   // The writer's client as the updater builds it (see functions/feature-updater/index.ts).
-  const client = createScoringClient({ endpoint: dynamo.endpoint, requestTimeoutMs: 10_000 });
+  // The local stack's connect budget (updater-process.ts): a batch of 100 opens up to 50 sockets at once.
+  const client = createScoringClient({
+    endpoint: dynamo.endpoint,
+    requestTimeoutMs: 10_000,
+    connectionTimeoutMs: 5000,
+  });
   const requests = new Map<string, number>();
   client.middlewareStack.add(
     (next, context) => (args) => {
@@ -150,9 +158,10 @@ async function main(): Promise<void> {
     const cpu = process.cpuUsage();
     const serverCpu = dynamo.cpu();
     const started = performance.now();
-    for (let i = 0; i < events.length; i += 10) {
+    const batch = Number(values.batch);
+    for (let i = 0; i < events.length; i += batch) {
       const records = events
-        .slice(i, i + 10)
+        .slice(i, i + batch)
         .map((e, j) => ({ messageId: `${i + j}`, body: JSON.stringify(e) }));
       const response = await updater(
         { Records: records } as unknown as SQSEvent,

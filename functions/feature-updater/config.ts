@@ -20,6 +20,20 @@ export interface UpdaterConfig {
   readonly writer: 'transactional' | 'marker';
   /** Local DynamoDB endpoint; unset in AWS. */
   readonly dynamoEndpoint?: string;
+  /**
+   * Budget of one DynamoDB request in ms (`DYNAMODB_REQUEST_TIMEOUT_MS`), counted from when the
+   * request is issued, so it includes any wait for a socket or a server-side queue. The local
+   * stack raises it: there the updater's requests queue on purpose behind dynalite's background
+   * lane (`scripts/local/dynamo-local.ts`), and a batch's writes all wait there together.
+   * @default 2000
+   */
+  readonly requestTimeoutMs: number;
+  /**
+   * TCP connect budget in ms (`DYNAMODB_CONNECTION_TIMEOUT_MS`); the local stack raises it for
+   * the same reason: a busy dynalite accepts a batch's new connections late.
+   * @default 200
+   */
+  readonly connectionTimeoutMs: number;
 }
 
 export function loadUpdaterConfig(env: Env = process.env): UpdaterConfig {
@@ -30,5 +44,7 @@ export function loadUpdaterConfig(env: Env = process.env): UpdaterConfig {
     dedupeSeconds: readNumber(env, 'FEATURE_DEDUPE_SECONDS', 30 * 86_400, { min: 86_400 }),
     writer: readEnum(env, 'FEATURE_WRITER', ['transactional', 'marker'], 'transactional'),
     dynamoEndpoint: env.DYNAMODB_ENDPOINT || undefined,
+    requestTimeoutMs: readNumber(env, 'DYNAMODB_REQUEST_TIMEOUT_MS', 2000, { min: 100 }),
+    connectionTimeoutMs: readNumber(env, 'DYNAMODB_CONNECTION_TIMEOUT_MS', 200, { min: 10 }),
   });
 }

@@ -10,7 +10,8 @@ import { createUpdaterHandler } from './handler';
 export function createUpdaterFunction(config: UpdaterConfig) {
   const clientOptions: DynamoClientOptions = {
     endpoint: config.dynamoEndpoint,
-    requestTimeoutMs: 2000,
+    requestTimeoutMs: config.requestTimeoutMs,
+    connectionTimeoutMs: config.connectionTimeoutMs,
     maxAttempts: 3,
   };
   const options = { ttlSeconds: config.ttlSeconds, dedupeSeconds: config.dedupeSeconds };

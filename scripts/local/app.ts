@@ -278,7 +278,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   let neural: ChildProcess | undefined;
   let neuralUrl = neuralMode === 'off' ? undefined : options.neuralUrl;
   if (neuralMode !== 'off' && !neuralUrl) {
-    neural = forkTs('neural-process.ts', { repository: join(neuralModelDir, 'triton') }, capture);
+    // On the scoring path too (live mode waits for it): the same GC flag as the workers.
+    neural = forkTs(
+      'neural-process.ts',
+      { repository: join(neuralModelDir, 'triton') },
+      capture,
+      SCORING_PATH_NODE_FLAGS,
+    );
     neuralUrl = `http://127.0.0.1:${(await whenReady(neural, 'neural twin')).port}`;
   }
   const port = options.port || (await freePort());

@@ -33,6 +33,11 @@ export class LocalQueue {
   constructor(
     private readonly deliver: (event: SQSEvent) => Promise<SQSBatchResponse>,
     private readonly options: {
+      /**
+       * Most messages per delivery; a delivery takes whatever is pending up to this, so batches
+       * are small while the updater keeps up and grow only with a backlog.
+       * @default 10 (SQS's batch size without a batching window)
+       */
       batchSize?: number;
       maxReceives?: number;
       onDeadLetter?: (id: string) => void;

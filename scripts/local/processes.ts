@@ -98,7 +98,7 @@ export function whenReady(child: EventEmitter, name: string, timeoutMs = 60_000)
 }
 
 /**
- * `node` flags of the processes on the scoring path (front workers and dynalite), after
+ * `node` flags of the processes on the scoring path (front workers, dynalite and the neural twin), after
  * {@link TS_EXEC_ARGV}. `--single-threaded-gc`: V8 otherwise splits each young-generation
  * collection over helper threads and the event loop waits for them; the stack already keeps a
  * process busy on every core, so a helper first waits for a CPU. Measured on 2 cores

@@ -25,6 +25,12 @@ const updater = createUpdaterFunction(
     DYNAMODB_ENDPOINT: config.dynamoEndpoint,
     // dynalite has no TransactWriteItems: the marker protocol gives the same exactly-once guarantee.
     FEATURE_WRITER: 'marker',
+    // Its requests wait their turn in dynalite's background lane (two at a time), and a batch
+    // issues its item writes together: the AWS budgets (2 s per request, 200 ms to connect)
+    // failed whole batches of 100 events on a busy machine, again and again on redelivery
+    // (docs/performance.md, "Event batches"). Events may lag locally; they must not fail.
+    DYNAMODB_REQUEST_TIMEOUT_MS: '15000',
+    DYNAMODB_CONNECTION_TIMEOUT_MS: '5000',
   }),
 );
 

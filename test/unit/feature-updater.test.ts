@@ -153,8 +153,20 @@ describe('loadUpdaterConfig', () => {
       dedupeSeconds: 2_592_000,
       writer: 'transactional',
       dynamoEndpoint: undefined,
+      requestTimeoutMs: 2000,
+      connectionTimeoutMs: 200,
     });
     expect(Object.isFrozen(config)).toBe(true);
+    expect(
+      loadUpdaterConfig({
+        ...env,
+        DYNAMODB_REQUEST_TIMEOUT_MS: '15000',
+        DYNAMODB_CONNECTION_TIMEOUT_MS: '5000',
+      }),
+    ).toMatchObject({ requestTimeoutMs: 15_000, connectionTimeoutMs: 5000 });
+    expect(() => loadUpdaterConfig({ ...env, DYNAMODB_REQUEST_TIMEOUT_MS: '10' })).toThrow(
+      /DYNAMODB_REQUEST_TIMEOUT_MS/,
+    );
     expect(() => loadUpdaterConfig({ ...env, FEATURE_DEDUPE_SECONDS: '60' })).toThrow(
       /FEATURE_DEDUPE_SECONDS/,
     );

@@ -1,0 +1,143 @@
+/**
+ * `npx tsx scripts/bench-dynalite-patch.ts [--requests N] [--rounds R]`: dynalite's CPU per
+ * request, unpatched against patched (`scripts/local/dynalite-patch.ts`), each in its own
+ * process as the local stack runs it. Per round and server: N consistent BatchGetItems of a
+ * seeded card item (the score path's read) and N conditional PutItems of it (the updater's
+ * write), sequential over one keep-alive connection; the servers alternate round by round, and
+ * the CPU comes from `/proc/<pid>/stat` (Linux). A first round warms both up uncounted. Prints
+ * the median per request and kind.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { forkTs, OutputCapture, stopChild, whenReady } from './local/processes';
+
+const SIGNED = {
+  'content-type': 'application/x-amz-json-1.0',
+  authorization:
+    'AWS4-HMAC-SHA256 Credential=AKIDLOCAL/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=00',
+  'x-amz-date': '20260101T000000Z',
+};
+
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function call(agent: Agent, port: number, operation: string, body: unknown): Promise<number> {
+  const text = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        agent,
+        headers: {
+          ...SIGNED,
+          'x-amz-target': `DynamoDB_20120810.${operation}`,
+          'content-length': Buffer.byteLength(text),
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(text);
+  });
+}
+
+/** A card-sized item: ~60 attributes of mixed types, ~3 KB, like a seeded card with history. */
+function cardItem(pk: string, version: number): Record<string, unknown> {
+  const item: Record<string, unknown> = { pk: { S: pk }, v: { N: String(version) } };
+  for (let i = 0; i < 40; i += 1) item[`d${i}`] = { N: String(1000 + i * 37.5) };
+  item.ring = { S: 'x1y2z3'.repeat(150) };
+  item.merchants = { L: Array.from({ length: 20 }, (_, i) => ({ S: `m_${String(i).padStart(5, '0')}` })) };
+  return item;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { requests: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '8' } },
+  });
+  const requests = Number(values.requests);
+  const capture = new OutputCapture(false);
+  const servers: { label: string; child: ChildProcess; port: number; agent: Agent }[] = [];
+  for (const patch of [false, true]) {
+    const child = forkTs('dynalite-process.ts', { patch }, capture);
+    const { port } = await whenReady(child, 'dynalite');
+    servers.push({
+      label: patch ? 'patched' : 'unpatched',
+      child,
+      port: port as number,
+      agent: new Agent({ keepAlive: true, maxSockets: 1 }),
+    });
+  }
+  const table = 'bench';
+  const figures = new Map<string, number[]>();
+  try {
+    for (const server of servers) {
+      await call(server.agent, server.port, 'CreateTable', {
+        TableName: table,
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      });
+      await call(server.agent, server.port, 'PutItem', { TableName: table, Item: cardItem('card#1', 0) });
+    }
+    const load = [loadavg()[0] ?? 0];
+    // Round 0 warms both up (JIT) and is not counted.
+    for (let round = -1; round < Number(values.rounds); round += 1) {
+      for (const server of round % 2 === 0 ? servers : [...servers].reverse()) {
+        const record = (label: string, ms: number) => {
+          if (round >= 0) figures.set(label, [...(figures.get(label) ?? []), ms]);
+        };
+        const pid = server.child.pid as number;
+        let before = cpuSeconds(pid);
+        for (let i = 0; i < requests; i += 1) {
+          await call(server.agent, server.port, 'BatchGetItem', {
+            RequestItems: { [table]: { Keys: [{ pk: { S: 'card#1' } }], ConsistentRead: true } },
+          });
+        }
+        let after = cpuSeconds(pid);
+        record(`${server.label} BatchGetItem`, ((after - before) * 1000) / requests);
+        before = after;
+        for (let i = 0; i < requests; i += 1) {
+          await call(server.agent, server.port, 'PutItem', {
+            TableName: table,
+            Item: cardItem('card#1', i),
+            ConditionExpression: 'attribute_exists(pk)',
+          });
+        }
+        after = cpuSeconds(pid);
+        record(`${server.label} conditional PutItem`, ((after - before) * 1000) / requests);
+      }
+    }
+    load.push(loadavg()[0] ?? 0);
+    process.stdout.write(
+      `dynalite CPU per request (ms), ${requests} requests per cell, load ${load.map((l) => l.toFixed(1)).join(' → ')}\n`,
+    );
+    for (const [label, values] of figures) {
+      const sorted = [...values].sort((a, b) => a - b);
+      const median = sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+      process.stdout.write(
+        `  ${label.padEnd(36)} median ${median.toFixed(3)}  (${values.map((v) => v.toFixed(3)).join(' ')})\n`,
+      );
+    }
+  } finally {
+    for (const server of servers) {
+      server.agent.destroy();
+      await stopChild(server.child);
+    }
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
