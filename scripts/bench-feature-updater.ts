@@ -20,15 +20,24 @@
  * for the compact layout the writers use and for the list form they wrote before: 1,500
  * simulated cards × 14 days folded as the bulk loader does, and a busy card whose every list
  * is full.
+ *
+ *   npx tsx scripts/bench-feature-updater.ts --reads [--split]
+ *
+ * reads the same busy card and merchant through the scoring store's BatchGetItem, stored once in
+ * each layout in one dynalite, in alternating blocks of 50 reads: wall time per read and CPU per
+ * read of this process and (with `--split`) of dynalite, so the two layouts share every minute
+ * of a noisy machine.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { fromItem, toItem } from '#adapters/attribute-values';
 import { createDynamoClients, createScoringClient } from '#adapters/dynamo-client';
+import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
 import { bulkWrite, FeatureAccumulator } from '#adapters/feature-bulk-loader';
 import {
   cardFromItem,
@@ -203,6 +212,80 @@ function itemReport(): void {
   }
 }
 
+/** `--reads`: the scoring store's read of a busy card + merchant, list form against compact, interleaved. */
+async function readReport(split: boolean, rounds: number): Promise<void> {
+  const dynamo = await startServer(split);
+  const admin = createScoringClient({ endpoint: dynamo.endpoint, requestTimeoutMs: 10_000 });
+  await ensureTable(admin, 'bench', FEATURE_TABLE);
+  const busy = new FeatureAccumulator();
+  const start = Date.now() - 200 * 3_000_000;
+  for (let i = 0; i < 200; i += 1) {
+    busy.add({
+      ...event(i, 'card_busy', i % 4 === 0 ? 'm_busy' : `merchant_${i % 80}`, start + i * 3_000_000),
+      eventId: `evt_${String(i).padStart(20, '0')}`,
+      country: String.fromCharCode(65 + (i % 20), 65 + ((i * 7) % 26)),
+      deviceId: `device_${i % 12}`,
+    });
+  }
+  const card = busy.cards.get('card_busy') as CardState;
+  const merchant = busy.merchants.get('m_busy') as MerchantState;
+  const meta = { v: 1, updatedAt: Date.now(), ttl: Math.floor(Date.now() / 1000) + 86_400 };
+  const layouts = {
+    list: { card: cardListForm(card), merchant: merchantListForm(merchant) },
+    compact: { card: cardToAttributes(card), merchant: merchantToAttributes(merchant) },
+  };
+  for (const [name, items] of Object.entries(layouts)) {
+    for (const [pk, attributes] of [
+      [`card#${name}`, items.card],
+      [`merchant#${name}`, items.merchant],
+    ] as const) {
+      await admin.send(
+        new PutItemCommand({ TableName: 'bench', Item: toItem({ pk, ...attributes, ...meta }) }),
+      );
+    }
+  }
+  const store = new DynamoScoringStore(
+    createScoringClient({ endpoint: dynamo.endpoint, requestTimeoutMs: 10_000 }),
+    {
+      featureTableName: 'bench',
+      answerTableName: 'unused',
+    },
+  );
+  const stats = Object.fromEntries(
+    Object.keys(layouts).map((name) => [name, { walls: [] as number[], own: 0, server: 0, reads: 0 }]),
+  );
+  for (let round = 0; round < rounds + 4; round += 1) {
+    for (const name of Object.keys(layouts)) {
+      const stat = stats[name] as { walls: number[]; own: number; server: number; reads: number };
+      const cpu = process.cpuUsage();
+      const serverCpu = dynamo.cpu();
+      const walls: number[] = [];
+      for (let i = 0; i < 50; i += 1) {
+        const t = performance.now();
+        const found = await store.read({ cardId: name, merchantId: name });
+        walls.push(performance.now() - t);
+        if (found.card?.total[0] !== 200) throw new Error(`the ${name} card read back wrong`);
+      }
+      if (round < 4) continue; // warm-up
+      const { user, system } = process.cpuUsage(cpu);
+      stat.own += (user + system) / 1000;
+      stat.server += (dynamo.cpu() - serverCpu) * 1000;
+      stat.reads += walls.length;
+      stat.walls.push(...walls);
+    }
+  }
+  for (const [name, stat] of Object.entries(stats)) {
+    const sorted = stat.walls.sort((a, b) => a - b);
+    const at = (q: number) => (sorted[Math.floor(q * sorted.length)] as number).toFixed(3);
+    const cpu = split
+      ? `CPU ${((stat.own + stat.server) / stat.reads).toFixed(3)} ms/read (client ${(stat.own / stat.reads).toFixed(3)}, dynalite ${(stat.server / stat.reads).toFixed(3)})`
+      : `CPU ${(stat.own / stat.reads).toFixed(3)} ms/read (client and dynalite)`;
+    console.log(`${name.padEnd(8)} ${stat.reads} reads: wall p50 ${at(0.5)} ms, p90 ${at(0.9)} ms; ${cpu}`);
+  }
+  admin.destroy();
+  await dynamo.close();
+}
+
 /** Attribute values in a wire-format item, nested ones included. */
 function countValues(item: Record<string, unknown>): number {
   let count = 0;
@@ -222,10 +305,16 @@ async function main(): Promise<void> {
       events: { type: 'string', default: '1000' },
       split: { type: 'boolean', default: false },
       items: { type: 'boolean', default: false },
+      reads: { type: 'boolean', default: false },
+      rounds: { type: 'string', default: '40' },
     },
   });
   if (values.items) {
     itemReport();
+    return;
+  }
+  if (values.reads) {
+    await readReport(values.split, Number(values.rounds));
     return;
   }
   const total = Number(values.events);
