@@ -14,19 +14,45 @@
  * process (updater and dynalite both run in it, so that is what one event costs the local
  * stack's two processes). With `--split`, dynalite runs in a process of its own, as in the
  * local stack, and the CPU is reported per process (dynalite's from `/proc/<pid>/stat`).
+ *
+ *   npx tsx scripts/bench-feature-updater.ts --items
+ *
+ * prints item sizes instead (DynamoDB's size rules) and the CPU to encode and decode one item,
+ * for the compact layout the writers use and for the list form they wrote before: 1,500
+ * simulated cards × 14 days folded as the bulk loader does, and a busy card whose every list
+ * is full.
+ *
+ *   npx tsx scripts/bench-feature-updater.ts --reads [--split]
+ *
+ * reads the same busy card and merchant through the scoring store's BatchGetItem, stored once in
+ * each layout in one dynalite, in alternating blocks of 50 reads: wall time per read and CPU per
+ * read of this process and (with `--split`) of dynalite, so the two layouts share every minute
+ * of a noisy machine.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
+import { fromItem, toItem } from '#adapters/attribute-values';
 import { createDynamoClients, createScoringClient } from '#adapters/dynamo-client';
+import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
 import { bulkWrite, FeatureAccumulator } from '#adapters/feature-bulk-loader';
+import {
+  cardFromItem,
+  cardToAttributes,
+  merchantFromItem,
+  merchantToAttributes,
+} from '#adapters/feature-items';
 import { MarkerFeatureWriter } from '#adapters/marker-feature-writer';
+import type { CardState, MerchantState } from '#domain/features';
+import { ringToStored } from '#domain/sequence';
 import type { AuthorizationEvent } from '#domain/types';
 import { FEATURE_TABLE } from '#shared/table-schema';
 import { createUpdaterHandler } from '../functions/feature-updater/handler';
+import { simulate } from '../models/training/simulator';
 import { lambdaContext } from './local/api-gateway';
 import { ensureTable, startDynalite } from './local/dynamo-local';
 import { forkTs, OutputCapture, stopChild, whenReady } from './local/processes';
@@ -90,6 +116,190 @@ async function startServer(
   };
 }
 
+const finite = (value: number) => (Number.isFinite(value) ? value : undefined);
+
+/** The card item's attributes as the writers laid them out before the compact lists (ring already a string). */
+function cardListForm(state: CardState): Record<string, unknown> {
+  const { seq, ...lists } = state;
+  return {
+    ...lists,
+    firstSeen: finite(state.firstSeen),
+    lastSeen: finite(state.lastSeen),
+    seq: seq === undefined ? undefined : ringToStored(seq),
+  };
+}
+
+function merchantListForm(state: MerchantState): Record<string, unknown> {
+  return { ...state, firstSeen: finite(state.firstSeen), lastSeen: finite(state.lastSeen) };
+}
+
+/** p50 / p99 / max of item sizes. */
+function sizes(values: number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+  return `p50 ${at(0.5)} / p99 ${at(0.99)} / max ${sorted.at(-1)}`;
+}
+
+/** Best of 5 rounds: µs of CPU per item to run `work` over `items`. */
+function microsPerItem<T>(items: readonly T[], work: (item: T) => unknown): number {
+  let best = Number.POSITIVE_INFINITY;
+  for (let round = 0; round < 5; round += 1) {
+    const cpu = process.cpuUsage();
+    for (const item of items) work(item);
+    const { user, system } = process.cpuUsage(cpu);
+    best = Math.min(best, (user + system) / items.length);
+  }
+  return best;
+}
+
+/** `--items`: item sizes and codec cost of both layouts, no DynamoDB involved. */
+function itemReport(): void {
+  const population = new FeatureAccumulator();
+  for (const e of simulate({ cards: 1500, days: 14, seed: 7 })) {
+    if (e.type === 'authorization') {
+      const { sim: _truth, ...plain } = e;
+      population.add(plain);
+    } else population.add(e);
+  }
+  // A busy card: 200 authorizations in a week at 80 merchants, 20 countries and 12 devices, so
+  // every list is full; 24-character event ids as the simulator's.
+  const busy = new FeatureAccumulator();
+  const start = Date.parse('2026-11-20T00:00:00Z');
+  for (let i = 0; i < 200; i += 1) {
+    busy.add({
+      ...event(i, 'card_busy', `merchant_${i % 80}`, start + i * 3_000_000),
+      eventId: `evt_${String(i).padStart(20, '0')}`,
+      country: String.fromCharCode(65 + (i % 20), 65 + ((i * 7) % 26)),
+      deviceId: `device_${i % 12}`,
+    });
+  }
+  const meta = { pk: 'card#0123456789abcdef0123', v: 12, updatedAt: start, ttl: start / 1000 };
+  const cards = [...population.cards.values()];
+  const merchants = [...population.merchants.values()];
+  const busyCard = busy.cards.get('card_busy') as CardState;
+  const layouts = {
+    'list form (before)': { card: cardListForm, merchant: merchantListForm },
+    compact: { card: cardToAttributes, merchant: merchantToAttributes },
+  };
+  console.log(
+    `${cards.length} cards and ${merchants.length} merchants from 14 simulated days; bytes by DynamoDB's size rules, attribute values per item`,
+  );
+  for (const [name, layout] of Object.entries(layouts)) {
+    const cardItems: Record<string, unknown>[] = cards.map((c) => ({ ...meta, ...layout.card(c) }));
+    const merchantItems = merchants.map((m) => ({ ...meta, pk: 'merchant#m_0001', ...layout.merchant(m) }));
+    const busyItem: Record<string, unknown> = { ...meta, ...layout.card(busyCard) };
+    const { seq: _ring, ...busyWithoutRing } = busyItem;
+    const wire = cardItems.map((item) => toItem(item));
+    const merchantWire = merchantItems.map((item) => toItem(item));
+    console.log(
+      `${name.padEnd(19)} cards ${sizes(cardItems.map(dynamoItemBytes))} (without the ring ${sizes(
+        cardItems.map(({ seq: _s, ...rest }) => dynamoItemBytes(rest)),
+      )}); busy card ${dynamoItemBytes(busyItem)} (without the ring ${dynamoItemBytes(busyWithoutRing)}, ${countValues(
+        toItem(busyItem),
+      )} values); merchants ${sizes(merchantItems.map(dynamoItemBytes))} (${countValues(
+        merchantWire[0] ?? {},
+      )} values)`,
+    );
+    console.log(
+      `${''.padEnd(19)} µs CPU per card item: encode ${microsPerItem(cards, (c) => toItem({ ...meta, ...layout.card(c) })).toFixed(1)}, decode ${microsPerItem(
+        wire,
+        (w) => cardFromItem(fromItem(w, true)),
+      ).toFixed(1)}; per merchant item: encode ${microsPerItem(merchants, (m) =>
+        toItem({ ...meta, ...layout.merchant(m) }),
+      ).toFixed(
+        1,
+      )}, decode ${microsPerItem(merchantWire, (w) => merchantFromItem(fromItem(w, true))).toFixed(1)}`,
+    );
+  }
+}
+
+/** `--reads`: the scoring store's read of a busy card + merchant, list form against compact, interleaved. */
+async function readReport(split: boolean, rounds: number): Promise<void> {
+  const dynamo = await startServer(split);
+  const admin = createScoringClient({ endpoint: dynamo.endpoint, requestTimeoutMs: 10_000 });
+  await ensureTable(admin, 'bench', FEATURE_TABLE);
+  const busy = new FeatureAccumulator();
+  const start = Date.now() - 200 * 3_000_000;
+  for (let i = 0; i < 200; i += 1) {
+    busy.add({
+      ...event(i, 'card_busy', i % 4 === 0 ? 'm_busy' : `merchant_${i % 80}`, start + i * 3_000_000),
+      eventId: `evt_${String(i).padStart(20, '0')}`,
+      country: String.fromCharCode(65 + (i % 20), 65 + ((i * 7) % 26)),
+      deviceId: `device_${i % 12}`,
+    });
+  }
+  const card = busy.cards.get('card_busy') as CardState;
+  const merchant = busy.merchants.get('m_busy') as MerchantState;
+  const meta = { v: 1, updatedAt: Date.now(), ttl: Math.floor(Date.now() / 1000) + 86_400 };
+  const layouts = {
+    list: { card: cardListForm(card), merchant: merchantListForm(merchant) },
+    compact: { card: cardToAttributes(card), merchant: merchantToAttributes(merchant) },
+  };
+  for (const [name, items] of Object.entries(layouts)) {
+    for (const [pk, attributes] of [
+      [`card#${name}`, items.card],
+      [`merchant#${name}`, items.merchant],
+    ] as const) {
+      await admin.send(
+        new PutItemCommand({ TableName: 'bench', Item: toItem({ pk, ...attributes, ...meta }) }),
+      );
+    }
+  }
+  const store = new DynamoScoringStore(
+    createScoringClient({ endpoint: dynamo.endpoint, requestTimeoutMs: 10_000 }),
+    {
+      featureTableName: 'bench',
+      answerTableName: 'unused',
+    },
+  );
+  const stats = Object.fromEntries(
+    Object.keys(layouts).map((name) => [name, { walls: [] as number[], own: 0, server: 0, reads: 0 }]),
+  );
+  for (let round = 0; round < rounds + 4; round += 1) {
+    for (const name of Object.keys(layouts)) {
+      const stat = stats[name] as { walls: number[]; own: number; server: number; reads: number };
+      const cpu = process.cpuUsage();
+      const serverCpu = dynamo.cpu();
+      const walls: number[] = [];
+      for (let i = 0; i < 50; i += 1) {
+        const t = performance.now();
+        const found = await store.read({ cardId: name, merchantId: name });
+        walls.push(performance.now() - t);
+        if (found.card?.total[0] !== 200) throw new Error(`the ${name} card read back wrong`);
+      }
+      if (round < 4) continue; // warm-up
+      const { user, system } = process.cpuUsage(cpu);
+      stat.own += (user + system) / 1000;
+      stat.server += (dynamo.cpu() - serverCpu) * 1000;
+      stat.reads += walls.length;
+      stat.walls.push(...walls);
+    }
+  }
+  for (const [name, stat] of Object.entries(stats)) {
+    const sorted = stat.walls.sort((a, b) => a - b);
+    const at = (q: number) => (sorted[Math.floor(q * sorted.length)] as number).toFixed(3);
+    const cpu = split
+      ? `CPU ${((stat.own + stat.server) / stat.reads).toFixed(3)} ms/read (client ${(stat.own / stat.reads).toFixed(3)}, dynalite ${(stat.server / stat.reads).toFixed(3)})`
+      : `CPU ${(stat.own / stat.reads).toFixed(3)} ms/read (client and dynalite)`;
+    console.log(`${name.padEnd(8)} ${stat.reads} reads: wall p50 ${at(0.5)} ms, p90 ${at(0.9)} ms; ${cpu}`);
+  }
+  admin.destroy();
+  await dynamo.close();
+}
+
+/** Attribute values in a wire-format item, nested ones included. */
+function countValues(item: Record<string, unknown>): number {
+  let count = 0;
+  const visit = (value: unknown): void => {
+    count += 1;
+    const v = value as { L?: unknown[]; M?: Record<string, unknown> };
+    if (v.L) for (const x of v.L) visit(x);
+    if (v.M) for (const x of Object.values(v.M)) visit(x);
+  };
+  for (const value of Object.values(item)) visit(value);
+  return count;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -97,8 +307,19 @@ async function main(): Promise<void> {
       split: { type: 'boolean', default: false },
       // Events per SQS batch: 10 as in AWS; the local queue hands over up to 100 behind a backlog.
       batch: { type: 'string', default: '10' },
+      items: { type: 'boolean', default: false },
+      reads: { type: 'boolean', default: false },
+      rounds: { type: 'string', default: '40' },
     },
   });
+  if (values.items) {
+    itemReport();
+    return;
+  }
+  if (values.reads) {
+    await readReport(values.split, Number(values.rounds));
+    return;
+  }
   const total = Number(values.events);
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
@@ -188,7 +409,7 @@ async function main(): Promise<void> {
     (await documents.send(new GetCommand({ TableName: 'bench', Key: { pk } }))).Item;
   const hot = await read('card#card_hot');
   console.log(
-    `card item (hot, ${total} events): ${dynamoItemBytes(hot)} bytes; total=${JSON.stringify(hot?.total)}`,
+    `card item (hot, ${total} events): ${dynamoItemBytes(hot)} bytes; total=${JSON.stringify(cardFromItem(hot ?? {}).total)}`,
   );
   console.log(
     `card item (spread, ${total / 200} events): ${dynamoItemBytes(await read('card#card_0'))} bytes`,

@@ -7,6 +7,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createDynamoClients } from '#adapters/dynamo-client';
+import { cardFromItem } from '#adapters/feature-items';
 import { DEFAULT_MODEL_DIR, type LocalStack, startLocalStack } from '../../scripts/local/app';
 import { SCORING_PATH_NODE_FLAGS } from '../../scripts/local/processes';
 
@@ -145,7 +146,7 @@ describe('local stack (healthy)', () => {
         .send(new GetCommand({ TableName: stack.featureTable, Key: { pk: `card#${cardId}` } }))
         .finally(() => documents.destroy());
       // assert
-      expect(Item?.total).toEqual([3, 4500]);
+      expect(cardFromItem(Item ?? {}).total).toEqual([3, 4500]);
     });
 
     it('are seen by the next score of the card', async () => {
@@ -184,7 +185,7 @@ describe('local stack (healthy)', () => {
     const { Item } = await documents
       .send(new GetCommand({ TableName: stack.featureTable, Key: { pk: `card#${cardId}` } }))
       .finally(() => documents.destroy());
-    expect(Item?.total?.[0]).toBe(5);
+    expect(cardFromItem(Item ?? {}).total[0]).toBe(5);
   });
 
   it('answers a retried transactionId identically', async () => {

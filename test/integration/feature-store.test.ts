@@ -2,6 +2,7 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
 import { bulkWrite, FeatureAccumulator } from '#adapters/feature-bulk-loader';
+import { cardFromItem } from '#adapters/feature-items';
 import { MarkerFeatureWriter } from '#adapters/marker-feature-writer';
 import { applyEvent, type FeatureState, featureVector } from '#domain/features';
 import type { AuthorizationEvent, LabelEvent, TransactionEvent } from '#domain/types';
@@ -87,6 +88,32 @@ describe('MarkerFeatureWriter + DynamoScoringStore', () => {
     expect(Item?.pending).toEqual([[events[2]?.eventId, expect.any(Number)]]);
   });
 
+  it('writes every list as compact text, from the marker writer and the bulk loader alike', async () => {
+    // prepare
+    const writer = new MarkerFeatureWriter(dynamo.client, dynamo.featureTable);
+    const loader = new FeatureAccumulator();
+    const events = [0, 1, 2].map((i) =>
+      auth(i, { cardId: 'card_txt', merchantId: 'm_txt', deviceId: 'd;1' }),
+    );
+    for (const event of events) loader.add({ ...event, cardId: 'card_bulk', merchantId: 'm_bulk' });
+    // act
+    await writer.applyBatch(events);
+    await bulkWrite(dynamo.documents, dynamo.featureTable, loader.items(T0, 3600));
+    // assert
+    const lists = ['total', 'countries', 'devices', 'merchants', 'hours', 'recent', 'm5', 'h1', 'd1', 'seq'];
+    for (const [pk, names] of [
+      ['card#card_txt', lists],
+      ['card#card_bulk', lists],
+      ['merchant#m_txt', ['h1', 'd1']],
+      ['merchant#m_bulk', ['h1', 'd1']],
+    ] as const) {
+      const { Item } = await dynamo.documents.send(
+        new GetCommand({ TableName: dynamo.featureTable, Key: { pk } }),
+      );
+      expect(names.map((name) => typeof Item?.[name])).toEqual(names.map(() => 'string'));
+    }
+  });
+
   it('counts a redelivered event once', async () => {
     const writer = new MarkerFeatureWriter(dynamo.client, dynamo.featureTable);
     const event = auth(1, { cardId: 'card_dup', merchantId: 'm_dup' });
@@ -95,7 +122,7 @@ describe('MarkerFeatureWriter + DynamoScoringStore', () => {
     const { Item } = await dynamo.documents.send(
       new GetCommand({ TableName: dynamo.featureTable, Key: { pk: 'card#card_dup' } }),
     );
-    expect(Item?.total).toEqual([1, 1200]);
+    expect(cardFromItem(Item ?? {}).total).toEqual([1, 1200]);
     expect(Item?.v).toBe(1);
     expect(typeof Item?.ttl).toBe('number');
   });
@@ -109,7 +136,7 @@ describe('MarkerFeatureWriter + DynamoScoringStore', () => {
     const { Item } = await dynamo.documents.send(
       new GetCommand({ TableName: dynamo.featureTable, Key: { pk: 'card#card_race' } }),
     );
-    expect(Item?.total).toEqual([8, 9600]);
+    expect(cardFromItem(Item ?? {}).total).toEqual([8, 9600]);
   });
 
   it('stores a label once and counts it against the merchant once', async () => {

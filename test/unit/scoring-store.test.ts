@@ -12,9 +12,11 @@ import {
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
+import { fromItem } from '#adapters/attribute-values';
 import { createDynamoClients, DROPPED_MIDDLEWARE } from '#adapters/dynamo-client';
-import { DynamoScoringStore, fromItem } from '#adapters/dynamo-scoring-store';
+import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
 import { FeatureStoreError } from '#domain/errors';
+import { featureVector } from '#domain/features';
 
 const dynamo = mockClient(DynamoDBClient);
 const NOW = Date.parse('2026-11-23T10:00:00Z');
@@ -208,6 +210,64 @@ describe('DynamoScoringStore with a mocked client', () => {
   });
 });
 
+describe('a corrupted feature item', () => {
+  it('reads as missing values and empty lists, so the answer is scored on what is left, never a throw or a NaN', async () => {
+    // prepare
+    dynamo.on(BatchGetItemCommand).resolves({
+      Responses: {
+        features: [
+          {
+            pk: { S: 'card#c' },
+            updatedAt: { N: String(NOW) },
+            firstSeen: { N: 'not a number' },
+            lastSeen: { N: '1e400' },
+            total: { SS: ['1', '2'] },
+            countries: { S: '2:DE,1;9:FR' },
+            devices: { B: new Uint8Array([1, 2]) },
+            merchants: { L: [{ S: 'm' }, { N: '99999999999999999999' }] },
+            hours: { S: '1,2,3' },
+            recent: { S: 'zzzzzzzzzzzz' },
+            m5: { S: 'aorc,1,rs;' },
+            h1: { NS: ['1'] },
+            d1: { M: { a: { N: '1' } } },
+            seq: { S: '1,2,3' },
+          },
+          { pk: { S: 'merchant#m' }, h1: { S: 'x' }, d1: { S: 'aorc,1,2,3,4' }, firstSeen: { N: '5' } },
+        ],
+      },
+    });
+    // act
+    const found = await store().read({ cardId: 'c', merchantId: 'm' });
+    // assert
+    expect(found.card).toEqual({
+      firstSeen: Number.POSITIVE_INFINITY,
+      lastSeen: Number.NEGATIVE_INFINITY,
+      total: [0, 0],
+      countries: [],
+      devices: [],
+      merchants: [],
+      hours: new Array(24).fill(0),
+      recent: [],
+      m5: [],
+      h1: [],
+      d1: [],
+      seq: undefined,
+    });
+    expect(found.merchant).toEqual({ firstSeen: 5, lastSeen: Number.NEGATIVE_INFINITY, h1: [], d1: [] });
+    const request = {
+      cardId: 'c',
+      merchantId: 'm',
+      mcc: '5411',
+      amount: 100,
+      country: 'DE',
+      channel: 'ecommerce' as const,
+    };
+    expect(
+      featureVector({ card: found.card, merchant: found.merchant }, request, NOW).every(Number.isFinite),
+    ).toBe(true);
+  });
+});
+
 describe('hand unmarshalling', () => {
   // Every shape the feature writers store: numbers, strings, lists, maps, booleans, null.
   // Numbers within ±1e15, where every integral double is safe (the marshaller refuses others).
@@ -231,7 +291,7 @@ describe('hand unmarshalling', () => {
         // prepare
         const raw = marshall(item, { convertEmptyValues: false });
         // act
-        const plain = fromItem(raw);
+        const plain = fromItem(raw, true);
         // assert
         expect(plain).toEqual(item);
       }),

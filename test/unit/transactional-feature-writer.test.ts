@@ -141,6 +141,28 @@ describe('TransactionalFeatureWriter', () => {
     expect(table.transactions).toBe(1);
   });
 
+  it('writes every list of the card and merchant as compact text, never the list form', async () => {
+    // prepare
+    const events = [auth(), auth({ deviceId: 'd,1' }), auth({ country: 'FR' })];
+    // act
+    await writer().applyBatch(events);
+    // assert
+    const [call] = ddb.commandCalls(TransactWriteCommand);
+    const updates = (call?.args[0].input.TransactItems ?? []).flatMap((a) => (a.Update ? [a.Update] : []));
+    const lists = ['total', 'countries', 'devices', 'merchants', 'hours', 'recent', 'm5', 'h1', 'd1', 'seq'];
+    const written = updates.map((u) =>
+      Object.fromEntries(
+        Object.entries(u.ExpressionAttributeNames ?? {}).map(([ref, name]) => [
+          name,
+          u.ExpressionAttributeValues?.[`:${ref.slice(1)}`],
+        ]),
+      ),
+    );
+    expect(lists.map((name) => typeof written[0]?.[name])).toEqual(lists.map(() => 'string'));
+    expect([typeof written[1]?.h1, typeof written[1]?.d1]).toEqual(['string', 'string']);
+    expect(cardTotal()).toEqual([3, 300]);
+  });
+
   it('counts a redelivery once after 10,000 later events on the same merchant', async () => {
     // prepare
     const w = writer();

@@ -76,31 +76,39 @@ function numberText(value: number): string {
   return String(value);
 }
 
-/** One attribute value as a plain value (the inverse of {@link toAttribute}). */
-export function fromAttribute(value: AttributeValue): unknown {
-  if (value.N !== undefined) return numberValue(value.N);
+/**
+ * One attribute value as a plain value (the inverse of {@link toAttribute}). Strict by default:
+ * a type the writers never store, or a number beyond the safe range, throws (the updater must
+ * not fold a state it cannot vouch for). `lenient` is the read path's mode: such a value reads
+ * as `undefined`, and so does a number attribute that is not a finite number, so a corrupted
+ * attribute decodes as missing (an empty list, a default time) instead of failing the answer.
+ */
+export function fromAttribute(value: AttributeValue, lenient = false): unknown {
+  if (value.N !== undefined) return numberValue(value.N, lenient);
   if (value.S !== undefined) return value.S;
   if (value.L !== undefined) {
     const list = value.L;
     const plain = new Array<unknown>(list.length);
-    for (let i = 0; i < list.length; i += 1) plain[i] = fromAttribute(list[i] as AttributeValue);
+    for (let i = 0; i < list.length; i += 1) plain[i] = fromAttribute(list[i] as AttributeValue, lenient);
     return plain;
   }
-  if (value.M !== undefined) return fromItem(value.M);
+  if (value.M !== undefined) return fromItem(value.M, lenient);
   if (value.BOOL !== undefined) return value.BOOL;
   if (value.NULL !== undefined) return null;
+  if (lenient) return undefined;
   throw new TypeError(`unsupported attribute value type ${Object.keys(value)[0] ?? '(none)'}`);
 }
 
-/** An item (or a map attribute) as a plain object. */
-export function fromItem(item: AttributeMap): Record<string, unknown> {
+/** An item (or a map attribute) as a plain object (see {@link fromAttribute} for `lenient`). */
+export function fromItem(item: AttributeMap, lenient = false): Record<string, unknown> {
   const plain: Record<string, unknown> = {};
-  for (const name in item) setOwn(plain, name, fromAttribute(item[name] as AttributeValue));
+  for (const name in item) setOwn(plain, name, fromAttribute(item[name] as AttributeValue, lenient));
   return plain;
 }
 
-function numberValue(text: string): number {
+function numberValue(text: string, lenient: boolean): number | undefined {
   const value = Number(text);
+  if (lenient) return Number.isFinite(value) && Number.isSafeInteger(Math.trunc(value)) ? value : undefined;
   // `unmarshall`'s rule: beyond the safe range (finite) is not a plain number any more.
   if ((value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER) && Number.isFinite(value)) {
     throw new RangeError(`number attribute ${text} is beyond Number.MAX_SAFE_INTEGER`);

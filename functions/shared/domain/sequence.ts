@@ -19,6 +19,7 @@
  *   event id: about 70 bytes with a 24-character id, stored as one string for the whole ring
  *   ({@link ringToStored}); {@link ringItemBytes} gives the DynamoDB size.
  */
+import { CompactReader } from './compact-lists';
 import type { AuthorizationEvent, Channel, ScoreRequest, TransactionEvent } from './types';
 import { CHANNELS } from './types';
 
@@ -47,6 +48,7 @@ const COUNTRY = 4;
 const DEVICE = 5;
 const MERCHANT = 6;
 const EVENT_ID = 7;
+const COMMA = 44; // ','
 
 /**
  * Coarse merchant category groups (ISO 18245). One-hot in the input: the model should learn
@@ -186,35 +188,21 @@ export function ringToStored(ring: SequenceRing): string | RingStep[] {
   return text;
 }
 
-/** A base-36 integer from `text[start, end)`, strictly (no stray characters), or undefined. */
-function base36(text: string, start: number, end: number): number | undefined {
-  const digits = text.slice(start, end);
-  if (!/^-?[0-9a-z]{1,11}$/.test(digits)) return undefined;
-  const value = Number.parseInt(digits, 36);
-  return Number.isSafeInteger(value) ? value : undefined;
-}
-
 /** The steps of {@link ringToStored}'s text, unchecked for order; undefined if the text is not that format. */
 function stepsFromText(text: string): unknown[][] | undefined {
   const steps: unknown[][] = [];
-  let at = 0;
-  while (at < text.length) {
+  const reader = new CompactReader(text);
+  while (!reader.done) {
     if (steps.length === RING_SIZE) return undefined;
     const step: unknown[] = [];
-    for (let i = 0; i <= EVENT_ID; i++) {
-      const end = text.indexOf(i < EVENT_ID ? ',' : ':', at);
-      if (end < 0) return undefined;
-      const value = base36(text, at, end);
-      if (value === undefined) return undefined;
-      at = end + 1;
-      if (i < EVENT_ID) {
-        step.push(value);
-      } else {
-        if (value < 0 || at + value > text.length) return undefined;
-        step.push(text.slice(at, at + value));
-        at += value;
-      }
+    for (let i = 0; i < EVENT_ID; i++) {
+      const value = reader.number();
+      if (value === undefined || !reader.skip(COMMA)) return undefined;
+      step.push(value);
     }
+    const eventId = reader.string();
+    if (eventId === undefined) return undefined;
+    step.push(eventId);
     steps.push(step);
   }
   return steps;

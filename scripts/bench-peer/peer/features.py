@@ -58,22 +58,106 @@ def _arr(value):
     return value if isinstance(value, list) else []
 
 
+# The compact list text of functions/shared/domain/compact-lists.ts: base-36 numbers, strings as
+# <length>:<chars>, fields separated by ",", entries by ";". Malformed text reads as empty.
+class _Malformed(Exception):
+    pass
+
+
+def _int36(text: str) -> int:
+    digits = text[1:] if text.startswith("-") else text
+    if not 1 <= len(digits) <= 11 or not all(c in "0123456789abcdefghijklmnopqrstuvwxyz" for c in digits):
+        raise _Malformed(text)
+    value = int(digits, 36)
+    if value > 2**53 - 1:
+        raise _Malformed(text)
+    return -value if text.startswith("-") else value
+
+
+def _ints(text: str) -> list:
+    return [] if text == "" else [_int36(part) for part in text.split(",")]
+
+
+def _entries(text: str, strings: bool) -> list:
+    """Entries of fields; with `strings`, each entry starts with a length-prefixed string."""
+    entries, at = [], 0
+    while at < len(text):
+        fields = []
+        if strings:
+            colon = text.index(":", at)
+            length = _int36(text[at:colon])
+            fields.append(text[colon + 1 : colon + 1 + length])
+            at = colon + 1 + length
+            if length < 0 or at > len(text) or text[at : at + 1] != ",":
+                raise _Malformed(text)
+            at += 1
+        end = text.find(";", at)
+        end = len(text) if end < 0 else end
+        fields.extend(_int36(part) for part in text[at:end].split(","))
+        entries.append(fields)
+        at = end + 1
+        if end + 1 == len(text):
+            raise _Malformed(text)
+    return entries
+
+
+def _decode(value, decode, fallback):
+    if not isinstance(value, str):
+        return value if isinstance(value, list) else fallback
+    try:
+        return decode(value)
+    except (_Malformed, ValueError):
+        return fallback
+
+
+def _buckets(width, fields):
+    def decode(text):
+        buckets, previous = [], 0
+        for i, entry in enumerate(_entries(text, False)):
+            if len(entry) != fields:
+                raise _Malformed(text)
+            units = entry[0] if i == 0 else previous + entry[0]
+            previous = units
+            buckets.append([units * width, *entry[1:]])
+        return buckets
+
+    return decode
+
+
+def _times(text):
+    values = _ints(text)
+    for i in range(1, len(values)):
+        values[i] += values[i - 1]
+    return values
+
+
+def _uses(text):
+    uses, previous = [], 0
+    for i, entry in enumerate(_entries(text, True)):
+        if len(entry) not in (2, 3):
+            raise _Malformed(text)
+        last = entry[1] if i == 0 else previous + entry[1]
+        previous = last
+        uses.append([entry[0], last] if len(entry) == 2 else [entry[0], last, last - entry[2]])
+    return uses
+
+
 def card_from_item(item: dict) -> dict:
-    total = _arr(item.get("total"))
-    hours = _arr(item.get("hours"))
+    total = _decode(item.get("total"), _ints, [])
+    hours = _decode(item.get("hours"), _ints, [])
     return {
         "firstSeen": _num(item.get("firstSeen"), math.inf),
         "lastSeen": _num(item.get("lastSeen"), -math.inf),
         "total": total if len(total) == 2 else [0, 0],
         # Recency lists hold [value, lastUseMs]; items written before that hold bare values.
-        "countries": [[e, 0] if isinstance(e, str) else e for e in _arr(item.get("countries"))],
-        "devices": [[e, 0] if isinstance(e, str) else e for e in _arr(item.get("devices"))],
-        "merchants": _arr(item.get("merchants")),
+        "countries": [[e, 0] if isinstance(e, str) else e for e in _decode(item.get("countries"), _uses, [])],
+        "devices": [[e, 0] if isinstance(e, str) else e for e in _decode(item.get("devices"), _uses, [])],
+        "merchants": _decode(item.get("merchants"), _uses, []),
         "hours": hours if len(hours) == 24 else [0] * 24,
-        "recent": _arr(item.get("recent")),
-        "m5": _arr(item.get("m5")),
-        "h1": _arr(item.get("h1")),
-        "d1": _arr(item.get("d1")),
+        "recent": _decode(item.get("recent"), _times, []),
+        "m5": _decode(item.get("m5"), _buckets(M5[0], 3), []),
+        "h1": _decode(item.get("h1"), _buckets(H1[0], 3), []),
+        "d1": _decode(item.get("d1"), _buckets(D1[0], 3), []),
     }
 
 
@@ -81,8 +165,8 @@ def merchant_from_item(item: dict) -> dict:
     return {
         "firstSeen": _num(item.get("firstSeen"), math.inf),
         "lastSeen": _num(item.get("lastSeen"), -math.inf),
-        "h1": _arr(item.get("h1")),
-        "d1": _arr(item.get("d1")),
+        "h1": _decode(item.get("h1"), _buckets(H1[0], 3), []),
+        "d1": _decode(item.get("d1"), _buckets(MERCHANT_D1[0], 4), []),
     }
 
 
