@@ -118,19 +118,22 @@ describe('DynamicBatcher', () => {
   }
   const widths = { inputWidths: { x: 2 }, outputWidths: { y: 1 } };
   const row = (v: number) => ({ x: Float32Array.of(v, 0) });
+  /** A one-instance batcher over `widths` with dynamic batching as `config.pbtxt` would set it. */
+  const dynamicBatcher = (
+    maxBatchSize: number,
+    preferredBatchSizes: number[],
+    maxQueueDelayMicroseconds: number,
+    execute: ConstructorParameters<typeof DynamicBatcher>[1],
+  ) =>
+    new DynamicBatcher(
+      { ...widths, maxBatchSize, instances: 1, dynamic: { preferredBatchSizes, maxQueueDelayMicroseconds } },
+      execute,
+    );
 
   it('dispatches a preferred size at once, without waiting for the delay', async () => {
     // prepare
     const { batches, execute } = recorder(5);
-    const batcher = new DynamicBatcher(
-      {
-        ...widths,
-        maxBatchSize: 8,
-        instances: 1,
-        dynamic: { preferredBatchSizes: [4], maxQueueDelayMicroseconds: 10_000_000 },
-      },
-      execute,
-    );
+    const batcher = dynamicBatcher(8, [4], 10_000_000, execute);
     // act: with a 10 s delay, only reaching the preferred size can dispatch
     const started = performance.now();
     const results = await Promise.all([1, 2, 3, 4].map((v) => batcher.submit(row(v), 1)));
@@ -145,15 +148,7 @@ describe('DynamicBatcher', () => {
   it('waits up to the max queue delay, then sends what it has', async () => {
     // prepare
     const { batches, execute } = recorder();
-    const batcher = new DynamicBatcher(
-      {
-        ...widths,
-        maxBatchSize: 8,
-        instances: 1,
-        dynamic: { preferredBatchSizes: [4], maxQueueDelayMicroseconds: 30_000 },
-      },
-      execute,
-    );
+    const batcher = dynamicBatcher(8, [4], 30_000, execute);
     // act
     const started = performance.now();
     const results = await Promise.all([1, 2].map((v) => batcher.submit(row(v), 1)));
@@ -168,15 +163,7 @@ describe('DynamicBatcher', () => {
   it('honours a sub-millisecond queue delay: waits it out, then sends what it has', async () => {
     // prepare: 400 µs, below what a Node timer can wait
     const { batches, execute } = recorder();
-    const batcher = new DynamicBatcher(
-      {
-        ...widths,
-        maxBatchSize: 8,
-        instances: 1,
-        dynamic: { preferredBatchSizes: [4], maxQueueDelayMicroseconds: 400 },
-      },
-      execute,
-    );
+    const batcher = dynamicBatcher(8, [4], 400, execute);
     // act
     const results = await Promise.all([1, 2].map((v) => batcher.submit(row(v), 1)));
     // assert: both in one batch, dispatched no earlier than the delay (how much later is the
@@ -189,15 +176,7 @@ describe('DynamicBatcher', () => {
   it('with no delay, batches every request queued in the same turn of the event loop', async () => {
     // prepare: Triton's default batcher (no preferred sizes, no delay)
     const { batches, execute } = recorder();
-    const batcher = new DynamicBatcher(
-      {
-        ...widths,
-        maxBatchSize: 8,
-        instances: 1,
-        dynamic: { preferredBatchSizes: [], maxQueueDelayMicroseconds: 0 },
-      },
-      execute,
-    );
+    const batcher = dynamicBatcher(8, [], 0, execute);
     // act: five requests read in one turn (as the server parses several sockets per poll)
     const results = await Promise.all([1, 2, 3, 4, 5].map((v) => batcher.submit(row(v), 1)));
     // assert: one batch, not the first alone and the rest after it
@@ -209,15 +188,7 @@ describe('DynamicBatcher', () => {
   it('once the oldest request is past the delay, sends everything pending, not a preferred prefix', async () => {
     // prepare: the first batch keeps the only instance busy past the 20 ms delay
     const { batches, execute } = recorder(60);
-    const batcher = new DynamicBatcher(
-      {
-        ...widths,
-        maxBatchSize: 8,
-        instances: 1,
-        dynamic: { preferredBatchSizes: [2], maxQueueDelayMicroseconds: 20_000 },
-      },
-      execute,
-    );
+    const batcher = dynamicBatcher(8, [2], 20_000, execute);
     const first = batcher.submit(row(1), 1);
     await new Promise((r) => setTimeout(r, 30));
     // act: three requests queue behind the busy instance and age past the delay
@@ -231,15 +202,7 @@ describe('DynamicBatcher', () => {
   it('sends at once what fits under the largest preferred size when the next request would pass it', async () => {
     // prepare: a delay far longer than the test
     const { batches, execute } = recorder();
-    const batcher = new DynamicBatcher(
-      {
-        ...widths,
-        maxBatchSize: 8,
-        instances: 1,
-        dynamic: { preferredBatchSizes: [4], maxQueueDelayMicroseconds: 10_000_000 },
-      },
-      execute,
-    );
+    const batcher = dynamicBatcher(8, [4], 10_000_000, execute);
     const rows = (n: number, v: number) => ({ x: Float32Array.from({ length: n * 2 }, () => v) });
     // act: 3 rows then 2 rows (3 + 2 passes 4), then two single rows that make 2 + 1 + 1 = 4
     const started = performance.now();
@@ -256,15 +219,7 @@ describe('DynamicBatcher', () => {
   it('never exceeds max_batch_size and keeps whole requests together', async () => {
     // prepare
     const { batches, execute } = recorder(2);
-    const batcher = new DynamicBatcher(
-      {
-        ...widths,
-        maxBatchSize: 4,
-        instances: 1,
-        dynamic: { preferredBatchSizes: [], maxQueueDelayMicroseconds: 1_000 },
-      },
-      execute,
-    );
+    const batcher = dynamicBatcher(4, [], 1_000, execute);
     // act
     const sizes = [3, 2, 2, 1, 4, 1];
     const results = await Promise.all(
@@ -294,19 +249,11 @@ describe('DynamicBatcher', () => {
   it('an executor failure rejects every request of that batch, and the next batch still runs', async () => {
     // prepare
     let calls = 0;
-    const batcher = new DynamicBatcher(
-      {
-        ...widths,
-        maxBatchSize: 2,
-        instances: 1,
-        dynamic: { preferredBatchSizes: [2], maxQueueDelayMicroseconds: 20_000 },
-      },
-      async (_inputs, rows) => {
-        calls += 1;
-        if (calls === 1) throw new Error('boom');
-        return { y: new Float32Array(rows) };
-      },
-    );
+    const batcher = dynamicBatcher(2, [2], 20_000, async (_inputs, rows) => {
+      calls += 1;
+      if (calls === 1) throw new Error('boom');
+      return { y: new Float32Array(rows) };
+    });
     // act
     const first = await Promise.allSettled([batcher.submit(row(1), 1), batcher.submit(row(2), 1)]);
     const after = await batcher.submit(row(3), 1);
