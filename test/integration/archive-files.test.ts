@@ -12,41 +12,22 @@ import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { FileArchiveSink } from '#adapters/file-archive';
 import { type ArchiveRecord, eventRecordOf } from '#domain/archive';
-import type { AuthorizationEvent, LabelEvent } from '#domain/types';
+import type { AuthorizationEvent } from '#domain/types';
 import { exportEvents, LocalArchiveReader } from '../../scripts/archive/export';
 import { ROOT } from '../../scripts/local/processes';
+import { authorizationEvent, chargebackEvent } from '../support/events';
 
 const run = promisify(execFile);
 
-function authorization(id: string, timestamp: string): AuthorizationEvent {
-  return {
-    type: 'authorization',
+const authorization = (id: string, timestamp: string) =>
+  authorizationEvent({ eventId: id, transactionId: `tx-${id}`, amount: 1500, timestamp });
+const chargeback = (id: string, timestamp: string) =>
+  chargebackEvent({
     eventId: id,
     transactionId: `tx-${id}`,
-    cardId: 'card_1',
-    merchantId: 'm_1',
-    mcc: '5411',
-    amount: 1500,
-    currency: 'EUR',
-    country: 'DE',
-    channel: 'ecommerce',
-    timestamp,
-    outcome: 'approved',
-  };
-}
-
-function chargeback(id: string, timestamp: string): LabelEvent {
-  return {
-    type: 'label',
-    eventId: id,
-    transactionId: `tx-${id}`,
-    cardId: 'card_1',
-    merchantId: 'm_1',
-    label: 'chargeback',
     timestamp,
     transactionTimestamp: '2026-10-01T10:00:00Z',
-  };
-}
+  });
 
 let dir: string;
 beforeEach(() => {

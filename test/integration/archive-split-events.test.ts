@@ -21,33 +21,19 @@ import { FileArchiveReader } from '#adapters/file-archive-reader';
 import { eventRecordOf } from '#domain/archive';
 import type { AuthorizationEvent, LabelEvent } from '#domain/types';
 import { LocalSplitStore, S3SplitStore, splitEvents, splitKey } from '../../scripts/archive/split-events';
+import { authorizationEvent, chargebackEvent } from '../support/events';
 
 const s3 = mockClient(S3Client);
 
-const authorization = (id: string): AuthorizationEvent => ({
-  type: 'authorization',
-  eventId: `a-${id}`,
-  transactionId: id,
-  cardId: 'card_1',
-  merchantId: 'm_1',
-  mcc: '5411',
-  amount: 100,
-  currency: 'EUR',
-  country: 'DE',
-  channel: 'ecommerce',
-  outcome: 'approved',
-  timestamp: '2026-11-20T10:00:00Z',
-});
-const chargeback = (id: string): LabelEvent => ({
-  type: 'label',
-  eventId: `l-${id}`,
-  transactionId: id,
-  cardId: 'card_1',
-  merchantId: 'm_1',
-  label: 'chargeback',
-  timestamp: '2026-11-20T11:00:00Z',
-  transactionTimestamp: '2026-10-10T12:00:00Z',
-});
+const authorization = (id: string) =>
+  authorizationEvent({ eventId: `a-${id}`, transactionId: id, timestamp: '2026-11-20T10:00:00Z' });
+const chargeback = (id: string) =>
+  chargebackEvent({
+    eventId: `l-${id}`,
+    transactionId: id,
+    timestamp: '2026-11-20T11:00:00Z',
+    transactionTimestamp: '2026-10-10T12:00:00Z',
+  });
 const line = (event: AuthorizationEvent | LabelEvent) => JSON.stringify(eventRecordOf(event, 0));
 const OLD = [line(authorization('t1')), line(chargeback('t1')), 'not json', line(authorization('t2'))];
 

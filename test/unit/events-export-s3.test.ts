@@ -9,21 +9,17 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { eventRecordOf } from '#domain/archive';
 import type { LabelEvent } from '#domain/types';
 import { exportEvents, MAX_EXPORT_DAYS, partitionDates, S3ArchiveReader } from '../../scripts/archive/export';
+import { chargebackEvent } from '../support/events';
 
 const s3 = mockClient(S3Client);
 
-function label(id: string, timestamp: string): LabelEvent {
-  return {
-    type: 'label',
+const label = (id: string, timestamp: string) =>
+  chargebackEvent({
     eventId: id,
     transactionId: `tx-${id}`,
-    cardId: 'card_1',
-    merchantId: 'm_1',
-    label: 'chargeback',
     timestamp,
     transactionTimestamp: '2026-10-01T00:00:00Z',
-  };
-}
+  });
 
 /** What the SDK's streaming body offers the reader (only the method it calls). */
 const body = (events: LabelEvent[]) =>
