@@ -58,7 +58,7 @@ subscribe('http.client.request.start', () => {
 });
 
 import { forkTs, OutputCapture, stopChild, whenReady } from './local/processes';
-import { seedBenchCard } from './support/bench-card';
+import { BENCH_ANSWER_TABLE, BENCH_FEATURE_TABLE, benchRequest, seedBenchCard } from './support/bench-card';
 import { RawDynamoRequest } from './support/raw-dynamo-request';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
@@ -245,8 +245,8 @@ function coldInit(endpoint: string): Record<string, number> {
       env: {
         ...process.env,
         NODE_PATH: join(ROOT, 'node_modules'),
-        FEATURE_TABLE_NAME: 'bench-features',
-        IDEMPOTENCY_TABLE_NAME: 'bench-idempotency',
+        FEATURE_TABLE_NAME: BENCH_FEATURE_TABLE,
+        IDEMPOTENCY_TABLE_NAME: BENCH_ANSWER_TABLE,
         MODEL_DIR: DEFAULT_MODEL_DIR,
         POLICY_PATH: DEFAULT_POLICY,
         DYNAMODB_ENDPOINT: endpoint,
@@ -276,23 +276,12 @@ async function main(): Promise<void> {
     // A card with a week of history and a busy merchant, written through the real updater.
     const now = await seedBenchCard(client, documents);
     const store = new DynamoScoringStore(scoringClient, {
-      featureTableName: 'bench-features',
-      answerTableName: 'bench-idempotency',
+      featureTableName: BENCH_FEATURE_TABLE,
+      answerTableName: BENCH_ANSWER_TABLE,
     });
     const model = await OnnxModelRunner.load(DEFAULT_MODEL_DIR);
-    const request = {
-      transactionId: 'bench',
-      cardId: 'card_bench',
-      merchantId: 'm_bench',
-      mcc: '5411',
-      amount: 2500,
-      currency: 'EUR',
-      country: 'DE',
-      channel: 'ecommerce' as const,
-      deviceId: 'dev-1',
-      timestamp: new Date(now).toISOString(),
-    };
-    const storeOptions = { featureTableName: 'bench-features', answerTableName: 'bench-idempotency' };
+    const request = benchRequest(now);
+    const storeOptions = { featureTableName: BENCH_FEATURE_TABLE, answerTableName: BENCH_ANSWER_TABLE };
     const state = await store.read({ cardId: 'card_bench', merchantId: 'm_bench' });
     const vector = featureVector(state, request, now);
     const batch = [
@@ -311,8 +300,8 @@ async function main(): Promise<void> {
       createScoreFunction(
         loadScoreConfig({
           STAGE: 'bench',
-          FEATURE_TABLE_NAME: 'bench-features',
-          IDEMPOTENCY_TABLE_NAME: 'bench-idempotency',
+          FEATURE_TABLE_NAME: BENCH_FEATURE_TABLE,
+          IDEMPOTENCY_TABLE_NAME: BENCH_ANSWER_TABLE,
           IDEMPOTENCY_ENABLED: String(idempotency),
           MODEL_DIR: DEFAULT_MODEL_DIR,
           POLICY_PATH: DEFAULT_POLICY,

@@ -11,7 +11,7 @@ import { createScoreFunction } from '../../functions/score/index';
 import { lambdaContext } from '../local/api-gateway';
 import { DEFAULT_MODEL_DIR, DEFAULT_POLICY } from '../local/app';
 import { forkTs, OutputCapture, stopChild, whenReady } from '../local/processes';
-import { seedBenchCard } from '../support/bench-card';
+import { BENCH_ANSWER_TABLE, BENCH_FEATURE_TABLE, benchRequest, seedBenchCard } from '../support/bench-card';
 import { f, MODEL_DIR, quantile, ROW } from './support';
 
 /**
@@ -29,8 +29,8 @@ export async function scorePath(twinUrl: string, floorUrl: string, iterations: n
     const now = await seedBenchCard(client, documents);
     const base = {
       STAGE: 'bench',
-      FEATURE_TABLE_NAME: 'bench-features',
-      IDEMPOTENCY_TABLE_NAME: 'bench-idempotency',
+      FEATURE_TABLE_NAME: BENCH_FEATURE_TABLE,
+      IDEMPOTENCY_TABLE_NAME: BENCH_ANSWER_TABLE,
       IDEMPOTENCY_ENABLED: 'false',
       MODEL_DIR: DEFAULT_MODEL_DIR,
       POLICY_PATH: DEFAULT_POLICY,
@@ -68,20 +68,9 @@ export async function scorePath(twinUrl: string, floorUrl: string, iterations: n
     ];
     const functions = [];
     for (const v of variants) functions.push(await createScoreFunction(loadScoreConfig(v.env)));
-    const request = {
-      cardId: 'card_bench',
-      merchantId: 'm_bench',
-      mcc: '5411',
-      amount: 2500,
-      currency: 'EUR',
-      country: 'DE',
-      channel: 'ecommerce',
-      deviceId: 'dev-1',
-      timestamp: new Date(now).toISOString(),
-    };
     const event = (id: string) =>
       ({
-        body: JSON.stringify({ ...request, transactionId: id }),
+        body: JSON.stringify(benchRequest(now, id)),
         isBase64Encoded: false,
       }) as APIGatewayProxyEvent;
     // Letters in the id: a long digit run would look like a card number (PAN_DETECTED).

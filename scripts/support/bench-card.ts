@@ -6,12 +6,28 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { MarkerFeatureWriter } from '#adapters/marker-feature-writer';
-import type { AuthorizationEvent } from '#domain/types';
+import type { AuthorizationEvent, ScoreRequest } from '#domain/types';
 import { FEATURE_TABLE, IDEMPOTENCY_TABLE } from '#shared/table-schema';
 import { ensureTable } from '../local/dynamo-local';
 
 export const BENCH_FEATURE_TABLE = 'bench-features';
 export const BENCH_ANSWER_TABLE = 'bench-idempotency';
+
+/** The benchmarks' score request: the seeded card at its busy merchant, at `now`. */
+export function benchRequest(now: number, transactionId = 'bench'): ScoreRequest {
+  return {
+    transactionId,
+    cardId: 'card_bench',
+    merchantId: 'm_bench',
+    mcc: '5411',
+    amount: 2500,
+    currency: 'EUR',
+    country: 'DE',
+    channel: 'ecommerce',
+    deviceId: 'dev-1',
+    timestamp: new Date(now).toISOString(),
+  };
+}
 
 /**
  * Creates the tables and writes the card's 60 authorizations ending at `now`; returns `now`.
