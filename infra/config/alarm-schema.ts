@@ -4,8 +4,7 @@
  * derived from the schemas (`z.infer`), so the two cannot drift.
  */
 import { z } from 'zod';
-
-const positiveInt = z.number().int().positive();
+import { positiveInt } from './schema-parts';
 
 /** How an alarm evaluates its metric. */
 export const alarmEvaluationSchema = z.strictObject({

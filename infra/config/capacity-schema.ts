@@ -3,8 +3,7 @@
  * scheduled changes before known peaks (also used by the neural service's task count).
  */
 import { z } from 'zod';
-
-const positiveInt = z.number().int().positive();
+import { positiveInt } from './schema-parts';
 
 const scheduleExpression = z
   .string()

@@ -3,8 +3,7 @@
  * delivery, and the daily calibration and recall monitor.
  */
 import { z } from 'zod';
-
-const positiveInt = z.number().int().positive();
+import { positiveInt } from './schema-parts';
 
 const nonNegative = z.number().min(0).optional();
 

@@ -5,8 +5,7 @@
 import { z } from 'zod';
 import { alarmThresholdSchema } from './alarm-schema';
 import { scheduledCapacitySchema } from './capacity-schema';
-
-const positiveInt = z.number().int().positive();
+import { positiveInt } from './schema-parts';
 
 const ecrImageSchema = z.strictObject({
   /** Repository name in the stage account's ECR (the mirror of the upstream image). */

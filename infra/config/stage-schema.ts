@@ -14,8 +14,7 @@ import {
 import { capacitySchema } from './capacity-schema';
 import { calibrationSchema, judgeSchema } from './monitor-schema';
 import { neuralSchema } from './neural-schema';
-
-const positiveInt = z.number().int().positive();
+import { positiveInt } from './schema-parts';
 
 /** Retention values CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS: readonly number[] = Object.values(RetentionDays).filter(
