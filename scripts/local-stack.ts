@@ -5,7 +5,7 @@
  *   npm start -- [--port 3000] [--in-memory] [--data-dir .local-data] [--dynamodb-endpoint URL]
  *                [--model DIR] [--policy FILE] [--workers N] [--cards 300] [--days 14] [--reseed] [--verbose]
  *                [--event-skew-seconds N] [--neural off|shadow|live] [--shadow-model DIR] [--no-archive]
- *                [--canary DIR_OR_VERSION:PERCENT [--canary-policy FILE]] [--metrics]
+ *                [--canary DIR_OR_VERSION:PERCENT [--canary-policy FILE]] [--metrics] [--prime N]
  *
  * Answers and accepted events are archived under `<data dir>/archive/` (the S3 layout; see
  * docs/archive.md) unless `--no-archive` or `--in-memory` is given.
@@ -13,6 +13,9 @@
  * `--canary` serves a second version beside the baseline with weighted routing (see
  * `local/canary.ts`); it and `--metrics` write the workers' EMF metric lines under
  * `<data dir>/metrics/` (a temporary folder with `--in-memory`), which `npm run canary:judge` reads.
+ *
+ * Before it prints the URL, each front worker is primed with `--prime` score and event requests
+ * (default 1000; 0 skips it) through a private copy of its front (see `local/prime.ts`).
  */
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +36,7 @@ import {
   startLocalStack,
 } from './local/app';
 import { type CanarySpec, CanarySpecError, modelVersionOf, parseCanarySpec } from './local/canary';
+import { primingRequests } from './local/priming-requests';
 
 /**
  * `npm run simulate` replays the seeded population's stream at a fixed rate, so its simulated
@@ -43,10 +47,12 @@ const SIMULATION_SKEW_SECONDS = 90 * 86_400;
 
 /** The most recent events go through the real updater; older history is bulk-loaded (see README). */
 const LIVE_REPLAY_MS = 6 * 3_600_000;
+/** Priming requests per front worker (`--prime`): what took a cold stack out of degraded answers at 100 rps. */
+const DEFAULT_PRIMING_REQUESTS = 1000;
 
 function usage(message: string): never {
   process.stderr.write(
-    `${message}\nusage: npm start -- [--port N] [--in-memory] [--data-dir DIR] [--dynamodb-endpoint URL] [--model DIR] [--policy FILE] [--workers N] [--cards N] [--days N] [--reseed] [--verbose] [--event-skew-seconds N] [--neural off|shadow|live] [--shadow-model DIR] [--no-archive] [--canary DIR_OR_VERSION:PERCENT] [--canary-policy FILE] [--metrics]\n`,
+    `${message}\nusage: npm start -- [--port N] [--in-memory] [--data-dir DIR] [--dynamodb-endpoint URL] [--model DIR] [--policy FILE] [--workers N] [--cards N] [--days N] [--reseed] [--verbose] [--event-skew-seconds N] [--neural off|shadow|live] [--shadow-model DIR] [--no-archive] [--canary DIR_OR_VERSION:PERCENT] [--canary-policy FILE] [--metrics] [--prime N]\n`,
   );
   process.exit(2);
 }
@@ -73,6 +79,7 @@ async function main(): Promise<void> {
       canary: { type: 'string' },
       'canary-policy': { type: 'string' },
       metrics: { type: 'boolean', default: false },
+      prime: { type: 'string', default: String(DEFAULT_PRIMING_REQUESTS) },
     },
   });
   const neural = values.neural as NeuralMode;
@@ -88,6 +95,9 @@ async function main(): Promise<void> {
     usage(`--port must be 0–65535, got ${values.port}`);
   if (!Number.isInteger(cards) || cards < 1) usage(`--cards must be a positive integer, got ${values.cards}`);
   if (!Number.isInteger(days) || days < 1 || days > 60) usage(`--days must be 1–60, got ${values.days}`);
+  const priming = Number(values.prime);
+  if (!Number.isInteger(priming) || priming < 0 || priming > 10_000)
+    usage(`--prime must be 0–10000 (requests per front worker), got ${values.prime}`);
   const workers = values.workers === undefined ? undefined : Number(values.workers);
   if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 16))
     usage(`--workers must be 1–16, got ${values.workers}`);
@@ -203,6 +213,32 @@ async function main(): Promise<void> {
     );
   } else {
     process.stderr.write(`using ${existing} existing feature items (pass --reseed to replace them)\n`);
+  }
+
+  if (priming > 0) {
+    // The same population as the seed and `npm run simulate`, continued past now.
+    const now = Date.now();
+    const stream = simulate({
+      cards,
+      days: days + 2,
+      seed: Number(values.seed),
+      start: seededWindowStart(now, days),
+    });
+    const requests = primingRequests(stream, now, priming);
+    process.stderr.write(
+      `priming ${stack.pids.workers.length} front workers with ${requests.length} score and event requests each (--prime 0 skips it)…\n`,
+    );
+    const reports = await stack.prime(requests);
+    for (const report of reports) {
+      const answers = Object.entries(report.statuses)
+        .map(([answer, n]) => `${answer} × ${n}`)
+        .join(', ');
+      process.stderr.write(
+        report.error
+          ? `front worker ${report.pid} could not prime (${report.error}); it serves cold\n`
+          : `front worker ${report.pid} primed in ${(report.ms / 1000).toFixed(1)} s (${answers})${report.firstFailure ? `; first failure: ${report.firstFailure}` : ''}\n`,
+      );
+    }
   }
 
   const example = {

@@ -258,10 +258,23 @@ export function simulateReport(
   const byReason = new Map<string, number>();
   for (const s of ok) for (const reason of s.degraded) byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
   const reasons = [...byReason].map(([reason, n]) => `${reason} ${n}`).join(', ');
+  // When in the run they came: a cold stack degrades its first seconds, an overloaded one throughout.
+  const firstAt = samples[0]?.at ?? 0;
+  const degradedBy10s = new Map<number, number>();
+  for (const s of ok) {
+    if (s.degraded.length === 0) continue;
+    const window = Math.floor((s.at - firstAt) / 10_000) * 10;
+    degradedBy10s.set(window, (degradedBy10s.get(window) ?? 0) + 1);
+  }
   const lines = [
     '',
     `simulate: ${samples.length} scored in ${elapsed.toFixed(1)} s (target ${rps} rps, achieved ${(samples.length / elapsed).toFixed(1)} rps)`,
     `  HTTP: ${ok.length} × 200, ${samples.length - ok.length} other${others ? ` (${others})` : ''}; degraded answers: ${degraded}${reasons ? ` (${reasons})` : ''}`,
+    ...(degraded > 0
+      ? [
+          `  degraded by 10 s of the run: ${[...degradedBy10s].map(([from, n]) => `${from}–${from + 10} s ${n}`).join(', ')}`,
+        ]
+      : []),
     `  client round trip   p50 ${percentile(client, 0.5).toFixed(2)} ms  p95 ${percentile(client, 0.95).toFixed(2)} ms  p99 ${percentile(client, 0.99).toFixed(2)} ms`,
     ...stageStats.map(
       (s) =>

@@ -33,6 +33,7 @@ import { ensureTable } from './dynamo-local';
 import type { FrontWorkerConfig } from './front-worker';
 import { HttpEventQueue } from './http-event-queue';
 import type { LocalQueueStats } from './local-queue';
+import type { PrimedMessage, PrimeMessage, PrimingRequest } from './prime';
 import {
   forkTs,
   freePort,
@@ -169,6 +170,11 @@ export interface LocalStack {
   output(): string;
   /** Resolves once every accepted event has been applied (or dead-lettered). */
   drainEvents(): Promise<LocalQueueStats>;
+  /**
+   * Sends every front worker the same priming requests and resolves with each worker's report
+   * once all are through (`prime.ts`: no archive, no metrics, events dropped).
+   */
+  prime(requests: readonly PrimingRequest[]): Promise<PrimedMessage[]>;
   /** Stops dynalite only (for degradation tests); the HTTP front keeps serving. */
   stopDynamo(): Promise<void>;
   close(): Promise<void>;
@@ -238,6 +244,28 @@ async function startFrontWorkers(
   });
   await Promise.all(workers.map((worker, i) => whenReady(worker, `front worker ${i + 1}`)));
   return workers;
+}
+
+/** Primes one front worker and waits for its report. */
+function primeWorker(
+  worker: Worker,
+  requests: readonly PrimingRequest[],
+  timeoutMs = 300_000,
+): Promise<PrimedMessage> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      worker.off('message', onMessage);
+      reject(new Error(`front worker ${worker.process.pid} did not prime within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onMessage = (message: unknown) => {
+      if ((message as PrimedMessage)?.type !== 'primed') return;
+      clearTimeout(timer);
+      worker.off('message', onMessage);
+      resolve(message as PrimedMessage);
+    };
+    worker.on('message', onMessage);
+    worker.send({ type: 'prime', requests } satisfies PrimeMessage);
+  });
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
@@ -369,6 +397,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     routing,
     output: () => capture.output,
     drainEvents: async () => (await (await fetch(`${queueUrl}/drain`)).json()) as LocalQueueStats,
+    prime: (requests) => Promise.all(workers.map((worker) => primeWorker(worker, requests))),
     stopDynamo,
     countItems: async () => {
       let count = 0;

@@ -12,6 +12,7 @@ import { weightedRoute } from './canary';
 import { divertEmfLines, metricsFileOf, oneRequestAtATime } from './emf-file';
 import { HttpEventQueue } from './http-event-queue';
 import { createFront } from './http-front';
+import { isPrimeMessage, type PrimedMessage, primeFront } from './prime';
 import { announceReady, childConfig } from './processes';
 
 /** What the primary passes to each worker. */
@@ -60,6 +61,22 @@ async function main(): Promise<void> {
     : serve(score.handler);
   const server = createFront({ score: route, events, openApi: renderOpenApi() }, config.stage);
   server.listen(config.port, '127.0.0.1', () => announceReady({ port: config.port }));
+  // The primary primes each worker once the data is seeded, before it prints the URL (`prime.ts`).
+  process.on('message', (message: unknown) => {
+    if (!isPrimeMessage(message)) return;
+    primeFront(config.scoreEnv, config.stage, message.requests).then(
+      (primed) => process.send?.(primed),
+      (error: unknown) =>
+        process.send?.({
+          type: 'primed',
+          pid: process.pid,
+          requests: 0,
+          ms: 0,
+          statuses: {},
+          error: (error as Error).message,
+        } satisfies PrimedMessage),
+    );
+  });
   process.on('SIGTERM', () => {
     server.closeAllConnections();
     server.close();

@@ -1,0 +1,148 @@
+/**
+ * Priming the front workers before `npm start` prints its URL. A fresh stack runs every hot
+ * path in V8's interpreter: in the first seconds of `npm run simulate -- --rps 100` against a
+ * stack started cold, each of its processes compiled its code while 200 requests a second
+ * arrived, the two cores saturated, and every degraded answer of a 60 s run came in its first
+ * 7 s (docs/performance.md, "Cold start"). So each worker first sends a few hundred score and
+ * event requests through a private copy of its front (the same `createFront`, on a loopback
+ * port of its own), wired to a score function of the same configuration with **no archive and
+ * no metrics**, and to an events function whose queue drops what it is given. The requests
+ * read the seeded cards and store answers under `prime-` transaction ids (idempotency records
+ * only; features, the archive and the metric files are untouched), so the score path's SDK
+ * calls, dynalite's reads and conditional writes and, unless it is off, the neural twin run
+ * warm when the first real request arrives. The compiled code is shared: the functions that
+ * serve afterwards are the same modules' code.
+ */
+import { Agent, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { EventQueue } from '#domain/event-queue';
+import type { ScoreRequest, TransactionEvent } from '#domain/types';
+import { createEventsFunction } from '../../functions/events/index';
+import { loadScoreConfig } from '../../functions/score/config';
+import { createScoreFunction } from '../../functions/score/index';
+import { createFront } from './http-front';
+
+/** One priming step: a score request and the authorization event reported after it. */
+export interface PrimingRequest {
+  readonly score: ScoreRequest;
+  readonly event: TransactionEvent;
+}
+
+/** What the primary sends a worker over the cluster channel. */
+export interface PrimeMessage {
+  readonly type: 'prime';
+  readonly requests: readonly PrimingRequest[];
+}
+
+/** A worker's answer: how its priming requests were answered, or why it could not prime. */
+export interface PrimedMessage {
+  readonly type: 'primed';
+  readonly pid: number;
+  readonly requests: number;
+  readonly ms: number;
+  /** Answers by `<route> <status>`, e.g. `score 200` (0: no answer). */
+  readonly statuses: Record<string, number>;
+  /** The first request that got no answer, and why. */
+  readonly firstFailure?: string;
+  /** Why the worker could not prime at all. */
+  readonly error?: string;
+}
+
+/** Requests in flight per worker while priming (the front serves several connections). */
+const PRIMING_LANES = 2;
+
+export function isPrimeMessage(message: unknown): message is PrimeMessage {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'prime';
+}
+
+/** A queue that accepts and forgets: primed events must not reach the feature updater. */
+const droppingQueue: EventQueue = { send: async () => undefined };
+
+function post(agent: Agent, port: number, path: string, body: unknown): Promise<number> {
+  const text = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(text);
+  });
+}
+
+/**
+ * Runs the priming requests through a private front of this worker's functions, built for
+ * priming only and closed afterwards. Metrics are switched off while its functions are built
+ * (Powertools and the EMF line writer read the switch then), so a stack that writes metric
+ * files for the canary judge counts none of these requests.
+ */
+export async function primeFront(
+  scoreEnv: Readonly<Record<string, string>>,
+  stage: string,
+  requests: readonly PrimingRequest[],
+): Promise<PrimedMessage> {
+  const { ARCHIVE_DIR: _noArchive, ...env } = scoreEnv;
+  const metricsSwitch = process.env.POWERTOOLS_METRICS_DISABLED;
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  let score: Awaited<ReturnType<typeof createScoreFunction>>;
+  let events: ReturnType<typeof createEventsFunction>;
+  try {
+    score = await createScoreFunction(loadScoreConfig(env));
+    events = createEventsFunction({ stage, maxFutureSkewMs: 300_000, archive: undefined }, droppingQueue);
+  } finally {
+    if (metricsSwitch === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
+    else process.env.POWERTOOLS_METRICS_DISABLED = metricsSwitch;
+  }
+  const server = createFront({ score: score.handler, events, openApi: '{}' }, stage);
+  // Exclusive: in a cluster worker a plain listen(0) shares one port among the workers through the
+  // primary, and one worker's priming requests would reach (and be cut off by) another's front.
+  await new Promise<void>((resolve) =>
+    server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, resolve),
+  );
+  const { port } = server.address() as AddressInfo;
+  const agent = new Agent({ keepAlive: true, maxSockets: PRIMING_LANES });
+  const statuses: Record<string, number> = {};
+  const count = (key: string) => {
+    statuses[key] = (statuses[key] ?? 0) + 1;
+  };
+  const started = performance.now();
+  let firstFailure: string | undefined;
+  const noAnswer = (path: string) => (error: Error) => {
+    firstFailure ??= `${path}: ${error.message}`;
+    return 0;
+  };
+  let next = 0;
+  const lane = async () => {
+    for (let step = requests[next++]; step; step = requests[next++]) {
+      count(`score ${await post(agent, port, '/v1/score', step.score).catch(noAnswer('/v1/score'))}`);
+      count(`events ${await post(agent, port, '/v1/events', step.event).catch(noAnswer('/v1/events'))}`);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: PRIMING_LANES }, lane));
+  } finally {
+    agent.destroy();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await score.close();
+  }
+  return {
+    type: 'primed',
+    pid: process.pid,
+    requests: requests.length,
+    ms: performance.now() - started,
+    statuses,
+    ...(firstFailure ? { firstFailure } : {}),
+  };
+}
