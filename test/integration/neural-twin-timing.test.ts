@@ -4,7 +4,7 @@
  * in the order a request goes through the twin.
  */
 import fc from 'fast-check';
-import { encodeInferRequest } from '#adapters/neural-scorer';
+import { encodeInferRequest } from '#adapters/neural-codec';
 import { SEQUENCE_STEPS, SEQUENCE_WIDTH } from '#domain/sequence';
 import { type RunningTwin, startTwin } from '../../services/neural/server';
 import { monotonicMicroseconds, parseTwinTiming, TWIN_TIMING_HEADER } from '../../services/neural/timing';
