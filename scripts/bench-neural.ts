@@ -24,7 +24,7 @@ import { statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { encodeInferRequest } from '#adapters/neural-scorer';
+import { encodeInferRequest } from '#adapters/neural-codec';
 import { readNeuralReplay, replayBatch } from '../models/training/neural-parity';
 import { batcherOnly } from './bench-neural/batcher';
 import { inference, sessionOptions } from './bench-neural/inference';

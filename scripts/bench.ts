@@ -32,14 +32,15 @@
  * a pipe in Lambda costs a syscall more than this.
  *
  * Options: --iterations N (default 2000), --skip-cold.
+ *
+ * This file builds what the rows run against and runs them; `bench/rows.ts` holds the rows,
+ * `bench/measure.ts` how they are timed, `bench/report.ts` what is printed,
+ * `bench/observability.ts` and `bench/cold-init.ts` the observability row's setup and the cold
+ * start.
  */
-import { type ChildProcess, execFileSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { subscribe } from 'node:diagnostics_channel';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createDynamoClients, createScoringClient } from '#adapters/dynamo-client';
 import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
 import { OnnxModelRunner } from '#adapters/onnx-model-runner';
@@ -48,8 +49,13 @@ import type { StoredAnswer } from '#domain/idempotency';
 import type { ScoringLookup, ScoringStore } from '#domain/ports';
 import { loadScoreConfig } from '../functions/score/config';
 import { createScoreFunction } from '../functions/score/index';
+import { coldInit } from './bench/cold-init';
+import { measureInterleaved, type Stats } from './bench/measure';
+import { discardStdout, withObservability } from './bench/observability';
+import { printColdInit, printResults } from './bench/report';
+import { apiEvent, benchRows, byRow } from './bench/rows';
 import { lambdaContext } from './local/api-gateway';
-import { DEFAULT_MODEL_DIR, DEFAULT_POLICY, ROOT } from './local/app';
+import { DEFAULT_MODEL_DIR, DEFAULT_POLICY } from './local/app';
 
 /** HTTP requests this process starts (the AWS SDK's included), counted on Node's diagnostics channel. */
 let httpRequests = 0;
@@ -64,201 +70,11 @@ import { RawDynamoRequest } from './support/raw-dynamo-request';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
 
-interface Stats {
-  p50: number;
-  p99: number;
-  mean: number;
-  /**
-   * This process's CPU time (user + system) per sample, p50: what the row's own code costs,
-   * whatever else runs on the machine (the other rows' wall times count the waits for a core).
-   * The servers' CPU (dynalite's process) is not in it.
-   */
-  cpuP50: number;
-}
-
-function percentile(sorted: readonly number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-}
-
-function stats(samples: number[], cpu: number[]): Stats {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return {
-    p50: percentile(sorted, 0.5),
-    p99: percentile(sorted, 0.99),
-    mean: sorted.reduce((a, b) => a + b, 0) / sorted.length,
-    cpuP50: percentile(
-      [...cpu].sort((a, b) => a - b),
-      0.5,
-    ),
-  };
-}
-
-/** CPU milliseconds (user + system) of this process since `since`. */
-function cpuMsSince(since: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(since);
-  return (used.user + used.system) / 1000;
-}
-
-/** What a row's work resolves to when only part of it is timed (see {@link timedPart}). */
-interface TimedPart {
-  readonly partMs: number;
-  readonly partCpuMs: number;
-}
-
-/** One row of the bench: what one iteration does. */
-interface Row {
-  label: string;
-  /** The iteration's work; timed whole unless it resolves to a {@link TimedPart}. */
-  work: (i: number) => Promise<unknown>;
-}
-
-/** Runs `setUp` untimed, then times `part` alone: a row whose sample is the second step only. */
-async function timedPart(setUp: () => Promise<unknown>, part: () => Promise<unknown>): Promise<TimedPart> {
-  await setUp();
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  await part();
-  const partMs = performance.now() - started;
-  return { partMs, partCpuMs: cpuMsSince(cpu) };
-}
-
-/**
- * Times every row `iterations` times, interleaved: each iteration runs each row once, in
- * forward then reverse order, so every row sees the same machine load. Run one row after
- * the other (as this bench did until 2026-12-01), a ratio of two rows compared two different
- * minutes of a shared machine: at a load average of 10–15, the same commit's handler ratio
- * came out anywhere between 0.86 and 2.97.
- */
-async function measureInterleaved(rows: readonly Row[], iterations: number): Promise<Stats[]> {
-  const warmUp = Math.min(200, iterations / 10);
-  const samples = rows.map(() => [] as number[]);
-  const cpuSamples = rows.map(() => [] as number[]);
-  for (let i = -warmUp; i < iterations; i += 1) {
-    for (let k = 0; k < rows.length; k += 1) {
-      const index = i % 2 === 0 ? k : rows.length - 1 - k;
-      const row = rows[index] as Row;
-      // CPU read outside the wall-clock pair, so the wall times are what they always were.
-      const cpu = process.cpuUsage();
-      const started = performance.now();
-      const result = (await row.work(i)) as Partial<TimedPart> | undefined;
-      const elapsed = result?.partMs ?? performance.now() - started;
-      const cpuMs = result?.partCpuMs ?? cpuMsSince(cpu);
-      if (i >= 0) {
-        samples[index]?.push(elapsed);
-        cpuSamples[index]?.push(cpuMs);
-      }
-    }
-  }
-  return samples.map((wall, index) => stats(wall, cpuSamples[index] as number[]));
-}
-
-function printRow(label: string, s: Stats): void {
-  process.stdout.write(
-    `  ${label.padEnd(46)} p50 ${s.p50.toFixed(3).padStart(8)} ms   p99 ${s.p99.toFixed(3).padStart(8)} ms   mean ${s.mean.toFixed(3).padStart(8)} ms   CPU p50 ${s.cpuP50.toFixed(3).padStart(7)} ms\n`,
-  );
-}
-
 /** Starts dynalite in its own process (the local stack's dynalite process) and resolves with its endpoint. */
 async function startDynaliteProcess(): Promise<{ endpoint: string; child: ChildProcess }> {
   const child = forkTs('dynalite-process.ts', {}, new OutputCapture(true));
   const { port } = await whenReady(child, 'dynalite');
   return { endpoint: `http://127.0.0.1:${port}`, child };
-}
-
-/**
- * Builds a score function as Lambda runs it: Powertools metrics and the EMF lines on (both read
- * `POWERTOOLS_METRICS_DISABLED` at construction), logs at INFO.
- */
-async function withObservability<T>(build: () => Promise<T>): Promise<T> {
-  const saved = { metrics: process.env.POWERTOOLS_METRICS_DISABLED, level: process.env.POWERTOOLS_LOG_LEVEL };
-  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
-  process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
-  try {
-    return await build();
-  } finally {
-    process.env.POWERTOOLS_METRICS_DISABLED = saved.metrics;
-    process.env.POWERTOOLS_LOG_LEVEL = saved.level;
-  }
-}
-
-/**
- * Counts and drops what is written to stdout (Powertools and the EMF writer call
- * `process.stdout.write` each time), so the bench's own output stays readable. A write to a
- * pipe in Lambda costs a syscall more than this; `writes` says how many there are.
- */
-function discardStdout() {
-  const original = process.stdout.write;
-  const counts = { writes: 0, bytes: 0, answers: 0, restore: () => {} };
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    counts.writes += 1;
-    counts.bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
-    return true;
-  }) as typeof process.stdout.write;
-  counts.restore = () => {
-    process.stdout.write = original;
-  };
-  return counts;
-}
-
-function apiEvent(body: unknown): APIGatewayProxyEvent {
-  return { body: JSON.stringify(body), isBase64Encoded: false } as unknown as APIGatewayProxyEvent;
-}
-
-/** Bundles the Lambda entry like the CDK does and times a cold start in a fresh process. */
-function coldInit(endpoint: string): Record<string, number> {
-  // A temp dir outside the repo: onnxruntime-node is found only through NODE_PATH, as from the
-  // layer in Lambda, so the probe fails if the bundle resolved it any other way.
-  const dir = mkdtempSync(join(tmpdir(), 'bench-cold-'));
-  const bundle = join(dir, 'index.mjs');
-  execFileSync(
-    join(ROOT, 'node_modules', '.bin', 'esbuild'),
-    [
-      join(ROOT, 'functions', 'score', 'lambda.ts'),
-      '--bundle',
-      '--platform=node',
-      '--format=esm',
-      '--target=node20',
-      `--outfile=${bundle}`,
-      '--external:onnxruntime-node',
-      '--main-fields=module,main',
-      "--banner:js=import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-      '--log-level=error',
-    ],
-    { cwd: ROOT },
-  );
-  const probe = `
-    const t0 = performance.now();
-    const mod = await import(${JSON.stringify(bundle)});
-    const t1 = performance.now();
-    const body = JSON.stringify({ transactionId: 'cold-' + Date.now(), cardId: 'card_bench', merchantId: 'm_bench', mcc: '5411', amount: 2500, currency: 'EUR', country: 'DE', channel: 'ecommerce', timestamp: new Date().toISOString() });
-    const res = await mod.handler({ body, isBase64Encoded: false }, { functionName: 'score', awsRequestId: 'x', getRemainingTimeInMillis: () => 3000 });
-    const t2 = performance.now();
-    if (res.statusCode !== 200) throw new Error('cold score failed: ' + res.body);
-    console.log(JSON.stringify({ initMs: t1 - t0, firstScoreMs: t2 - t1, totalMs: t2 - t0 }));
-  `;
-  const probeFile = join(dir, 'probe.mjs');
-  writeFileSync(probeFile, probe);
-  const runs: Record<string, number>[] = [];
-  for (let i = 0; i < 3; i += 1) {
-    const out = execFileSync(process.execPath, [probeFile], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        NODE_PATH: join(ROOT, 'node_modules'),
-        FEATURE_TABLE_NAME: BENCH_FEATURE_TABLE,
-        IDEMPOTENCY_TABLE_NAME: BENCH_ANSWER_TABLE,
-        MODEL_DIR: DEFAULT_MODEL_DIR,
-        POLICY_PATH: DEFAULT_POLICY,
-        DYNAMODB_ENDPOINT: endpoint,
-        POWERTOOLS_TRACE_ENABLED: 'false',
-        AWS_LAMBDA_FUNCTION_NAME: 'score',
-      },
-    });
-    runs.push(JSON.parse(out.toString().trim().split('\n').pop() as string));
-  }
-  // The median of three fresh processes: the first also warms the OS file cache.
-  const median = (key: string) => runs.map((r) => r[key] as number).sort((a, b) => a - b)[1] as number;
-  return { initMs: median('initMs'), firstScoreMs: median('firstScoreMs'), totalMs: median('totalMs') };
 }
 
 async function main(): Promise<void> {
@@ -365,81 +181,26 @@ async function main(): Promise<void> {
       retry: await roundTrips(stored, `trips-${now}`),
     };
     const stdout = discardStdout();
+    const rows = benchRows({
+      now,
+      request,
+      store,
+      model,
+      vector,
+      batch,
+      answer,
+      rawRead,
+      rawPut,
+      putTemplate,
+      plain,
+      stored,
+      memory,
+      observed,
+      stdout,
+    });
     let measured: Stats[];
     try {
-      measured = await measureInterleaved(
-        [
-          {
-            label: 'BatchGetItem (card + merchant, dynalite)',
-            work: () => store.read({ cardId: 'card_bench', merchantId: 'm_bench' }),
-          },
-          { label: 'BatchGetItem, raw HTTP (dynalite alone)', work: () => rawRead.send() },
-          {
-            label: 'PutItem of an answer, conditional',
-            work: (i) => store.saveAnswer(`put-${i}-${now}`, answer),
-          },
-          {
-            // As in the stored path: the write follows the read at once (only the write is timed).
-            label: 'PutItem right after a BatchGetItem',
-            work: (i) =>
-              timedPart(
-                () => store.read({ cardId: 'card_bench', merchantId: 'm_bench' }),
-                () => store.saveAnswer(`after-read-${i}-${now}`, answer),
-              ),
-          },
-          {
-            label: 'PutItem, raw HTTP (dynalite alone)',
-            work: (i) => rawPut.send(rawPut.body.replace(putTemplate, `raw-${i}-${now}`)),
-          },
-          { label: 'inference, 1 row', work: () => model.score([vector]) },
-          { label: `inference, handler batch (${batch.length} rows)`, work: () => model.score(batch) },
-          {
-            label: 'score function in-process (answers not stored)',
-            work: (i) =>
-              plain.handler(
-                apiEvent({ ...request, transactionId: `plain-${i}-${now}` }),
-                lambdaContext('score'),
-              ),
-          },
-          {
-            label: 'score function in-process (answers stored)',
-            work: (i) =>
-              stored.handler(
-                apiEvent({ ...request, transactionId: `idem-${i}-${now}` }),
-                lambdaContext('score'),
-              ),
-          },
-          {
-            label: 'same, not stored, store in memory (no DynamoDB)',
-            work: (i) =>
-              memory.handler(
-                apiEvent({ ...request, transactionId: `mem-${i}-${now}` }),
-                lambdaContext('score'),
-              ),
-          },
-          {
-            label: 'same, not stored, metrics + INFO logs on',
-            work: (i) => {
-              stdout.answers += 1;
-              return observed.handler(
-                apiEvent({ ...request, transactionId: `obs-${i}-${now}` }),
-                lambdaContext('score'),
-              );
-            },
-          },
-          {
-            // As in the handler: the inference follows the read's wait (only the inference is timed).
-            // Last, so that the rows before keep the neighbours they were measured with.
-            label: 'same batch right after a BatchGetItem',
-            work: () =>
-              timedPart(
-                () => store.read({ cardId: 'card_bench', merchantId: 'm_bench' }),
-                () => model.score(batch),
-              ),
-          },
-        ],
-        iterations,
-      );
+      measured = await measureInterleaved(Object.values(rows), iterations);
     } finally {
       stdout.restore();
     }
@@ -449,75 +210,8 @@ async function main(): Promise<void> {
     memory.close();
     rawRead.close();
     rawPut.close();
-    const [
-      get,
-      rawGet,
-      put,
-      putAfterRead,
-      rawPutStats,
-      one,
-      inf,
-      handlerStats,
-      idemStats,
-      memStats,
-      obsStats,
-      infAfterRead,
-    ] = measured as Stats[] as [
-      Stats,
-      Stats,
-      Stats,
-      Stats,
-      Stats,
-      Stats,
-      Stats,
-      Stats,
-      Stats,
-      Stats,
-      Stats,
-      Stats,
-    ];
-    printRow('BatchGetItem (card + merchant, dynalite)', get);
-    printRow('BatchGetItem, raw HTTP (dynalite alone)', rawGet);
-    printRow('PutItem of an answer, conditional', put);
-    printRow('PutItem right after a BatchGetItem', putAfterRead);
-    printRow('PutItem, raw HTTP (dynalite alone)', rawPutStats);
-    printRow('inference, 1 row', one);
-    printRow(`inference, handler batch (${batch.length} rows)`, inf);
-    printRow('same batch right after a BatchGetItem', infAfterRead);
-    printRow('score function in-process (answers not stored)', handlerStats);
-    printRow('score function in-process (answers stored)', idemStats);
-    printRow('same, not stored, store in memory (no DynamoDB)', memStats);
-    printRow('same, not stored, metrics + INFO logs on', obsStats);
-
-    const ms = (value: number) => `${value.toFixed(3)} ms`;
-    const ratio = (h: Stats) => ({ p50: h.p50 / (get.p50 + inf.p50), p99: h.p99 / (get.p99 + inf.p99) });
-    const r = ratio(handlerStats);
-    const ri = ratio(idemStats);
-    process.stdout.write(
-      `\n  DynamoDB round trips per answer               ${trips.plain} without stored answers, ${trips.first} with (${trips.retry} for a retry)\n` +
-        `  handler ÷ (BatchGetItem + inference)          p50 ${r.p50.toFixed(2)}   p99 ${r.p99.toFixed(2)}   (goal ≤ 1.1)\n` +
-        `  same, with stored answers                     p50 ${ri.p50.toFixed(2)}   p99 ${ri.p99.toFixed(2)}\n` +
-        `    overhead beyond the two                    p50 ${ms(handlerStats.p50 - get.p50 - inf.p50)}: the function's own code ${ms(memStats.p50 - inf.p50)} (store in memory − inference), the rest ${ms(handlerStats.p50 - get.p50 - memStats.p50)}\n` +
-        `      of the rest, the inference right after the read's wait   ${ms(infAfterRead.p50 - inf.p50)} (the batch right after a BatchGetItem − the batch alone)\n` +
-        `    same ratio with the inference as it runs after the read   p50 ${(handlerStats.p50 / (get.p50 + infAfterRead.p50)).toFixed(2)}\n` +
-        `    in this process's CPU time (p50)            handler ÷ (BatchGetItem + inference) ${(handlerStats.cpuP50 / (get.cpuP50 + inf.cpuP50)).toFixed(2)}: ` +
-        `own code ${ms(memStats.cpuP50 - inf.cpuP50)}, the rest ${ms(handlerStats.cpuP50 - get.cpuP50 - memStats.cpuP50)}, of it the cold inference ${ms(infAfterRead.cpuP50 - inf.cpuP50)}\n` +
-        `  stored ÷ not stored                           p50 ${(idemStats.p50 / handlerStats.p50).toFixed(2)}   p99 ${(idemStats.p99 / handlerStats.p99).toFixed(2)}   (goal ≤ 1.5 at p50)\n` +
-        `    stored − not stored                        p50 ${ms(idemStats.p50 - handlerStats.p50)}; the PutItem alone ${ms(put.p50)}, right after a read ${ms(putAfterRead.p50)}, dynalite alone ${ms(rawPutStats.p50)} (its BatchGetItem ${ms(rawGet.p50)})\n` +
-        `    if storing cost one PutItem and nothing else  p50 ${((handlerStats.p50 + put.p50) / handlerStats.p50).toFixed(2)} (one right after a read: ${((handlerStats.p50 + putAfterRead.p50) / handlerStats.p50).toFixed(2)}); with the SDK costing nothing ${((handlerStats.p50 - get.p50 + rawGet.p50 + rawPutStats.p50) / (handlerStats.p50 - get.p50 + rawGet.p50)).toFixed(2)}\n` +
-        `  inference: 1 row vs handler batch            p50 ${one.p50.toFixed(3)} vs ${inf.p50.toFixed(3)} ms\n` +
-        `  with production observability                 p50 ${ratio(obsStats).p50.toFixed(2)}   p99 ${ratio(obsStats).p99.toFixed(2)}   ` +
-        `(${(stdout.writes / stdout.answers).toFixed(1)} stdout writes, ${Math.round(stdout.bytes / stdout.answers)} bytes per answer)\n`,
-    );
-    if (!values['skip-cold']) {
-      const cold = coldInit(endpoint);
-      process.stdout.write(
-        `\n  cold init (fresh process, ESM bundle as deployed; median of 3):\n` +
-          `    module load + config + ONNX session + warm-up   ${cold.initMs?.toFixed(1)} ms\n` +
-          `    first score after init                          ${cold.firstScoreMs?.toFixed(1)} ms\n` +
-          `    total                                           ${cold.totalMs?.toFixed(1)} ms\n`,
-      );
-    }
+    printResults(rows, byRow(rows, measured), trips, stdout);
+    if (!values['skip-cold']) printColdInit(coldInit(endpoint));
     process.stdout.write('\n');
   } finally {
     client.destroy();

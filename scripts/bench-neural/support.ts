@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SEQUENCE_STEPS, SEQUENCE_WIDTH } from '#domain/sequence';
-import { TWIN_TIMING_HEADER } from '../../services/neural/server';
+import { TWIN_TIMING_HEADER } from '../../services/neural/timing';
 
 export const ROOT = join(__dirname, '..', '..');
 export const MODEL_DIR = join(ROOT, 'models', 'fraud-seq', '1.0.0');

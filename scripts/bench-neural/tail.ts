@@ -26,7 +26,7 @@ import { Socket } from 'node:net';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { HttpNeuralScorer } from '#adapters/neural-scorer';
 import { SEQUENCE_STEPS } from '#domain/sequence';
-import { monotonicMicroseconds, parseTwinTiming, TWIN_TIMING_HEADER } from '../../services/neural/server';
+import { monotonicMicroseconds, parseTwinTiming, TWIN_TIMING_HEADER } from '../../services/neural/timing';
 import { f, quantile, ROW, type ServerProcess, startFloor, startTwin } from './support';
 
 const PHASES = [

@@ -3,7 +3,7 @@
  * side in interleaved rounds, under a raw-socket load generator.
  */
 import { connect } from 'node:net';
-import type { InferRequest } from '#adapters/neural-scorer';
+import type { InferRequest } from '#adapters/neural-codec';
 import { f, quantile, startTwin, type ServerProcess as Twin } from './support';
 
 interface LoadResult {

@@ -13,7 +13,9 @@
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { monotonicMicroseconds, parseFault, startTwin } from './server';
+import { parseFault } from './options';
+import { startTwin } from './server';
+import { monotonicMicroseconds } from './timing';
 
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({

@@ -27,6 +27,7 @@ import {
   type TransactionEvent,
 } from '../../clients/typescript/src';
 import { type LocalStack, startLocalStack } from '../../scripts/local/app';
+import { authorizationEvent } from '../support/events';
 import { type FaultProxy, startFaultProxy } from './client-fault-proxy';
 
 type ErrorBody = { error: { code: string } };
@@ -64,20 +65,14 @@ function scoreRequest(overrides: Partial<ScoreRequest> = {}): ScoreRequest {
 
 function authorization(cardId: string, merchantId = 'm_client'): TransactionEvent {
   const id = nextId('auth-client');
-  return {
-    type: 'authorization',
+  return authorizationEvent({
     eventId: `evt-${id}`,
     transactionId: id,
     cardId,
     merchantId,
-    mcc: '5411',
     amount: 1500,
-    currency: 'EUR',
-    country: 'DE',
-    channel: 'ecommerce',
     timestamp: new Date(Date.now() - 60_000).toISOString(),
-    outcome: 'approved',
-  };
+  });
 }
 
 function scored(result: ScoreResult) {

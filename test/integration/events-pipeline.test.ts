@@ -7,6 +7,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createDynamoClients } from '#adapters/dynamo-client';
 import { cardFromItem, merchantFromItem } from '#adapters/feature-items';
 import { type LocalStack, startLocalStack } from '../../scripts/local/app';
+import { authorizationEvent } from '../support/events';
 
 let stack: LocalStack;
 let documents: ReturnType<typeof createDynamoClients>['documents'];
@@ -22,20 +23,14 @@ afterAll(async () => {
 let seq = 0;
 function authorization(cardId: string, merchantId: string, ms: number) {
   seq += 1;
-  return {
-    type: 'authorization',
+  return authorizationEvent({
     eventId: `evt-pipe-${seq}`,
     transactionId: `tx-pipe-${seq}`,
     cardId,
     merchantId,
-    mcc: '5411',
     amount: 1000,
-    currency: 'EUR',
-    country: 'DE',
-    channel: 'ecommerce',
     timestamp: new Date(ms).toISOString(),
-    outcome: 'approved',
-  };
+  });
 }
 
 async function post(body: unknown) {

@@ -5,9 +5,10 @@ import { bulkWrite, FeatureAccumulator } from '#adapters/feature-bulk-loader';
 import { cardFromItem } from '#adapters/feature-items';
 import { MarkerFeatureWriter } from '#adapters/marker-feature-writer';
 import { applyEvent, type FeatureState, featureVector } from '#domain/features';
-import type { AuthorizationEvent, LabelEvent, TransactionEvent } from '#domain/types';
+import type { AuthorizationEvent, TransactionEvent } from '#domain/types';
 import { FEATURE_TABLE } from '#shared/table-schema';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
+import { authorizationEvent, chargebackEvent } from '../support/events';
 
 const T0 = Date.parse('2026-11-20T12:00:00.000Z');
 let dynamo: TestDynamo;
@@ -22,22 +23,16 @@ afterAll(async () => {
 let n = 0;
 function auth(minutesAgo: number, overrides: Partial<AuthorizationEvent> = {}): AuthorizationEvent {
   n += 1;
-  return {
-    type: 'authorization',
+  return authorizationEvent({
     eventId: `evt-${n}`,
     transactionId: `tx-${n}`,
     cardId: 'card_it',
     merchantId: 'm_it',
-    mcc: '5411',
     amount: 1200,
-    currency: 'EUR',
-    country: 'DE',
-    channel: 'ecommerce',
     deviceId: 'dev-1',
     timestamp: new Date(T0 - minutesAgo * 60_000).toISOString(),
-    outcome: 'approved',
     ...overrides,
-  };
+  });
 }
 
 const request = {
@@ -52,7 +47,9 @@ const request = {
 
 describe('feature table schema', () => {
   it('is created from the shared key definition', async () => {
+    // act
     const { Table } = await dynamo.client.send(new DescribeTableCommand({ TableName: dynamo.featureTable }));
+    // assert
     expect(Table?.KeySchema).toEqual([{ AttributeName: FEATURE_TABLE.partitionKey.name, KeyType: 'HASH' }]);
   });
 });
@@ -115,10 +112,15 @@ describe('MarkerFeatureWriter + DynamoScoringStore', () => {
   });
 
   it('counts a redelivered event once', async () => {
+    // prepare
     const writer = new MarkerFeatureWriter(dynamo.client, dynamo.featureTable);
     const event = auth(1, { cardId: 'card_dup', merchantId: 'm_dup' });
-    expect(await writer.apply(event)).toEqual({ card: 'applied', merchant: 'applied' });
-    expect(await writer.apply(event)).toEqual({ card: 'duplicate', merchant: 'duplicate' });
+    // act
+    const first = await writer.apply(event);
+    const again = await writer.apply(event);
+    // assert
+    expect(first).toEqual({ card: 'applied', merchant: 'applied' });
+    expect(again).toEqual({ card: 'duplicate', merchant: 'duplicate' });
     const { Item } = await dynamo.documents.send(
       new GetCommand({ TableName: dynamo.featureTable, Key: { pk: 'card#card_dup' } }),
     );
@@ -128,11 +130,14 @@ describe('MarkerFeatureWriter + DynamoScoringStore', () => {
   });
 
   it('applies concurrent events on one item without losing any (serialized per item)', async () => {
+    // prepare
     const writer = new MarkerFeatureWriter(dynamo.client, dynamo.featureTable, { maxConflictRetries: 20 });
     const events = Array.from({ length: 8 }, (_, i) =>
       auth(i, { cardId: 'card_race', merchantId: 'm_race' }),
     );
+    // act
     await Promise.all(events.map((e) => writer.apply(e)));
+    // assert
     const { Item } = await dynamo.documents.send(
       new GetCommand({ TableName: dynamo.featureTable, Key: { pk: 'card#card_race' } }),
     );
@@ -140,21 +145,22 @@ describe('MarkerFeatureWriter + DynamoScoringStore', () => {
   });
 
   it('stores a label once and counts it against the merchant once', async () => {
+    // prepare
     const writer = new MarkerFeatureWriter(dynamo.client, dynamo.featureTable);
     const tx = auth(60 * 24, { cardId: 'card_lbl', merchantId: 'm_lbl' });
     await writer.apply(tx);
-    const label: LabelEvent = {
-      type: 'label',
+    const label = chargebackEvent({
       eventId: 'lbl-1',
       transactionId: tx.transactionId,
       cardId: 'card_lbl',
       merchantId: 'm_lbl',
-      label: 'chargeback',
       timestamp: new Date(T0).toISOString(),
       transactionTimestamp: tx.timestamp,
-    };
+    });
+    // act
     await writer.apply(label);
     await writer.apply(label);
+    // assert
     const stored = await dynamo.documents.send(
       new GetCommand({ TableName: dynamo.featureTable, Key: { pk: `label#${tx.transactionId}` } }),
     );
@@ -167,10 +173,12 @@ describe('MarkerFeatureWriter + DynamoScoringStore', () => {
   });
 
   it('returns nothing for an unknown card and merchant', async () => {
+    // act
     const found = await new DynamoScoringStore(dynamo.client, {
       featureTableName: dynamo.featureTable,
       answerTableName: 'unused',
     }).read({ cardId: 'nobody', merchantId: 'nowhere' });
+    // assert
     expect(found).toEqual({
       card: undefined,
       merchant: undefined,
@@ -181,19 +189,23 @@ describe('MarkerFeatureWriter + DynamoScoringStore', () => {
 
 describe('bulk loader', () => {
   it('materializes the same features as the updater, and a rerun changes nothing', async () => {
+    // prepare
     const events = [auth(30, { cardId: 'card_bulk' }), auth(10, { cardId: 'card_bulk', merchantId: 'm_b2' })];
     const acc = new FeatureAccumulator();
     for (const e of events) acc.add(e);
     const items = acc.items(T0, 86_400);
-    expect(await bulkWrite(dynamo.documents, dynamo.featureTable, items)).toBe(items.length);
     const store = new DynamoScoringStore(dynamo.client, {
       featureTableName: dynamo.featureTable,
       answerTableName: 'unused',
       clock: () => T0,
     });
+    // act
+    const written = await bulkWrite(dynamo.documents, dynamo.featureTable, items);
     const first = await store.read({ cardId: 'card_bulk', merchantId: 'm_b2' });
     await bulkWrite(dynamo.documents, dynamo.featureTable, acc.items(T0, 86_400));
     const second = await store.read({ cardId: 'card_bulk', merchantId: 'm_b2' });
+    // assert
+    expect(written).toBe(items.length);
     expect(second).toEqual(first);
     const inMemory = events.reduce<FeatureState>((s, e) => applyEvent(s, e), {});
     expect(featureVector(first, { ...request, cardId: 'card_bulk', merchantId: 'm_b2' }, T0)).toEqual(

@@ -12,6 +12,7 @@ import { MarkerFeatureWriter } from '#adapters/marker-feature-writer';
 import { FeatureReplay } from '#domain/features';
 import type { AuthorizationEvent, LabelEvent, TransactionEvent } from '#domain/types';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
+import { authorizationEvent } from '../support/events';
 
 const T0 = Date.parse('2026-11-20T12:00:00.000Z');
 let dynamo: TestDynamo;
@@ -30,21 +31,14 @@ function auth(
   fields: Partial<AuthorizationEvent> = {},
 ): AuthorizationEvent {
   n += 1;
-  return {
-    type: 'authorization',
+  return authorizationEvent({
     eventId: `evt-${n}`,
     transactionId: `tx-${n}`,
     cardId,
     merchantId,
-    mcc: '5411',
-    amount: 100,
-    currency: 'EUR',
-    country: 'DE',
-    channel: 'ecommerce',
     timestamp: new Date(T0 - (n % 5000) * 1000).toISOString(),
-    outcome: 'approved',
     ...fields,
-  };
+  });
 }
 
 async function item(pk: string) {

@@ -4,15 +4,10 @@
  * in the order a request goes through the twin.
  */
 import fc from 'fast-check';
-import { encodeInferRequest } from '#adapters/neural-scorer';
+import { encodeInferRequest } from '#adapters/neural-codec';
 import { SEQUENCE_STEPS, SEQUENCE_WIDTH } from '#domain/sequence';
-import {
-  monotonicMicroseconds,
-  parseTwinTiming,
-  type RunningTwin,
-  startTwin,
-  TWIN_TIMING_HEADER,
-} from '../../services/neural/server';
+import { type RunningTwin, startTwin } from '../../services/neural/server';
+import { monotonicMicroseconds, parseTwinTiming, TWIN_TIMING_HEADER } from '../../services/neural/timing';
 import { startTwinProcess, type TwinProcess } from '../support/neural-twin';
 
 const REPOSITORY = 'models/fraud-seq/1.0.0/triton';

@@ -19,6 +19,7 @@ import {
 import { eventSchema } from '#domain/contract';
 import type { ScoreOutcome } from '#domain/score';
 import type { ScoreRequest, TransactionEvent } from '#domain/types';
+import { authorizationEvent, chargebackEvent } from '../support/events';
 
 const REQUEST: ScoreRequest = {
   transactionId: 'tx-1',
@@ -54,16 +55,12 @@ function outcome(overrides: Partial<ScoreOutcome['response']> = {}, cardFound = 
 }
 
 function event(i: number, timestamp = '2026-11-23T10:00:00Z'): TransactionEvent {
-  return {
-    type: 'label',
+  return chargebackEvent({
     eventId: `evt-${i}`,
     transactionId: `tx-${i}`,
-    cardId: 'card_1',
-    merchantId: 'm_1',
-    label: 'chargeback',
     timestamp,
     transactionTimestamp: '2026-11-01T10:00:00Z',
-  };
+  });
 }
 
 const record = (i: number): EventRecord => eventRecordOf(event(i), 0);
@@ -192,20 +189,7 @@ describe('archive layout', () => {
     const score = scoreRecordOf(REQUEST, outcome(), { functionVersion: '1', modelVersion: '1' }, 0);
     const label = eventRecordOf(event(1, '2026-03-01T08:00:00+01:00'), 0);
     const authorization = eventRecordOf(
-      {
-        type: 'authorization',
-        eventId: 'a1',
-        transactionId: 'tx1',
-        cardId: 'card_1',
-        merchantId: 'm_1',
-        mcc: '5411',
-        amount: 100,
-        currency: 'EUR',
-        country: 'DE',
-        channel: 'ecommerce',
-        outcome: 'approved',
-        timestamp: '2026-01-31T23:59:59.999Z',
-      },
+      authorizationEvent({ eventId: 'a1', transactionId: 'tx1', timestamp: '2026-01-31T23:59:59.999Z' }),
       Date.parse('2026-03-01T00:00:00Z'),
     );
     // act

@@ -10,26 +10,21 @@ import type { TransactionEvent } from '#domain/types';
 import { loadEventsConfig } from '../../functions/events/config';
 import { createEventsHandler } from '../../functions/events/handler';
 import { lambdaContext } from '../../scripts/local/api-gateway';
+import { authorizationEvent, chargebackEvent } from '../support/events';
 
 const NOW = Date.parse('2026-11-20T12:00:00.000Z');
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
 
 function authorization(ms: number, i = 0) {
-  return {
-    type: 'authorization',
+  return authorizationEvent({
     eventId: `evt-${i}`,
     transactionId: `tx-${i}`,
     cardId: 'card_e',
     merchantId: 'm_e',
-    mcc: '5411',
     amount: 1500,
-    currency: 'EUR',
-    country: 'DE',
-    channel: 'ecommerce',
     timestamp: new Date(ms).toISOString(),
-    outcome: 'approved',
-  };
+  });
 }
 
 function setup(maxFutureSkewMs?: number) {
@@ -78,16 +73,14 @@ describe('events handler: event time', () => {
   it('checks the labelled transaction’s time of a label too', async () => {
     // prepare
     const { post } = setup();
-    const label = {
-      type: 'label',
+    const label = chargebackEvent({
       eventId: 'lbl-1',
       transactionId: 'tx-1',
       cardId: 'card_e',
       merchantId: 'm_e',
-      label: 'chargeback',
       timestamp: new Date(NOW).toISOString(),
       transactionTimestamp: new Date(NOW + DAY).toISOString(),
-    };
+    });
     // act
     const { status, json } = await post(label);
     // assert
@@ -115,12 +108,16 @@ describe('events handler: event time', () => {
   });
 
   it('reads the skew from EVENT_MAX_FUTURE_SKEW_SECONDS, 5 minutes by default, and refuses nonsense', () => {
-    expect(loadEventsConfig({ EVENTS_QUEUE_URL: 'q' }).maxFutureSkewMs).toBe(5 * MIN);
-    expect(
-      loadEventsConfig({ EVENTS_QUEUE_URL: 'q', EVENT_MAX_FUTURE_SKEW_SECONDS: '30' }).maxFutureSkewMs,
-    ).toBe(30_000);
-    expect(() => loadEventsConfig({ EVENTS_QUEUE_URL: 'q', EVENT_MAX_FUTURE_SKEW_SECONDS: '-1' })).toThrow(
-      /EVENT_MAX_FUTURE_SKEW_SECONDS/,
-    );
+    // act
+    const byDefault = loadEventsConfig({ EVENTS_QUEUE_URL: 'q' }).maxFutureSkewMs;
+    const thirtySeconds = loadEventsConfig({
+      EVENTS_QUEUE_URL: 'q',
+      EVENT_MAX_FUTURE_SKEW_SECONDS: '30',
+    }).maxFutureSkewMs;
+    const negative = () => loadEventsConfig({ EVENTS_QUEUE_URL: 'q', EVENT_MAX_FUTURE_SKEW_SECONDS: '-1' });
+    // assert
+    expect(byDefault).toBe(5 * MIN);
+    expect(thirtySeconds).toBe(30_000);
+    expect(negative).toThrow(/EVENT_MAX_FUTURE_SKEW_SECONDS/);
   });
 });

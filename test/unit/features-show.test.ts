@@ -4,22 +4,18 @@ import { cardToAttributes, merchantToAttributes } from '#adapters/feature-items'
 import { applyEvent, type CardState, type FeatureState, type MerchantState } from '#domain/features';
 import type { AuthorizationEvent } from '#domain/types';
 import { describeItem, formatDescription, plainItem } from '../../scripts/features-show';
+import { authorizationEvent } from '../support/events';
 
 const T0 = Date.parse('2026-11-20T10:07:00.000Z');
-const event = (i: number): AuthorizationEvent => ({
-  type: 'authorization',
-  eventId: `e${i}`,
-  transactionId: `t${i}`,
-  cardId: 'c',
-  merchantId: 'm;1',
-  mcc: '5411',
-  amount: 1000 + i,
-  currency: 'EUR',
-  country: 'DE',
-  channel: 'ecommerce',
-  timestamp: new Date(T0 + i * 60_000).toISOString(),
-  outcome: 'approved',
-});
+const event = (i: number): AuthorizationEvent =>
+  authorizationEvent({
+    eventId: `e${i}`,
+    transactionId: `t${i}`,
+    cardId: 'c',
+    merchantId: 'm;1',
+    amount: 1000 + i,
+    timestamp: new Date(T0 + i * 60_000).toISOString(),
+  });
 
 describe('features:show', () => {
   const state = [0, 1, 2].map(event).reduce<FeatureState>((s, e) => applyEvent(s, e), {});

@@ -14,6 +14,7 @@ import {
   WINDOWS,
 } from '#domain/features';
 import type { AuthorizationEvent, LabelEvent } from '#domain/types';
+import { authorizationEvent, chargebackEvent } from '../support/events';
 
 const T0 = Date.parse('2026-10-05T10:00:00.000Z');
 const MIN = 60_000;
@@ -23,36 +24,25 @@ const DAY = 24 * HOUR;
 let counter = 0;
 function auth(ms: number, overrides: Partial<AuthorizationEvent> = {}): AuthorizationEvent {
   counter += 1;
-  return {
-    type: 'authorization',
+  return authorizationEvent({
     eventId: `evt_${counter}`,
     transactionId: `tx_${counter}`,
-    cardId: 'card_1',
-    merchantId: 'm_1',
-    mcc: '5411',
     amount: 1000,
-    currency: 'EUR',
-    country: 'DE',
     channel: 'card_present',
     timestamp: new Date(ms).toISOString(),
-    outcome: 'approved',
     ...overrides,
-  };
+  });
 }
 
 function label(ms: number, txMs: number, overrides: Partial<LabelEvent> = {}): LabelEvent {
   counter += 1;
-  return {
-    type: 'label',
+  return chargebackEvent({
     eventId: `lbl_${counter}`,
     transactionId: `tx_${counter}`,
-    cardId: 'card_1',
-    merchantId: 'm_1',
-    label: 'chargeback',
     timestamp: new Date(ms).toISOString(),
     transactionTimestamp: new Date(txMs).toISOString(),
     ...overrides,
-  };
+  });
 }
 
 const request: FeatureRequest = {
@@ -75,10 +65,12 @@ function named(vector: number[]): Record<string, number> {
 
 describe('feature spec', () => {
   it('lists each feature once, grouped request → card → merchant', () => {
-    expect(new Set(FEATURE_NAMES).size).toBe(FEATURES.length);
+    // act
     const order = FEATURES.map((f) => f.source);
     const firstCard = order.indexOf('card');
     const firstMerchant = order.indexOf('merchant');
+    // assert
+    expect(new Set(FEATURE_NAMES).size).toBe(FEATURES.length);
     expect(order.slice(0, firstCard).every((s) => s === 'request')).toBe(true);
     expect(order.slice(firstCard, firstMerchant).every((s) => s === 'card')).toBe(true);
     expect(order.slice(firstMerchant).every((s) => s === 'merchant')).toBe(true);
@@ -87,7 +79,9 @@ describe('feature spec', () => {
 
 describe('featureVector', () => {
   it('returns the documented defaults for card and merchant when state is missing', () => {
+    // act
     const vector = featureVector({}, request, T0);
+    // assert
     expect(vector).toHaveLength(FEATURES.length);
     FEATURES.forEach((f, i) => {
       if (f.source !== 'request') expect(vector[i]).toBe(f.default);
@@ -113,25 +107,36 @@ describe('featureVector', () => {
   });
 
   it('drops an hourly bucket exactly when the 24 h window rolls past it', () => {
+    // prepare
     const event = auth(T0);
     const state = replay([event]);
     const bucketEnd = Math.floor(T0 / HOUR) * HOUR;
-    expect(named(featureVector(state, request, bucketEnd + 24 * HOUR - 1)).card_count_24h).toBe(1);
-    expect(named(featureVector(state, request, bucketEnd + 24 * HOUR)).card_count_24h).toBe(0);
+    // act
+    const lastInWindow = named(featureVector(state, request, bucketEnd + 24 * HOUR - 1));
+    const rolledPast = named(featureVector(state, request, bucketEnd + 24 * HOUR));
+    // assert
+    expect(lastInWindow.card_count_24h).toBe(1);
+    expect(rolledPast.card_count_24h).toBe(0);
   });
 
   it('reads 7 daily buckets and forgets older ones as new days arrive (keeping a little slack)', () => {
+    // prepare
     const events = Array.from({ length: 12 }, (_, day) => auth(T0 + day * DAY - 3 * DAY));
+    // act
     const state = replay(events);
-    expect(state.card?.d1).toHaveLength(WINDOWS.d1.keep + BUCKET_SLACK);
     const v = named(featureVector(state, request, T0 + 8 * DAY + MIN));
+    // assert
+    expect(state.card?.d1).toHaveLength(WINDOWS.d1.keep + BUCKET_SLACK);
     expect(v.card_count_7d).toBe(7);
     expect(v.card_age_days).toBeCloseTo(11 + 1 / (24 * 60), 9);
   });
 
   it('ignores buckets that start after the request time', () => {
+    // prepare
     const state = replay([auth(T0 + 10 * MIN)]);
+    // act
     const v = named(featureVector(state, request, T0));
+    // assert
     expect(v.card_count_1h).toBe(0);
     // No authorization at or before the request: "none" (it was 0, "just now", before the
     // state kept the newest times; a future event then zeroed it for every earlier request).
@@ -139,11 +144,16 @@ describe('featureVector', () => {
   });
 
   it('computes request-time features against the card’s history', () => {
+    // prepare
     const state = replay([
       auth(T0 - 2 * HOUR, { amount: 1000, country: 'DE', deviceId: 'dev_1', merchantId: 'm_a' }),
       auth(T0 - 30 * MIN, { amount: 3000, country: 'FR', deviceId: 'dev_1', merchantId: 'm_b' }),
     ]);
+    // act
     const v = named(featureVector(state, { ...request, amount: 8000, country: 'US', deviceId: 'dev_9' }, T0));
+    const known = named(featureVector(state, { ...request, country: 'FR', deviceId: 'dev_1' }, T0));
+    const noDevice = named(featureVector(state, { ...request, deviceId: undefined }, T0));
+    // assert
     expect(v.card_seconds_since_last).toBe(30 * 60);
     expect(v.card_amount_ratio).toBeCloseTo(8000 / 2000, 12);
     expect(v.card_new_country).toBe(1);
@@ -152,17 +162,18 @@ describe('featureVector', () => {
     expect(v.card_distinct_merchants_24h).toBe(2);
     // of 08:00 and 09:30, only 09:30 falls in the hours 9–11 UTC around the request's 10:00
     expect(v.card_hour_share).toBeCloseTo(0.5, 12);
-    const known = named(featureVector(state, { ...request, country: 'FR', deviceId: 'dev_1' }, T0));
     expect(known.card_new_country).toBe(0);
     expect(known.card_new_device).toBe(0);
-    const noDevice = named(featureVector(state, { ...request, deviceId: undefined }, T0));
     expect(noDevice.card_new_device).toBe(-1);
   });
 
   it('computes the merchant fraud rate from labels in the bucket of the labelled transaction', () => {
+    // prepare
     const tx = auth(T0 - 3 * DAY, { merchantId: 'm_2' });
     const state = replay([tx, auth(T0 - 2 * DAY, { merchantId: 'm_2' }), label(T0 - DAY, T0 - 3 * DAY)]);
+    // act
     const v = named(featureVector(state, request, T0));
+    // assert
     expect(v.merchant_fraud_rate_30d).toBeCloseTo(0.5, 12);
     expect(v.merchant_count_24h).toBe(0);
   });
@@ -183,14 +194,19 @@ describe('applyCardEvent', () => {
   });
 
   it('gives the same aggregates whatever the arrival order', () => {
+    // prepare
     const events = [auth(T0 - 50 * MIN), auth(T0 - 3 * HOUR, { country: 'FR' }), auth(T0 - 5 * MIN)];
+    // act
     const inOrder = replay([...events].sort((a, b) => a.timestamp.localeCompare(b.timestamp)));
     const shuffled = replay([events[2], events[0], events[1]] as AuthorizationEvent[]);
+    // assert
     expect(featureVector(shuffled, request, T0)).toEqual(featureVector(inOrder, request, T0));
   });
 
   it('does not let a late event move "last seen" backwards', () => {
+    // act
     const state = replay([auth(T0 - MIN, { country: 'FR' }), auth(T0 - HOUR, { country: 'ES' })]);
+    // assert
     expect(state.card?.lastSeen).toBe(T0 - MIN);
     expect(state.card?.countries.at(-1)?.[0]).toBe('FR');
   });
@@ -222,11 +238,19 @@ describe('applyCardEvent', () => {
   });
 
   it('ignores label events', () => {
-    expect(applyCardEvent(undefined, label(T0, T0 - DAY)).applied).toBe(false);
+    // act
+    const result = applyCardEvent(undefined, label(T0, T0 - DAY));
+    // assert
+    expect(result.applied).toBe(false);
   });
 
   it('rejects an unparseable timestamp instead of bucketing it at NaN', () => {
-    expect(() => applyCardEvent(undefined, auth(T0, { timestamp: 'yesterday' }))).toThrow(RangeError);
+    // prepare
+    const event = auth(T0, { timestamp: 'yesterday' });
+    // act
+    const apply = () => applyCardEvent(undefined, event);
+    // assert
+    expect(apply).toThrow(RangeError);
   });
 });
 
@@ -250,11 +274,16 @@ describe('applyMerchantEvent', () => {
   });
 
   it('keeps defaults for a merchant that has only seen labels', () => {
+    // prepare
     const state = { merchant: applyMerchantEvent(undefined, label(T0, T0 - 40 * DAY)).state };
-    expect(named(featureVector(state, request, T0)).merchant_fraud_rate_30d).toBe(-1);
+    // act
+    const v = named(featureVector(state, request, T0));
+    // assert
+    expect(v.merchant_fraud_rate_30d).toBe(-1);
   });
 });
 
 it('exports defaults aligned with names', () => {
+  // assert
   expect(FEATURE_DEFAULTS).toHaveLength(FEATURE_NAMES.length);
 });

@@ -1,28 +1,16 @@
 import { BatchingModelRunner } from '#adapters/batching-model-runner';
 import { InMemoryScoringStore } from '#adapters/in-memory-scoring-store';
 import type { ModelRunner } from '#domain/ports';
-import type { AuthorizationEvent, LabelEvent } from '#domain/types';
+import type { AuthorizationEvent } from '#domain/types';
 import { simulate } from '../../models/training/simulator';
+import { authorizationEvent, chargebackEvent } from '../support/events';
 
 const auth = (
   id: string,
   timestamp: string,
   overrides: Partial<AuthorizationEvent> = {},
-): AuthorizationEvent => ({
-  type: 'authorization',
-  eventId: `evt_${id}`,
-  transactionId: id,
-  cardId: 'card_1',
-  merchantId: 'm_1',
-  mcc: '5411',
-  amount: 1000,
-  currency: 'EUR',
-  country: 'DE',
-  channel: 'ecommerce',
-  timestamp,
-  outcome: 'approved',
-  ...overrides,
-});
+): AuthorizationEvent =>
+  authorizationEvent({ eventId: `evt_${id}`, transactionId: id, amount: 1000, timestamp, ...overrides });
 
 describe('InMemoryScoringStore', () => {
   it('folds each event id once and ages items from the history time, not the wall clock', async () => {
@@ -89,16 +77,14 @@ describe('InMemoryScoringStore', () => {
   it('counts a fraud label into the merchant only, and reports missing items as absent', () => {
     // prepare
     const store = new InMemoryScoringStore();
-    const label: LabelEvent = {
-      type: 'label',
+    const label = chargebackEvent({
       eventId: 'lbl_tx1',
       transactionId: 'tx1',
       cardId: 'card_9',
       merchantId: 'm_2',
-      label: 'chargeback',
       timestamp: '2026-09-05T00:00:00Z',
       transactionTimestamp: '2026-09-01T00:00:00Z',
-    };
+    });
     // act
     store.apply(label);
     const lookup = store.lookup({ cardId: 'card_9', merchantId: 'm_2' }, Date.parse('2026-09-05T00:00:00Z'));

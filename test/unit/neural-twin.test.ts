@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { DynamicBatcher } from '../../services/neural/batcher';
 import { ModelConfigError, parseModelConfig, parseTextProto } from '../../services/neural/model-config';
+import { parseFault } from '../../services/neural/options';
 import { PreciseTimer } from '../../services/neural/precise-timer';
-import { parseFault } from '../../services/neural/server';
 
 const SHIPPED = 'models/fraud-seq/1.0.0/triton/fraud-seq/config.pbtxt';
 

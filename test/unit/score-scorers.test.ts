@@ -12,8 +12,8 @@ import type { ModelRunner } from '#domain/ports';
 import { scoreTransaction } from '#domain/score';
 import { type CompanionScorer, TREE_ONLY, treeShadow } from '#domain/scorers';
 import { SEQUENCE_STEPS, SEQUENCE_WIDTH, type SequenceInput } from '#domain/sequence';
-import type { AuthorizationEvent } from '#domain/types';
 import { serverTiming } from '../../functions/score/metrics';
+import { authorizationEvent } from '../support/events';
 import { FakeFeatureStore, FakeModel, scoringDeps, validRequest } from '../support/fakes';
 
 const NOW = Date.parse(validRequest.timestamp);
@@ -58,20 +58,14 @@ class TimedModel extends FakeModel {
 function historyWithRing(count: number): FeatureState {
   let state: FeatureState = {};
   for (let i = 0; i < count; i += 1) {
-    const event: AuthorizationEvent = {
-      type: 'authorization',
+    const event = authorizationEvent({
       eventId: `e${i}`,
       transactionId: `t${i}`,
       cardId: validRequest.cardId,
       merchantId: `m_${i}`,
-      mcc: '5411',
       amount: 300,
-      currency: 'EUR',
-      country: 'DE',
-      channel: 'ecommerce',
       timestamp: new Date(NOW - (i + 1) * 60_000).toISOString(),
-      outcome: 'approved',
-    };
+    });
     state = applyEvent(state, event);
   }
   return state;

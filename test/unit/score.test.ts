@@ -1,6 +1,6 @@
 import { applyEvent, type FeatureState } from '#domain/features';
 import { scoreTransaction } from '#domain/score';
-import type { AuthorizationEvent } from '#domain/types';
+import { authorizationEvent } from '../support/events';
 import { FakeFeatureStore, FakeModel, scoringDeps, validRequest } from '../support/fakes';
 
 const NOW = Date.parse(validRequest.timestamp);
@@ -8,20 +8,14 @@ const NOW = Date.parse(validRequest.timestamp);
 function history(count: number, merchants: number): FeatureState {
   let state: FeatureState = {};
   for (let i = 0; i < count; i += 1) {
-    const event: AuthorizationEvent = {
-      type: 'authorization',
+    const event = authorizationEvent({
       eventId: `e${i}`,
       transactionId: `t${i}`,
       cardId: validRequest.cardId,
       merchantId: `m_${i % merchants}`,
-      mcc: '5411',
       amount: 300,
-      currency: 'EUR',
-      country: 'DE',
-      channel: 'ecommerce',
       timestamp: new Date(NOW - (i + 1) * 60_000).toISOString(),
-      outcome: 'approved',
-    };
+    });
     state = applyEvent(state, event);
   }
   return state;
@@ -51,51 +45,60 @@ describe('scoreTransaction', () => {
   });
 
   it('scores a first-seen card with defaults and no degradation', async () => {
+    // act
     const outcome = await scoreTransaction(scoringDeps(), validRequest);
+    // assert
     expect(outcome.response.degraded).toEqual([]);
     expect(outcome.response.score).not.toBeNull();
     expect(outcome.signals.cardFound).toBe(false);
   });
 
   it('degrades to defaults when the feature read fails', async () => {
-    const outcome = await scoreTransaction(
-      scoringDeps({ store: new FakeFeatureStore(new Error('ECONNREFUSED')) }),
-      validRequest,
-    );
+    // prepare
+    const deps = scoringDeps({ store: new FakeFeatureStore(new Error('ECONNREFUSED')) });
+    // act
+    const outcome = await scoreTransaction(deps, validRequest);
+    // assert
     expect(outcome.response.degraded).toEqual(['features_unavailable']);
     expect(outcome.response.score).not.toBeNull();
     expect(outcome.signals.errors).toEqual([{ stage: 'features', message: 'ECONNREFUSED' }]);
   });
 
   it('degrades to defaults when the feature read exceeds its budget', async () => {
+    // prepare
+    const deps = scoringDeps({ store: new FakeFeatureStore('hang'), featureTimeoutMs: 30 });
     const started = Date.now();
-    const outcome = await scoreTransaction(
-      scoringDeps({ store: new FakeFeatureStore('hang'), featureTimeoutMs: 30 }),
-      validRequest,
-    );
+    // act
+    const outcome = await scoreTransaction(deps, validRequest);
+    // assert
     expect(outcome.response.degraded).toEqual(['features_unavailable']);
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
   it('treats items older than the freshness limit as missing and counts them', async () => {
+    // prepare
     const state = history(3, 3);
-    const outcome = await scoreTransaction(
-      scoringDeps({
-        store: new FakeFeatureStore({
-          card: state.card,
-          merchant: state.merchant,
-          ageMs: { card: 7_200_000, merchant: 10 },
-        }),
+    const deps = scoringDeps({
+      store: new FakeFeatureStore({
+        card: state.card,
+        merchant: state.merchant,
+        ageMs: { card: 7_200_000, merchant: 10 },
       }),
-      validRequest,
-    );
+    });
+    // act
+    const outcome = await scoreTransaction(deps, validRequest);
+    // assert
     expect(outcome.signals.cardFound).toBe(false);
     expect(outcome.signals.staleItems).toBe(1);
     expect(outcome.response.degraded).toEqual([]);
   });
 
   it('answers rules-only when inference throws', async () => {
-    const outcome = await scoreTransaction(scoringDeps({ model: new FakeModel({}, true) }), validRequest);
+    // prepare
+    const deps = scoringDeps({ model: new FakeModel({}, true) });
+    // act
+    const outcome = await scoreTransaction(deps, validRequest);
+    // assert
     expect(outcome.response).toMatchObject({
       score: null,
       model: null,
@@ -105,22 +108,24 @@ describe('scoreTransaction', () => {
   });
 
   it('answers rules-only when no model was loaded, and rules still apply', async () => {
+    // prepare
     const state = history(8, 8);
-    const outcome = await scoreTransaction(
-      scoringDeps({
-        model: undefined,
-        store: new FakeFeatureStore({ card: state.card, ageMs: { card: 1 } }),
-      }),
-      validRequest,
-    );
+    const deps = scoringDeps({
+      model: undefined,
+      store: new FakeFeatureStore({ card: state.card, ageMs: { card: 1 } }),
+    });
+    // act
+    const outcome = await scoreTransaction(deps, validRequest);
+    // assert
     expect(outcome.response).toMatchObject({ decision: 'decline', degraded: ['model_unavailable'] });
   });
 
   it('reports both degradations together', async () => {
-    const outcome = await scoreTransaction(
-      scoringDeps({ model: undefined, store: new FakeFeatureStore(new Error('down')) }),
-      validRequest,
-    );
+    // prepare
+    const deps = scoringDeps({ model: undefined, store: new FakeFeatureStore(new Error('down')) });
+    // act
+    const outcome = await scoreTransaction(deps, validRequest);
+    // assert
     expect(outcome.response.degraded).toEqual(['features_unavailable', 'model_unavailable']);
   });
 });

@@ -15,7 +15,8 @@ import {
   type SequenceRing,
   sequenceTensor,
 } from '#domain/sequence';
-import { type AuthorizationEvent, CHANNELS, type LabelEvent } from '#domain/types';
+import { type AuthorizationEvent, CHANNELS } from '#domain/types';
+import { authorizationEvent, chargebackEvent } from '../support/events';
 
 const T0 = Date.parse('2026-10-05T10:00:00.000Z');
 const MIN = 60_000;
@@ -24,21 +25,14 @@ const HOUR = 60 * MIN;
 let counter = 0;
 function auth(ms: number, overrides: Partial<AuthorizationEvent> = {}): AuthorizationEvent {
   counter += 1;
-  return {
-    type: 'authorization',
+  return authorizationEvent({
     eventId: `evt_${counter}`,
     transactionId: `tx_${counter}`,
-    cardId: 'card_1',
-    merchantId: 'm_1',
-    mcc: '5411',
     amount: 1000,
-    currency: 'EUR',
-    country: 'DE',
     channel: 'card_present',
     timestamp: new Date(ms).toISOString(),
-    outcome: 'approved',
     ...overrides,
-  };
+  });
 }
 
 function fold(events: readonly AuthorizationEvent[], ring?: SequenceRing): RingStep[] {
@@ -82,16 +76,12 @@ describe('applyToRing', () => {
 
   it('ignores labels: the ring holds authorizations only', () => {
     // prepare
-    const label: LabelEvent = {
-      type: 'label',
+    const label = chargebackEvent({
       eventId: 'lbl_1',
       transactionId: 'tx_1',
-      cardId: 'card_1',
-      merchantId: 'm_1',
-      label: 'chargeback',
       timestamp: new Date(T0).toISOString(),
       transactionTimestamp: new Date(T0).toISOString(),
-    };
+    });
     // act
     const result = applyToRing([], label);
     // assert

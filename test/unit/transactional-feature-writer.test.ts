@@ -13,7 +13,8 @@ import { cardFromItem, eventMarkerKey, merchantFromItem } from '#adapters/featur
 import { TransactionalFeatureWriter, transactionChunks } from '#adapters/transactional-feature-writer';
 import { UpdateConflictError } from '#domain/errors';
 import { FeatureReplay } from '#domain/features';
-import type { AuthorizationEvent, LabelEvent, TransactionEvent } from '#domain/types';
+import type { AuthorizationEvent, TransactionEvent } from '#domain/types';
+import { authorizationEvent, chargebackEvent } from '../support/events';
 
 const documents = createDynamoClients({ endpoint: 'http://127.0.0.1:9' }).documents;
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -90,21 +91,14 @@ beforeEach(() => {
 let n = 0;
 function auth(fields: Partial<AuthorizationEvent> = {}): AuthorizationEvent {
   n += 1;
-  return {
-    type: 'authorization',
+  return authorizationEvent({
     eventId: `e${n}`,
     transactionId: `t${n}`,
     cardId: 'c',
     merchantId: 'm',
-    mcc: '5411',
-    amount: 100,
-    currency: 'EUR',
-    country: 'DE',
-    channel: 'ecommerce',
     timestamp: new Date(NOW - 60_000).toISOString(),
-    outcome: 'approved',
     ...fields,
-  };
+  });
 }
 
 const writer = (options = {}) =>
@@ -237,16 +231,14 @@ describe('TransactionalFeatureWriter', () => {
 
   it('stores a label on a redelivery too, so a crash after the transaction loses no label', async () => {
     // prepare: the label's transaction committed, then the process died before the label put
-    const label: LabelEvent = {
-      type: 'label',
+    const label = chargebackEvent({
       eventId: 'l1',
       transactionId: 't-lbl',
       cardId: 'c',
       merchantId: 'm',
-      label: 'chargeback',
       timestamp: new Date(NOW).toISOString(),
       transactionTimestamp: new Date(NOW - 86_400_000).toISOString(),
-    };
+    });
     table.items.set(eventMarkerKey('l1'), { pk: eventMarkerKey('l1') });
     // act
     const outcome = await writer().apply(label);
