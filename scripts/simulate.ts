@@ -1,5 +1,5 @@
 /**
- * `npm run simulate -- --rps R --seconds S [--url http://127.0.0.1:3000]`: replays a
+ * `npm run simulate -- --rps R --seconds S [--url http://127.0.0.1:3000] [--samples FILE]`: replays a
  * simulated stream against a running API as the payment service would: score each
  * authorization, then report it with `POST /v1/events`; label events are sent when their
  * turn comes. Requests are paced at R per second for S seconds (bounded, loopback only).
@@ -8,6 +8,7 @@
  * `scripts/report/`): latency per stage and over time, score distribution by ground truth,
  * decision mix, and ROC / PR curves against the simulator's ground truth.
  */
+import { writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
@@ -33,7 +34,7 @@ export interface Sample {
 
 function usage(message: string): never {
   process.stderr.write(
-    `${message}\nusage: npm run simulate -- --rps R --seconds S [--url URL] [--cards N] [--seed N] [--history-days D] [--fraud-rate F]\n`,
+    `${message}\nusage: npm run simulate -- --rps R --seconds S [--url URL] [--cards N] [--seed N] [--history-days D] [--fraud-rate F] [--samples FILE]\n`,
   );
   process.exit(2);
 }
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: String(SEED_DEFAULTS.seed) },
       'history-days': { type: 'string', default: String(SEED_DEFAULTS.days) },
       'fraud-rate': { type: 'string', default: '0.02' },
+      samples: { type: 'string' },
     },
   });
   const rps = Number(values.rps);
@@ -206,6 +208,9 @@ async function main(): Promise<void> {
   agent.destroy();
   bar.stop();
   const elapsed = (performance.now() - started) / 1000;
+  // Every answer as the client saw it, one JSON line each, for analysis beyond the report.
+  if (values.samples)
+    writeFileSync(values.samples, samples.map((sample) => `${JSON.stringify(sample)}\n`).join(''));
   const { summary, report } = simulateReport(samples, elapsed, rps);
   process.stdout.write(`${summary}\n`);
   const events = [...eventStatuses].sort((a, b) => a[0] - b[0]);
