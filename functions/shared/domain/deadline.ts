@@ -28,6 +28,8 @@ import { DeadlineExceededError } from './errors';
  */
 export class Deadline {
   private readonly timer: NodeJS.Timeout;
+  /** The expiry, deferred past the I/O the event loop already holds (see the constructor). */
+  private expiry?: NodeJS.Immediate;
   private readonly caller?: AbortSignal;
   private readonly onCallerAbort?: () => void;
   /** Stops each piece of work in flight under this deadline (the neural warm-up sends several). */
@@ -49,9 +51,16 @@ export class Deadline {
     timeoutReason: () => Error,
     caller?: AbortSignal,
   ) {
+    // Node runs due timers before it reads the sockets that became readable meanwhile: after a
+    // stall of the event loop (a GC pause, a burst of other requests, a CPU taken by another
+    // process) the timer would fire first and throw away an answer that arrived in time. The
+    // expiry waits for that read (`setImmediate` runs right after it) and no longer: an answer
+    // already there settles the work first; one still on its way gets no more time.
     this.timer = setTimeout(() => {
-      this.timedOut = true;
-      this.stop(timeoutReason());
+      this.expiry = setImmediate(() => {
+        this.timedOut = true;
+        this.stop(timeoutReason());
+      });
     }, ms);
     if (!caller) return;
     if (caller.aborted) {
@@ -97,6 +106,7 @@ export class Deadline {
   /** Stops the budget timer and forgets the caller's signal (the call has settled). */
   clear(): void {
     clearTimeout(this.timer);
+    if (this.expiry) clearImmediate(this.expiry);
     this.inFlight.clear();
     if (this.onCallerAbort) this.caller?.removeEventListener('abort', this.onCallerAbort);
   }
