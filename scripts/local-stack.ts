@@ -6,6 +6,7 @@
  *                [--model DIR] [--policy FILE] [--workers N] [--cards 300] [--days 14] [--reseed] [--verbose]
  *                [--event-skew-seconds N] [--neural off|shadow|live] [--shadow-model DIR] [--no-archive]
  *                [--canary DIR_OR_VERSION:PERCENT [--canary-policy FILE]] [--metrics] [--prime N]
+ *                [--event-batch-window-ms 250]
  *
  * Answers and accepted events are archived under `<data dir>/archive/` (the S3 layout; see
  * docs/archive.md) unless `--no-archive` or `--in-memory` is given.
@@ -49,10 +50,12 @@ const SIMULATION_SKEW_SECONDS = 90 * 86_400;
 const LIVE_REPLAY_MS = 6 * 3_600_000;
 /** Priming requests per front worker (`--prime`): what took a cold stack out of degraded answers at 100 rps. */
 const DEFAULT_PRIMING_REQUESTS = 1000;
+/** The local queue's batching window (`--event-batch-window-ms`); AWS: 1 s in dev, 2 s in prod. */
+const LOCAL_EVENT_BATCH_WINDOW_MS = 250;
 
 function usage(message: string): never {
   process.stderr.write(
-    `${message}\nusage: npm start -- [--port N] [--in-memory] [--data-dir DIR] [--dynamodb-endpoint URL] [--model DIR] [--policy FILE] [--workers N] [--cards N] [--days N] [--reseed] [--verbose] [--event-skew-seconds N] [--neural off|shadow|live] [--shadow-model DIR] [--no-archive] [--canary DIR_OR_VERSION:PERCENT] [--canary-policy FILE] [--metrics] [--prime N]\n`,
+    `${message}\nusage: npm start -- [--port N] [--in-memory] [--data-dir DIR] [--dynamodb-endpoint URL] [--model DIR] [--policy FILE] [--workers N] [--cards N] [--days N] [--reseed] [--verbose] [--event-skew-seconds N] [--neural off|shadow|live] [--shadow-model DIR] [--no-archive] [--canary DIR_OR_VERSION:PERCENT] [--canary-policy FILE] [--metrics] [--prime N] [--event-batch-window-ms N]\n`,
   );
   process.exit(2);
 }
@@ -80,6 +83,7 @@ async function main(): Promise<void> {
       'canary-policy': { type: 'string' },
       metrics: { type: 'boolean', default: false },
       prime: { type: 'string', default: String(DEFAULT_PRIMING_REQUESTS) },
+      'event-batch-window-ms': { type: 'string', default: String(LOCAL_EVENT_BATCH_WINDOW_MS) },
     },
   });
   const neural = values.neural as NeuralMode;
@@ -98,6 +102,9 @@ async function main(): Promise<void> {
   const priming = Number(values.prime);
   if (!Number.isInteger(priming) || priming < 0 || priming > 10_000)
     usage(`--prime must be 0–10000 (requests per front worker), got ${values.prime}`);
+  const eventBatchWindowMs = Number(values['event-batch-window-ms']);
+  if (!Number.isInteger(eventBatchWindowMs) || eventBatchWindowMs < 0 || eventBatchWindowMs > 300_000)
+    usage(`--event-batch-window-ms must be 0–300000, got ${values['event-batch-window-ms']}`);
   const workers = values.workers === undefined ? undefined : Number(values.workers);
   if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 16))
     usage(`--workers must be 1–16, got ${values.workers}`);
@@ -161,6 +168,7 @@ async function main(): Promise<void> {
     shadowModelDir: values['shadow-model'] && resolve(values['shadow-model']),
     canary,
     metricsDir,
+    eventBatchWindowMs,
   });
 
   const existing = await stack.countItems();

@@ -95,6 +95,13 @@ export interface LocalStackOptions {
    * @default 10
    */
   readonly updaterNice?: number;
+  /**
+   * How long the local queue gathers events for a fuller batch before it delivers them to the
+   * updater: the event source's batching window (`maxBatchingWindowSeconds`, 1 s in the dev
+   * stage). Events are applied up to this much later; the updater's work per event falls.
+   * @default 0 (`npm start` passes 250, `--event-batch-window-ms`)
+   */
+  readonly eventBatchWindowMs?: number;
   /** Forward the children's output to this process's stdout/stderr (it is always captured). @default false */
   readonly forwardOutput?: boolean;
   /**
@@ -299,7 +306,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   renice(updater, options.updaterNice ?? 10, capture);
   const updaterUrl = `http://127.0.0.1:${(await whenReady(updater, 'updater')).port}`;
   // The queue at normal priority: accepting an event never waits for the niced updater.
-  const queueProcess = forkTs('queue-process.ts', { updaterUrl } satisfies QueueProcessConfig, capture);
+  const queueProcess = forkTs(
+    'queue-process.ts',
+    { updaterUrl, batchWindowMs: options.eventBatchWindowMs ?? 0 } satisfies QueueProcessConfig,
+    capture,
+  );
   const queueUrl = `http://127.0.0.1:${(await whenReady(queueProcess, 'queue')).port}`;
   const neuralMode = options.neural ?? 'off';
   const neuralModelDir = options.neuralModelDir ?? DEFAULT_NEURAL_MODEL_DIR;

@@ -1,7 +1,8 @@
 /**
  * The local stand-in for SQS and its Lambda event source, in the queue process (`queue-process.ts`):
  * messages are accepted at once (as SQS acknowledges a send), delivered to the real
- * feature-updater handler in batches of up to 10, failed records (partial batch response)
+ * feature-updater handler in batches of up to `batchSize`, gathered for up to `batchWindowMs`
+ * (the event source's `MaximumBatchingWindowInSeconds`), failed records (partial batch response)
  * redelivered up to `maxReceives` times, then dead-lettered with a log line. At least once,
  * like SQS; the updater's exactly-once rules make that safe.
  */
@@ -12,6 +13,8 @@ interface Message {
   id: string;
   body: string;
   receiveCount: number;
+  /** When it was accepted (epoch ms). */
+  sentAt: number;
 }
 
 export interface LocalQueueStats {
@@ -29,6 +32,8 @@ export class LocalQueue {
   private running = false;
   private readonly idle: (() => void)[] = [];
   private readonly counts = { applied: 0, redelivered: 0, deadLettered: 0 };
+  /** Ends the current batching window early once a full batch is pending. */
+  private batchFull?: () => void;
 
   constructor(
     private readonly deliver: (event: SQSEvent) => Promise<SQSBatchResponse>,
@@ -39,6 +44,13 @@ export class LocalQueue {
        * @default 10 (SQS's batch size without a batching window)
        */
       batchSize?: number;
+      /**
+       * How long a delivery waits for a full batch, from its oldest message, as the event source's
+       * batching window does: fewer, larger batches (the writer folds a batch's events on one item
+       * into one write) for events applied up to this much later.
+       * @default 0 (deliver at once)
+       */
+      batchWindowMs?: number;
       maxReceives?: number;
       onDeadLetter?: (id: string) => void;
     } = {},
@@ -46,11 +58,37 @@ export class LocalQueue {
 
   /** Accepts events (one message each) and returns at once; delivery is asynchronous. */
   send(events: readonly TransactionEvent[]): void {
+    const sentAt = Date.now();
     for (const event of events) {
       this.nextId += 1;
-      this.pending.push({ id: String(this.nextId), body: JSON.stringify(event), receiveCount: 0 });
+      this.pending.push({ id: String(this.nextId), body: JSON.stringify(event), receiveCount: 0, sentAt });
     }
+    if (this.pending.length >= this.batchSize) this.batchFull?.();
     void this.run();
+  }
+
+  private get batchSize(): number {
+    return this.options.batchSize ?? 10;
+  }
+
+  /** How long the next delivery still waits for a fuller batch (0: deliver now). */
+  private gatherMs(): number {
+    const windowMs = this.options.batchWindowMs ?? 0;
+    const oldest = this.pending[0];
+    if (windowMs <= 0 || !oldest || this.pending.length >= this.batchSize) return 0;
+    return Math.max(0, oldest.sentAt + windowMs - Date.now());
+  }
+
+  /** Waits `waitMs`, or less if a full batch is pending first. */
+  private async gather(waitMs: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, waitMs);
+      this.batchFull = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.batchFull = undefined;
   }
 
   get stats(): LocalQueueStats {
@@ -68,7 +106,10 @@ export class LocalQueue {
     this.running = true;
     try {
       while (this.pending.length > 0) {
-        const batch = this.pending.splice(0, this.options.batchSize ?? 10);
+        // Awaited only when there is a wait: without a window, a delivery starts in the same tick.
+        const waitMs = this.gatherMs();
+        if (waitMs > 0) await this.gather(waitMs);
+        const batch = this.pending.splice(0, this.batchSize);
         this.inFlight = batch.length;
         for (const message of batch) message.receiveCount += 1;
         const failedIds = await this.deliverBatch(batch);
@@ -109,7 +150,7 @@ function sqsRecord(message: Message): SQSRecord {
     body: message.body,
     attributes: {
       ApproximateReceiveCount: String(message.receiveCount),
-      SentTimestamp: String(Date.now()),
+      SentTimestamp: String(message.sentAt),
       SenderId: 'local',
       ApproximateFirstReceiveTimestamp: String(Date.now()),
     },

@@ -35,6 +35,12 @@ export interface QueueProcessConfig {
    * @default 100
    */
   batchSize?: number;
+  /**
+   * How long a delivery gathers events for a fuller batch (the event source's batching window,
+   * `maxBatchingWindowSeconds` in the stage config: 1 s in dev, 2 s in prod).
+   * @default 0
+   */
+  batchWindowMs?: number;
 }
 
 const config = childConfig<QueueProcessConfig>();
@@ -77,6 +83,7 @@ function deliver(event: SQSEvent): Promise<SQSBatchResponse> {
 
 const queue = new LocalQueue(deliver, {
   batchSize: config.batchSize ?? 100,
+  batchWindowMs: config.batchWindowMs ?? 0,
   onDeadLetter: (id) => process.stderr.write(`local queue: message ${id} dead-lettered after 5 receives\n`),
 });
 

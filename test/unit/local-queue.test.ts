@@ -50,11 +50,58 @@ describe('LocalQueue batches', () => {
     expect(sizes).toEqual([10, 10, 5]);
   });
 
+  it('gathers events for up to the batching window, then delivers them as one batch', async () => {
+    // prepare
+    const deliveries: { size: number; afterMs: number }[] = [];
+    const started = Date.now();
+    const queue = new LocalQueue(
+      async (event) => {
+        deliveries.push({ size: event.Records.length, afterMs: Date.now() - started });
+        return { batchItemFailures: [] };
+      },
+      { batchSize: 100, batchWindowMs: 150 },
+    );
+
+    // act: five sends 20 ms apart, all inside one window
+    for (let i = 0; i < 5; i += 1) {
+      queue.send(events(3, i * 3));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await queue.drained();
+
+    // assert
+    expect(deliveries.map((d) => d.size)).toEqual([15]);
+    expect(deliveries[0]?.afterMs).toBeGreaterThanOrEqual(140);
+  });
+
+  it('delivers a full batch before its window ends', async () => {
+    // prepare
+    const deliveries: { size: number; afterMs: number }[] = [];
+    const started = Date.now();
+    const queue = new LocalQueue(
+      async (event) => {
+        deliveries.push({ size: event.Records.length, afterMs: Date.now() - started });
+        return { batchItemFailures: [] };
+      },
+      { batchSize: 10, batchWindowMs: 60_000 },
+    );
+
+    // act: one event opens the window, nine more fill the batch
+    queue.send(events(1));
+    queue.send(events(9, 1));
+    await queue.drained();
+
+    // assert: one batch of 10, long before the minute is up
+    expect(deliveries.map((d) => d.size)).toEqual([10]);
+    expect(deliveries[0]?.afterMs).toBeLessThan(30_000);
+  });
+
   it('applies or dead-letters every message exactly once, whatever the updater answers', async () => {
     // prepare
     const scenario = fc.record({
       sends: fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 6 }),
       batchSize: fc.integer({ min: 1, max: 100 }),
+      batchWindowMs: fc.integer({ min: 0, max: 3 }),
       // Per delivery: throw, fail some records, or apply all.
       answers: fc.array(fc.oneof(fc.constant('throw' as const), fc.integer({ min: 0, max: 7 })), {
         minLength: 1,
@@ -63,7 +110,7 @@ describe('LocalQueue batches', () => {
     });
     // act / assert
     await fc.assert(
-      fc.asyncProperty(scenario, async ({ sends, batchSize, answers }) => {
+      fc.asyncProperty(scenario, async ({ sends, batchSize, batchWindowMs, answers }) => {
         const applied = new Map<string, number>();
         const deadLettered: string[] = [];
         let deliveries = 0;
@@ -84,7 +131,7 @@ describe('LocalQueue batches', () => {
             }
             return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
           },
-          { batchSize, onDeadLetter: (id) => deadLettered.push(id) },
+          { batchSize, batchWindowMs, onDeadLetter: (id) => deadLettered.push(id) },
         );
         let total = 0;
         for (const count of sends) {
