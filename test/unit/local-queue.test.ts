@@ -15,6 +15,17 @@ function events(count: number, from = 0): TransactionEvent[] {
   );
 }
 
+/** A queue whose updater applies everything and records each delivery's size and time. */
+function timedQueue(options: { batchSize: number; batchWindowMs: number }) {
+  const deliveries: { size: number; afterMs: number }[] = [];
+  const started = Date.now();
+  const queue = new LocalQueue(async (event) => {
+    deliveries.push({ size: event.Records.length, afterMs: Date.now() - started });
+    return { batchItemFailures: [] };
+  }, options);
+  return { queue, deliveries };
+}
+
 describe('LocalQueue batches', () => {
   it('delivers one event alone while idle and a backlog in batches of up to batchSize', async () => {
     // prepare
@@ -52,15 +63,7 @@ describe('LocalQueue batches', () => {
 
   it('gathers events for up to the batching window, then delivers them as one batch', async () => {
     // prepare
-    const deliveries: { size: number; afterMs: number }[] = [];
-    const started = Date.now();
-    const queue = new LocalQueue(
-      async (event) => {
-        deliveries.push({ size: event.Records.length, afterMs: Date.now() - started });
-        return { batchItemFailures: [] };
-      },
-      { batchSize: 100, batchWindowMs: 150 },
-    );
+    const { queue, deliveries } = timedQueue({ batchSize: 100, batchWindowMs: 150 });
 
     // act: five sends 20 ms apart, all inside one window
     for (let i = 0; i < 5; i += 1) {
@@ -76,15 +79,7 @@ describe('LocalQueue batches', () => {
 
   it('delivers a full batch before its window ends', async () => {
     // prepare
-    const deliveries: { size: number; afterMs: number }[] = [];
-    const started = Date.now();
-    const queue = new LocalQueue(
-      async (event) => {
-        deliveries.push({ size: event.Records.length, afterMs: Date.now() - started });
-        return { batchItemFailures: [] };
-      },
-      { batchSize: 10, batchWindowMs: 60_000 },
-    );
+    const { queue, deliveries } = timedQueue({ batchSize: 10, batchWindowMs: 60_000 });
 
     // act: one event opens the window, nine more fill the batch
     queue.send(events(1));
