@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   // The primary primes each worker once the data is seeded, before it prints the URL (`prime.ts`).
   process.on('message', (message: unknown) => {
     if (!isPrimeMessage(message)) return;
-    primeFront(config.scoreEnv, config.stage, message.requests).then(
+    primeFront(config, message.requests).then(
       (primed) => process.send?.(primed),
       (error: unknown) =>
         process.send?.({

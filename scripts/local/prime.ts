@@ -88,10 +88,14 @@ function post(agent: Agent, port: number, path: string, body: unknown): Promise<
  * files for the canary judge counts none of these requests.
  */
 export async function primeFront(
-  scoreEnv: Readonly<Record<string, string>>,
-  stage: string,
+  worker: {
+    readonly scoreEnv: Readonly<Record<string, string>>;
+    readonly stage: string;
+    readonly maxFutureSkewMs: number;
+  },
   requests: readonly PrimingRequest[],
 ): Promise<PrimedMessage> {
+  const { scoreEnv, stage, maxFutureSkewMs } = worker;
   const { ARCHIVE_DIR: _noArchive, ...env } = scoreEnv;
   const metricsSwitch = process.env.POWERTOOLS_METRICS_DISABLED;
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
@@ -99,7 +103,7 @@ export async function primeFront(
   let events: ReturnType<typeof createEventsFunction>;
   try {
     score = await createScoreFunction(loadScoreConfig(env));
-    events = createEventsFunction({ stage, maxFutureSkewMs: 300_000, archive: undefined }, droppingQueue);
+    events = createEventsFunction({ stage, maxFutureSkewMs, archive: undefined }, droppingQueue);
   } finally {
     if (metricsSwitch === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
     else process.env.POWERTOOLS_METRICS_DISABLED = metricsSwitch;
