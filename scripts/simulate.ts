@@ -9,7 +9,7 @@
  * decision mix, and ROC / PR curves against the simulator's ground truth.
  */
 import { writeFileSync } from 'node:fs';
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent } from 'node:http';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { requestOf } from '../models/training/export-features';
@@ -18,6 +18,7 @@ import { ROOT, SEED_DEFAULTS, seededWindowStart } from './local/app';
 import { type Bin, barChart, curveChart, histogramChart, type TimePoint, timeChart } from './report/charts';
 import { curves, histogram, logEdges, percentile, thin } from './report/curves';
 import { type Block, type Report, reportPath, writeReport } from './report/page';
+import { type PostAnswer, postJson } from './support/post-json';
 
 /** One scored request as the client saw it. */
 export interface Sample {
@@ -37,48 +38,6 @@ function usage(message: string): never {
     `${message}\nusage: npm run simulate -- --rps R --seconds S [--url URL] [--cards N] [--seed N] [--history-days D] [--fraud-rate F] [--samples FILE]\n`,
   );
   process.exit(2);
-}
-
-/** What the load generator keeps of an answer. */
-interface Answer {
-  status: number;
-  serverTiming: string | null;
-  body: string;
-}
-
-/**
- * POSTs JSON over a keep-alive agent with `node:http`. Not `fetch`: at 100 scores per second
- * (200+ requests) undici's `fetch` cost this process 0.4–0.9 ms of CPU per request against
- * 0.07–0.19 ms here (client and a trivial server in one process, measured side by side), and
- * the load generator shares the machine with the stack it measures.
- */
-export function postJson(agent: Agent, url: URL, body: unknown): Promise<Answer> {
-  const text = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          const timing = res.headers['server-timing'];
-          resolve({
-            status: res.statusCode ?? 0,
-            serverTiming: typeof timing === 'string' ? timing : null,
-            body: Buffer.concat(chunks).toString('utf8'),
-          });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(text);
-  });
 }
 
 function parseServerTiming(header: string | null): Record<string, number> {
@@ -184,7 +143,7 @@ async function main(): Promise<void> {
       const response = await post('/v1/score', {
         ...request,
         transactionId: `${request.transactionId}-${run}`,
-      }).catch((): Answer => ({ status: 0, serverTiming: null, body: '' }));
+      }).catch((): PostAnswer => ({ status: 0, serverTiming: null, body: '' }));
       const totalMs = performance.now() - t0;
       let json: { score?: number | null; decision?: string; degraded?: string[] } = {};
       try {

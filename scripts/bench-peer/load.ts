@@ -5,7 +5,8 @@
  * connection after each answer (gunicorn's sync workers do) costs a new connection per
  * request; that is part of what is measured.
  */
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent } from 'node:http';
+import { postText } from '../support/post-json';
 
 /** What one cell (one target at one concurrency) measured. */
 export interface CellResult {
@@ -46,32 +47,6 @@ export function summarize(cell: CellResult): CellSummary {
   };
 }
 
-interface Answer {
-  status: number;
-  body: string;
-}
-
-function post(agent: Agent, url: URL, body: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 function isDegraded(body: string): boolean {
   try {
     const parsed = JSON.parse(body) as { degraded?: unknown };
@@ -108,7 +83,7 @@ export async function runCell(options: {
       next += 1;
       const t0 = performance.now();
       try {
-        const answer = await post(agent, url, body);
+        const answer = await postText(agent, url, body);
         latencies.push(performance.now() - t0);
         if (answer.status !== 200) non200 += 1;
         else if (isDegraded(answer.body)) degraded += 1;

@@ -13,13 +13,14 @@
  * warm when the first real request arrives. The compiled code is shared: the functions that
  * serve afterwards are the same modules' code.
  */
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EventQueue } from '#domain/event-queue';
 import type { ScoreRequest, TransactionEvent } from '#domain/types';
 import { createEventsFunction } from '../../functions/events/index';
 import { loadScoreConfig } from '../../functions/score/config';
 import { createScoreFunction } from '../../functions/score/index';
+import { postJson } from '../support/post-json';
 import { createFront } from './http-front';
 
 /** One priming step: a score request and the authorization event reported after it. */
@@ -58,29 +59,6 @@ export function isPrimeMessage(message: unknown): message is PrimeMessage {
 /** A queue that accepts and forgets: primed events must not reach the feature updater. */
 const droppingQueue: EventQueue = { send: async () => undefined };
 
-function post(agent: Agent, port: number, path: string, body: unknown): Promise<number> {
-  const text = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(text);
-  });
-}
-
 /**
  * Runs the priming requests through a private front of this worker's functions, built for
  * priming only and closed afterwards. Metrics are switched off while its functions are built
@@ -115,6 +93,8 @@ export async function primeFront(
     server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, resolve),
   );
   const { port } = server.address() as AddressInfo;
+  const scoreUrl = new URL(`http://127.0.0.1:${port}/v1/score`);
+  const eventsUrl = new URL(`http://127.0.0.1:${port}/v1/events`);
   const agent = new Agent({ keepAlive: true, maxSockets: PRIMING_LANES });
   const statuses: Record<string, number> = {};
   const count = (key: string) => {
@@ -122,15 +102,19 @@ export async function primeFront(
   };
   const started = performance.now();
   let firstFailure: string | undefined;
-  const noAnswer = (path: string) => (error: Error) => {
-    firstFailure ??= `${path}: ${error.message}`;
-    return 0;
-  };
+  const status = (url: URL, body: unknown) =>
+    postJson(agent, url, body).then(
+      (answer) => answer.status,
+      (error: Error) => {
+        firstFailure ??= `${url.pathname}: ${error.message}`;
+        return 0;
+      },
+    );
   let next = 0;
   const lane = async () => {
     for (let step = requests[next++]; step; step = requests[next++]) {
-      count(`score ${await post(agent, port, '/v1/score', step.score).catch(noAnswer('/v1/score'))}`);
-      count(`events ${await post(agent, port, '/v1/events', step.event).catch(noAnswer('/v1/events'))}`);
+      count(`score ${await status(scoreUrl, step.score)}`);
+      count(`events ${await status(eventsUrl, step.event)}`);
     }
   };
   try {
