@@ -42,6 +42,7 @@ import {
   SCORING_PATH_NODE_FLAGS,
   stopChild,
   TS_EXEC_ARGV,
+  whenMessage,
   whenReady,
 } from './processes';
 import type { QueueProcessConfig } from './queue-process';
@@ -254,25 +255,16 @@ async function startFrontWorkers(
 }
 
 /** Primes one front worker and waits for its report. */
-function primeWorker(
-  worker: Worker,
-  requests: readonly PrimingRequest[],
-  timeoutMs = 300_000,
-): Promise<PrimedMessage> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      worker.off('message', onMessage);
-      reject(new Error(`front worker ${worker.process.pid} did not prime within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const onMessage = (message: unknown) => {
-      if ((message as PrimedMessage)?.type !== 'primed') return;
-      clearTimeout(timer);
-      worker.off('message', onMessage);
-      resolve(message as PrimedMessage);
-    };
-    worker.on('message', onMessage);
-    worker.send({ type: 'prime', requests } satisfies PrimeMessage);
-  });
+function primeWorker(worker: Worker, requests: readonly PrimingRequest[]): Promise<PrimedMessage> {
+  const primed = whenMessage<PrimedMessage>(
+    worker,
+    'primed',
+    `front worker ${worker.process.pid}`,
+    { verb: 'prime', noun: 'priming' },
+    300_000,
+  );
+  worker.send({ type: 'prime', requests } satisfies PrimeMessage);
+  return primed;
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {

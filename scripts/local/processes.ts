@@ -75,26 +75,40 @@ export interface ReadyMessage {
   backgroundPort?: number;
 }
 
-/** Resolves with the child's (or cluster worker's) ready message; rejects if it exits first or takes too long. */
-export function whenReady(child: EventEmitter, name: string, timeoutMs = 60_000): Promise<ReadyMessage> {
+/**
+ * Resolves with the child's (or cluster worker's) first message of `type`; rejects if it exits
+ * first or takes longer than `timeoutMs`. `phase` names the wait in those errors.
+ */
+export function whenMessage<M extends { type: string }>(
+  child: EventEmitter,
+  type: M['type'],
+  name: string,
+  phase: { readonly verb: string; readonly noun: string },
+  timeoutMs: number,
+): Promise<M> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`${name} did not start within ${timeoutMs} ms`)),
+      () => reject(new Error(`${name} did not ${phase.verb} within ${timeoutMs} ms`)),
       timeoutMs,
     );
     const onExit = (code: number | null, signal: string | null) => {
       clearTimeout(timer);
-      reject(new Error(`${name} exited during start-up (code ${code}, signal ${signal})`));
+      reject(new Error(`${name} exited during ${phase.noun} (code ${code}, signal ${signal})`));
     };
     child.once('exit', onExit);
     child.on('message', function onMessage(message: unknown) {
-      if ((message as ReadyMessage)?.type !== 'ready') return;
+      if ((message as M)?.type !== type) return;
       clearTimeout(timer);
       child.off('exit', onExit);
       child.off('message', onMessage);
-      resolve(message as ReadyMessage);
+      resolve(message as M);
     });
   });
+}
+
+/** Resolves with the child's (or cluster worker's) ready message; rejects if it exits first or takes too long. */
+export function whenReady(child: EventEmitter, name: string, timeoutMs = 60_000): Promise<ReadyMessage> {
+  return whenMessage<ReadyMessage>(child, 'ready', name, { verb: 'start', noun: 'start-up' }, timeoutMs);
 }
 
 /**
