@@ -25,20 +25,20 @@ export interface RawResponse {
 
 const ROW_VALUES = SEQUENCE_STEPS * SEQUENCE_WIDTH;
 
+/** The one input tensor every request sends, whichever encoding carries its values. */
+const SEQUENCE_INPUT = {
+  name: 'sequence',
+  shape: [1, SEQUENCE_STEPS, SEQUENCE_WIDTH],
+  datatype: 'FP32',
+} as const;
+
 /**
  * The JSON part of every binary request: the same for every call (one row), so it is encoded
  * once; only the tensor bytes after it change.
  */
 const BINARY_REQUEST_HEADER = Buffer.from(
   JSON.stringify({
-    inputs: [
-      {
-        name: 'sequence',
-        shape: [1, SEQUENCE_STEPS, SEQUENCE_WIDTH],
-        datatype: 'FP32',
-        parameters: { binary_data_size: ROW_VALUES * FP32_BYTES },
-      },
-    ],
+    inputs: [{ ...SEQUENCE_INPUT, parameters: { binary_data_size: ROW_VALUES * FP32_BYTES } }],
     outputs: [{ name: 'score', parameters: { binary_data: true } }],
   }),
 );
@@ -68,14 +68,7 @@ export function encodeInferRequest(data: Float32Array, encoding: TensorEncoding)
   }
   const body = Buffer.from(
     JSON.stringify({
-      inputs: [
-        {
-          name: 'sequence',
-          shape: [1, SEQUENCE_STEPS, SEQUENCE_WIDTH],
-          datatype: 'FP32',
-          data: Array.from(data),
-        },
-      ],
+      inputs: [{ ...SEQUENCE_INPUT, data: Array.from(data) }],
       outputs: [{ name: 'score' }],
     }),
   );
