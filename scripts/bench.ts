@@ -23,7 +23,9 @@
  *   in a fresh Node process.
  *
  * The BatchGetItem row reads through the score function's own kind of client
- * (`createScoringClient`), so the store's client costs the same in numerator and denominator.
+ * (`createScoringCaller`, signed HTTP), so the store's client costs the same in numerator and
+ * denominator. The last rows repeat the read and both score functions through the SDK client
+ * (`DYNAMODB_CLIENT=sdk`), so the two clients are compared in the same run.
  *
  * Every row runs in each iteration (see {@link measureInterleaved}). Each row also reports this
  * process's CPU time per sample (p50): on a shared machine the wall times include waiting for a
@@ -42,6 +44,7 @@ import type { ChildProcess } from 'node:child_process';
 import { subscribe } from 'node:diagnostics_channel';
 import { parseArgs } from 'node:util';
 import { createDynamoClients, createScoringClient } from '#adapters/dynamo-client';
+import { createScoringCaller } from '#adapters/dynamo-http';
 import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
 import { OnnxModelRunner } from '#adapters/onnx-model-runner';
 import { FEATURE_DEFAULTS, featureVector } from '#domain/features';
@@ -91,13 +94,12 @@ async function main(): Promise<void> {
   try {
     // A card with a week of history and a busy merchant, written through the real updater.
     const now = await seedBenchCard(client, documents);
-    const store = new DynamoScoringStore(scoringClient, {
-      featureTableName: BENCH_FEATURE_TABLE,
-      answerTableName: BENCH_ANSWER_TABLE,
-    });
+    const storeOptions = { featureTableName: BENCH_FEATURE_TABLE, answerTableName: BENCH_ANSWER_TABLE };
+    const caller = await createScoringCaller({ endpoint, requestTimeoutMs: 2000 });
+    const store = new DynamoScoringStore(caller, storeOptions);
+    const sdkStore = new DynamoScoringStore(scoringClient, storeOptions);
     const model = await OnnxModelRunner.load(DEFAULT_MODEL_DIR);
     const request = benchRequest(now);
-    const storeOptions = { featureTableName: BENCH_FEATURE_TABLE, answerTableName: BENCH_ANSWER_TABLE };
     const state = await store.read({ cardId: 'card_bench', merchantId: 'm_bench' });
     const vector = featureVector(state, request, now);
     const batch = [
@@ -112,7 +114,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\nbench: ${iterations} iterations each, rows interleaved, Node ${process.version}, model ${model.model.name}@${model.model.version}\n\n`,
     );
-    const scoreFunction = (idempotency: boolean, store?: ScoringStore) =>
+    const scoreFunction = (idempotency: boolean, store?: ScoringStore, dynamoClient = 'http') =>
       createScoreFunction(
         loadScoreConfig({
           STAGE: 'bench',
@@ -125,11 +127,14 @@ async function main(): Promise<void> {
           IDEMPOTENCY_TIMEOUT_MS: '1000',
           POWERTOOLS_TRACE_ENABLED: 'false',
           DYNAMODB_ENDPOINT: endpoint,
+          DYNAMODB_CLIENT: dynamoClient,
         }),
         { store },
       );
     const plain = await scoreFunction(false);
     const stored = await scoreFunction(true);
+    const plainSdk = await scoreFunction(false, undefined, 'sdk');
+    const storedSdk = await scoreFunction(true, undefined, 'sdk');
     const observed = await withObservability(() => scoreFunction(false));
     // The function's own work: the same build, its store answering at once with what dynalite holds.
     const held: ScoringLookup = { ...state, ageMs: { card: 0, merchant: 0 } };
@@ -185,6 +190,7 @@ async function main(): Promise<void> {
       now,
       request,
       store,
+      sdkStore,
       model,
       vector,
       batch,
@@ -196,6 +202,8 @@ async function main(): Promise<void> {
       stored,
       memory,
       observed,
+      plainSdk,
+      storedSdk,
       stdout,
     });
     let measured: Stats[];
@@ -206,6 +214,9 @@ async function main(): Promise<void> {
     }
     plain.close();
     stored.close();
+    plainSdk.close();
+    storedSdk.close();
+    caller.destroy();
     observed.close();
     memory.close();
     rawRead.close();

@@ -1,3 +1,4 @@
+import type { ScoringClientKind } from '#adapters/dynamo-http';
 import { type ArchiveConfig, loadArchiveConfig } from '#shared/archive-wiring';
 import { type Env, readEnum, readNumber, readOptionalString, readString } from '#shared/config';
 import { loadNeuralConfig, type NeuralConfig } from '#shared/neural-config';
@@ -20,6 +21,12 @@ export interface ScoreConfig {
   idempotencyTimeoutMs: number;
   /** Local DynamoDB endpoint; unset in AWS. */
   dynamoEndpoint?: string;
+  /**
+   * How the store calls DynamoDB (`DYNAMODB_CLIENT`): `http`, signed HTTP with the SDK's signer
+   * and configuration resolved once, or `sdk`, the SDK client per call (see `dynamo-http.ts`).
+   * @default 'http'
+   */
+  dynamoClient: ScoringClientKind;
   region: string;
   functionVersion: string;
   /** X-Ray tracing through Powertools (`POWERTOOLS_TRACE_ENABLED`). @default true */
@@ -49,6 +56,7 @@ export function loadScoreConfig(env: Env = process.env): Readonly<ScoreConfig> {
     idempotencyTtlSeconds: readNumber(env, 'IDEMPOTENCY_TTL_SECONDS', 86_400, { min: 60 }),
     idempotencyTimeoutMs: readNumber(env, 'IDEMPOTENCY_TIMEOUT_MS', 100, { min: 1, max: 10_000 }),
     dynamoEndpoint: readOptionalString(env, 'DYNAMODB_ENDPOINT'),
+    dynamoClient: readEnum(env, 'DYNAMODB_CLIENT', ['http', 'sdk'], 'http'),
     region: readString(env, 'AWS_REGION', 'us-east-1'),
     functionVersion: readString(env, 'AWS_LAMBDA_FUNCTION_VERSION', '$LATEST'),
     tracingEnabled: readEnum(env, 'POWERTOOLS_TRACE_ENABLED', ['true', 'false'], 'true') === 'true',

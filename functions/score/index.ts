@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import { createScoringClient } from '#adapters/dynamo-client';
+import { createScoringCaller } from '#adapters/dynamo-http';
 import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
 import { HttpNeuralScorer } from '#adapters/neural-scorer';
 import { OnnxModelRunner } from '#adapters/onnx-model-runner';
@@ -131,7 +131,11 @@ export interface ScoreFunctionOverrides {
 export async function createScoreFunction(config: ScoreConfig, overrides: ScoreFunctionOverrides = {}) {
   const { logger, metrics } = serviceObservability(MetricService.Score, config.stage);
   const tracing = config.tracingEnabled ? await tracingMiddleware() : undefined;
-  const dynamo = createScoringClient({ region: config.region, endpoint: config.dynamoEndpoint });
+  const dynamo = await createScoringCaller({
+    region: config.region,
+    endpoint: config.dynamoEndpoint,
+    kind: config.dynamoClient,
+  });
   const policy = parsePolicy(JSON.parse(await readFile(config.policyPath, 'utf8')));
   let model: OnnxModelRunner | undefined;
   try {

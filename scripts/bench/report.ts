@@ -25,6 +25,9 @@ const PRINT_ORDER = [
   'stored',
   'memory',
   'observed',
+  'getSdk',
+  'plainSdk',
+  'storedSdk',
 ] as const satisfies readonly (keyof BenchRows)[];
 
 /** DynamoDB round trips one answer costs, counted on the wire. */
@@ -55,6 +58,9 @@ export function printResults(
     memory: memStats,
     observed: obsStats,
     infAfterRead,
+    getSdk,
+    plainSdk,
+    storedSdk,
   } = results;
 
   const ms = (value: number) => `${value.toFixed(3)} ms`;
@@ -73,6 +79,8 @@ export function printResults(
       `  stored ÷ not stored                           p50 ${(idemStats.p50 / handlerStats.p50).toFixed(2)}   p99 ${(idemStats.p99 / handlerStats.p99).toFixed(2)}   (goal ≤ 1.5 at p50)\n` +
       `    stored − not stored                        p50 ${ms(idemStats.p50 - handlerStats.p50)}; the PutItem alone ${ms(put.p50)}, right after a read ${ms(putAfterRead.p50)}, dynalite alone ${ms(rawPutStats.p50)} (its BatchGetItem ${ms(rawGet.p50)})\n` +
       `    if storing cost one PutItem and nothing else  p50 ${((handlerStats.p50 + put.p50) / handlerStats.p50).toFixed(2)} (one right after a read: ${((handlerStats.p50 + putAfterRead.p50) / handlerStats.p50).toFixed(2)}); with the SDK costing nothing ${((handlerStats.p50 - get.p50 + rawGet.p50 + rawPutStats.p50) / (handlerStats.p50 - get.p50 + rawGet.p50)).toFixed(2)}\n` +
+      `  SDK client → signed HTTP (DYNAMODB_CLIENT)     BatchGetItem p50 ${ms(getSdk.p50)} → ${ms(get.p50)} (CPU ${ms(getSdk.cpuP50)} → ${ms(get.cpuP50)}); stored handler p50 ${ms(storedSdk.p50)} → ${ms(idemStats.p50)} (CPU ${ms(storedSdk.cpuP50)} → ${ms(idemStats.cpuP50)})\n` +
+      `    stored ÷ not stored with the SDK client     p50 ${(storedSdk.p50 / plainSdk.p50).toFixed(2)}   p99 ${(storedSdk.p99 / plainSdk.p99).toFixed(2)}\n` +
       `  inference: 1 row vs handler batch            p50 ${one.p50.toFixed(3)} vs ${inf.p50.toFixed(3)} ms\n` +
       `  with production observability                 p50 ${ratio(obsStats).p50.toFixed(2)}   p99 ${ratio(obsStats).p99.toFixed(2)}   ` +
       `(${(stdout.writes / stdout.answers).toFixed(1)} stdout writes, ${Math.round(stdout.bytes / stdout.answers)} bytes per answer)\n`,

@@ -28,6 +28,8 @@ export interface BenchSubjects {
   readonly now: number;
   readonly request: ScoreRequest;
   readonly store: DynamoScoringStore;
+  /** The same store through the SDK client (`DYNAMODB_CLIENT=sdk`). */
+  readonly sdkStore: DynamoScoringStore;
   readonly model: OnnxModelRunner;
   /** The bench card's feature vector, and the batch the handler runs for it (row + perturbations). */
   readonly vector: number[];
@@ -43,6 +45,9 @@ export interface BenchSubjects {
   readonly stored: BenchScoreFunction;
   readonly memory: BenchScoreFunction;
   readonly observed: BenchScoreFunction;
+  /** Not stored and stored, calling DynamoDB through the SDK client. */
+  readonly plainSdk: BenchScoreFunction;
+  readonly storedSdk: BenchScoreFunction;
   /** The observability row counts its answers here (for stdout writes per answer). */
   readonly stdout: { answers: number };
 }
@@ -105,6 +110,18 @@ export function benchRows(s: BenchSubjects) {
           () => store.read({ cardId: 'card_bench', merchantId: 'm_bench' }),
           () => model.score(s.batch),
         ),
+    },
+    getSdk: {
+      label: 'BatchGetItem, SDK client',
+      work: () => s.sdkStore.read({ cardId: 'card_bench', merchantId: 'm_bench' }),
+    },
+    plainSdk: {
+      label: 'score function, not stored, SDK client',
+      work: (i) => score(s.plainSdk, `plain-sdk-${i}-${now}`),
+    },
+    storedSdk: {
+      label: 'score function, stored, SDK client',
+      work: (i) => score(s.storedSdk, `idem-sdk-${i}-${now}`),
     },
   } satisfies Record<string, Row>;
 }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDynamoClients, createScoringClient } from '#adapters/dynamo-client';
+import { createScoringCaller } from '#adapters/dynamo-http';
 import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
 
 /**
@@ -66,11 +67,12 @@ describe('scoring client: abort signals with a cached middleware stack', () => {
   });
 
   it.each([
-    ['the scoring client (signal through the request)', () => createScoringClient],
-    ['a plain client (signal through send options)', () => (o: object) => createDynamoClients(o).client],
+    ['the scoring client (signal through the request)', async (o: object) => createScoringClient(o)],
+    ['a plain client (signal through send options)', async (o: object) => createDynamoClients(o).client],
+    ['the signed HTTP caller (the default)', (o: object) => createScoringCaller(o)],
   ])('cancels a held read on abort and closes its connection: %s', async (_name, factory) => {
     // prepare
-    const client = factory()({ endpoint: held.endpoint, requestTimeoutMs: 10_000, maxAttempts: 1 });
+    const client = await factory({ endpoint: held.endpoint, requestTimeoutMs: 10_000, maxAttempts: 1 });
     const store = new DynamoScoringStore(client, { featureTableName: 'f', answerTableName: 'a' });
     // act: the same command type twice, so the second call runs on the cached stack
     const outcomes: string[] = [];

@@ -84,7 +84,8 @@ const signalToRequest: MiddlewareOf<DynamoDBClient> = (next) =>
   };
 type MiddlewareOf<C extends DynamoDBClient> = Parameters<C['middlewareStack']['add']>[0];
 
-function rawClient(options: DynamoClientOptions, scoring = false): DynamoDBClient {
+/** An SDK client without {@link DROPPED_MIDDLEWARE}; `scoring` adds the cached stack and the signal (see {@link createScoringClient}). */
+export function rawClient(options: DynamoClientOptions, scoring = false): DynamoDBClient {
   const agentOptions = { keepAlive: true, maxSockets: 50 };
   const handlerOptions = {
     connectionTimeout: options.connectionTimeoutMs ?? 200,

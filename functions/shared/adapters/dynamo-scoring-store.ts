@@ -4,29 +4,27 @@
  * strongly consistent), and ONE conditional PutItem that stores an answer only if no live one
  * exists. Two round trips per answer, one of them a read; no write before scoring.
  *
- * It speaks the raw client's attribute values and (un)marshals its few attributes by hand: the
- * document client walked every item through the generic marshaller on the way in and out,
- * which `npm run profile` showed as a measurable share of the SDK's time per answer. Feature
+ * It speaks DynamoDB's wire format (attribute values as `{ S: … }`) through a {@link DynamoCaller}
+ * (signed HTTP by default, the SDK client with `DYNAMODB_CLIENT=sdk`; see `dynamo-http.ts`) and
+ * (un)marshals its few attributes by hand: the document client walked every item through the
+ * generic marshaller on the way in and out, which `npm run profile` showed as a measurable share
+ * of the SDK's time per answer. Feature
  * items decode with the updater's `attribute-values.ts` in its lenient mode: a corrupted
  * attribute reads as missing (an empty list), never as a failed answer.
  */
-import {
-  type AttributeValue,
-  BatchGetItemCommand,
-  type BatchGetItemCommandOutput,
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  GetItemCommand,
-  type GetItemCommandOutput,
-  type KeysAndAttributes,
-  PutItemCommand,
+import type {
+  AttributeValue,
+  BatchGetItemCommandOutput,
+  DynamoDBClient,
+  GetItemCommandOutput,
+  KeysAndAttributes,
 } from '@aws-sdk/client-dynamodb';
 import { FeatureStoreError } from '#domain/errors';
 import type { SaveAnswerResult, StoredAnswer } from '#domain/idempotency';
 import type { ScoringKeys, ScoringLookup, ScoringStore } from '#domain/ports';
 import { answerKey, cardKey, FEATURE_TABLE, IDEMPOTENCY_TABLE, merchantKey } from '#shared/table-schema';
 import { fromItem } from './attribute-values';
-import { sendAbortable } from './dynamo-client';
+import { type DynamoCaller, sdkCaller } from './dynamo-http';
 import { cardFromItem, merchantFromItem, READ_PROJECTION } from './feature-items';
 
 /** An item as DynamoDB's wire format has it: attribute name → typed value. */
@@ -51,10 +49,13 @@ export interface DynamoScoringStoreOptions {
 
 export class DynamoScoringStore implements ScoringStore {
   private readonly clock: () => number;
+  private readonly dynamo: DynamoCaller;
+  /** @param dynamo the caller (`createScoringCaller`), or an SDK client to call through */
   constructor(
-    private readonly client: DynamoDBClient,
+    dynamo: DynamoCaller | DynamoDBClient,
     private readonly options: DynamoScoringStoreOptions,
   ) {
+    this.dynamo = 'call' in dynamo ? dynamo : sdkCaller(dynamo);
     this.clock = options.clock ?? Date.now;
   }
 
@@ -84,9 +85,9 @@ export class DynamoScoringStore implements ScoringStore {
     let answerItem: RawItem | undefined;
     // One request, plus at most one retry for keys DynamoDB left unprocessed.
     for (let attempt = 0; attempt < 2; attempt += 1) {
-      const result = await sendAbortable<BatchGetItemCommandOutput>(
-        this.client,
-        new BatchGetItemCommand({ RequestItems: pending }),
+      const result = await this.dynamo.call<BatchGetItemCommandOutput>(
+        'BatchGetItem',
+        { RequestItems: pending },
         signal,
       );
       for (const item of result.Responses?.[features] ?? []) {
@@ -125,9 +126,9 @@ export class DynamoScoringStore implements ScoringStore {
     const table = this.options.answerTableName;
     const id = answerKey(transactionId);
     try {
-      await sendAbortable(
-        this.client,
-        new PutItemCommand({
+      await this.dynamo.call(
+        'PutItem',
+        {
           TableName: table,
           Item: {
             [ID]: { S: id },
@@ -139,20 +140,21 @@ export class DynamoScoringStore implements ScoringStore {
           ExpressionAttributeNames: PUT_CONDITION.names,
           ExpressionAttributeValues: { ':now': { N: String(Math.floor(this.clock() / 1000)) } },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+        },
         signal,
       );
       return { stored: true };
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // By name: the SDK's exception class and the signed HTTP caller's error both carry it.
+      if ((error as Error | undefined)?.name !== 'ConditionalCheckFailedException') throw error;
       // DynamoDB returns the winner's item with the failure; servers that do not (dynalite)
       // cost one consistent read, only on this rare race.
       const existing =
-        error.Item ??
+        (error as { Item?: RawItem }).Item ??
         (
-          await sendAbortable<GetItemCommandOutput>(
-            this.client,
-            new GetItemCommand({ TableName: table, Key: { [ID]: { S: id } }, ConsistentRead: true }),
+          await this.dynamo.call<GetItemCommandOutput>(
+            'GetItem',
+            { TableName: table, Key: { [ID]: { S: id } }, ConsistentRead: true },
             signal,
           )
         ).Item;
