@@ -3,12 +3,14 @@
  * workers, dynalite and the updater in their own processes.
  */
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { Agent, get as httpGet } from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createDynamoClients } from '#adapters/dynamo-client';
 import { cardFromItem } from '#adapters/feature-items';
 import { DEFAULT_MODEL_DIR, type LocalStack, startLocalStack } from '../../scripts/local/app';
+import { REQUESTS_PER_CONNECTION } from '../../scripts/local/http-front';
 import { SCORING_PATH_NODE_FLAGS } from '../../scripts/local/processes';
 
 const PAN = '5500005555555559';
@@ -101,6 +103,42 @@ describe('local stack (healthy)', () => {
       expect(argv(pid)).toEqual(expect.arrayContaining(['--single-threaded-gc']));
     }
     expect(argv(stack.pids.updater)).not.toContain('--single-threaded-gc');
+  });
+
+  it("spreads one kept-alive client's requests over the workers, every answer a 200", async () => {
+    // prepare: one socket at a time, as a payment service's agent reuses its latest one
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const pids: number[] = [];
+    const statuses = new Set<number>();
+    let connections = 0;
+    const url = new URL('/health', stack.url);
+    // act
+    const expected = stack.pids.workers.length + 1;
+    for (let i = 0; i < expected * REQUESTS_PER_CONNECTION; i += 1) {
+      const body = await new Promise<string>((resolve, reject) => {
+        const req = httpGet(url, { agent }, (res) => {
+          statuses.add(res.statusCode ?? 0);
+          let text = '';
+          res.on('data', (chunk) => {
+            text += chunk;
+          });
+          res.on('end', () => resolve(text));
+        });
+        req.on('socket', (socket) => {
+          if (!(socket as { counted?: boolean }).counted) {
+            (socket as { counted?: boolean }).counted = true;
+            connections += 1;
+          }
+        });
+        req.on('error', reject);
+      });
+      pids.push((JSON.parse(body) as { pid: number }).pid);
+    }
+    agent.destroy();
+    // assert: a new connection every REQUESTS_PER_CONNECTION requests, handed to the workers in turn
+    expect([...statuses]).toEqual([200]);
+    expect(connections).toBe(expected);
+    expect(new Set(pids)).toEqual(new Set(stack.pids.workers));
   });
 
   it('scores a payment with the model, reasons and a Server-Timing header', async () => {
