@@ -1,4 +1,5 @@
-import { createDynamoClients, createScoringClient, type DynamoClientOptions } from '#adapters/dynamo-client';
+import { createDynamoClients, type DynamoClientOptions } from '#adapters/dynamo-client';
+import { createScoringCaller } from '#adapters/dynamo-http';
 import { MarkerFeatureWriter } from '#adapters/marker-feature-writer';
 import { TransactionalFeatureWriter } from '#adapters/transactional-feature-writer';
 import { MetricService } from '#shared/metrics-contract';
@@ -7,7 +8,7 @@ import type { UpdaterConfig } from './config';
 import { createUpdaterHandler } from './handler';
 
 /** Builds the SQS-triggered feature updater. Off the scoring path: generous timeouts, three attempts. */
-export function createUpdaterFunction(config: UpdaterConfig) {
+export async function createUpdaterFunction(config: UpdaterConfig) {
   const clientOptions: DynamoClientOptions = {
     endpoint: config.dynamoEndpoint,
     requestTimeoutMs: config.requestTimeoutMs,
@@ -17,8 +18,8 @@ export function createUpdaterFunction(config: UpdaterConfig) {
   const options = { ttlSeconds: config.ttlSeconds, dedupeSeconds: config.dedupeSeconds };
   // In AWS each batch commits in one DynamoDB transaction: a marker per event plus the
   // aggregates. Servers without transactions get the marker protocol with the same guarantee;
-  // that writer marshals its own items, so it takes the raw client that reuses each command's
-  // resolved middleware stack (the scoring store's kind) instead of a document client.
+  // that writer marshals its own items, so it takes the scoring store's signed HTTP caller
+  // (`dynamo-http.ts`) instead of a document client.
   let writer: TransactionalFeatureWriter | MarkerFeatureWriter;
   let close: () => void;
   if (config.writer === 'transactional') {
@@ -26,9 +27,9 @@ export function createUpdaterFunction(config: UpdaterConfig) {
     writer = new TransactionalFeatureWriter(documents, config.featureTableName, options);
     close = () => documents.destroy();
   } else {
-    const client = createScoringClient(clientOptions);
-    writer = new MarkerFeatureWriter(client, config.featureTableName, options);
-    close = () => client.destroy();
+    const caller = await createScoringCaller(clientOptions);
+    writer = new MarkerFeatureWriter(caller, config.featureTableName, options);
+    close = () => caller.destroy();
   }
   const handler = createUpdaterHandler({
     writer,

@@ -112,9 +112,10 @@ describe('MarkerFeatureWriter exactly once', () => {
   });
 
   it('applies an event once when two processes receive it at the same time', async () => {
-    // prepare: two writers = two locks, as two Lambda instances would have
+    // prepare: two writers = two locks, as two Lambda instances would have; one calls through the
+    // SDK client, the other through the signed HTTP caller the local updater uses
     const a = new MarkerFeatureWriter(dynamo.client, dynamo.featureTable, { maxConflictRetries: 10 });
-    const b = new MarkerFeatureWriter(dynamo.client, dynamo.featureTable, { maxConflictRetries: 10 });
+    const b = new MarkerFeatureWriter(dynamo.scoringCaller, dynamo.featureTable, { maxConflictRetries: 10 });
     const events = Array.from({ length: 6 }, () => auth('card_race2', 'm_race2'));
     // act
     const outcomes = await Promise.all(events.flatMap((e) => [a.apply(e), b.apply(e)]));
@@ -167,9 +168,9 @@ describe('MarkerFeatureWriter exactly once', () => {
 
   it('applies overlapping batches from two processes once each, whichever update loses', async () => {
     // prepare: two writers (two locks) get the same 8 events on 4 cards and one merchant, in
-    // different batch cuts, so their updates conflict item by item
+    // different batch cuts, so their updates conflict item by item (b through the signed HTTP caller)
     const a = new MarkerFeatureWriter(dynamo.client, dynamo.featureTable, { maxConflictRetries: 20 });
-    const b = new MarkerFeatureWriter(dynamo.client, dynamo.featureTable, { maxConflictRetries: 20 });
+    const b = new MarkerFeatureWriter(dynamo.scoringCaller, dynamo.featureTable, { maxConflictRetries: 20 });
     const events = Array.from({ length: 8 }, (_, i) => auth(`card_ov${i % 4}`, 'm_ov'));
     // act
     const [fromA, fromB1, fromB2] = await Promise.all([

@@ -23,6 +23,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import {
   BatchGetItemCommand,
+  BatchWriteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -30,8 +31,8 @@ import {
 import { SignatureV4 } from '@smithy/signature-v4';
 import { type DynamoClientOptions, rawClient, sendAbortable } from './dynamo-client';
 
-/** The operations of the scoring path. */
-export type DynamoOperation = 'BatchGetItem' | 'PutItem' | 'GetItem';
+/** The operations of the scoring path, and of the local feature updater's marker writer. */
+export type DynamoOperation = 'BatchGetItem' | 'PutItem' | 'GetItem' | 'BatchWriteItem';
 
 /**
  * One DynamoDB call: the operation's input as DynamoDB's JSON protocol has it (attribute values
@@ -97,6 +98,11 @@ const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
 const RETRY_QUOTA = { capacity: 500, cost: 5, timeoutCost: 10, refund: 1 } as const;
 /** Back-off bases of the standard strategy: a random delay up to 2 × base before the second attempt. */
 const BACKOFF_MS = { default: 100, throttling: 500 } as const;
+
+/** A conditional write lost: by name, as both the SDK's exception and {@link DynamoServiceError} carry it. */
+export function isConditionFailure(error: unknown): boolean {
+  return (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
+}
 
 type Retry = 'no' | 'transient' | 'throttling';
 
@@ -318,7 +324,12 @@ export class SignedHttpCaller implements DynamoCaller {
   }
 }
 
-const COMMANDS = { BatchGetItem: BatchGetItemCommand, PutItem: PutItemCommand, GetItem: GetItemCommand };
+const COMMANDS = {
+  BatchGetItem: BatchGetItemCommand,
+  PutItem: PutItemCommand,
+  GetItem: GetItemCommand,
+  BatchWriteItem: BatchWriteItemCommand,
+};
 
 /** The same calls through an SDK client (`DYNAMODB_CLIENT=sdk`, and tests that mock the SDK). */
 export function sdkCaller(client: DynamoDBClient): DynamoCaller {

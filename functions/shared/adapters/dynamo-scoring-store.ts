@@ -24,7 +24,7 @@ import type { SaveAnswerResult, StoredAnswer } from '#domain/idempotency';
 import type { ScoringKeys, ScoringLookup, ScoringStore } from '#domain/ports';
 import { answerKey, cardKey, FEATURE_TABLE, IDEMPOTENCY_TABLE, merchantKey } from '#shared/table-schema';
 import { fromItem } from './attribute-values';
-import { type DynamoCaller, sdkCaller } from './dynamo-http';
+import { type DynamoCaller, isConditionFailure, sdkCaller } from './dynamo-http';
 import { cardFromItem, merchantFromItem, READ_PROJECTION } from './feature-items';
 
 /** An item as DynamoDB's wire format has it: attribute name → typed value. */
@@ -145,8 +145,7 @@ export class DynamoScoringStore implements ScoringStore {
       );
       return { stored: true };
     } catch (error) {
-      // By name: the SDK's exception class and the signed HTTP caller's error both carry it.
-      if ((error as Error | undefined)?.name !== 'ConditionalCheckFailedException') throw error;
+      if (!isConditionFailure(error)) throw error;
       // DynamoDB returns the winner's item with the failure; servers that do not (dynalite)
       // cost one consistent read, only on this rare race.
       const existing =

@@ -13,21 +13,17 @@
  * Concurrent redeliveries race on the version check: one wins, the other re-reads and finds
  * the id. The full argument is in `docs/features.md`.
  */
-import {
-  BatchGetItemCommand,
-  type BatchGetItemCommandOutput,
-  BatchWriteItemCommand,
-  type BatchWriteItemCommandOutput,
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  GetItemCommand,
-  type GetItemCommandOutput,
-  PutItemCommand,
-  type WriteRequest,
+import type {
+  BatchGetItemCommandOutput,
+  BatchWriteItemCommandOutput,
+  DynamoDBClient,
+  GetItemCommandOutput,
+  WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { BulkWriteError, MarkerReadError, UpdateConflictError } from '#domain/errors';
 import type { LabelEvent, TransactionEvent } from '#domain/types';
 import { type AttributeMap, fromItem, toItem } from './attribute-values';
+import { type DynamoCaller, isConditionFailure, sdkCaller } from './dynamo-http';
 import { appliedMarkerKey } from './feature-items';
 import {
   asError,
@@ -71,17 +67,19 @@ const AT_VERSION = { expression: '#v = :expected', names: Object.freeze({ '#v': 
 export class MarkerFeatureWriter implements FeatureWriter {
   private readonly options: ResolvedWriterOptions;
   private readonly lock = new KeyedLock();
+  private readonly dynamo: DynamoCaller;
 
   /**
-   * @param client a raw client: this writer (un)marshals its items itself (`attribute-values.ts`),
-   *   so give it one with the SDK's `cacheMiddleware` (`createScoringClient`) and every call
-   *   reuses its command's resolved middleware stack. Never a document client.
+   * @param dynamo the signed HTTP caller (`createScoringCaller`), or a raw SDK client to call
+   *   through (one with `cacheMiddleware`, `createScoringClient`). This writer (un)marshals its
+   *   items itself (`attribute-values.ts`): never a document client.
    */
   constructor(
-    private readonly client: DynamoDBClient,
+    dynamo: DynamoCaller | DynamoDBClient,
     private readonly tableName: string,
     options: FeatureWriterOptions = {},
   ) {
+    this.dynamo = 'call' in dynamo ? dynamo : sdkCaller(dynamo);
     this.options = resolveWriterOptions(options);
   }
 
@@ -214,7 +212,7 @@ export class MarkerFeatureWriter implements FeatureWriter {
           await this.update(group.pk, group.codec, item, fresh, now, markerTtl);
           written.push({ pk: group.pk, fresh, outcome });
         } catch (error) {
-          if (!(error instanceof ConditionalCheckFailedException)) return fail([group.pk], error);
+          if (!isConditionFailure(error)) return fail([group.pk], error);
           // Another process wrote the item since step 1: this item starts over on its own.
           try {
             if (this.options.maxConflictRetries <= 1) {
@@ -259,9 +257,11 @@ export class MarkerFeatureWriter implements FeatureWriter {
     for (let attempt = firstAttempt; ; attempt += 1) {
       const outcome = new Map<string, ItemOutcome>();
       // 1. The item first: what it holds, its version, and the ids of its last write.
-      const { Item: raw } = (await this.client.send(
-        new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: pk } }, ConsistentRead: true }),
-      )) as GetItemCommandOutput;
+      const { Item: raw } = await this.dynamo.call<GetItemCommandOutput>('GetItem', {
+        TableName: this.tableName,
+        Key: { pk: { S: pk } },
+        ConsistentRead: true,
+      });
       const Item = raw ? fromItem(raw) : undefined;
       const pending = (Array.isArray(Item?.pending) ? Item.pending : []) as PendingEntry[];
       const inItem = new Set(pending.map(([id]) => id));
@@ -293,7 +293,7 @@ export class MarkerFeatureWriter implements FeatureWriter {
       try {
         await this.update(pk, codec, Item, fresh, now, markerTtl);
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (!isConditionFailure(error)) throw error;
         // Another process wrote the item since step 1: start over from its new version.
         if (attempt >= this.options.maxConflictRetries) {
           throw new UpdateConflictError(`gave up on ${pk} after ${attempt} conflicting writes`, {
@@ -328,19 +328,17 @@ export class MarkerFeatureWriter implements FeatureWriter {
     // The whole item, as the bulk loader writes it: a conditional put costs dynalite less than an
     // update expression that sets every attribute, and leaves the same item.
     const version = versionOf(item);
-    await this.client.send(
-      new PutItemCommand({
-        TableName: this.tableName,
-        Item: toItem({ pk, ...attributes, v: version + 1 }),
-        ...(version === 0
-          ? { ConditionExpression: CREATE_ONLY }
-          : {
-              ConditionExpression: AT_VERSION.expression,
-              ExpressionAttributeNames: AT_VERSION.names,
-              ExpressionAttributeValues: { ':expected': { N: String(version) } },
-            }),
-      }),
-    );
+    await this.dynamo.call('PutItem', {
+      TableName: this.tableName,
+      Item: toItem({ pk, ...attributes, v: version + 1 }),
+      ...(version === 0
+        ? { ConditionExpression: CREATE_ONLY }
+        : {
+            ConditionExpression: AT_VERSION.expression,
+            ExpressionAttributeNames: AT_VERSION.names,
+            ExpressionAttributeValues: { ':expected': { N: String(version) } },
+          }),
+    });
   }
 
   /** The items with these keys that exist, by strongly consistent reads (absent keys are left out). */
@@ -368,11 +366,9 @@ export class MarkerFeatureWriter implements FeatureWriter {
       for (let attempt = 0; pending.length > 0; attempt += 1) {
         if (attempt > 5) throw new MarkerReadError(`${pending.length} consistent reads left unprocessed`);
         if (attempt > 0) await this.options.sleep(Math.min(500, 10 * 2 ** attempt));
-        const result = (await this.client.send(
-          new BatchGetItemCommand({
-            RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
-          }),
-        )) as BatchGetItemCommandOutput;
+        const result = await this.dynamo.call<BatchGetItemCommandOutput>('BatchGetItem', {
+          RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
+        });
         for (const item of result.Responses?.[this.tableName] ?? []) onItem(item);
         pending = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
       }
@@ -392,26 +388,24 @@ export class MarkerFeatureWriter implements FeatureWriter {
           );
         }
         if (attempt > 0) await this.options.sleep(Math.min(2000, 25 * 2 ** attempt));
-        const result = (await this.client.send(
-          new BatchWriteItemCommand({ RequestItems: { [this.tableName]: requests } }),
-        )) as BatchWriteItemCommandOutput;
+        const result = await this.dynamo.call<BatchWriteItemCommandOutput>('BatchWriteItem', {
+          RequestItems: { [this.tableName]: requests },
+        });
         requests = result.UnprocessedItems?.[this.tableName] ?? [];
       }
     }
   }
 
-  /** {@link storeLabel}'s item, written through this writer's raw client. */
+  /** {@link storeLabel}'s item, written through this writer's caller. */
   private async storeLabel(event: LabelEvent, now: number): Promise<void> {
     try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: toItem(labelItem(event, now)),
-          ConditionExpression: CREATE_ONLY,
-        }),
-      );
+      await this.dynamo.call('PutItem', {
+        TableName: this.tableName,
+        Item: toItem(labelItem(event, now)),
+        ConditionExpression: CREATE_ONLY,
+      });
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionFailure(error)) throw error;
     }
   }
 }
