@@ -2,7 +2,7 @@
  * Feature-updater throughput on dynalite, and the size of a card item: prints figures, no
  * thresholds (speed targets live in benchmark output, not in timed tests).
  *
- *   npx tsx scripts/bench-feature-updater.ts [--events 1000] [--split] [--batch 10]
+ *   npx tsx scripts/bench-feature-updater.ts [--events 1000] [--split] [--batch 10] [--client http|sdk]
  *
  * Three streams go through the real updater handler in SQS-sized batches of 10 (`--batch`: the
  * local queue's up to 100), one batch at a
@@ -38,6 +38,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { fromItem, toItem } from '#adapters/attribute-values';
 import { createDynamoClients, createScoringClient } from '#adapters/dynamo-client';
+import { createScoringCaller, type DynamoCaller } from '#adapters/dynamo-http';
 import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
 import { bulkWrite, FeatureAccumulator } from '#adapters/feature-bulk-loader';
 import {
@@ -310,6 +311,7 @@ async function main(): Promise<void> {
       items: { type: 'boolean', default: false },
       reads: { type: 'boolean', default: false },
       rounds: { type: 'string', default: '40' },
+      client: { type: 'string', default: 'http' },
     },
   });
   if (values.items) {
@@ -329,23 +331,25 @@ async function main(): Promise<void> {
     requestTimeoutMs: 10_000,
   });
   await ensureTable(admin, 'bench', FEATURE_TABLE);
-  // The writer's client as the updater builds it (see functions/feature-updater/index.ts).
-  // The local stack's connect budget (updater-process.ts): a batch of 100 opens up to 50 sockets at once.
-  const client = createScoringClient({
-    endpoint: dynamo.endpoint,
-    requestTimeoutMs: 10_000,
-    connectionTimeoutMs: 5000,
+  // The writer's caller as the updater builds it (see functions/feature-updater/index.ts), or
+  // (`--client sdk`) the SDK client it used before. The local stack's connect budget
+  // (updater-process.ts): a batch of 100 opens up to 50 sockets at once.
+  const clientOptions = { endpoint: dynamo.endpoint, requestTimeoutMs: 10_000, connectionTimeoutMs: 5000 };
+  const caller = await createScoringCaller({
+    ...clientOptions,
+    kind: values.client === 'sdk' ? 'sdk' : 'http',
   });
   const requests = new Map<string, number>();
-  client.middlewareStack.add(
-    (next, context) => (args) => {
-      requests.set(context.commandName ?? '?', (requests.get(context.commandName ?? '?') ?? 0) + 1);
-      return next(args);
+  const counted: DynamoCaller = {
+    call: (operation, input, signal) => {
+      requests.set(operation, (requests.get(operation) ?? 0) + 1);
+      return caller.call(operation, input, signal);
     },
-    { step: 'initialize', name: 'countRequests' },
-  );
+    destroy: () => caller.destroy(),
+  };
+  console.log(`writer's DynamoDB client: ${values.client === 'sdk' ? 'SDK client' : 'signed HTTP'}`);
   const updater = createUpdaterHandler({
-    writer: new MarkerFeatureWriter(client, 'bench'),
+    writer: new MarkerFeatureWriter(counted, 'bench'),
     logger: new Logger({ serviceName: 'bench' }),
     metrics: new Metrics({ namespace: 'Bench', serviceName: 'bench' }),
   });
@@ -418,7 +422,7 @@ async function main(): Promise<void> {
     `card item (history, ${40 + total / 200} events): ${dynamoItemBytes(await read('card#card_h0'))} bytes`,
   );
   admin.destroy();
-  client.destroy();
+  caller.destroy();
   await dynamo.close();
 }
 

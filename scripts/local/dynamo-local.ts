@@ -108,6 +108,8 @@ export async function startDynalite(options: DynaliteOptions = {}): Promise<Loca
         lane.closeAllConnections();
         await new Promise<void>((resolve) => lane.close(() => resolve()));
       }
+      // Kept-alive clients (the workers, the updater) would hold `close` open until they let go.
+      server.closeAllConnections();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
       });
