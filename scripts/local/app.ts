@@ -30,6 +30,7 @@ import {
   writeRouting,
 } from './canary';
 import { ensureTable } from './dynamo-local';
+import { listenBalanced } from './front-balancer';
 import type { FrontWorkerConfig } from './front-worker';
 import { HttpEventQueue } from './http-event-queue';
 import type { LocalQueueStats } from './local-queue';
@@ -233,7 +234,7 @@ function renice(child: ChildProcess, nice: number, capture: OutputCapture): void
   }
 }
 
-/** Forks the front workers; they share one listening port through the cluster primary. */
+/** Forks the front workers; the primary listens for them (`listenBalanced`, once they are ready). */
 async function startFrontWorkers(
   count: number,
   config: FrontWorkerConfig,
@@ -376,6 +377,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     },
     capture,
   );
+  const front = await listenBalanced(workers, port);
   // The judged window starts once both versions serve.
   const routing = canary && canaryRouting(stage, baseline, canary);
   if (routing && metricsDir) writeRouting(metricsDir, routing);
@@ -416,6 +418,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     },
     close: async () => {
       queue.close();
+      front.close();
       await Promise.all([
         ...workers.map((w) => stopChild(w.process)),
         stopChild(queueProcess),

@@ -1,8 +1,10 @@
 /**
- * One worker of the local HTTP front (a `node:cluster` worker: the primary hands it
- * connections round-robin). It runs the real score and events functions, built by their own
+ * One worker of the local HTTP front (a `node:cluster` worker: the primary listens and hands it
+ * connections, fewest open first; `front-balancer.ts`). It runs the real score and events functions, built by their own
  * `index.ts`; accepted events go to the queue process over loopback.
  */
+
+import { Socket } from 'node:net';
 import { createEventsFunction } from '../../functions/events/index';
 import { loadScoreConfig } from '../../functions/score/config';
 import { createScoreFunction } from '../../functions/score/index';
@@ -10,6 +12,7 @@ import { closeArchives, loadArchiveConfig } from '../../functions/shared/archive
 import { renderOpenApi } from '../openapi';
 import { weightedRoute } from './canary';
 import { divertEmfLines, metricsFileOf, oneRequestAtATime } from './emf-file';
+import { type ConnectionClosedMessage, isConnectionMessage } from './front-balancer';
 import { HttpEventQueue } from './http-event-queue';
 import { createFront } from './http-front';
 import { isPrimeMessage, type PrimedMessage, primeFront } from './prime';
@@ -17,6 +20,7 @@ import { announceReady, childConfig } from './processes';
 
 /** What the primary passes to each worker. */
 export interface FrontWorkerConfig {
+  /** The port the primary listens on for this worker (`front-balancer.ts`). */
   port: number;
   stage: string;
   /** The queue process (the SQS stand-in) that accepted events are handed to. */
@@ -60,7 +64,19 @@ async function main(): Promise<void> {
     ? weightedRoute(serve(score.handler), serve(canary.handler), config.canary?.weight ?? 0)
     : serve(score.handler);
   const server = createFront({ score: route, events, openApi: renderOpenApi() }, config.stage);
-  server.listen(config.port, '127.0.0.1', () => announceReady({ port: config.port }));
+  // The primary listens and hands each connection over (`front-balancer.ts`); this worker reports
+  // when one closes, so the primary knows how many each worker holds.
+  server.on('connection', (socket: Socket) =>
+    socket.once('close', () =>
+      process.send?.({ type: 'connection-closed' } satisfies ConnectionClosedMessage),
+    ),
+  );
+  process.on('message', (message: unknown, handle?: unknown) => {
+    if (!isConnectionMessage(message) || !(handle instanceof Socket)) return;
+    server.emit('connection', handle);
+    handle.resume();
+  });
+  announceReady({ port: config.port });
   // The primary primes each worker once the data is seeded, before it prints the URL (`prime.ts`).
   process.on('message', (message: unknown) => {
     if (!isPrimeMessage(message)) return;
