@@ -1,6 +1,6 @@
 /**
  * One worker of the local HTTP front (a `node:cluster` worker: the primary listens and hands it
- * connections, fewest open first; `front-balancer.ts`). It runs the real score and events functions, built by their own
+ * connections, the least loaded worker first; `front-balancer.ts`). It runs the real score and events functions, built by their own
  * `index.ts`; accepted events go to the queue process over loopback.
  */
 
@@ -12,7 +12,12 @@ import { closeArchives, loadArchiveConfig } from '../../functions/shared/archive
 import { renderOpenApi } from '../openapi';
 import { weightedRoute } from './canary';
 import { divertEmfLines, metricsFileOf, oneRequestAtATime } from './emf-file';
-import { type ConnectionClosedMessage, isConnectionMessage } from './front-balancer';
+import {
+  type ConnectionClosedMessage,
+  isConnectionMessage,
+  LOAD_REPORT_MS,
+  type LoadMessage,
+} from './front-balancer';
 import { HttpEventQueue } from './http-event-queue';
 import { createFront } from './http-front';
 import { isPrimeMessage, type PrimedMessage, primeFront } from './prime';
@@ -76,6 +81,16 @@ async function main(): Promise<void> {
     server.emit('connection', handle);
     handle.resume();
   });
+  // What this worker carries, for the primary's choice of worker for the next connection.
+  let served = 0;
+  server.on('request', () => {
+    served += 1;
+  });
+  setInterval(() => {
+    if (served === 0) return;
+    process.send?.({ type: 'load', requests: served } satisfies LoadMessage);
+    served = 0;
+  }, LOAD_REPORT_MS).unref();
   announceReady({ port: config.port });
   // The primary primes each worker once the data is seeded, before it prints the URL (`prime.ts`).
   process.on('message', (message: unknown) => {
