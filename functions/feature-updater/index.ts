@@ -1,5 +1,5 @@
 import { createDynamoClients, type DynamoClientOptions } from '#adapters/dynamo-client';
-import { createScoringCaller } from '#adapters/dynamo-http';
+import { createScoringCaller, lazyCaller } from '#adapters/dynamo-http';
 import { MarkerFeatureWriter } from '#adapters/marker-feature-writer';
 import { TransactionalFeatureWriter } from '#adapters/transactional-feature-writer';
 import { MetricService } from '#shared/metrics-contract';
@@ -8,7 +8,7 @@ import type { UpdaterConfig } from './config';
 import { createUpdaterHandler } from './handler';
 
 /** Builds the SQS-triggered feature updater. Off the scoring path: generous timeouts, three attempts. */
-export async function createUpdaterFunction(config: UpdaterConfig) {
+export function createUpdaterFunction(config: UpdaterConfig) {
   const clientOptions: DynamoClientOptions = {
     endpoint: config.dynamoEndpoint,
     requestTimeoutMs: config.requestTimeoutMs,
@@ -27,7 +27,8 @@ export async function createUpdaterFunction(config: UpdaterConfig) {
     writer = new TransactionalFeatureWriter(documents, config.featureTableName, options);
     close = () => documents.destroy();
   } else {
-    const caller = await createScoringCaller(clientOptions);
+    // Built on the first batch: this entry is CommonJS in Lambda, without top-level await.
+    const caller = lazyCaller(() => createScoringCaller(clientOptions));
     writer = new MarkerFeatureWriter(caller, config.featureTableName, options);
     close = () => caller.destroy();
   }

@@ -2,4 +2,4 @@
 import { loadUpdaterConfig } from './config';
 import { createUpdaterFunction } from './index';
 
-export const { handler } = await createUpdaterFunction(loadUpdaterConfig());
+export const { handler } = createUpdaterFunction(loadUpdaterConfig());

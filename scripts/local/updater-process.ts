@@ -39,10 +39,9 @@ serveJson(
     if (req.method === 'POST' && req.url === '/deliver') {
       const batch = (await readJsonBody(req)) as SQSEvent;
       // A thrown handler answers 500: the queue fails the whole batch, as SQS does with a Lambda error.
-      const { handler } = await updater;
-      return [200, await handler(batch, lambdaContext('feature-updater', 30_000))];
+      return [200, await updater.handler(batch, lambdaContext('feature-updater', 30_000))];
     }
     return undefined;
   },
-  () => void updater.then((u) => u.close()),
+  () => updater.close(),
 );

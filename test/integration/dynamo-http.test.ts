@@ -10,7 +10,13 @@ import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SignatureV4 } from '@smithy/signature-v4';
 import fc from 'fast-check';
-import { DynamoServiceError, SignedHttpCaller, sdkCaller } from '#adapters/dynamo-http';
+import {
+  type DynamoCaller,
+  DynamoServiceError,
+  lazyCaller,
+  SignedHttpCaller,
+  sdkCaller,
+} from '#adapters/dynamo-http';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
 
 interface Seen {
@@ -349,5 +355,35 @@ describe('the signed HTTP caller against the embedded server', () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('lazyCaller (the updater entry, which cannot await its set-up)', () => {
+  it('builds its caller once, on the first calls, and releases it on destroy', async () => {
+    // prepare
+    const calls: string[] = [];
+    let builds = 0;
+    let destroyed = 0;
+    const caller = lazyCaller(async () => {
+      builds += 1;
+      return {
+        call: async <Output>(operation: string) => {
+          calls.push(operation);
+          return {} as Output;
+        },
+        destroy: () => {
+          destroyed += 1;
+        },
+      } satisfies DynamoCaller;
+    });
+    // act: two calls before the build has resolved, one after
+    await Promise.all([caller.call('GetItem', {}), caller.call('PutItem', {})]);
+    await caller.call('BatchGetItem', {});
+    caller.destroy();
+    await new Promise((resolve) => setImmediate(resolve));
+    // assert
+    expect(builds).toBe(1);
+    expect(calls).toEqual(['GetItem', 'PutItem', 'BatchGetItem']);
+    expect(destroyed).toBe(1);
   });
 });

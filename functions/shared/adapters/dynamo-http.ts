@@ -344,6 +344,28 @@ export function sdkCaller(client: DynamoDBClient): DynamoCaller {
   };
 }
 
+/**
+ * A caller built on its first call: for set-up code that cannot await (the feature updater's
+ * Lambda entry is bundled as CommonJS, without top-level await).
+ */
+export function lazyCaller(build: () => Promise<DynamoCaller>): DynamoCaller {
+  let building: Promise<DynamoCaller> | undefined;
+  let built: DynamoCaller | undefined;
+  return {
+    call<Output>(operation: DynamoOperation, input: object, signal?: AbortSignal): Promise<Output> {
+      if (built) return built.call<Output>(operation, input, signal);
+      building ??= build().then((caller) => {
+        built = caller;
+        return caller;
+      });
+      return building.then((caller) => caller.call<Output>(operation, input, signal));
+    },
+    destroy: () => {
+      void building?.then((caller) => caller.destroy());
+    },
+  };
+}
+
 /** Which client the scoring path uses: `http` (signed HTTP, the default) or `sdk`. */
 export type ScoringClientKind = 'http' | 'sdk';
 
