@@ -1,7 +1,8 @@
 /**
  * One worker of the local HTTP front (a `node:cluster` worker: the primary listens and hands it
- * connections, the least loaded worker first; `front-balancer.ts`). It runs the real score and events functions, built by their own
- * `index.ts`; accepted events go to the queue process over loopback.
+ * connections, the least loaded worker first; `front-balancer.ts`). It runs the real score and
+ * events functions, built by their own `index.ts`; accepted events go to the queue process over
+ * loopback.
  */
 
 import { Socket } from 'node:net';

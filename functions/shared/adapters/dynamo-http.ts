@@ -21,6 +21,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
@@ -128,22 +129,6 @@ function abortError(signal: AbortSignal): Error {
   return error;
 }
 
-/** Waits `ms`, or rejects as soon as `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortError(signal));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortError(signal as AbortSignal));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /** What {@link SignedHttpCaller} is built from: all resolved once, from the SDK client's configuration. */
 export interface SignedHttpCallerParts {
   readonly endpoint: URL;
@@ -226,7 +211,10 @@ export class SignedHttpCaller implements DynamoCaller {
         if (retry === 'no' || attempt >= this.parts.maxAttempts || this.quota < cost) throw error;
         this.quota -= cost;
         const base = retry === 'throttling' ? BACKOFF_MS.throttling : BACKOFF_MS.default;
-        await sleep(Math.floor((this.parts.random ?? Math.random)() * base * 2 ** attempt), signal);
+        // Rejects with an `AbortError` as soon as the signal aborts, as an attempt in flight does.
+        await delay(Math.floor((this.parts.random ?? Math.random)() * base * 2 ** attempt), undefined, {
+          signal,
+        });
       }
     }
   }
@@ -344,6 +332,11 @@ export function sdkCaller(client: DynamoDBClient): DynamoCaller {
   };
 }
 
+/** `dynamo` itself, or calls through it when it is an SDK client (what the store and writer accept). */
+export function asCaller(dynamo: DynamoCaller | DynamoDBClient): DynamoCaller {
+  return 'call' in dynamo ? dynamo : sdkCaller(dynamo);
+}
+
 /**
  * A caller built on its first call: for set-up code that cannot await (the feature updater's
  * Lambda entry is bundled as CommonJS, without top-level await).
@@ -376,8 +369,11 @@ export type ScoringClientKind = 'http' | 'sdk';
 export async function createScoringCaller(
   options: DynamoClientOptions & { readonly kind?: ScoringClientKind } = {},
 ): Promise<DynamoCaller> {
-  const client = rawClient(options, true);
-  if (options.kind === 'sdk') return sdkCaller(client);
+  // Only the SDK kind sends through this client (cached stack, signal on the request); the signed
+  // caller reads its configuration.
+  const sdk = options.kind === 'sdk';
+  const client = rawClient(options, sdk);
+  if (sdk) return sdkCaller(client);
   return SignedHttpCaller.fromClient(client, {
     connectionTimeoutMs: options.connectionTimeoutMs ?? 200,
     requestTimeoutMs: options.requestTimeoutMs ?? 500,

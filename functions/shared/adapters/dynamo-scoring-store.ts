@@ -8,9 +8,9 @@
  * (signed HTTP by default, the SDK client with `DYNAMODB_CLIENT=sdk`; see `dynamo-http.ts`) and
  * (un)marshals its few attributes by hand: the document client walked every item through the
  * generic marshaller on the way in and out, which `npm run profile` showed as a measurable share
- * of the SDK's time per answer. Feature
- * items decode with the updater's `attribute-values.ts` in its lenient mode: a corrupted
- * attribute reads as missing (an empty list), never as a failed answer.
+ * of the SDK's time per answer. Feature items decode with the updater's `attribute-values.ts` in
+ * its lenient mode: a corrupted attribute reads as missing (an empty list), never as a failed
+ * answer.
  */
 import type {
   AttributeValue,
@@ -24,7 +24,7 @@ import type { SaveAnswerResult, StoredAnswer } from '#domain/idempotency';
 import type { ScoringKeys, ScoringLookup, ScoringStore } from '#domain/ports';
 import { answerKey, cardKey, FEATURE_TABLE, IDEMPOTENCY_TABLE, merchantKey } from '#shared/table-schema';
 import { fromItem } from './attribute-values';
-import { type DynamoCaller, isConditionFailure, sdkCaller } from './dynamo-http';
+import { asCaller, type DynamoCaller, isConditionFailure } from './dynamo-http';
 import { cardFromItem, merchantFromItem, READ_PROJECTION } from './feature-items';
 
 /** An item as DynamoDB's wire format has it: attribute name → typed value. */
@@ -55,7 +55,7 @@ export class DynamoScoringStore implements ScoringStore {
     dynamo: DynamoCaller | DynamoDBClient,
     private readonly options: DynamoScoringStoreOptions,
   ) {
-    this.dynamo = 'call' in dynamo ? dynamo : sdkCaller(dynamo);
+    this.dynamo = asCaller(dynamo);
     this.clock = options.clock ?? Date.now;
   }
 

@@ -23,7 +23,7 @@ import type {
 import { BulkWriteError, MarkerReadError, UpdateConflictError } from '#domain/errors';
 import type { LabelEvent, TransactionEvent } from '#domain/types';
 import { type AttributeMap, fromItem, toItem } from './attribute-values';
-import { type DynamoCaller, isConditionFailure, sdkCaller } from './dynamo-http';
+import { asCaller, type DynamoCaller, isConditionFailure } from './dynamo-http';
 import { appliedMarkerKey } from './feature-items';
 import {
   asError,
@@ -79,7 +79,7 @@ export class MarkerFeatureWriter implements FeatureWriter {
     private readonly tableName: string,
     options: FeatureWriterOptions = {},
   ) {
-    this.dynamo = 'call' in dynamo ? dynamo : sdkCaller(dynamo);
+    this.dynamo = asCaller(dynamo);
     this.options = resolveWriterOptions(options);
   }
 
