@@ -8,9 +8,10 @@
  * waits until every accepted event is applied (for seeding and tests); `GET /stats` reports the
  * queue.
  */
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { TransactionEvent } from '#domain/types';
+import { postJson } from '../support/post-json';
 import { LocalQueue } from './local-queue';
 import { childConfig, readJsonBody, serveJson } from './processes';
 
@@ -45,40 +46,20 @@ export interface QueueProcessConfig {
 
 const config = childConfig<QueueProcessConfig>();
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+const deliverUrl = new URL(`${config.updaterUrl}/deliver`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One batch to the updater; a thrown error fails the whole batch, as a Lambda error would. */
-function deliver(event: SQSEvent): Promise<SQSBatchResponse> {
-  const body = JSON.stringify(event);
-  return new Promise<SQSBatchResponse>((resolve, reject) => {
-    const req = request(
-      `${config.updaterUrl}/deliver`,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          if (res.statusCode !== 200) return reject(new Error(`updater answered ${res.statusCode}`));
-          try {
-            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as SQSBatchResponse);
-          } catch (error) {
-            reject(error);
-          }
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  }).catch(async (error: unknown) => {
+async function deliver(event: SQSEvent): Promise<SQSBatchResponse> {
+  try {
+    const answer = await postJson(agent, deliverUrl, event);
+    if (answer.status !== 200) throw new Error(`updater answered ${answer.status}`);
+    return JSON.parse(answer.body) as SQSBatchResponse;
+  } catch (error) {
     // An updater that is down or restarting is not retried in a tight loop.
     await sleep(config.unreachableBackoffMs ?? 1000);
     throw error;
-  });
+  }
 }
 
 const queue = new LocalQueue(deliver, {

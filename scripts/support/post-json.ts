@@ -1,9 +1,10 @@
 /**
  * POSTs over a keep-alive `node:http` agent, for the scripts that load the local stack
- * (`simulate`, `bench:peer`'s load generator, the front workers' priming). Not `fetch`: at 100
- * scores per second (200+ requests) undici's `fetch` cost the load generator 0.4–0.9 ms of CPU
- * per request against 0.07–0.19 ms here (client and a trivial server in one process, measured
- * side by side), and a load generator shares the machine with the stack it measures.
+ * (`simulate`, `bench:peer`'s load generator, the front workers' priming) and between its
+ * processes (the local queue's deliveries to the updater). Not `fetch`: at 100 scores per second
+ * (200+ requests) undici's `fetch` cost the load generator 0.4–0.9 ms of CPU per request against
+ * 0.07–0.19 ms here (client and a trivial server in one process, measured side by side), and a
+ * load generator shares the machine with the stack it measures.
  */
 import { type Agent, request as httpRequest } from 'node:http';
 
