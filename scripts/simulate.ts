@@ -18,7 +18,11 @@ import { ROOT, SEED_DEFAULTS, seededWindowStart } from './local/app';
 import { type Bin, barChart, curveChart, histogramChart, type TimePoint, timeChart } from './report/charts';
 import { curves, histogram, logEdges, percentile, thin } from './report/curves';
 import { type Block, type Report, reportPath, writeReport } from './report/page';
+import { type StealSample, StealSampler, stealIn } from './support/host-steal';
 import { type PostAnswer, postJson } from './support/post-json';
+
+/** A 10 s window whose mean steal time is above this share is marked in the summary. */
+const STEAL_MARK = 0.05;
 
 /** One scored request as the client saw it. */
 export interface Sample {
@@ -131,6 +135,7 @@ async function main(): Promise<void> {
     plan.push(event);
     if (event.type !== 'label') payments += 1;
   }
+  const steal = new StealSampler().start();
   let sent = 0;
   for (const event of plan) {
     if (event.type === 'label') {
@@ -178,13 +183,14 @@ async function main(): Promise<void> {
     void task.finally(() => inflight.delete(task));
   }
   await Promise.all(inflight);
+  const stolen = steal.stop();
   agent.destroy();
   bar.stop();
   const elapsed = (performance.now() - (started ?? performance.now())) / 1000;
   // Every answer as the client saw it, one JSON line each, for analysis beyond the report.
   if (values.samples)
     writeFileSync(values.samples, samples.map((sample) => `${JSON.stringify(sample)}\n`).join(''));
-  const { summary, report } = simulateReport(samples, elapsed, rps);
+  const { summary, report } = simulateReport(samples, elapsed, rps, stolen);
   process.stdout.write(`${summary}\n`);
   const events = [...eventStatuses].sort((a, b) => a[0] - b[0]);
   process.stdout.write(
@@ -203,6 +209,7 @@ export function simulateReport(
   samples: readonly Sample[],
   elapsed: number,
   rps: number,
+  steal?: readonly StealSample[],
 ): { summary: string; report: Report } {
   const ok = samples.filter((s) => s.status === 200);
   const stages = ['features', 'inference', 'total'];
@@ -244,6 +251,39 @@ export function simulateReport(
     const window = Math.floor((s.at - firstAt) / 10_000) * 10;
     degradedBy10s.set(window, (degradedBy10s.get(window) ?? 0) + 1);
   }
+  // The tail against the median, over the run and by 10 s, with the host's steal time beside it.
+  const totals = ok.map((s) => s.stages.total).filter((x): x is number => x !== undefined);
+  const tailRatio = (values: readonly number[]) => percentile(values, 0.99) / percentile(values, 0.5);
+  const totalsBy10s = new Map<number, number[]>();
+  for (const s of ok) {
+    if (s.stages.total === undefined) continue;
+    const window = Math.floor((s.at - firstAt) / 10_000) * 10;
+    const values = totalsBy10s.get(window) ?? [];
+    values.push(s.stages.total);
+    totalsBy10s.set(window, values);
+  }
+  const windowSteal = (from: number) =>
+    steal ? stealIn(steal, firstAt + from * 1000, firstAt + (from + 10) * 1000) : undefined;
+  const tailLines =
+    totals.length === 0
+      ? []
+      : [
+          `  server total p99 ÷ p50: ${tailRatio(totals).toFixed(2)} over the run; by 10 s: ${[...totalsBy10s]
+            .map(([from, values]) => {
+              const stolen = windowSteal(from);
+              const mark =
+                stolen !== undefined && stolen > STEAL_MARK ? ` (steal ${(100 * stolen).toFixed(0)} %)` : '';
+              return `${from}–${from + 10} s ${tailRatio(values).toFixed(1)}${mark}`;
+            })
+            .join(', ')}`,
+          ...(steal === undefined
+            ? []
+            : [
+                steal.length > 0
+                  ? `  host steal time: ${(100 * (stealIn(steal, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY) ?? 0)).toFixed(1)} % of CPU time over the run (given to other guests of the hypervisor; windows above ${100 * STEAL_MARK} % are marked)`
+                  : '  host steal time: not measured (no /proc/stat)',
+              ]),
+        ];
   const lines = [
     '',
     `simulate: ${samples.length} scored in ${elapsed.toFixed(1)} s (target ${rps} rps, achieved ${(samples.length / elapsed).toFixed(1)} rps)`,
@@ -258,6 +298,7 @@ export function simulateReport(
       (s) =>
         `  server ${s.stage.padEnd(12)} p50 ${s.p50.toFixed(2)} ms  p95 ${s.p95.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms`,
     ),
+    ...tailLines,
     `  decisions: ${decisions.map(({ d, n }) => `${d} ${n} (${((100 * n) / Math.max(1, ok.length)).toFixed(1)} %)`).join(', ')}`,
     fraud.length === 0
       ? `  ground truth: no fraud among ${ok.length} scored (fraud comes in episodes, about 1.5 % of a day's payments): run longer, e.g. --rps 50 --seconds 120, for detection metrics; false-positive rate ${(fp / Math.max(1, legit)).toFixed(4)}`
