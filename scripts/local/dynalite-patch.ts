@@ -1,8 +1,8 @@
 /**
  * A runtime patch of dynalite's fixed cost per response, applied by the local stack's dynalite
  * process only (`dynalite-process.ts`), never by the tests' in-process servers nor by the
- * `bench:peer` peer's dynalite (whose boto3 client checks the CRC32 header). It changes how two
- * values are computed, not what they are:
+ * `bench:peer` peer's dynalite (whose boto3 client checks the CRC32 header). It changes how three
+ * things are computed, not what they are:
  *
  * - `x-amz-crc32`: dynalite computes it with `buffer-crc32`, a table walk in JavaScript over
  *   every response body (a 3 KB card item: 64 µs against 9 µs); `zlib.crc32` (Node ≥ 20.15)
@@ -11,6 +11,14 @@
  * - `x-amzn-RequestId`: 52 characters from `crypto.randomBytes(39)` per response, a synchronous
  *   call into the CSPRNG for 39 bytes each time. Here the same calls are served from a pool
  *   refilled by one `randomFillSync` per 64 ids: still random bytes from the same generator.
+ *
+ * - Expressions: dynalite parses every `ConditionExpression`, `FilterExpression`,
+ *   `KeyConditionExpression` and `ProjectionExpression` with a generated PEG parser, about a
+ *   third of its CPU for a conditional PutItem. The parse is a pure function of the expression,
+ *   its attribute names and values, so a parse is kept for the next request with the same three
+ *   (`UpdateExpression`s are not kept: dynalite applies their sections to the item). A request
+ *   still marks the names and values its expressions use, so unused ones are reported as before;
+ *   a parse that fails is never kept.
  *
  * `test/integration/dynalite-patch.test.ts` proves neutrality: one corpus of valid and invalid
  * requests against a patched and an unpatched dynalite process, same status, headers and body.
@@ -51,15 +59,82 @@ function pooledRandomBytes(original: (...args: unknown[]) => Buffer): (...args: 
   };
 }
 
+/** Parses kept per parser; beyond this the cache starts over (a parse costs ~0.1 ms). */
+const MAX_KEPT_PARSES = 1000;
+
+/** What dynalite's validations hand its expression parsers (`validations/index.js`, `parse`). */
+interface ParseContext {
+  attrNames?: Record<string, unknown>;
+  attrVals?: Record<string, unknown>;
+  unusedAttrNames?: Record<string, boolean>;
+  unusedAttrVals?: Record<string, boolean>;
+  isKeyCondition?: boolean;
+}
+
+interface PegParser {
+  parse(input: string, options?: { context?: ParseContext }): unknown;
+}
+
+/** A kept parse: its tree, and the attribute names and values the expression used. */
+interface KeptParse {
+  readonly tree: unknown;
+  readonly names: readonly string[];
+  readonly values: readonly string[];
+}
+
+/** Every key of `map`, marked unused, as dynalite's validations start each request. */
+const allUnused = (map: Record<string, unknown> | undefined): Record<string, boolean> =>
+  Object.fromEntries(Object.keys(map ?? {}).map((key) => [key, true]));
+
+/**
+ * Wraps a PEG parser's `parse` so that a parse is kept for the next call with the same
+ * expression, names and values. The parser reads the names and values from the context and
+ * deletes each one it uses from the context's `unused*` maps; a kept parse replays those
+ * deletions. They are recorded against a context of its own that starts with every name and
+ * value unused, so a name that an earlier expression of the same request already used (an
+ * `UpdateExpression`'s) is still recorded.
+ */
+function keepParses(parser: PegParser): void {
+  const original = parser.parse.bind(parser);
+  const kept = new Map<string, KeptParse>();
+  parser.parse = (input, options) => {
+    const context = options?.context;
+    if (typeof input !== 'string' || context === undefined) return original(input, options);
+    const key = `${context.isKeyCondition ? 'key' : 'any'}\u0000${input}\u0000${JSON.stringify(context.attrNames ?? null)}\u0000${JSON.stringify(context.attrVals ?? null)}`;
+    let parse = kept.get(key);
+    if (parse === undefined) {
+      const own: ParseContext = {
+        ...context,
+        unusedAttrNames: allUnused(context.attrNames),
+        unusedAttrVals: allUnused(context.attrVals),
+      };
+      // A syntax or validation error throws: nothing is kept, the caller gets it as before.
+      const tree = original(input, { ...options, context: own });
+      parse = {
+        tree,
+        names: Object.keys(context.attrNames ?? {}).filter((name) => !own.unusedAttrNames?.[name]),
+        values: Object.keys(context.attrVals ?? {}).filter((value) => !own.unusedAttrVals?.[value]),
+      };
+      if (kept.size >= MAX_KEPT_PARSES) kept.clear();
+      kept.set(key, parse);
+    }
+    for (const name of parse.names) delete context.unusedAttrNames?.[name];
+    for (const value of parse.values) delete context.unusedAttrVals?.[value];
+    return parse.tree;
+  };
+}
+
 /** What {@link patchDynalite} replaced, for the report line of the dynalite process. */
 export interface DynalitePatch {
   readonly crc32: boolean;
   readonly requestIds: boolean;
+  readonly expressions: boolean;
 }
 
 /**
- * Patches the modules dynalite resolves (`buffer-crc32`, `crypto`) in this process. Call it
- * before dynalite handles a request; dynalite looks both functions up on every response.
+ * Patches the modules dynalite resolves (`buffer-crc32`, `crypto`, its expression parsers) in
+ * this process. Call it before dynalite handles a request; dynalite looks these functions up on
+ * every request.
  */
 export function patchDynalite(root: string = ROOT): DynalitePatch {
   const requireFromDynalite = createRequire(createRequire(`${root}/package.json`).resolve('dynalite'));
@@ -68,5 +143,9 @@ export function patchDynalite(root: string = ROOT): DynalitePatch {
   // `zlib.crc32` encodes a string as UTF-8, as `buffer-crc32` does (`Buffer.from(string)`).
   crcModule.unsigned = (input) => crc32(input);
   cryptoModule.randomBytes = pooledRandomBytes(cryptoModule.randomBytes);
-  return { crc32: true, requestIds: true };
+  // The parsers' trees are only read afterwards (conditions, filters, projections); update
+  // expressions are left alone.
+  keepParses(requireFromDynalite('./db/conditionParser') as PegParser);
+  keepParses(requireFromDynalite('./db/projectionParser') as PegParser);
+  return { crc32: true, requestIds: true, expressions: true };
 }

@@ -287,6 +287,201 @@ describe('dynalite patch conformance', () => {
     expect(answers.filter((a) => a.status === 200).length).toBeGreaterThanOrEqual(15);
   });
 
+  it('answers expressions that repeat, vary and misuse names and values exactly as unpatched dynalite', async () => {
+    // prepare: the patch keeps parses; these requests repeat an expression with the same, other,
+    // extra and missing names and values, across operations and within one request
+    const table = 'expressions';
+    const answer = (pk: string, expires: string) => ({ pk: { S: pk }, exp: { N: expires }, n: { N: '1' } });
+    const stored = {
+      ConditionExpression: 'attribute_not_exists(#id) OR #exp < :now',
+      ExpressionAttributeNames: { '#id': 'pk', '#exp': 'exp' },
+    };
+    const corpus: [operation: string, payload: unknown][] = [
+      [
+        'CreateTable',
+        {
+          TableName: table,
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        },
+      ],
+      // The scoring store's put: stored, refused while live, stored again once expired.
+      [
+        'PutItem',
+        {
+          TableName: table,
+          Item: answer('a#1', '200'),
+          ...stored,
+          ExpressionAttributeValues: { ':now': { N: '100' } },
+        },
+      ],
+      [
+        'PutItem',
+        {
+          TableName: table,
+          Item: answer('a#1', '300'),
+          ...stored,
+          ExpressionAttributeValues: { ':now': { N: '100' } },
+        },
+      ],
+      [
+        'PutItem',
+        {
+          TableName: table,
+          Item: answer('a#1', '400'),
+          ...stored,
+          ExpressionAttributeValues: { ':now': { N: '250' } },
+        },
+      ],
+      ['GetItem', { TableName: table, Key: { pk: { S: 'a#1' } } }],
+      // Same expression: a name or a value too many, a value missing, a name meaning another attribute.
+      [
+        'PutItem',
+        {
+          TableName: table,
+          Item: answer('a#2', '1'),
+          ...stored,
+          ExpressionAttributeNames: { ...stored.ExpressionAttributeNames, '#x': 'x' },
+          ExpressionAttributeValues: { ':now': { N: '100' } },
+        },
+      ],
+      [
+        'PutItem',
+        {
+          TableName: table,
+          Item: answer('a#2', '1'),
+          ...stored,
+          ExpressionAttributeValues: { ':now': { N: '100' }, ':y': { S: 'y' } },
+        },
+      ],
+      ['PutItem', { TableName: table, Item: answer('a#2', '1'), ...stored }],
+      [
+        'PutItem',
+        {
+          TableName: table,
+          Item: answer('a#1', '500'),
+          ...stored,
+          ExpressionAttributeNames: { '#id': 'pk', '#exp': 'n' },
+          ExpressionAttributeValues: { ':now': { N: '100' } },
+        },
+      ],
+      [
+        'PutItem',
+        {
+          TableName: table,
+          Item: answer('a#1', '500'),
+          ...stored,
+          ExpressionAttributeValues: { ':now': { S: 'text' } },
+        },
+      ],
+      // A name that the request's update expression uses too, then the same condition alone with
+      // the same names and values: the update's value is unused there.
+      [
+        'UpdateItem',
+        {
+          TableName: table,
+          Key: { pk: { S: 'a#1' } },
+          UpdateExpression: 'SET #a = :v',
+          ConditionExpression: 'attribute_exists(#a)',
+          ExpressionAttributeNames: { '#a': 'n' },
+          ExpressionAttributeValues: { ':v': { N: '2' } },
+        },
+      ],
+      [
+        'PutItem',
+        {
+          TableName: table,
+          Item: answer('a#3', '1'),
+          ConditionExpression: 'attribute_exists(#a)',
+          ExpressionAttributeNames: { '#a': 'n' },
+          ExpressionAttributeValues: { ':v': { N: '2' } },
+        },
+      ],
+      // One expression as a key condition, a filter and a put's condition.
+      [
+        'Query',
+        {
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: 'a#1' } },
+        },
+      ],
+      [
+        'Scan',
+        {
+          TableName: table,
+          FilterExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: 'a#1' } },
+        },
+      ],
+      [
+        'PutItem',
+        {
+          TableName: table,
+          Item: answer('a#1', '9'),
+          ConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: 'a#1' } },
+        },
+      ],
+      [
+        'Query',
+        {
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: 'a#1' } },
+        },
+      ],
+      [
+        'Query',
+        {
+          TableName: table,
+          KeyConditionExpression: 'n = :pk',
+          ExpressionAttributeValues: { ':pk': { S: 'a#1' } },
+        },
+      ],
+      // Projections repeated, with other names, with a reserved word, and broken twice.
+      ...[0, 1].flatMap((): [string, unknown][] => [
+        [
+          'BatchGetItem',
+          {
+            RequestItems: {
+              [table]: {
+                Keys: [{ pk: { S: 'a#1' } }],
+                ProjectionExpression: '#e, pk',
+                ExpressionAttributeNames: { '#e': 'exp' },
+              },
+            },
+          },
+        ],
+        [
+          'BatchGetItem',
+          {
+            RequestItems: {
+              [table]: {
+                Keys: [{ pk: { S: 'a#1' } }],
+                ProjectionExpression: '#e, pk',
+                ExpressionAttributeNames: { '#e': 'n' },
+              },
+            },
+          },
+        ],
+        ['GetItem', { TableName: table, Key: { pk: { S: 'a#1' } }, ProjectionExpression: 'size, pk' }],
+        ['GetItem', { TableName: table, Key: { pk: { S: 'a#1' } }, ProjectionExpression: 'pk,, n' }],
+        ['PutItem', { TableName: table, Item: answer('a#4', '1'), ConditionExpression: 'size(pk) >' }],
+      ]),
+    ];
+    // act
+    const answers: Answer[] = [];
+    for (const [operation, payload] of corpus) answers.push(await both(operation, payload));
+    // assert (each exchange was compared in `both`; the corpus reached both outcomes of a repeat)
+    const types = answers.map((a) => /"__type":"[^"]*#(\w+)"/.exec(a.body)?.[1] ?? String(a.status));
+    expect(types.slice(1, 4)).toEqual(['200', 'ConditionalCheckFailedException', '200']);
+    expect(answers.filter((a) => a.body.includes('unused in expressions')).length).toBe(3);
+    expect(answers.filter((a) => a.body.includes('Syntax error')).length).toBe(4);
+    expect(answers.filter((a) => a.body.includes('reserved keyword')).length).toBe(2);
+  });
+
   it('answers hostile items drawn by fast-check exactly as unpatched dynalite', async () => {
     // prepare
     const attribute = fc.oneof(
