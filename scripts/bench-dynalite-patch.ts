@@ -2,8 +2,9 @@
  * `npx tsx scripts/bench-dynalite-patch.ts [--requests N] [--rounds R]`: dynalite's CPU per
  * request, unpatched against patched (`scripts/local/dynalite-patch.ts`), each in its own
  * process as the local stack runs it. Per round and server: N consistent BatchGetItems of a
- * seeded card item (the score path's read) and N conditional PutItems of it (the updater's
- * write), sequential over one keep-alive connection; the servers alternate round by round, and
+ * seeded card item and N conditional PutItems of it (the updater's write), then the score path's
+ * own two requests (the read with its projection, the answer's put with its condition on names
+ * and a value), sequential over one keep-alive connection; the servers alternate round by round, and
  * the CPU comes from `/proc/<pid>/stat` (Linux). A first round warms both up uncounted. Prints
  * the median per request and kind.
  */
@@ -12,7 +13,18 @@ import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { READ_PROJECTION } from '#adapters/feature-items';
 import { forkTs, OutputCapture, stopChild, whenReady } from './local/processes';
+
+/** A stored answer's body, about the size the score function stores. */
+const ANSWER = JSON.stringify({
+  transactionId: 'tx_20261201_000001',
+  score: 0.0123,
+  decision: 'approve',
+  reasons: ['amount_vs_card_usual', 'new_merchant', 'night_time'],
+  modelVersion: '1.0.0',
+  degraded: [],
+});
 
 const SIGNED = {
   'content-type': 'application/x-amz-json-1.0',
@@ -116,6 +128,38 @@ async function main(): Promise<void> {
         }
         after = cpuSeconds(pid);
         record(`${server.label} conditional PutItem`, ((after - before) * 1000) / requests);
+        // The score path's own two requests: the features read with its projection, and the
+        // answer's put with its condition on names and a value (a new answer each time).
+        before = after;
+        for (let i = 0; i < requests; i += 1) {
+          await call(server.agent, server.port, 'BatchGetItem', {
+            RequestItems: {
+              [table]: {
+                Keys: [{ pk: { S: 'card#1' } }],
+                ProjectionExpression: READ_PROJECTION.expression,
+                ExpressionAttributeNames: READ_PROJECTION.names,
+              },
+            },
+          });
+        }
+        after = cpuSeconds(pid);
+        record(`${server.label} BatchGetItem, projected`, ((after - before) * 1000) / requests);
+        before = after;
+        for (let i = 0; i < requests; i += 1) {
+          await call(server.agent, server.port, 'PutItem', {
+            TableName: table,
+            Item: {
+              pk: { S: `answer#${server.label}-${round}-${i}` },
+              exp: { N: '1900000000' },
+              response: { S: ANSWER },
+            },
+            ConditionExpression: 'attribute_not_exists(#id) OR #exp < :now',
+            ExpressionAttributeNames: { '#id': 'pk', '#exp': 'exp' },
+            ExpressionAttributeValues: { ':now': { N: String(Math.floor(Date.now() / 1000)) } },
+          });
+        }
+        after = cpuSeconds(pid);
+        record(`${server.label} answer PutItem`, ((after - before) * 1000) / requests);
       }
     }
     load.push(loadavg()[0] ?? 0);
