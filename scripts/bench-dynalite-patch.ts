@@ -13,7 +13,9 @@ import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { PUT_CONDITION } from '#adapters/dynamo-scoring-store';
 import { READ_PROJECTION } from '#adapters/feature-items';
+import { IDEMPOTENCY_TABLE } from '#shared/table-schema';
 import { forkTs, OutputCapture, stopChild, whenReady } from './local/processes';
 
 /** A stored answer's body, about the size the score function stores. */
@@ -129,7 +131,8 @@ async function main(): Promise<void> {
         after = cpuSeconds(pid);
         record(`${server.label} conditional PutItem`, ((after - before) * 1000) / requests);
         // The score path's own two requests: the features read with its projection, and the
-        // answer's put with its condition on names and a value (a new answer each time).
+        // answer's put with the store's condition (`PUT_CONDITION`: two names and a value). A new
+        // answer each time: on this table's key the condition holds, as for a new answer.
         before = after;
         for (let i = 0; i < requests; i += 1) {
           await call(server.agent, server.port, 'BatchGetItem', {
@@ -150,11 +153,11 @@ async function main(): Promise<void> {
             TableName: table,
             Item: {
               pk: { S: `answer#${server.label}-${round}-${i}` },
-              exp: { N: '1900000000' },
+              [IDEMPOTENCY_TABLE.ttlAttribute]: { N: '1900000000' },
               response: { S: ANSWER },
             },
-            ConditionExpression: 'attribute_not_exists(#id) OR #exp < :now',
-            ExpressionAttributeNames: { '#id': 'pk', '#exp': 'exp' },
+            ConditionExpression: PUT_CONDITION.expression,
+            ExpressionAttributeNames: PUT_CONDITION.names,
             ExpressionAttributeValues: { ':now': { N: String(Math.floor(Date.now() / 1000)) } },
           });
         }

@@ -244,24 +244,20 @@ export function simulateReport(
   for (const s of ok) for (const reason of s.degraded) byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
   const reasons = [...byReason].map(([reason, n]) => `${reason} ${n}`).join(', ');
   // When in the run they came: a cold stack degrades its first seconds, an overloaded one throughout.
+  // The tail against the median too, per 10 s, with the host's steal time beside it.
   const firstAt = samples[0]?.at ?? 0;
   const degradedBy10s = new Map<number, number>();
-  for (const s of ok) {
-    if (s.degraded.length === 0) continue;
-    const window = Math.floor((s.at - firstAt) / 10_000) * 10;
-    degradedBy10s.set(window, (degradedBy10s.get(window) ?? 0) + 1);
-  }
-  // The tail against the median, over the run and by 10 s, with the host's steal time beside it.
-  const totals = ok.map((s) => s.stages.total).filter((x): x is number => x !== undefined);
-  const tailRatio = (values: readonly number[]) => percentile(values, 0.99) / percentile(values, 0.5);
   const totalsBy10s = new Map<number, number[]>();
   for (const s of ok) {
-    if (s.stages.total === undefined) continue;
     const window = Math.floor((s.at - firstAt) / 10_000) * 10;
+    if (s.degraded.length > 0) degradedBy10s.set(window, (degradedBy10s.get(window) ?? 0) + 1);
+    if (s.stages.total === undefined) continue;
     const values = totalsBy10s.get(window) ?? [];
     values.push(s.stages.total);
     totalsBy10s.set(window, values);
   }
+  const totals = stageStats.find((s) => s.stage === 'total')?.values ?? [];
+  const tailRatio = (values: readonly number[]) => percentile(values, 0.99) / percentile(values, 0.5);
   const windowSteal = (from: number) =>
     steal ? stealIn(steal, firstAt + from * 1000, firstAt + (from + 10) * 1000) : undefined;
   const tailLines =

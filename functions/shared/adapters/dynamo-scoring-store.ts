@@ -34,7 +34,7 @@ const PK = FEATURE_TABLE.partitionKey.name;
 const ID = IDEMPOTENCY_TABLE.partitionKey.name;
 const EXPIRES = IDEMPOTENCY_TABLE.ttlAttribute;
 /** Names of the conditional put, built once: an expired answer (TTL deletion lags by up to days) may be replaced. */
-const PUT_CONDITION = {
+export const PUT_CONDITION = {
   expression: 'attribute_not_exists(#id) OR #exp < :now',
   names: Object.freeze({ '#id': ID, '#exp': EXPIRES }),
 } as const;
