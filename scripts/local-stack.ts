@@ -38,6 +38,7 @@ import {
 } from './local/app';
 import { type CanarySpec, CanarySpecError, modelVersionOf, parseCanarySpec } from './local/canary';
 import { primingRequests } from './local/priming-requests';
+import { portTaken } from './local/processes';
 
 /**
  * `npm run simulate` replays the seeded population's stream at a fixed rate, so its simulated
@@ -149,6 +150,10 @@ async function main(): Promise<void> {
         ? mkdtempSync(join(tmpdir(), 'fraud-metrics-'))
         : join(values['data-dir'], 'metrics')
       : undefined;
+
+  // Before anything starts: a taken port would otherwise fail only after seeding and priming.
+  if (port !== 0 && (await portTaken(port)))
+    usage(`port ${port} on 127.0.0.1 is already in use (another stack?): stop it, or pass --port N`);
 
   const started = Date.now();
   process.stderr.write(

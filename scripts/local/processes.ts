@@ -3,7 +3,9 @@
  * output captured (and forwarded when asked), their readiness announced over IPC. Only
  * processes started here are ever signalled, by their own handle.
  */
+
 import { type ChildProcess, fork } from 'node:child_process';
+import cluster from 'node:cluster';
 import type { EventEmitter } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer } from 'node:net';
@@ -156,10 +158,17 @@ export async function stopChild(child: ChildProcess, timeoutMs = 5000): Promise<
   clearTimeout(timer);
 }
 
-/** Reads the JSON config a parent passed to this child. */
+/**
+ * Reads the JSON config a parent passed to this child. A forked child also follows its parent
+ * out: when the IPC channel closes (the parent exited, crashed or was killed, e.g. a stack whose
+ * port was taken), the child stops as on `SIGTERM`, through its own handler, instead of holding
+ * its port and data directory as an orphan. Cluster workers already do this themselves.
+ */
 export function childConfig<T>(): T {
   const raw = process.env.LOCAL_STACK_CONFIG;
   if (!raw) throw new Error('LOCAL_STACK_CONFIG is not set: this file is started by the local stack');
+  if (process.connected && !cluster.isWorker)
+    process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
   return JSON.parse(raw) as T;
 }
 
@@ -208,6 +217,17 @@ export function serveJson(routes: JsonRoutes, onStop: () => void): void {
     server.close();
     onStop();
     process.exit(0);
+  });
+}
+
+/** Whether `port` on 127.0.0.1 is held by another listener right now (checked by listening on it). */
+export function portTaken(port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'EADDRINUSE' ? resolve(true) : reject(error),
+    );
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(false)));
   });
 }
 
