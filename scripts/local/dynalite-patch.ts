@@ -1,7 +1,7 @@
 /**
  * A runtime patch of dynalite's fixed cost per response, applied by the local stack's dynalite
  * process only (`dynalite-process.ts`), never by the tests' in-process servers nor by the
- * `bench:peer` peer's dynalite (whose boto3 client checks the CRC32 header). It changes how three
+ * `bench:peer` peer's dynalite (whose boto3 client checks the CRC32 header). It changes how four
  * things are computed, not what they are:
  *
  * - `x-amz-crc32`: dynalite computes it with `buffer-crc32`, a table walk in JavaScript over
@@ -19,6 +19,9 @@
  *   (`UpdateExpression`s are not kept: dynalite applies their sections to the item). A request
  *   still marks the names and values its expressions use, so unused ones are reported as before;
  *   a parse that fails is never kept.
+ * - LevelDB reads: dynalite reads items and table descriptions with LevelDB's asynchronous `get`,
+ *   a round trip through libuv's thread pool per read; here they are read with `getSync` and
+ *   handed to the same callback on a later turn of the event loop (see `readSynchronously`).
  *
  * `test/integration/dynalite-patch.test.ts` proves neutrality: one corpus of valid and invalid
  * requests against a patched and an unpatched dynalite process, same status, headers and body.
@@ -124,11 +127,76 @@ function keepParses(parser: PegParser): void {
   };
 }
 
+type Callback = (error: unknown, value?: unknown) => void;
+
+/** dynalite's LevelDB (classic-level, or memory-level in memory), its `get` wrapped for callbacks. */
+interface LevelDb {
+  get(key: string, callback?: Callback): unknown;
+  getSync?(key: string): unknown;
+  supports?: { getSync?: boolean };
+  status?: string;
+}
+
+/** The store `db.create` returns: every read of an item or table goes through `store.db.get`. */
+interface DynaliteStore {
+  db: LevelDb;
+  recreate(): void;
+  lifecycleManager?: { getState(): string };
+}
+
+/**
+ * Reads LevelDB synchronously. dynalite reads every item (and table description) with the
+ * asynchronous `get`, which classic-level runs on libuv's thread pool: a hand-off to a pool
+ * thread and back per read, each waiting for a core when the machine is busy, for a read that
+ * LevelDB answers from memory in microseconds. `getSync` (classic-level 3, memory-level 3) reads
+ * the same value on the calling thread; the callback still runs on a later turn of the event
+ * loop, as before. Anything else (no callback, a closed or unopened database, an error) takes
+ * the original path, so errors are reported exactly as before.
+ */
+function readSynchronously(store: DynaliteStore): void {
+  const db = store.db;
+  if (typeof db.getSync !== 'function' || db.supports?.getSync !== true) return;
+  const original = db.get.bind(db);
+  const getSync = db.getSync.bind(db);
+  db.get = (key, callback) => {
+    if (
+      typeof callback !== 'function' ||
+      db.status !== 'open' ||
+      store.lifecycleManager?.getState() === 'closed'
+    )
+      return original(key, callback);
+    let value: unknown;
+    try {
+      value = getSync(key);
+    } catch {
+      return original(key, callback);
+    }
+    setImmediate(callback, null, value);
+  };
+}
+
+/** Wraps `db.create` so that every store dynalite makes, and remakes, reads LevelDB synchronously. */
+function readSynchronouslyInEveryStore(dbModule: { create: (...args: unknown[]) => DynaliteStore }): void {
+  const create = dbModule.create;
+  const patchStore = (store: DynaliteStore): DynaliteStore => {
+    readSynchronously(store);
+    const recreate = store.recreate;
+    // `recreate` copies a fresh store's members (a new `db`) onto this one.
+    store.recreate = function (this: DynaliteStore) {
+      recreate.call(this);
+      patchStore(this);
+    };
+    return store;
+  };
+  dbModule.create = (...args) => patchStore(create(...args));
+}
+
 /** What {@link patchDynalite} replaced, for the report line of the dynalite process. */
 export interface DynalitePatch {
   readonly crc32: boolean;
   readonly requestIds: boolean;
   readonly expressions: boolean;
+  readonly syncReads: boolean;
 }
 
 /**
@@ -147,5 +215,8 @@ export function patchDynalite(root: string = ROOT): DynalitePatch {
   // expressions are left alone.
   keepParses(requireFromDynalite('./db/conditionParser') as PegParser);
   keepParses(requireFromDynalite('./db/projectionParser') as PegParser);
-  return { crc32: true, requestIds: true, expressions: true };
+  readSynchronouslyInEveryStore(
+    requireFromDynalite('./db') as { create: (...args: unknown[]) => DynaliteStore },
+  );
+  return { crc32: true, requestIds: true, expressions: true, syncReads: true };
 }
