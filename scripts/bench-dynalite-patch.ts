@@ -104,65 +104,68 @@ async function main(): Promise<void> {
       });
       await call(server.agent, server.port, 'PutItem', { TableName: table, Item: cardItem('card#1', 0) });
     }
+    // What is timed, in this order on each server: a consistent read of the card and the updater's
+    // conditional put of it; then the score path's own two requests, the features read with its
+    // projection and the answer's put with the store's condition (`PUT_CONDITION`: two names and a
+    // value). A new answer each time: on this table's key the condition holds, as for a new answer.
+    // `payload` gets a name unique per server, round and request, and the request's index.
+    const kinds: [kind: string, operation: string, payload: (unique: string, i: number) => unknown][] = [
+      [
+        'BatchGetItem',
+        'BatchGetItem',
+        () => ({ RequestItems: { [table]: { Keys: [{ pk: { S: 'card#1' } }], ConsistentRead: true } } }),
+      ],
+      [
+        'conditional PutItem',
+        'PutItem',
+        (_unique, i) => ({
+          TableName: table,
+          Item: cardItem('card#1', i),
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
+      ],
+      [
+        'BatchGetItem, projected',
+        'BatchGetItem',
+        () => ({
+          RequestItems: {
+            [table]: {
+              Keys: [{ pk: { S: 'card#1' } }],
+              ProjectionExpression: READ_PROJECTION.expression,
+              ExpressionAttributeNames: READ_PROJECTION.names,
+            },
+          },
+        }),
+      ],
+      [
+        'answer PutItem',
+        'PutItem',
+        (unique) => ({
+          TableName: table,
+          Item: {
+            pk: { S: `answer#${unique}` },
+            [IDEMPOTENCY_TABLE.ttlAttribute]: { N: '1900000000' },
+            response: { S: ANSWER },
+          },
+          ConditionExpression: PUT_CONDITION.expression,
+          ExpressionAttributeNames: PUT_CONDITION.names,
+          ExpressionAttributeValues: { ':now': { N: String(Math.floor(Date.now() / 1000)) } },
+        }),
+      ],
+    ];
     const load = [loadavg()[0] ?? 0];
     // Round 0 warms both up (JIT) and is not counted.
     for (let round = -1; round < Number(values.rounds); round += 1) {
       for (const server of round % 2 === 0 ? servers : [...servers].reverse()) {
-        const record = (label: string, ms: number) => {
-          if (round >= 0) figures.set(label, [...(figures.get(label) ?? []), ms]);
-        };
         const pid = server.child.pid as number;
-        let before = cpuSeconds(pid);
-        for (let i = 0; i < requests; i += 1) {
-          await call(server.agent, server.port, 'BatchGetItem', {
-            RequestItems: { [table]: { Keys: [{ pk: { S: 'card#1' } }], ConsistentRead: true } },
-          });
+        for (const [kind, operation, payload] of kinds) {
+          const before = cpuSeconds(pid);
+          for (let i = 0; i < requests; i += 1)
+            await call(server.agent, server.port, operation, payload(`${server.label}-${round}-${i}`, i));
+          const ms = ((cpuSeconds(pid) - before) * 1000) / requests;
+          const label = `${server.label} ${kind}`;
+          if (round >= 0) figures.set(label, [...(figures.get(label) ?? []), ms]);
         }
-        let after = cpuSeconds(pid);
-        record(`${server.label} BatchGetItem`, ((after - before) * 1000) / requests);
-        before = after;
-        for (let i = 0; i < requests; i += 1) {
-          await call(server.agent, server.port, 'PutItem', {
-            TableName: table,
-            Item: cardItem('card#1', i),
-            ConditionExpression: 'attribute_exists(pk)',
-          });
-        }
-        after = cpuSeconds(pid);
-        record(`${server.label} conditional PutItem`, ((after - before) * 1000) / requests);
-        // The score path's own two requests: the features read with its projection, and the
-        // answer's put with the store's condition (`PUT_CONDITION`: two names and a value). A new
-        // answer each time: on this table's key the condition holds, as for a new answer.
-        before = after;
-        for (let i = 0; i < requests; i += 1) {
-          await call(server.agent, server.port, 'BatchGetItem', {
-            RequestItems: {
-              [table]: {
-                Keys: [{ pk: { S: 'card#1' } }],
-                ProjectionExpression: READ_PROJECTION.expression,
-                ExpressionAttributeNames: READ_PROJECTION.names,
-              },
-            },
-          });
-        }
-        after = cpuSeconds(pid);
-        record(`${server.label} BatchGetItem, projected`, ((after - before) * 1000) / requests);
-        before = after;
-        for (let i = 0; i < requests; i += 1) {
-          await call(server.agent, server.port, 'PutItem', {
-            TableName: table,
-            Item: {
-              pk: { S: `answer#${server.label}-${round}-${i}` },
-              [IDEMPOTENCY_TABLE.ttlAttribute]: { N: '1900000000' },
-              response: { S: ANSWER },
-            },
-            ConditionExpression: PUT_CONDITION.expression,
-            ExpressionAttributeNames: PUT_CONDITION.names,
-            ExpressionAttributeValues: { ':now': { N: String(Math.floor(Date.now() / 1000)) } },
-          });
-        }
-        after = cpuSeconds(pid);
-        record(`${server.label} answer PutItem`, ((after - before) * 1000) / requests);
       }
     }
     load.push(loadavg()[0] ?? 0);
