@@ -3,7 +3,6 @@
  * output captured (and forwarded when asked), their readiness announced over IPC. Only
  * processes started here are ever signalled, by their own handle.
  */
-
 import { type ChildProcess, fork } from 'node:child_process';
 import cluster from 'node:cluster';
 import type { EventEmitter } from 'node:events';
@@ -220,26 +219,31 @@ export function serveJson(routes: JsonRoutes, onStop: () => void): void {
   });
 }
 
-/** Whether `port` on 127.0.0.1 is held by another listener right now (checked by listening on it). */
-export function portTaken(port: number): Promise<boolean> {
+/** Listens on `port` of 127.0.0.1 (0: any free one) and closes again; resolves with the port it got. */
+function listenOnce(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
-    probe.once('error', (error: NodeJS.ErrnoException) =>
-      error.code === 'EADDRINUSE' ? resolve(true) : reject(error),
-    );
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(false)));
+    probe.once('error', reject);
+    probe.listen(port, '127.0.0.1', () => {
+      const address = probe.address();
+      const bound = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(bound));
+    });
   });
+}
+
+/** Whether `port` on 127.0.0.1 is held by another listener right now (checked by listening on it). */
+export function portTaken(port: number): Promise<boolean> {
+  return listenOnce(port).then(
+    () => false,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') return true;
+      throw error;
+    },
+  );
 }
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
 export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
+  return listenOnce(0);
 }
