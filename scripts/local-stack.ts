@@ -38,7 +38,7 @@ import {
 } from './local/app';
 import { type CanarySpec, CanarySpecError, modelVersionOf, parseCanarySpec } from './local/canary';
 import { primingRequests } from './local/priming-requests';
-import { portTaken } from './local/processes';
+import { portTaken, sdkNodeWarningOnce } from './local/processes';
 
 /**
  * `npm run simulate` replays the seeded population's stream at a fixed rate, so its simulated
@@ -156,6 +156,8 @@ async function main(): Promise<void> {
     usage(`port ${port} on 127.0.0.1 is already in use (another stack?): stop it, or pass --port N`);
 
   const started = Date.now();
+  const sdkWarning = sdkNodeWarningOnce(process.env, process.version);
+  if (sdkWarning) process.stderr.write(sdkWarning);
   process.stderr.write(
     endpoint
       ? `using the DynamoDB-compatible server at ${endpoint}…\n`

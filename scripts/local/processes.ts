@@ -26,6 +26,29 @@ export const TS_EXEC_ARGV = [
     : []),
 ];
 
+/** The AWS SDK's switch for its Node version warning (`@aws-sdk/core`, `emitWarningIfUnsupportedVersion`). */
+export const SDK_NODE_WARNING_SWITCH = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+/** The oldest Node major the AWS SDK supports after January 2027, and Lambda's runtime here (`nodejs22.x`). */
+const SDK_NODE_MAJOR = 22;
+
+/**
+ * The AWS SDK's Node version warning once for the whole stack instead of once per process:
+ * every child that builds an SDK client printed the same nine lines, about 40 lines before the
+ * stack's own output. On an older Node this returns one line to print and switches the SDK's
+ * own warning off in `env` (the children inherit it); otherwise, or when the switch was
+ * already set by the user, it changes nothing and returns undefined.
+ */
+export function sdkNodeWarningOnce(env: NodeJS.ProcessEnv, nodeVersion: string): string | undefined {
+  if (env[SDK_NODE_WARNING_SWITCH] !== undefined) return undefined;
+  const major = Number.parseInt(nodeVersion.replace(/^v/, ''), 10);
+  if (!(major < SDK_NODE_MAJOR)) return undefined;
+  env[SDK_NODE_WARNING_SWITCH] = 'true';
+  return (
+    `note: Node ${nodeVersion}: AWS SDK releases after the first week of January 2027 need Node >= ${SDK_NODE_MAJOR} ` +
+    `(the Lambda functions run nodejs${SDK_NODE_MAJOR}.x); the SDK's own warning is shown here once instead of by every process\n`
+  );
+}
+
 /**
  * Keeps the last `limit` characters a set of children printed; optionally forwards them. The
  * text is kept as chunks and joined when read: appending to one 4 MB string and slicing it
