@@ -49,6 +49,11 @@ const SIMULATION_SKEW_SECONDS = 90 * 86_400;
 
 /** The most recent events go through the real updater; older history is bulk-loaded (see README). */
 const LIVE_REPLAY_MS = 6 * 3_600_000;
+/**
+ * Events the feature updater applies to cards of its own, and deletes again, while the workers
+ * prime (`local/prime-updater.ts`); `--prime 0` skips both.
+ */
+const UPDATER_PRIMING_EVENTS = 500;
 /** Priming requests per front worker (`--prime`): what took a cold stack out of degraded answers at 100 rps. */
 const DEFAULT_PRIMING_REQUESTS = 1000;
 /**
@@ -246,7 +251,15 @@ async function main(): Promise<void> {
     process.stderr.write(
       `priming ${stack.pids.workers.length} front workers with ${requests.length} score and event requests each (--prime 0 skips it)…\n`,
     );
-    const reports = await stack.prime(requests);
+    const [reports, updater] = await Promise.all([
+      stack.prime(requests),
+      stack.primeUpdater(UPDATER_PRIMING_EVENTS).catch((error: Error) => error),
+    ]);
+    process.stderr.write(
+      updater instanceof Error
+        ? `the feature updater could not prime (${updater.message}); it starts cold\n`
+        : `feature updater primed in ${(updater.ms / 1000).toFixed(1)} s (${updater.events} events on priming cards${updater.failed > 0 ? `, ${updater.failed} failed` : ''}; their ${updater.removed} items deleted again)\n`,
+    );
     for (const report of reports) {
       const answers = Object.entries(report.statuses)
         .map(([answer, n]) => `${answer} × ${n}`)

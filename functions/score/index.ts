@@ -122,6 +122,13 @@ export interface ScoreFunctionOverrides {
    * @default - the DynamoDB store of the config's tables and endpoint
    */
   readonly store?: ScoringStore;
+  /**
+   * Whether a first answer goes to the archive. The local stack primes the instance that will
+   * serve (its V8 code, ONNX session and sockets warm up per instance, not per module) and leaves
+   * its own priming requests out of the archive with this.
+   * @default - every first answer (a replay was archived when it was first given)
+   */
+  readonly archiveAnswer?: (request: ValidScoreRequest) => boolean;
 }
 
 /**
@@ -179,7 +186,9 @@ export async function createScoreFunction(config: ScoreConfig, overrides: ScoreF
     onAnswer:
       archive &&
       archiveHook(archive, metrics, logger, (request: ValidScoreRequest, outcome: ScoreOutcome) =>
-        outcome.idempotency === 'replayed' ? [] : [scoreRecordOf(request, outcome, dimensions, Date.now())],
+        outcome.idempotency === 'replayed' || overrides.archiveAnswer?.(request) === false
+          ? []
+          : [scoreRecordOf(request, outcome, dimensions, Date.now())],
       ),
     shadowLogSample: config.shadowLogSample,
     metricsEnabled: !metricsOff,

@@ -35,6 +35,7 @@ import type { FrontWorkerConfig } from './front-worker';
 import { HttpEventQueue } from './http-event-queue';
 import type { LocalQueueStats } from './local-queue';
 import type { PrimedMessage, PrimeMessage, PrimingRequest } from './prime';
+import { deleteItems, type UpdaterPriming, updaterPrimingKeys } from './prime-updater';
 import {
   forkTs,
   freePort,
@@ -181,9 +182,13 @@ export interface LocalStack {
   drainEvents(): Promise<LocalQueueStats>;
   /**
    * Sends every front worker the same priming requests and resolves with each worker's report
-   * once all are through (`prime.ts`: no archive, no metrics, events dropped).
+   * once all are through (`prime.ts`: through the instance that will serve, its answers left
+   * out of the archive; its events, on priming cards, applied by the updater and then deleted
+   * again; with metric files a copy is primed instead, its events dropped).
    */
   prime(requests: readonly PrimingRequest[]): Promise<PrimedMessage[]>;
+  /** Has the feature updater apply `events` priming events of its own and delete what they wrote (`prime-updater.ts`). */
+  primeUpdater(events: number): Promise<UpdaterPriming>;
   /** Stops dynalite only (for degradation tests); the HTTP front keeps serving. */
   stopDynamo(): Promise<void>;
   close(): Promise<void>;
@@ -402,7 +407,27 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     routing,
     output: () => capture.output,
     drainEvents: async () => (await (await fetch(`${queueUrl}/drain`)).json()) as LocalQueueStats,
-    prime: (requests) => Promise.all(workers.map((worker) => primeWorker(worker, requests))),
+    prime: async (requests) => {
+      const reports = await Promise.all(workers.map((worker) => primeWorker(worker, requests)));
+      // Workers that primed the serving instance sent their events to the real queue, on priming
+      // cards: once the updater has applied them, what they wrote goes again.
+      await (await fetch(`${queueUrl}/drain`)).json();
+      await deleteItems(
+        client,
+        FEATURE_TABLE_NAME,
+        updaterPrimingKeys(requests.flatMap(({ event }) => (event.type === 'authorization' ? [event] : []))),
+      );
+      return reports;
+    },
+    primeUpdater: async (events) => {
+      const answer = await fetch(`${updaterUrl}/prime`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ events }),
+      });
+      if (!answer.ok) throw new Error(`the updater could not prime: ${answer.status} ${await answer.text()}`);
+      return (await answer.json()) as UpdaterPriming;
+    },
     stopDynamo,
     countItems: async () => {
       let count = 0;

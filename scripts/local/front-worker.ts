@@ -22,6 +22,7 @@ import {
 import { HttpEventQueue } from './http-event-queue';
 import { createFront } from './http-front';
 import { isPrimeMessage, type PrimedMessage, primeFront } from './prime';
+import { PRIMING_ID_PREFIX } from './priming-ids';
 import { announceReady, childConfig } from './processes';
 
 /** What the primary passes to each worker. */
@@ -51,7 +52,13 @@ async function main(): Promise<void> {
     process.env.POWERTOOLS_METRICS_DISABLED = 'false';
     metricsFile = divertEmfLines(process.stdout, metricsFileOf(config.metricsDir, Date.now(), process.pid));
   }
-  const score = await createScoreFunction(loadScoreConfig(config.scoreEnv));
+  // Primed through itself before it serves (`prime.ts`), without archiving its priming requests;
+  // with metric files, a copy is primed instead, so that no priming request is counted.
+  const primeServing = !config.metricsDir;
+  let priming = false;
+  const score = await createScoreFunction(loadScoreConfig(config.scoreEnv), {
+    archiveAnswer: (request) => !(priming && request.transactionId?.startsWith(PRIMING_ID_PREFIX)),
+  });
   // One after the other: each builds its own model session and archive writer.
   const canary = config.canary && (await createScoreFunction(loadScoreConfig(config.canary.scoreEnv)));
   const queue = new HttpEventQueue(config.queueUrl);
@@ -96,18 +103,23 @@ async function main(): Promise<void> {
   // The primary primes each worker once the data is seeded, before it prints the URL (`prime.ts`).
   process.on('message', (message: unknown) => {
     if (!isPrimeMessage(message)) return;
-    primeFront(config, message.requests).then(
-      (primed) => process.send?.(primed),
-      (error: unknown) =>
-        process.send?.({
-          type: 'primed',
-          pid: process.pid,
-          requests: 0,
-          ms: 0,
-          statuses: {},
-          error: (error as Error).message,
-        } satisfies PrimedMessage),
-    );
+    priming = true;
+    primeFront(config, message.requests, primeServing ? { score: score.handler, queue } : undefined)
+      .finally(() => {
+        priming = false;
+      })
+      .then(
+        (primed) => process.send?.(primed),
+        (error: unknown) =>
+          process.send?.({
+            type: 'primed',
+            pid: process.pid,
+            requests: 0,
+            ms: 0,
+            statuses: {},
+            error: (error as Error).message,
+          } satisfies PrimedMessage),
+      );
   });
   process.on('SIGTERM', () => {
     server.closeAllConnections();

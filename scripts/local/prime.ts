@@ -5,13 +5,21 @@
  * arrived, the two cores saturated, and every degraded answer of a 60 s run came in its first
  * 7 s (docs/performance.md, "Cold start"). So each worker first sends a few hundred score and
  * event requests through a private copy of its front (the same `createFront`, on a loopback
- * port of its own), wired to a score function of the same configuration with **no archive and
- * no metrics**, and to an events function whose queue drops what it is given. The requests
- * read the seeded cards and store answers under `prime-` transaction ids (idempotency records
- * only; features, the archive and the metric files are untouched), so the score path's SDK
- * calls, dynalite's reads and conditional writes and, unless it is off, the neural twin run
- * warm when the first real request arrives. The compiled code is shared: the functions that
- * serve afterwards are the same modules' code.
+ * port of its own), wired to **the score function instance that will serve** (its archive
+ * leaves these requests out, `archiveAnswer`) and to an events function (without archive) that
+ * sends to the real queue. The score requests read the seeded cards and store answers under
+ * `prime-` transaction ids (idempotency records only); the events are on priming cards, and the
+ * stack deletes what the updater wrote for them once they are applied (`local-stack.ts`). So the
+ * score path's DynamoDB calls, dynalite's reads and conditional writes, the neural twin unless
+ * it is off, the queue and the updater run warm when the first real request arrives; the
+ * archive and the metric files hold none of it.
+ *
+ * The serving instance itself, not a copy of the same configuration: a copy shares the modules'
+ * compiled code, but not its own ONNX session, sockets and objects, and priming one left the
+ * instance that served at about 1.5× the CPU per answer for its first 10–20 s
+ * (docs/performance.md, "The first seconds"). A stack that writes metric files (`--metrics`)
+ * still primes a copy built with metrics off, its events dropped, so that the canary judge
+ * counts no priming request.
  */
 import { Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +30,9 @@ import { loadScoreConfig } from '../../functions/score/config';
 import { createScoreFunction } from '../../functions/score/index';
 import { postJson } from '../support/post-json';
 import { createFront } from './http-front';
+
+/** The HTTP handler of a score function (`createScoreFunction(...).handler`). */
+export type ScoreHandler = Awaited<ReturnType<typeof createScoreFunction>>['handler'];
 
 /** One priming step: a score request and the authorization event reported after it. */
 export interface PrimingRequest {
@@ -56,12 +67,13 @@ export function isPrimeMessage(message: unknown): message is PrimeMessage {
   return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'prime';
 }
 
-/** A queue that accepts and forgets: primed events must not reach the feature updater. */
+/** A queue that accepts and forgets, for a primed copy: its events do not reach the feature updater. */
 const droppingQueue: EventQueue = { send: async () => undefined };
 
 /**
- * Runs the priming requests through a private front of this worker's functions, built for
- * priming only and closed afterwards. Metrics are switched off while its functions are built
+ * Runs the priming requests through a private front, closed afterwards: to `serving` (the
+ * handler of the instance that will serve) when given, else to a score function built for
+ * priming only. Metrics are switched off while its functions are built
  * (Powertools and the EMF line writer read the switch then), so a stack that writes metric
  * files for the canary judge counts none of these requests.
  */
@@ -72,21 +84,26 @@ export async function primeFront(
     readonly maxFutureSkewMs: number;
   },
   requests: readonly PrimingRequest[],
+  serving?: { readonly score: ScoreHandler; readonly queue: EventQueue },
 ): Promise<PrimedMessage> {
   const { scoreEnv, stage, maxFutureSkewMs } = worker;
   const { ARCHIVE_DIR: _noArchive, ...env } = scoreEnv;
   const metricsSwitch = process.env.POWERTOOLS_METRICS_DISABLED;
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  let score: Awaited<ReturnType<typeof createScoreFunction>>;
+  let score: Awaited<ReturnType<typeof createScoreFunction>> | undefined;
   let events: ReturnType<typeof createEventsFunction>;
   try {
-    score = await createScoreFunction(loadScoreConfig(env));
-    events = createEventsFunction({ stage, maxFutureSkewMs, archive: undefined }, droppingQueue);
+    if (!serving) score = await createScoreFunction(loadScoreConfig(env));
+    events = createEventsFunction(
+      { stage, maxFutureSkewMs, archive: undefined },
+      serving?.queue ?? droppingQueue,
+    );
   } finally {
     if (metricsSwitch === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
     else process.env.POWERTOOLS_METRICS_DISABLED = metricsSwitch;
   }
-  const server = createFront({ score: score.handler, events, openApi: '{}' }, stage);
+  const handler = serving?.score ?? (score as NonNullable<typeof score>).handler;
+  const server = createFront({ score: handler, events, openApi: '{}' }, stage);
   // Exclusive: in a cluster worker a plain listen(0) shares one port among the workers through the
   // primary, and one worker's priming requests would reach (and be cut off by) another's front.
   await new Promise<void>((resolve) =>
@@ -123,7 +140,7 @@ export async function primeFront(
     agent.destroy();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    await score.close();
+    await score?.close();
   }
   return {
     type: 'primed',

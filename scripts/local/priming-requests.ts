@@ -5,11 +5,15 @@
 import type { AuthorizationEvent, TransactionEvent } from '#domain/types';
 import { requestOf } from '../../models/training/export-features';
 import type { PrimingRequest } from './prime';
+import { PRIMING_CARDS, PRIMING_ID_PREFIX, PRIMING_MERCHANTS } from './priming-ids';
 
 /**
  * The first `count` authorizations of a stream dated after `now`, restamped to `now` and
  * renamed `prime-<id>`: the seeded population's cards, merchants and habits, as a real run
- * would send them, without any event that a later run will send under its own id.
+ * would send them, without any event that a later run will send under its own id. The score
+ * requests read the seeded cards; the events reported after them are moved to priming cards
+ * and merchants (`prime_card_*`, `prime_merchant_*`), since they go through the real queue and
+ * feature updater, and the stack deletes what they wrote afterwards (`updaterPrimingKeys`).
  */
 export function primingRequests(
   stream: Iterable<TransactionEvent & { sim?: unknown }>,
@@ -24,11 +28,19 @@ export function primingRequests(
     const { sim: _truth, ...plain } = candidate as AuthorizationEvent & { sim?: unknown };
     const event: AuthorizationEvent = {
       ...plain,
-      eventId: `prime-${plain.eventId}`,
-      transactionId: `prime-${plain.transactionId}`,
+      eventId: `${PRIMING_ID_PREFIX}${plain.eventId}`,
+      transactionId: `${PRIMING_ID_PREFIX}${plain.transactionId}`,
       timestamp,
     };
-    requests.push({ score: requestOf(event), event });
+    const index = requests.length;
+    requests.push({
+      score: requestOf(event),
+      event: {
+        ...event,
+        cardId: `prime_card_${index % PRIMING_CARDS}`,
+        merchantId: `prime_merchant_${index % PRIMING_MERCHANTS}`,
+      },
+    });
   }
   return requests;
 }

@@ -6,9 +6,11 @@
  * niced without slowing the acceptance of events.
  */
 import type { SQSEvent } from 'aws-lambda';
+import { createDynamoClients } from '#adapters/dynamo-client';
 import { loadUpdaterConfig } from '../../functions/feature-updater/config';
 import { createUpdaterFunction } from '../../functions/feature-updater/index';
 import { lambdaContext } from './api-gateway';
+import { deleteItems, primeUpdater } from './prime-updater';
 import { childConfig, readJsonBody, serveJson } from './processes';
 
 interface UpdaterProcessConfig {
@@ -34,8 +36,23 @@ const updater = createUpdaterFunction(
   }),
 );
 
+/** Deletes these feature-table keys (absent ones are no error). */
+async function deleteKeys(keys: readonly string[]): Promise<void> {
+  const { client } = createDynamoClients({ endpoint: config.dynamoEndpoint, requestTimeoutMs: 15_000 });
+  try {
+    await deleteItems(client, config.featureTable, keys);
+  } finally {
+    client.destroy();
+  }
+}
+
 serveJson(
   async (req) => {
+    // Before the stack serves: the events `prime-updater.ts` applies and then deletes again.
+    if (req.method === 'POST' && req.url === '/prime') {
+      const { events } = (await readJsonBody(req)) as { events: number };
+      return [200, await primeUpdater(updater, deleteKeys, events)];
+    }
     if (req.method === 'POST' && req.url === '/deliver') {
       const batch = (await readJsonBody(req)) as SQSEvent;
       // A thrown handler answers 500: the queue fails the whole batch, as SQS does with a Lambda error.

@@ -103,6 +103,76 @@ describe('priming the local stack', () => {
   }, 180_000);
 });
 
+describe('priming the instances that will serve (no metric files)', () => {
+  it('applies the priming events to priming cards, deletes what they wrote, and archives none of it', async () => {
+    // prepare
+    const archiveDir = mkdtempSync(join(tmpdir(), 'e2e-prime-serving-archive-'));
+    const now = Date.now();
+    const requests = primingRequests(
+      simulate({ cards: 20, days: 2, seed: 3, start: seededWindowStart(now, 1) }),
+      now,
+      15,
+    );
+    const stack = await startLocalStack({ workers: 2, archiveDir });
+    let reports: Awaited<ReturnType<typeof stack.prime>>;
+    let updater: Awaited<ReturnType<typeof stack.primeUpdater>>;
+    let itemsBefore: number;
+    let itemsAfter: number;
+    let appliedBefore: number;
+    let appliedAfter: number;
+    let realAnswer: number;
+    try {
+      await stack.queue.send([
+        authorizationEvent({
+          eventId: `evt-prime-serving-${now}`,
+          transactionId: `tx-prime-serving-${now}`,
+          timestamp: new Date(now - 60_000).toISOString(),
+          cardId: requests[0]?.score.cardId,
+        }),
+      ]);
+      appliedBefore = (await stack.drainEvents()).applied;
+      itemsBefore = await stack.countItems();
+
+      // act
+      [reports, updater] = await Promise.all([stack.prime(requests), stack.primeUpdater(40)]);
+      appliedAfter = (await stack.drainEvents()).applied;
+      itemsAfter = await stack.countItems();
+      const real = await fetch(`${stack.url}/v1/score`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...requests[0]?.score, transactionId: `tx-after-serving-priming-${now}` }),
+      });
+      await real.text();
+      realAnswer = real.status;
+    } finally {
+      await stack.close();
+    }
+
+    // assert
+    for (const report of reports) {
+      expect(report).toMatchObject({ requests: 15, statuses: { 'score 200': 15, 'events 202': 15 } });
+      expect(report.error).toBeUndefined();
+    }
+    // The events reached the updater this time: both workers sent the same 15, all acknowledged
+    // (the second copy of each as a duplicate)…
+    expect(appliedAfter - appliedBefore).toBe(30);
+    expect(updater).toMatchObject({ events: 40, failed: 0 });
+    // …and every item they and the updater's own priming wrote is gone again.
+    expect(itemsAfter).toBe(itemsBefore);
+    expect(realAnswer).toBe(200);
+    const archived = filesUnder(archiveDir).flatMap((file) =>
+      gunzipSync(readFileSync(file.path))
+        .toString('utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { kind: string; transactionId?: string }),
+    );
+    expect(archived).toEqual([
+      expect.objectContaining({ kind: 'score', transactionId: `tx-after-serving-priming-${now}` }),
+    ]);
+  }, 180_000);
+});
+
 describe('primingRequests', () => {
   it('takes the first authorizations after now, restamped to now under prime- ids', () => {
     // prepare
@@ -121,7 +191,9 @@ describe('primingRequests', () => {
       expect(score.transactionId).toBe(event.transactionId);
       expect(event.transactionId).toMatch(/^prime-/);
       expect(event.eventId).toMatch(/^prime-/);
-      expect(score.cardId).toBe(event.type === 'authorization' ? event.cardId : undefined);
+      // The score reads a seeded card; the event is applied to a priming card, deleted after priming.
+      expect(event.type === 'authorization' ? event.cardId : undefined).toMatch(/^prime_card_\d+$/);
+      expect(event.type === 'authorization' ? event.merchantId : undefined).toMatch(/^prime_merchant_\d+$/);
       expect(score).not.toHaveProperty('sim');
       expect(event).not.toHaveProperty('sim');
     }

@@ -1,0 +1,119 @@
+/**
+ * Priming the feature updater before the local stack serves: the instance that will apply the
+ * real events first applies `count` authorizations of its own, one SQS batch of one event at a
+ * time (the shape of a stream the updater keeps up with), on cards and merchants that are not
+ * in the seeded population (`prime_card_u*`, `prime_merchant_u*`), through the same dynalite lane.
+ * Then every item they wrote is deleted again: the cards, the merchants and their
+ * applied-markers, all known by key, so the feature table holds exactly what it held before.
+ *
+ * Why: the workers are primed (`prime.ts`), the updater was not. At 50 payments/s on a fresh stack
+ * it spent 40–44 % of a core in the run's first seconds against 22–23 % later, for the same
+ * requests (docs/performance.md, "The first seconds"), on the two cores the answers need.
+ */
+import { BatchWriteItemCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { appliedMarkerKey } from '#adapters/feature-items';
+import type { AuthorizationEvent } from '#domain/types';
+import { cardKey, merchantKey } from '#shared/table-schema';
+import type { createUpdaterFunction } from '../../functions/feature-updater/index';
+import { lambdaContext } from './api-gateway';
+import { PRIMING_CARDS, PRIMING_ID_PREFIX, PRIMING_MERCHANTS } from './priming-ids';
+
+const MCCS = ['5411', '5812', '5999', '4111', '5732'] as const;
+const CHANNELS = ['card_present', 'ecommerce', 'contactless', 'moto'] as const;
+
+/** What priming the updater did, for the stack's output. */
+export interface UpdaterPriming {
+  readonly events: number;
+  /** Events the updater reported as failed (a priming batch that failed is not retried). */
+  readonly failed: number;
+  /** Items deleted afterwards (cards, merchants and markers). */
+  readonly removed: number;
+  readonly ms: number;
+}
+
+/** The `count` priming events, one second apart, ending at `now`. */
+export function updaterPrimingEvents(count: number, now: number): AuthorizationEvent[] {
+  return Array.from({ length: count }, (_, i) => ({
+    type: 'authorization',
+    eventId: `${PRIMING_ID_PREFIX}updater-${now}-${i}`,
+    transactionId: `${PRIMING_ID_PREFIX}updater-${now}-${i}`,
+    cardId: `prime_card_u${i % PRIMING_CARDS}`,
+    merchantId: `prime_merchant_u${(i * 7) % PRIMING_MERCHANTS}`,
+    mcc: MCCS[i % MCCS.length] as string,
+    amount: 500 + ((i * 7919) % 25_000),
+    currency: 'EUR',
+    country: i % 11 === 0 ? 'FR' : 'DE',
+    channel: CHANNELS[i % CHANNELS.length] as AuthorizationEvent['channel'],
+    timestamp: new Date(now - (count - i) * 1000).toISOString(),
+    outcome: i % 17 === 0 ? 'declined' : 'approved',
+  }));
+}
+
+/** Every key the priming events can have written: their items and each item's marker per event. */
+export function updaterPrimingKeys(
+  events: readonly Pick<AuthorizationEvent, 'cardId' | 'merchantId' | 'eventId'>[],
+): string[] {
+  const keys = new Set<string>();
+  for (const event of events) {
+    for (const pk of [cardKey(event.cardId), merchantKey(event.merchantId)]) {
+      keys.add(pk);
+      keys.add(appliedMarkerKey(pk, event.eventId));
+    }
+  }
+  return [...keys];
+}
+
+/** BatchWriteItem's limit on requests per call. */
+const MAX_BATCH_WRITE = 25;
+
+/** Deletes these keys of `table` (absent ones are no error), unprocessed deletes retried. */
+export async function deleteItems(
+  client: DynamoDBClient,
+  table: string,
+  keys: readonly string[],
+): Promise<void> {
+  for (let i = 0; i < keys.length; i += MAX_BATCH_WRITE) {
+    let requests: WriteRequest[] = keys
+      .slice(i, i + MAX_BATCH_WRITE)
+      .map((pk) => ({ DeleteRequest: { Key: { pk: { S: pk } } } }));
+    for (let attempt = 0; requests.length > 0; attempt += 1) {
+      if (attempt > 8) throw new Error(`${requests.length} priming items left undeleted`);
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
+      const answer = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: requests } }));
+      requests = answer.UnprocessedItems?.[table] ?? [];
+    }
+  }
+}
+
+/** A one-record SQS batch, as the local queue delivers it. */
+function batchOf(event: AuthorizationEvent, i: number): SQSEvent {
+  const record = {
+    messageId: `${PRIMING_ID_PREFIX}${i}`,
+    body: JSON.stringify(event),
+    attributes: { ApproximateReceiveCount: '1' },
+  } as unknown as SQSRecord;
+  return { Records: [record] };
+}
+
+/**
+ * Applies the priming events through `updater`, then deletes what they wrote with
+ * `deleteKeys` (the feature table's BatchWriteItem deletes, retried until none is left).
+ */
+export async function primeUpdater(
+  updater: Pick<ReturnType<typeof createUpdaterFunction>, 'handler'>,
+  deleteKeys: (keys: readonly string[]) => Promise<void>,
+  count: number,
+  now = Date.now(),
+): Promise<UpdaterPriming> {
+  const started = performance.now();
+  const events = updaterPrimingEvents(count, now);
+  let failed = 0;
+  for (const [i, event] of events.entries()) {
+    const answer = await updater.handler(batchOf(event, i), lambdaContext('feature-updater', 30_000));
+    failed += answer.batchItemFailures.length;
+  }
+  const keys = updaterPrimingKeys(events);
+  await deleteKeys(keys);
+  return { events: events.length, failed, removed: keys.length, ms: performance.now() - started };
+}
