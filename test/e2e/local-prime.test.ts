@@ -23,37 +23,73 @@ function filesUnder(dir: string): { path: string; bytes: number }[] {
     });
 }
 
+/** Every record of the archive under `dir`, decoded. */
+function archivedRecords(dir: string): { kind: string; transactionId?: string }[] {
+  return filesUnder(dir).flatMap((file) =>
+    gunzipSync(readFileSync(file.path))
+      .toString('utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { kind: string; transactionId?: string }),
+  );
+}
+
+/** Twenty cards' priming requests, and a stack whose table holds one applied event of the first card. */
+async function primingSetup(now: number, options: Parameters<typeof startLocalStack>[0]) {
+  const requests = primingRequests(
+    simulate({ cards: 20, days: 2, seed: 3, start: seededWindowStart(now, 1) }),
+    now,
+    15,
+  );
+  const stack = await startLocalStack(options);
+  await stack.queue.send([
+    authorizationEvent({
+      eventId: `evt-prime-seed-${now}`,
+      transactionId: `tx-prime-seed-${now}`,
+      timestamp: new Date(now - 60_000).toISOString(),
+      cardId: requests[0]?.score.cardId,
+    }),
+  ]);
+  return {
+    requests,
+    stack,
+    appliedBefore: (await stack.drainEvents()).applied,
+    itemsBefore: await stack.countItems(),
+  };
+}
+
+/** Scores the first priming request's card once more under a real transaction id; resolves with the status. */
+async function realRequest(
+  stack: Awaited<ReturnType<typeof startLocalStack>>,
+  score: unknown,
+  transactionId: string,
+) {
+  const real = await fetch(`${stack.url}/v1/score`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...(score as object), transactionId }),
+  });
+  await real.text();
+  return real.status;
+}
+
 describe('priming the local stack', () => {
   it('answers every priming request in each worker and writes nothing users read', async () => {
     // prepare
     const archiveDir = mkdtempSync(join(tmpdir(), 'e2e-prime-archive-'));
     const metricsDir = mkdtempSync(join(tmpdir(), 'e2e-prime-metrics-'));
     const now = Date.now();
-    const requests = primingRequests(
-      simulate({ cards: 20, days: 2, seed: 3, start: seededWindowStart(now, 1) }),
-      now,
-      15,
-    );
-    const stack = await startLocalStack({ workers: 2, archiveDir, metricsDir });
+    const { requests, stack, appliedBefore, itemsBefore } = await primingSetup(now, {
+      workers: 2,
+      archiveDir,
+      metricsDir,
+    });
     let reports: Awaited<ReturnType<typeof stack.prime>>;
-    let itemsBefore: number;
     let itemsAfter: number;
-    let appliedBefore: number;
     let appliedAfter: number;
     let filesAfterPriming: { path: string; bytes: number }[];
     let realAnswer: number;
     try {
-      await stack.queue.send([
-        authorizationEvent({
-          eventId: `evt-prime-seed-${now}`,
-          transactionId: `tx-prime-seed-${now}`,
-          timestamp: new Date(now - 60_000).toISOString(),
-          cardId: requests[0]?.score.cardId,
-        }),
-      ]);
-      appliedBefore = (await stack.drainEvents()).applied;
-      itemsBefore = await stack.countItems();
-
       // act
       reports = await stack.prime(requests);
       appliedAfter = (await stack.drainEvents()).applied;
@@ -61,13 +97,7 @@ describe('priming the local stack', () => {
       filesAfterPriming = filesUnder(metricsDir).filter(
         (file) => file.path.endsWith('.jsonl') && file.bytes > 0,
       );
-      const real = await fetch(`${stack.url}/v1/score`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ ...requests[0]?.score, transactionId: `tx-after-priming-${now}` }),
-      });
-      await real.text();
-      realAnswer = real.status;
+      realAnswer = await realRequest(stack, requests[0]?.score, `tx-after-priming-${now}`);
     } finally {
       await stack.close();
     }
@@ -80,20 +110,14 @@ describe('priming the local stack', () => {
       expect(report.error).toBeUndefined();
       expect(report.firstFailure).toBeUndefined();
     }
+    // With metric files a copy is primed, its events dropped: nothing reached the updater.
     expect(appliedAfter).toBe(appliedBefore);
     expect(itemsAfter).toBe(itemsBefore);
     expect(filesAfterPriming).toEqual([]);
     expect(realAnswer).toBe(200);
     // The archive holds the real answer alone (the positive control: the channel works), and
     // the metric files got lines once a real request was served.
-    const archived = filesUnder(archiveDir).flatMap((file) =>
-      gunzipSync(readFileSync(file.path))
-        .toString('utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as { kind: string; transactionId?: string }),
-    );
-    expect(archived).toEqual([
+    expect(archivedRecords(archiveDir)).toEqual([
       expect.objectContaining({ kind: 'score', transactionId: `tx-after-priming-${now}` }),
     ]);
     const metricLines = filesUnder(metricsDir)
@@ -108,42 +132,21 @@ describe('priming the instances that will serve (no metric files)', () => {
     // prepare
     const archiveDir = mkdtempSync(join(tmpdir(), 'e2e-prime-serving-archive-'));
     const now = Date.now();
-    const requests = primingRequests(
-      simulate({ cards: 20, days: 2, seed: 3, start: seededWindowStart(now, 1) }),
-      now,
-      15,
-    );
-    const stack = await startLocalStack({ workers: 2, archiveDir });
+    const { requests, stack, appliedBefore, itemsBefore } = await primingSetup(now, {
+      workers: 2,
+      archiveDir,
+    });
     let reports: Awaited<ReturnType<typeof stack.prime>>;
     let updater: Awaited<ReturnType<typeof stack.primeUpdater>>;
-    let itemsBefore: number;
     let itemsAfter: number;
-    let appliedBefore: number;
     let appliedAfter: number;
     let realAnswer: number;
     try {
-      await stack.queue.send([
-        authorizationEvent({
-          eventId: `evt-prime-serving-${now}`,
-          transactionId: `tx-prime-serving-${now}`,
-          timestamp: new Date(now - 60_000).toISOString(),
-          cardId: requests[0]?.score.cardId,
-        }),
-      ]);
-      appliedBefore = (await stack.drainEvents()).applied;
-      itemsBefore = await stack.countItems();
-
       // act
       [reports, updater] = await Promise.all([stack.prime(requests), stack.primeUpdater(40)]);
       appliedAfter = (await stack.drainEvents()).applied;
       itemsAfter = await stack.countItems();
-      const real = await fetch(`${stack.url}/v1/score`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ ...requests[0]?.score, transactionId: `tx-after-serving-priming-${now}` }),
-      });
-      await real.text();
-      realAnswer = real.status;
+      realAnswer = await realRequest(stack, requests[0]?.score, `tx-after-serving-priming-${now}`);
     } finally {
       await stack.close();
     }
@@ -160,14 +163,7 @@ describe('priming the instances that will serve (no metric files)', () => {
     // …and every item they and the updater's own priming wrote is gone again.
     expect(itemsAfter).toBe(itemsBefore);
     expect(realAnswer).toBe(200);
-    const archived = filesUnder(archiveDir).flatMap((file) =>
-      gunzipSync(readFileSync(file.path))
-        .toString('utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as { kind: string; transactionId?: string }),
-    );
-    expect(archived).toEqual([
+    expect(archivedRecords(archiveDir)).toEqual([
       expect.objectContaining({ kind: 'score', transactionId: `tx-after-serving-priming-${now}` }),
     ]);
   }, 180_000);
