@@ -15,9 +15,9 @@
  * archive and the metric files hold none of it.
  *
  * The serving instance itself, not a copy of the same configuration: a copy shares the modules'
- * compiled code, but not its own ONNX session, sockets and objects, and priming one left the
- * instance that served at about 1.5× the CPU per answer for its first 10–20 s
- * (docs/performance.md, "The first seconds"). A stack that writes metric files (`--metrics`)
+ * code, yet with a copy primed the workers still spent ~1.5× their later CPU per answer in a
+ * run's first 10–20 s, and less with the serving instance primed (docs/performance.md, "The
+ * first seconds"; which per-instance state needs the traffic was not isolated). A stack that writes metric files (`--metrics`)
  * still primes a copy built with metrics off, its events dropped, so that the canary judge
  * counts no priming request.
  */
