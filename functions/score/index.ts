@@ -124,8 +124,8 @@ export interface ScoreFunctionOverrides {
   readonly store?: ScoringStore;
   /**
    * Whether a first answer goes to the archive. The local stack primes the instance that will
-   * serve (its V8 code, ONNX session and sockets warm up per instance, not per module) and leaves
-   * its own priming requests out of the archive with this.
+   * serve (priming a copy left the serving one slower in its first seconds, docs/performance.md)
+   * and leaves its own priming requests out of the archive with this.
    * @default - every first answer (a replay was archived when it was first given)
    */
   readonly archiveAnswer?: (request: ValidScoreRequest) => boolean;

@@ -9,7 +9,7 @@
  * leaves these requests out, `archiveAnswer`) and to an events function (without archive) that
  * sends to the real queue. The score requests read the seeded cards and store answers under
  * `prime-` transaction ids (idempotency records only); the events are on priming cards, and the
- * stack deletes what the updater wrote for them once they are applied (`local-stack.ts`). So the
+ * stack deletes what the updater wrote for them once they are applied (`app.ts`, `prime`). So the
  * score path's DynamoDB calls, dynalite's reads and conditional writes, the neural twin unless
  * it is off, the queue and the updater run warm when the first real request arrives; the
  * archive and the metric files hold none of it.
@@ -17,9 +17,9 @@
  * The serving instance itself, not a copy of the same configuration: a copy shares the modules'
  * code, yet with a copy primed the workers still spent ~1.5× their later CPU per answer in a
  * run's first 10–20 s, and less with the serving instance primed (docs/performance.md, "The
- * first seconds"; which per-instance state needs the traffic was not isolated). A stack that writes metric files (`--metrics`)
- * still primes a copy built with metrics off, its events dropped, so that the canary judge
- * counts no priming request.
+ * first seconds"; which per-instance state needs the traffic was not isolated). A stack that
+ * writes metric files (`--metrics`) still primes a copy built with metrics off, its events
+ * dropped, so that the canary judge counts no priming request.
  */
 import { Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
