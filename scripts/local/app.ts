@@ -17,6 +17,7 @@ import { availableParallelism, setPriority } from 'node:os';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createDynamoClients } from '#adapters/dynamo-client';
+import { bulkDelete } from '#adapters/feature-bulk-loader';
 import type { EventQueue } from '#domain/event-queue';
 import { DEFAULT_MAX_FUTURE_SKEW_MS } from '#domain/event-time';
 import type { NeuralMode } from '#domain/neural';
@@ -35,7 +36,7 @@ import type { FrontWorkerConfig } from './front-worker';
 import { HttpEventQueue } from './http-event-queue';
 import type { LocalQueueStats } from './local-queue';
 import type { PrimedMessage, PrimeMessage, PrimingRequest } from './prime';
-import { deleteItems, type UpdaterPriming, updaterPrimingKeys } from './prime-updater';
+import { type UpdaterPriming, updaterPrimingKeys } from './prime-updater';
 import {
   forkTs,
   freePort,
@@ -412,10 +413,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // Workers that primed the serving instance sent their events to the real queue, on priming
       // cards: once the updater has applied them, what they wrote goes again.
       await (await fetch(`${queueUrl}/drain`)).json();
-      await deleteItems(
-        client,
+      await bulkDelete(
+        documents,
         FEATURE_TABLE_NAME,
-        updaterPrimingKeys(requests.flatMap(({ event }) => (event.type === 'authorization' ? [event] : []))),
+        updaterPrimingKeys(
+          requests.flatMap(({ event }) => (event.type === 'authorization' ? [event] : [])),
+        ).map((pk) => ({ pk })),
       );
       return reports;
     },

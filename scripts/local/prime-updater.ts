@@ -10,7 +10,6 @@
  * it spent 40–44 % of a core in the run's first seconds against 22–23 % later, for the same
  * requests (docs/performance.md, "The first seconds"), on the two cores the answers need.
  */
-import { BatchWriteItemCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { appliedMarkerKey } from '#adapters/feature-items';
 import type { AuthorizationEvent } from '#domain/types';
@@ -62,28 +61,6 @@ export function updaterPrimingKeys(
     }
   }
   return [...keys];
-}
-
-/** BatchWriteItem's limit on requests per call. */
-const MAX_BATCH_WRITE = 25;
-
-/** Deletes these keys of `table` (absent ones are no error), unprocessed deletes retried. */
-export async function deleteItems(
-  client: DynamoDBClient,
-  table: string,
-  keys: readonly string[],
-): Promise<void> {
-  for (let i = 0; i < keys.length; i += MAX_BATCH_WRITE) {
-    let requests: WriteRequest[] = keys
-      .slice(i, i + MAX_BATCH_WRITE)
-      .map((pk) => ({ DeleteRequest: { Key: { pk: { S: pk } } } }));
-    for (let attempt = 0; requests.length > 0; attempt += 1) {
-      if (attempt > 8) throw new Error(`${requests.length} priming items left undeleted`);
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
-      const answer = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: requests } }));
-      requests = answer.UnprocessedItems?.[table] ?? [];
-    }
-  }
 }
 
 /** A one-record SQS batch, as the local queue delivers it. */

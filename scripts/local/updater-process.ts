@@ -7,10 +7,11 @@
  */
 import type { SQSEvent } from 'aws-lambda';
 import { createDynamoClients } from '#adapters/dynamo-client';
+import { bulkDelete } from '#adapters/feature-bulk-loader';
 import { loadUpdaterConfig } from '../../functions/feature-updater/config';
 import { createUpdaterFunction } from '../../functions/feature-updater/index';
 import { lambdaContext } from './api-gateway';
-import { deleteItems, primeUpdater } from './prime-updater';
+import { primeUpdater } from './prime-updater';
 import { childConfig, readJsonBody, serveJson } from './processes';
 
 interface UpdaterProcessConfig {
@@ -38,11 +39,15 @@ const updater = createUpdaterFunction(
 
 /** Deletes these feature-table keys (absent ones are no error). */
 async function deleteKeys(keys: readonly string[]): Promise<void> {
-  const { client } = createDynamoClients({ endpoint: config.dynamoEndpoint, requestTimeoutMs: 15_000 });
+  const { documents } = createDynamoClients({ endpoint: config.dynamoEndpoint, requestTimeoutMs: 15_000 });
   try {
-    await deleteItems(client, config.featureTable, keys);
+    await bulkDelete(
+      documents,
+      config.featureTable,
+      keys.map((pk) => ({ pk })),
+    );
   } finally {
-    client.destroy();
+    documents.destroy();
   }
 }
 

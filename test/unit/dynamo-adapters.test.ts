@@ -7,7 +7,7 @@
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createDynamoClients, type DynamoClientOptions } from '#adapters/dynamo-client';
-import { bulkWrite } from '#adapters/feature-bulk-loader';
+import { bulkDelete, bulkWrite } from '#adapters/feature-bulk-loader';
 import { BulkWriteError } from '#domain/errors';
 
 const documents = createDynamoClients({ endpoint: 'http://127.0.0.1:9' }).documents;
@@ -44,6 +44,25 @@ describe('bulkWrite with a mocked client', () => {
     const result = bulkWrite(documents, 't', items, { sleep: async () => {}, maxRetries: 2 });
     // assert
     await expect(result).rejects.toBeInstanceOf(BulkWriteError);
+  });
+});
+
+describe('bulkDelete with a mocked client', () => {
+  it('sends the keys as DeleteRequests in batches of 25 and retries unprocessed ones', async () => {
+    // prepare
+    const keys = Array.from({ length: 30 }, (_, i) => ({ pk: `card#${i}` }));
+    ddb
+      .on(BatchWriteCommand)
+      .resolvesOnce({ UnprocessedItems: { t: [{ DeleteRequest: { Key: { pk: 'card#0' } } }] } })
+      .resolves({});
+    // act
+    const deleted = await bulkDelete(documents, 't', keys, { sleep: async () => {} });
+    // assert
+    expect(deleted).toBe(30);
+    const sent = ddb.commandCalls(BatchWriteCommand).map((call) => call.args[0].input.RequestItems?.t ?? []);
+    expect(sent.map((batch) => batch.length)).toEqual([25, 1, 5]);
+    expect(sent[0]?.[0]).toEqual({ DeleteRequest: { Key: { pk: 'card#0' } } });
+    expect(sent.flat().every((request) => 'DeleteRequest' in request)).toBe(true);
   });
 });
 

@@ -46,24 +46,63 @@ export interface BulkWriteOptions {
 }
 
 /** Writes items in batches of 25, retrying unprocessed items with backoff. */
-export async function bulkWrite(
+export function bulkWrite(
   client: DynamoDBDocumentClient,
   tableName: string,
   items: readonly Record<string, unknown>[],
   options: BulkWriteOptions = {},
 ): Promise<number> {
+  return batchWrite(
+    client,
+    tableName,
+    items.map((Item) => ({ PutRequest: { Item } })),
+    options,
+  );
+}
+
+/**
+ * Deletes the items with these keys, in batches of 25 like {@link bulkWrite} (absent keys are no
+ * error). The local stack removes what its priming events wrote with it.
+ */
+export function bulkDelete(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  keys: readonly Record<string, unknown>[],
+  options: BulkWriteOptions = {},
+): Promise<number> {
+  return batchWrite(
+    client,
+    tableName,
+    keys.map((Key) => ({ DeleteRequest: { Key } })),
+    options,
+  );
+}
+
+type WriteRequest =
+  | { PutRequest: { Item: Record<string, unknown> } }
+  | { DeleteRequest: { Key: Record<string, unknown> } };
+
+/** Sends `all` in BatchWriteItems of 25, retrying unprocessed requests with backoff; resolves with how many went through. */
+async function batchWrite(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  all: readonly WriteRequest[],
+  options: BulkWriteOptions,
+): Promise<number> {
   const maxRetries = options.maxRetries ?? 8;
   const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   let written = 0;
-  for (let i = 0; i < items.length; i += 25) {
-    let requests = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+  for (let i = 0; i < all.length; i += 25) {
+    let requests = all.slice(i, i + 25);
     for (let attempt = 0; requests.length > 0; attempt += 1) {
       if (attempt > maxRetries) {
         throw new BulkWriteError(`${requests.length} items still unprocessed after ${maxRetries} retries`);
       }
       if (attempt > 0) await sleep(Math.min(2000, 25 * 2 ** attempt));
-      const result = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } }));
-      const left = (result.UnprocessedItems?.[tableName] ?? []) as typeof requests;
+      const result = await client.send(
+        new BatchWriteCommand({ RequestItems: { [tableName]: [...requests] } }),
+      );
+      const left = (result.UnprocessedItems?.[tableName] ?? []) as WriteRequest[];
       written += requests.length - left.length;
       requests = left;
     }
