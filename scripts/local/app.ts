@@ -36,7 +36,7 @@ import type { FrontWorkerConfig } from './front-worker';
 import { HttpEventQueue } from './http-event-queue';
 import type { LocalQueueStats } from './local-queue';
 import type { PrimedMessage, PrimeMessage, PrimingRequest } from './prime';
-import { type UpdaterPriming, updaterPrimingKeys } from './prime-updater';
+import { primingEventKeys, type UpdaterPriming, updaterPrimingEvents } from './prime-updater';
 import {
   forkTs,
   freePort,
@@ -188,8 +188,8 @@ export interface LocalStack {
    * again; with metric files a copy is primed instead, its events dropped).
    */
   prime(requests: readonly PrimingRequest[]): Promise<PrimedMessage[]>;
-  /** Has the feature updater apply `events` priming events of its own and delete what they wrote (`prime-updater.ts`). */
-  primeUpdater(events: number): Promise<UpdaterPriming>;
+  /** Has the feature updater apply `count` priming events of its own, then deletes what they wrote (`prime-updater.ts`). */
+  primeUpdater(count: number): Promise<UpdaterPriming>;
   /** Stops dynalite only (for degradation tests); the HTTP front keeps serving. */
   stopDynamo(): Promise<void>;
   close(): Promise<void>;
@@ -294,6 +294,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     updaterEndpoint = started.backgroundEndpoint;
   }
   const { client, documents } = createDynamoClients({ endpoint: dynamoEndpoint, requestTimeoutMs: 5000 });
+  /** Deletes every item priming events can have written (`prime-updater.ts`); resolves with how many keys. */
+  const deletePrimingWrites = async (events: Parameters<typeof primingEventKeys>[0]) => {
+    const keys = primingEventKeys(events);
+    await bulkDelete(
+      documents,
+      FEATURE_TABLE_NAME,
+      keys.map((pk) => ({ pk })),
+    );
+    return keys.length;
+  };
   await ensureTable(client, FEATURE_TABLE_NAME, FEATURE_TABLE);
   await ensureTable(client, IDEMPOTENCY_TABLE_NAME, IDEMPOTENCY_TABLE);
 
@@ -413,23 +423,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // Workers that primed the serving instance sent their events to the real queue, on priming
       // cards: once the updater has applied them, what they wrote goes again.
       await (await fetch(`${queueUrl}/drain`)).json();
-      await bulkDelete(
-        documents,
-        FEATURE_TABLE_NAME,
-        updaterPrimingKeys(
-          requests.flatMap(({ event }) => (event.type === 'authorization' ? [event] : [])),
-        ).map((pk) => ({ pk })),
+      await deletePrimingWrites(
+        requests.flatMap(({ event }) => (event.type === 'authorization' ? [event] : [])),
       );
       return reports;
     },
-    primeUpdater: async (events) => {
+    primeUpdater: async (count) => {
+      const started = performance.now();
+      const events = updaterPrimingEvents(count, Date.now());
       const answer = await fetch(`${updaterUrl}/prime`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ events }),
       });
       if (!answer.ok) throw new Error(`the updater could not prime: ${answer.status} ${await answer.text()}`);
-      return (await answer.json()) as UpdaterPriming;
+      const { failed } = (await answer.json()) as { failed: number };
+      const removed = await deletePrimingWrites(events);
+      return { events: events.length, failed, removed, ms: performance.now() - started };
     },
     stopDynamo,
     countItems: async () => {

@@ -3,8 +3,9 @@
  * real events first applies `count` authorizations of its own, one SQS batch of one event at a
  * time (the shape of a stream the updater keeps up with), on cards and merchants that are not
  * in the seeded population (`prime_card_u*`, `prime_merchant_u*`), through the same dynalite lane.
- * Then every item they wrote is deleted again: the cards, the merchants and their
- * applied-markers, all known by key, so the feature table holds exactly what it held before.
+ * The stack builds the events, has the updater process apply them, then deletes every item they
+ * wrote: the cards, the merchants and their applied-markers, all known by key, so the feature
+ * table holds exactly what it held before.
  *
  * Why: the workers are primed (`prime.ts`), the updater was not. At 50 payments/s on a fresh stack
  * it spent 40–44 % of a core in the run's first seconds against 22–23 % later, for the same
@@ -49,8 +50,11 @@ export function updaterPrimingEvents(count: number, now: number): AuthorizationE
   }));
 }
 
-/** Every key the priming events can have written: their items and each item's marker per event. */
-export function updaterPrimingKeys(
+/**
+ * Every key priming events can have written (the updater's own and the workers'): their card and
+ * merchant items and each item's marker per event.
+ */
+export function primingEventKeys(
   events: readonly Pick<AuthorizationEvent, 'cardId' | 'merchantId' | 'eventId'>[],
 ): string[] {
   const keys = new Set<string>();
@@ -74,23 +78,18 @@ function batchOf(event: AuthorizationEvent, i: number): SQSEvent {
 }
 
 /**
- * Applies the priming events through `updater`, then deletes what they wrote with
- * `deleteKeys` (the feature table's BatchWriteItem deletes, retried until none is left).
+ * Applies `events` through `updater`, one single-event batch at a time, in the updater process
+ * (`POST /prime`); the stack deletes what they wrote afterwards (`app.ts`, `primeUpdater`).
+ * Resolves with the number of events the updater reported as failed.
  */
-export async function primeUpdater(
+export async function applyPrimingEvents(
   updater: Pick<ReturnType<typeof createUpdaterFunction>, 'handler'>,
-  deleteKeys: (keys: readonly string[]) => Promise<void>,
-  count: number,
-  now = Date.now(),
-): Promise<UpdaterPriming> {
-  const started = performance.now();
-  const events = updaterPrimingEvents(count, now);
+  events: readonly AuthorizationEvent[],
+): Promise<number> {
   let failed = 0;
   for (const [i, event] of events.entries()) {
     const answer = await updater.handler(batchOf(event, i), lambdaContext('feature-updater', 30_000));
     failed += answer.batchItemFailures.length;
   }
-  const keys = updaterPrimingKeys(events);
-  await deleteKeys(keys);
-  return { events: events.length, failed, removed: keys.length, ms: performance.now() - started };
+  return failed;
 }

@@ -13,7 +13,7 @@ import { PRIMING_CARDS, PRIMING_ID_PREFIX, PRIMING_MERCHANTS } from './priming-i
  * would send them, without any event that a later run will send under its own id. The score
  * requests read the seeded cards; the events reported after them are moved to priming cards
  * and merchants (`prime_card_*`, `prime_merchant_*`), since they go through the real queue and
- * feature updater, and the stack deletes what they wrote afterwards (`updaterPrimingKeys`).
+ * feature updater, and the stack deletes what they wrote afterwards (`primingEventKeys`).
  */
 export function primingRequests(
   stream: Iterable<TransactionEvent & { sim?: unknown }>,

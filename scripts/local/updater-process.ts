@@ -6,12 +6,11 @@
  * niced without slowing the acceptance of events.
  */
 import type { SQSEvent } from 'aws-lambda';
-import { createDynamoClients } from '#adapters/dynamo-client';
-import { bulkDelete } from '#adapters/feature-bulk-loader';
+import type { AuthorizationEvent } from '#domain/types';
 import { loadUpdaterConfig } from '../../functions/feature-updater/config';
 import { createUpdaterFunction } from '../../functions/feature-updater/index';
 import { lambdaContext } from './api-gateway';
-import { primeUpdater } from './prime-updater';
+import { applyPrimingEvents } from './prime-updater';
 import { childConfig, readJsonBody, serveJson } from './processes';
 
 interface UpdaterProcessConfig {
@@ -37,26 +36,12 @@ const updater = createUpdaterFunction(
   }),
 );
 
-/** Deletes these feature-table keys (absent ones are no error). */
-async function deleteKeys(keys: readonly string[]): Promise<void> {
-  const { documents } = createDynamoClients({ endpoint: config.dynamoEndpoint, requestTimeoutMs: 15_000 });
-  try {
-    await bulkDelete(
-      documents,
-      config.featureTable,
-      keys.map((pk) => ({ pk })),
-    );
-  } finally {
-    documents.destroy();
-  }
-}
-
 serveJson(
   async (req) => {
-    // Before the stack serves: the events `prime-updater.ts` applies and then deletes again.
+    // Before the stack serves: priming events on cards of their own (`prime-updater.ts`).
     if (req.method === 'POST' && req.url === '/prime') {
-      const { events } = (await readJsonBody(req)) as { events: number };
-      return [200, await primeUpdater(updater, deleteKeys, events)];
+      const { events } = (await readJsonBody(req)) as { events: AuthorizationEvent[] };
+      return [200, { failed: await applyPrimingEvents(updater, events) }];
     }
     if (req.method === 'POST' && req.url === '/deliver') {
       const batch = (await readJsonBody(req)) as SQSEvent;
