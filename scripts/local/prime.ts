@@ -90,10 +90,12 @@ export async function primeFront(
   const { ARCHIVE_DIR: _noArchive, ...env } = scoreEnv;
   const metricsSwitch = process.env.POWERTOOLS_METRICS_DISABLED;
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  // A copy only when there is no serving instance to prime; closed after priming.
   let score: Awaited<ReturnType<typeof createScoreFunction>> | undefined;
+  let handler: ScoreHandler;
   let events: ReturnType<typeof createEventsFunction>;
   try {
-    if (!serving) score = await createScoreFunction(loadScoreConfig(env));
+    handler = serving?.score ?? (score = await createScoreFunction(loadScoreConfig(env))).handler;
     events = createEventsFunction(
       { stage, maxFutureSkewMs, archive: undefined },
       serving?.queue ?? droppingQueue,
@@ -102,7 +104,6 @@ export async function primeFront(
     if (metricsSwitch === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
     else process.env.POWERTOOLS_METRICS_DISABLED = metricsSwitch;
   }
-  const handler = serving?.score ?? (score as NonNullable<typeof score>).handler;
   const server = createFront({ score: handler, events, openApi: '{}' }, stage);
   // Exclusive: in a cluster worker a plain listen(0) shares one port among the workers through the
   // primary, and one worker's priming requests would reach (and be cut off by) another's front.
