@@ -95,7 +95,11 @@ export async function primeFront(
   let handler: ScoreHandler;
   let events: ReturnType<typeof createEventsFunction>;
   try {
-    handler = serving?.score ?? (score = await createScoreFunction(loadScoreConfig(env))).handler;
+    if (serving) handler = serving.score;
+    else {
+      score = await createScoreFunction(loadScoreConfig(env));
+      handler = score.handler;
+    }
     events = createEventsFunction(
       { stage, maxFutureSkewMs, archive: undefined },
       serving?.queue ?? droppingQueue,
