@@ -402,6 +402,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const stopDynamo = async () => {
     if (dynamo) await stopChild(dynamo);
   };
+  const drainEvents = async () => (await (await fetch(`${queueUrl}/drain`)).json()) as LocalQueueStats;
   return {
     url: `http://127.0.0.1:${port}`,
     dynamoEndpoint,
@@ -417,12 +418,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     neuralUrl,
     routing,
     output: () => capture.output,
-    drainEvents: async () => (await (await fetch(`${queueUrl}/drain`)).json()) as LocalQueueStats,
+    drainEvents,
     prime: async (requests) => {
       const reports = await Promise.all(workers.map((worker) => primeWorker(worker, requests)));
       // Workers that primed the serving instance sent their events to the real queue, on priming
       // cards: once the updater has applied them, what they wrote goes again.
-      await (await fetch(`${queueUrl}/drain`)).json();
+      await drainEvents();
       await deletePrimingWrites(
         requests.flatMap(({ event }) => (event.type === 'authorization' ? [event] : [])),
       );
