@@ -19,6 +19,9 @@
  * - the same, answers not stored, with production observability (Powertools metrics and the
  *   judge's EMF lines on, logs at INFO; what they write to stdout counted and discarded):
  *   the rows above run with metrics off and logs at ERROR, as they always have;
+ * - SigV4 signing of the read's request, by the SDK's signer and by `DynamoSigner` (what the
+ *   signed HTTP caller sends since session 11): the same headers, checked in
+ *   `test/unit/dynamo-signer.test.ts`;
  * - cold init of the Lambda bundle: module load + ONNX session + warm-up + first score,
  *   in a fresh Node process.
  *
@@ -43,9 +46,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { subscribe } from 'node:diagnostics_channel';
 import { parseArgs } from 'node:util';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { createDynamoClients, createScoringClient } from '#adapters/dynamo-client';
 import { createScoringCaller } from '#adapters/dynamo-http';
 import { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
+import { DynamoSigner } from '#adapters/dynamo-signer';
 import { OnnxModelRunner } from '#adapters/onnx-model-runner';
 import { FEATURE_DEFAULTS, featureVector } from '#domain/features';
 import type { StoredAnswer } from '#domain/idempotency';
@@ -205,6 +210,20 @@ async function main(): Promise<void> {
       plainSdk,
       storedSdk,
       stdout,
+      // Both signers as the signed HTTP caller would build them from this client.
+      signer: new DynamoSigner({
+        region: await scoringClient.config.region(),
+        credentials: scoringClient.config.credentials,
+        endpoint: new URL(endpoint),
+      }),
+      sdkSigner: new SignatureV4({
+        service: 'dynamodb',
+        region: await scoringClient.config.region(),
+        credentials: scoringClient.config.credentials,
+        sha256: scoringClient.config.sha256,
+      }),
+      readBody: rawRead.body,
+      endpoint: new URL(endpoint),
     });
     let measured: Stats[];
     try {

@@ -22,8 +22,8 @@ export interface ScoreConfig {
   /** Local DynamoDB endpoint; unset in AWS. */
   dynamoEndpoint?: string;
   /**
-   * How the store calls DynamoDB (`DYNAMODB_CLIENT`): `http`, signed HTTP with the SDK's signer
-   * and configuration resolved once, or `sdk`, the SDK client per call (see `dynamo-http.ts`).
+   * How the store calls DynamoDB (`DYNAMODB_CLIENT`): `http`, signed HTTP (SigV4 by
+   * `dynamo-signer.ts`) with the SDK client's configuration resolved once, or `sdk`, the SDK client per call (see `dynamo-http.ts`).
    * @default 'http'
    */
   dynamoClient: ScoringClientKind;

@@ -28,6 +28,8 @@ const PRINT_ORDER = [
   'getSdk',
   'plainSdk',
   'storedSdk',
+  'signSdk',
+  'sign',
 ] as const satisfies readonly (keyof BenchRows)[];
 
 /** DynamoDB round trips one answer costs, counted on the wire. */
@@ -61,6 +63,8 @@ export function printResults(
     getSdk,
     plainSdk,
     storedSdk,
+    signSdk,
+    sign,
   } = results;
 
   const ms = (value: number) => `${value.toFixed(3)} ms`;
@@ -81,6 +85,7 @@ export function printResults(
       `    if storing cost one PutItem and nothing else  p50 ${((handlerStats.p50 + put.p50) / handlerStats.p50).toFixed(2)} (one right after a read: ${((handlerStats.p50 + putAfterRead.p50) / handlerStats.p50).toFixed(2)}); with the SDK costing nothing ${((handlerStats.p50 - get.p50 + rawGet.p50 + rawPutStats.p50) / (handlerStats.p50 - get.p50 + rawGet.p50)).toFixed(2)}\n` +
       `  SDK client → signed HTTP (DYNAMODB_CLIENT)     BatchGetItem p50 ${ms(getSdk.p50)} → ${ms(get.p50)} (CPU ${ms(getSdk.cpuP50)} → ${ms(get.cpuP50)}); stored handler p50 ${ms(storedSdk.p50)} → ${ms(idemStats.p50)} (CPU ${ms(storedSdk.cpuP50)} → ${ms(idemStats.cpuP50)})\n` +
       `    stored ÷ not stored with the SDK client     p50 ${(storedSdk.p50 / plainSdk.p50).toFixed(2)}   p99 ${(storedSdk.p99 / plainSdk.p99).toFixed(2)}\n` +
+      `  SigV4 per request, SDK signer → DynamoSigner  p50 ${ms(signSdk.p50)} → ${ms(sign.p50)} (CPU ${ms(signSdk.cpuP50)} → ${ms(sign.cpuP50)}), ${(signSdk.p50 / sign.p50).toFixed(1)}× less\n` +
       `  inference: 1 row vs handler batch            p50 ${one.p50.toFixed(3)} vs ${inf.p50.toFixed(3)} ms\n` +
       `  with production observability                 p50 ${ratio(obsStats).p50.toFixed(2)}   p99 ${ratio(obsStats).p99.toFixed(2)}   ` +
       `(${(stdout.writes / stdout.answers).toFixed(1)} stdout writes, ${Math.round(stdout.bytes / stdout.answers)} bytes per answer)\n`,

@@ -4,8 +4,10 @@
  * four ways. Their order is part of the measurement (see `measureInterleaved`), so a new row
  * goes last.
  */
+import type { SignatureV4 } from '@smithy/signature-v4';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { DynamoScoringStore } from '#adapters/dynamo-scoring-store';
+import type { DynamoSigner } from '#adapters/dynamo-signer';
 import type { OnnxModelRunner } from '#adapters/onnx-model-runner';
 import type { StoredAnswer } from '#domain/idempotency';
 import type { ScoreRequest } from '#domain/types';
@@ -50,6 +52,11 @@ export interface BenchSubjects {
   readonly storedSdk: BenchScoreFunction;
   /** The observability row counts its answers here (for stdout writes per answer). */
   readonly stdout: { answers: number };
+  /** The signer of the signed HTTP caller, the SDK's signer, and the read's body they sign. */
+  readonly signer: DynamoSigner;
+  readonly sdkSigner: SignatureV4;
+  readonly readBody: string;
+  readonly endpoint: URL;
 }
 
 /** The rows by name, in measurement order. */
@@ -122,6 +129,29 @@ export function benchRows(s: BenchSubjects) {
     storedSdk: {
       label: 'score function, stored, SDK client',
       work: (i) => score(s.storedSdk, `idem-sdk-${i}-${now}`),
+    },
+    signSdk: {
+      label: "SigV4 of the read, the SDK's signer",
+      work: () =>
+        s.sdkSigner.sign({
+          method: 'POST',
+          protocol: s.endpoint.protocol,
+          hostname: s.endpoint.hostname,
+          port: Number(s.endpoint.port),
+          path: s.endpoint.pathname,
+          query: {},
+          headers: {
+            host: s.endpoint.host,
+            'content-type': 'application/x-amz-json-1.0',
+            'x-amz-target': 'DynamoDB_20120810.BatchGetItem',
+            'content-length': String(Buffer.byteLength(s.readBody)),
+          },
+          body: s.readBody,
+        }),
+    },
+    sign: {
+      label: 'SigV4 of the read, DynamoSigner (what is sent)',
+      work: () => s.signer.sign('DynamoDB_20120810.BatchGetItem', s.readBody),
     },
   } satisfies Record<string, Row>;
 }

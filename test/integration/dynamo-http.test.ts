@@ -8,7 +8,6 @@ import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SignatureV4 } from '@smithy/signature-v4';
 import fc from 'fast-check';
 import {
   type DynamoCaller,
@@ -17,6 +16,7 @@ import {
   SignedHttpCaller,
   sdkCaller,
 } from '#adapters/dynamo-http';
+import { DynamoSigner } from '#adapters/dynamo-signer';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
 
 interface Seen {
@@ -73,12 +73,7 @@ function callerOf(
 ) {
   return new SignedHttpCaller({
     endpoint: new URL(endpoint),
-    signer: new SignatureV4({
-      service: 'dynamodb',
-      region: 'eu-west-1',
-      credentials: CREDENTIALS,
-      sha256: new DynamoDBClient({ region: 'eu-west-1' }).config.sha256,
-    }),
+    signer: new DynamoSigner({ region: 'eu-west-1', credentials: CREDENTIALS, endpoint: new URL(endpoint) }),
     connectionTimeoutMs: 200,
     requestTimeoutMs: 2000,
     maxAttempts: 2,
