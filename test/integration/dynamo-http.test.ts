@@ -5,6 +5,7 @@
  * items as the SDK client, against the embedded server.
  */
 import { createHash, createHmac } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -29,6 +30,8 @@ type Script = (seen: Seen, index: number) => { status: number; body: object } | 
 interface Scripted {
   endpoint: string;
   seen: Seen[];
+  /** Calls `listener` when a client's connection to the server closes. */
+  onConnectionClose(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -53,6 +56,7 @@ async function scriptedServer(script: Script): Promise<Scripted> {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     seen,
+    onConnectionClose: (listener) => server.on('connection', (socket) => socket.on('close', listener)),
     close: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -305,6 +309,32 @@ describe('the signed HTTP caller: errors and the standard retry semantics', () =
     expect(second).toMatchObject({ name: 'AbortError' });
     expect(took).toBeLessThan(150);
     expect(server.seen).toHaveLength(2);
+  });
+  it('closes the connection of a request it aborts, and leaves no listener on a signal it was given', async () => {
+    // prepare: the first request is held, the others answered
+    const scripted = await scriptedServer((_seen, i) => (i === 0 ? 'hold' : OK));
+    server = scripted;
+    const closed = new Promise<void>((resolve) => scripted.onConnectionClose(resolve));
+    const caller = callerOf(scripted.endpoint);
+    const held = new AbortController();
+    const longLived = new AbortController();
+    // act
+    const aborted = caller.call('BatchGetItem', READ, held.signal).catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const abortedAt = Date.now();
+    held.abort(new Error('deadline'));
+    const outcome = await aborted;
+    await closed;
+    // Well before the attempt's own timeout (2 s), which would also end it.
+    const closedAfterMs = Date.now() - abortedAt;
+    for (let i = 0; i < 20; i += 1) await caller.call('BatchGetItem', READ, longLived.signal);
+    caller.destroy();
+    // assert: aborted, its socket closed (the server saw it), and no listener kept by either signal
+    expect(outcome).toMatchObject({ name: 'AbortError' });
+    expect(closedAfterMs).toBeLessThan(1000);
+    expect(getEventListeners(held.signal, 'abort')).toHaveLength(0);
+    expect(getEventListeners(longLived.signal, 'abort')).toHaveLength(0);
+    expect(scripted.seen).toHaveLength(21);
   });
 });
 

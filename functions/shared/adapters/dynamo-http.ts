@@ -239,7 +239,12 @@ export class SignedHttpCaller implements DynamoCaller {
     );
   }
 
-  /** One HTTP exchange: the connect and idle timeouts of the SDK's handler, and the caller's abort. */
+  /**
+   * One HTTP exchange: the connect and idle timeouts of the SDK's handler, and the caller's abort.
+   * The abort is a listener of this call's own that destroys the request, not `http.request`'s
+   * `signal` option: that one also watches the request's end with `eos` (listeners on the request
+   * and its socket, added and removed per call): ~25 µs more per put against dynalite, interleaved.
+   */
   private exchange(
     headers: Record<string, string>,
     body: string,
@@ -256,13 +261,13 @@ export class SignedHttpCaller implements DynamoCaller {
           path: endpoint.pathname,
           method: 'POST',
           headers,
-          signal,
         },
         (res: IncomingMessage) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', reject);
-          res.on('end', () =>
+          res.on('error', fail);
+          res.on('end', () => {
+            signal?.removeEventListener('abort', onAbort);
             resolve({
               status: res.statusCode ?? 0,
               text:
@@ -270,11 +275,19 @@ export class SignedHttpCaller implements DynamoCaller {
                   ? (chunks[0] as Buffer).toString('utf8')
                   : Buffer.concat(chunks).toString('utf8'),
               requestId: res.headers['x-amzn-requestid'] as string | undefined,
-            }),
-          );
+            });
+          });
         },
       );
-      req.on('error', (error: Error) => reject(signal?.aborted ? abortError(signal) : error));
+      function onAbort(): void {
+        req.destroy(abortError(signal as AbortSignal));
+      }
+      function fail(error: Error): void {
+        signal?.removeEventListener('abort', onAbort);
+        reject(signal?.aborted ? abortError(signal) : error);
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      req.on('error', fail);
       req.setTimeout(requestTimeoutMs, () =>
         req.destroy(timeoutError(`no answer from DynamoDB for ${requestTimeoutMs} ms`)),
       );
