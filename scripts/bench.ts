@@ -5,7 +5,8 @@
  *   this process's event loop with the code under test), and the conditional PutItem of a
  *   stored answer, each through the store and as raw HTTP (the same signed request replayed
  *   over one kept-alive socket without the SDK: the server's own time, the floor under both),
- *   and the PutItem timed right after a BatchGetItem, as the stored path sends it;
+ *   and the PutItem timed right after a BatchGetItem, and after a read and the inference (as the
+ *   stored path sends it, to a dynalite that sat idle meanwhile);
  * - raw inference: one row, and the batch the handler really runs (row + reason-code
  *   perturbations), alone and right after a BatchGetItem (only the inference timed): after any
  *   wait for I/O the model's trees are no longer in the CPU caches, and the handler's inference

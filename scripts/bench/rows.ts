@@ -153,6 +153,19 @@ export function benchRows(s: BenchSubjects) {
       label: 'SigV4 of the read, DynamoSigner (what is sent)',
       work: () => s.signer.sign('DynamoDB_20120810.BatchGetItem', s.readBody),
     },
+    putInPlace: {
+      // As the stored path sends it: after the read and the inference, while dynalite sat idle
+      // (only the write is timed).
+      label: 'PutItem after a read and the inference',
+      work: (i) =>
+        timedPart(
+          async () => {
+            await store.read({ cardId: 'card_bench', merchantId: 'm_bench' });
+            await model.score(s.batch);
+          },
+          () => store.saveAnswer(`in-place-${i}-${now}`, answer),
+        ),
+    },
   } satisfies Record<string, Row>;
 }
 
