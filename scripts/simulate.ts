@@ -245,7 +245,11 @@ export function simulateReport(
   const reasons = [...byReason].map(([reason, n]) => `${reason} ${n}`).join(', ');
   // When in the run they came: a cold stack degrades its first seconds, an overloaded one throughout.
   // The tail against the median too, per 10 s, with the host's steal time beside it.
-  const firstAt = samples[0]?.at ?? 0;
+  // From the first request sent: samples are kept in the order their answers came back, and
+  // a slow first answer comes back after others (its window was printed as "-10–0 s").
+  let firstAt = Number.POSITIVE_INFINITY;
+  for (const s of samples) firstAt = Math.min(firstAt, s.at);
+  if (!Number.isFinite(firstAt)) firstAt = 0;
   const degradedBy10s = new Map<number, number>();
   const totalsBy10s = new Map<number, number[]>();
   for (const s of ok) {
@@ -265,6 +269,7 @@ export function simulateReport(
       ? []
       : [
           `  server total p99 ÷ p50: ${tailRatio(totals).toFixed(2)} over the run; by 10 s: ${[...totalsBy10s]
+            .sort((a, b) => a[0] - b[0])
             .map(([from, values]) => {
               const stolen = windowSteal(from);
               const mark =
@@ -286,7 +291,10 @@ export function simulateReport(
     `  HTTP: ${ok.length} × 200, ${samples.length - ok.length} other${others ? ` (${others})` : ''}; degraded answers: ${degraded}${reasons ? ` (${reasons})` : ''}`,
     ...(degraded > 0
       ? [
-          `  degraded by 10 s of the run: ${[...degradedBy10s].map(([from, n]) => `${from}–${from + 10} s ${n}`).join(', ')}`,
+          `  degraded by 10 s of the run: ${[...degradedBy10s]
+            .sort((a, b) => a[0] - b[0])
+            .map(([from, n]) => `${from}–${from + 10} s ${n}`)
+            .join(', ')}`,
         ]
       : []),
     `  client round trip   p50 ${percentile(client, 0.5).toFixed(2)} ms  p95 ${percentile(client, 0.95).toFixed(2)} ms  p99 ${percentile(client, 0.99).toFixed(2)} ms`,

@@ -115,6 +115,22 @@ describe("simulate's summary of the tail", () => {
     expect(summary).toContain('host steal time: 6.7 % of CPU time over the run');
   });
 
+  it('counts the windows from the first request sent, in order, when answers complete out of order', () => {
+    // prepare: samples are kept in the order answers came back; the first request sent (a slow
+    // one) comes back after the second, and one of the last window's before the previous window's
+    const sent = samples(0);
+    const [first, second] = sent as [Sample, Sample];
+    const completed = [second, { ...first, totalMs: 40 }, ...sent.slice(2)];
+    const late = completed.splice(200, 1)[0] as Sample;
+    completed.splice(150, 0, late);
+    // act
+    const { summary } = simulateReport(completed, 30, 10);
+    // assert: three windows from 0, in order, each with its 100 samples
+    const line = summary.split('\n').find((l) => l.includes('p99 ÷ p50')) ?? '';
+    expect(line).toContain('by 10 s: 0–10 s 1.0, 10–20 s 1.0, 20–30 s 1.0');
+    expect(line).not.toContain('-10');
+  });
+
   it('says when steal time was not measured, and leaves it out when not given', () => {
     // act
     const unmeasured = simulateReport(samples(0), 30, 10, []).summary;
