@@ -16,7 +16,8 @@
  * Credentials still come from the SDK's provider (the client's chain, with its caching and refresh),
  * asked on every request as the SDK's signer asks it.
  */
-import * as crypto from 'node:crypto';
+import { type BinaryLike, createHmac } from 'node:crypto';
+import { sha256 } from '#domain/hash';
 
 /** AWS credentials, as the SDK's providers resolve them. */
 export interface SigningCredentials {
@@ -28,14 +29,7 @@ export interface SigningCredentials {
 /** The SDK client's `config.credentials`: memoized, refreshed before expiry. */
 export type SigningCredentialsProvider = () => Promise<SigningCredentials>;
 
-/** SHA-256 as lowercase hex: the one-shot `crypto.hash` where Node has it (≥ 20.12), else a Hash. */
-const sha256Hex: (data: string) => string =
-  typeof crypto.hash === 'function'
-    ? (data) => crypto.hash('sha256', data, 'hex')
-    : (data) => crypto.createHash('sha256').update(data).digest('hex');
-
-const hmac = (key: crypto.BinaryLike, data: string): Buffer =>
-  crypto.createHmac('sha256', key).update(data).digest();
+const hmac = (key: BinaryLike, data: string): Buffer => createHmac('sha256', key).update(data).digest();
 
 const CONTENT_TYPE = 'application/x-amz-json-1.0';
 
@@ -123,7 +117,7 @@ export class DynamoSigner {
     const day = longDate.slice(0, 8);
     const scope = `${day}/${this.options.region}/${this.service}/aws4_request`;
     const length = String(Buffer.byteLength(body));
-    const payloadHash = sha256Hex(body);
+    const payloadHash = sha256(body, 'hex');
     const token = credentials.sessionToken;
     const tokenLine = token ? `x-amz-security-token:${canonicalValue(token)}\n` : '';
     const signedHeaders = token
@@ -134,11 +128,8 @@ export class DynamoSigner {
       `content-length:${length}\ncontent-type:${CONTENT_TYPE}\nhost:${this.host}\n` +
       `x-amz-content-sha256:${payloadHash}\nx-amz-date:${longDate}\n${tokenLine}` +
       `x-amz-target:${canonicalValue(target)}\n\n${signedHeaders}\n${payloadHash}`;
-    const stringToSign = `AWS4-HMAC-SHA256\n${longDate}\n${scope}\n${sha256Hex(canonicalRequest)}`;
-    const signature = crypto
-      .createHmac('sha256', this.signingKey(day, credentials.secretAccessKey))
-      .update(stringToSign)
-      .digest('hex');
+    const stringToSign = `AWS4-HMAC-SHA256\n${longDate}\n${scope}\n${sha256(canonicalRequest, 'hex')}`;
+    const signature = hmac(this.signingKey(day, credentials.secretAccessKey), stringToSign).toString('hex');
     const headers: Record<string, string> = {
       host: this.options.endpoint.host,
       'content-type': CONTENT_TYPE,
