@@ -191,6 +191,8 @@ async function main(): Promise<void> {
       first: await roundTrips(stored, `trips-${now}`),
       retry: await roundTrips(stored, `trips-${now}`),
     };
+    const region = await scoringClient.config.region();
+    const endpointUrl = new URL(endpoint);
     const stdout = discardStdout();
     const rows = benchRows({
       now,
@@ -213,18 +215,18 @@ async function main(): Promise<void> {
       stdout,
       // Both signers as the signed HTTP caller would build them from this client.
       signer: new DynamoSigner({
-        region: await scoringClient.config.region(),
+        region,
         credentials: scoringClient.config.credentials,
-        endpoint: new URL(endpoint),
+        endpoint: endpointUrl,
       }),
       sdkSigner: new SignatureV4({
         service: 'dynamodb',
-        region: await scoringClient.config.region(),
+        region,
         credentials: scoringClient.config.credentials,
         sha256: scoringClient.config.sha256,
       }),
       readBody: rawRead.body,
-      endpoint: new URL(endpoint),
+      endpoint: endpointUrl,
     });
     let measured: Stats[];
     try {
