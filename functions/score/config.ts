@@ -23,7 +23,8 @@ export interface ScoreConfig {
   dynamoEndpoint?: string;
   /**
    * How the store calls DynamoDB (`DYNAMODB_CLIENT`): `http`, signed HTTP (SigV4 by
-   * `dynamo-signer.ts`) with the SDK client's configuration resolved once, or `sdk`, the SDK client per call (see `dynamo-http.ts`).
+   * `dynamo-signer.ts`) with the SDK client's configuration resolved once, or `sdk`, the SDK
+   * client per call (see `dynamo-http.ts`).
    * @default 'http'
    */
   dynamoClient: ScoringClientKind;

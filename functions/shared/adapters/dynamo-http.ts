@@ -14,9 +14,9 @@
  * caching and refresh, endpoint rules incl. FIPS and dual-stack). SigV4 signing is
  * `dynamo-signer.ts`'s: the same headers as the SDK's signer (`@smithy/signature-v4`) gives these
  * requests, tested against it, for a sixth of its CPU (`npm run bench`, the SigV4 rows). What is
- * this file's, and tested against a server: the JSON protocol (request headers, error `__type`), timeouts, aborts,
- * and the SDK's standard retry semantics for two attempts (which errors, jittered back-off, a
- * retry quota so a failing table is not hit twice as hard).
+ * this file's, and tested against a server: the JSON protocol (request headers, error `__type`),
+ * timeouts, aborts, and the SDK's standard retry semantics for two attempts (which errors,
+ * jittered back-off, a retry quota so a failing table is not hit twice as hard).
  *
  * `DYNAMODB_CLIENT=sdk` (see {@link createScoringCaller}) puts the SDK client back, unchanged.
  */
