@@ -1,7 +1,9 @@
 /**
  * The local front's one listening socket, in the primary: each accepted connection goes to the
- * front worker that served the fewest requests lately (then the fewest open connections, then in
- * turn), as an IPC handle. Workers report their requests every {@link LOAD_REPORT_MS}.
+ * front worker holding the fewest active connections (then the fewest open ones, then in turn),
+ * as an IPC handle. A connection is active while it served a request, or was handed over, within
+ * the last {@link ACTIVE_WINDOW_MS}; workers report their active connections every
+ * {@link LOAD_REPORT_MS}, and the primary counts what it hands out and what closes in between.
  *
  * Why not the cluster's own round-robin: it hands out connections in turn whatever each worker
  * already carries. With the front closing a kept-alive connection every
@@ -9,29 +11,37 @@
  * every reconnect was a coin toss: four clients' connections drifted to 3 + 1 on two workers,
  * and one worker carried three quarters of the load. Why not fewest open connections: a client's
  * agent keeps idle sockets open beside the one it reuses, so counts of open connections said
- * little about load, and the busy socket's reconnects kept landing on the same worker. Recent
- * requests measure what a worker carries, idle sockets or not.
+ * little about load, and the busy socket's reconnects kept landing on the same worker. Why not
+ * the requests each worker served lately (the choice before this one): a closed connection's
+ * requests stayed in its worker's count for hundreds of milliseconds, and clients that
+ * reconnected together all went to the worker that looked less busy, so four paced clients
+ * ended 10 + 14 connections of 24 on two workers, every run.
  */
 import type { Worker } from 'node:cluster';
 import { createServer, type Server, type Socket } from 'node:net';
 
-/** How often a worker reports the requests it served. */
+/** How often a worker reports its active connections. */
 export const LOAD_REPORT_MS = 100;
-/** Half-life of a worker's recent requests in the balancer. */
-const LOAD_HALF_LIFE_MS = 250;
+/** A connection with no request for this long (and not just handed over) is idle. */
+export const ACTIVE_WINDOW_MS = 250;
 
 /** Primary → worker: this handle is a client connection to serve. */
 export interface ConnectionMessage {
   readonly type: 'connection';
 }
-/** Worker → primary: one connection it served has closed. */
+/**
+ * Worker → primary: one connection it holds is closed, or will be after the response to its last
+ * request (sent then, so that the client's next connection is placed knowing it).
+ */
 export interface ConnectionClosedMessage {
   readonly type: 'connection-closed';
+  /** Whether the connection counted as active in this worker's reports. */
+  readonly active: boolean;
 }
-/** Worker → primary: requests served since its last report. */
+/** Worker → primary: its connections active now (see {@link ACTIVE_WINDOW_MS}). */
 export interface LoadMessage {
   readonly type: 'load';
-  readonly requests: number;
+  readonly active: number;
 }
 
 export function isConnectionMessage(message: unknown): message is ConnectionMessage {
@@ -46,70 +56,117 @@ function isLoad(message: unknown): message is LoadMessage {
   return (message as { type?: unknown } | null)?.type === 'load';
 }
 
-/** Which worker gets the next connection: fewest recent requests, then fewest open, then in turn. */
+/** Which worker gets the next connection: fewest active, then fewest open, then in turn. */
 export class ConnectionBalancer<W> {
-  private readonly state = new Map<W, { open: number; load: number; at: number }>();
+  private readonly state = new Map<W, { open: number; active: number }>();
   private turn = 0;
 
-  constructor(
-    workers: readonly W[],
-    private readonly clock: () => number = Date.now,
-  ) {
-    for (const worker of workers) this.state.set(worker, { open: 0, load: 0, at: clock() });
+  constructor(workers: readonly W[]) {
+    for (const worker of workers) this.state.set(worker, { open: 0, active: 0 });
   }
 
-  /** A worker's recent requests, decayed to now. */
-  private loadOf(worker: W, now: number): number {
-    const s = this.state.get(worker);
-    return s ? s.load * 0.5 ** ((now - s.at) / LOAD_HALF_LIFE_MS) : 0;
-  }
-
-  /** The worker for a new connection (counted as open), or undefined if none is left. */
+  /** The worker for a new connection (counted as open and active), or undefined if none is left. */
   take(): W | undefined {
     const workers = [...this.state.keys()];
-    if (workers.length === 0) return undefined;
-    const now = this.clock();
     let best: W | undefined;
-    let bestKey: [number, number] = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY];
+    let bestState: { open: number; active: number } | undefined;
     for (let i = 0; i < workers.length; i += 1) {
       const worker = workers[(this.turn + i) % workers.length] as W;
-      // Loads within half a request of each other are equal: the tie goes to open connections.
-      const key: [number, number] = [
-        Math.round(this.loadOf(worker, now) * 2),
-        this.state.get(worker)?.open ?? 0,
-      ];
-      if (key[0] < bestKey[0] || (key[0] === bestKey[0] && key[1] < bestKey[1])) {
+      const s = this.state.get(worker) as { open: number; active: number };
+      if (
+        !bestState ||
+        s.active < bestState.active ||
+        (s.active === bestState.active && s.open < bestState.open)
+      ) {
         best = worker;
-        bestKey = key;
+        bestState = s;
       }
     }
+    if (!bestState) return undefined;
     this.turn = (this.turn + 1) % workers.length;
-    const chosen = this.state.get(best as W);
-    if (chosen) chosen.open += 1;
+    bestState.open += 1;
+    bestState.active += 1;
     return best;
   }
 
-  /** `requests` more served by `worker`. */
-  served(worker: W, requests: number): void {
+  /** `worker` reported its active connections. */
+  reported(worker: W, active: number): void {
     const s = this.state.get(worker);
-    if (!s) return;
-    const now = this.clock();
-    s.load = this.loadOf(worker, now) + requests;
-    s.at = now;
+    if (s) s.active = active;
   }
 
-  closed(worker: W): void {
+  /** One of `worker`'s connections closed (`active`: whether its last report counted it). */
+  closed(worker: W, active: boolean): void {
     const s = this.state.get(worker);
-    if (s) s.open = Math.max(0, s.open - 1);
+    if (!s) return;
+    s.open = Math.max(0, s.open - 1);
+    if (active) s.active = Math.max(0, s.active - 1);
   }
 
   remove(worker: W): void {
     this.state.delete(worker);
   }
 
-  /** Open connections per worker, in the order the workers were given. */
-  counts(): number[] {
-    return [...this.state.values()].map((s) => s.open);
+  /** Open and active connections per worker, in the order the workers were given. */
+  counts(): { open: number; active: number }[] {
+    return [...this.state.values()].map((s) => ({ ...s }));
+  }
+}
+
+/**
+ * In a worker: its connections, and what the primary must hear of them. A connection counts as
+ * active from when it is handed over (the primary counted it then) until a report finds it idle
+ * for {@link ACTIVE_WINDOW_MS}; the messages keep the primary's count equal to this one.
+ */
+export class ConnectionTracker<S> {
+  /** Open connections not yet reported closed: last request (or handover) and whether counted. */
+  private readonly sockets = new Map<S, { requests: number; lastAt: number; counted: boolean }>();
+
+  constructor(
+    private readonly requestsPerConnection: number,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** The primary handed `socket` over (and counted it as active). */
+  opened(socket: S): void {
+    this.sockets.set(socket, { requests: 0, lastAt: this.clock(), counted: true });
+  }
+
+  /**
+   * A request arrived on `socket`. On its last one (the server closes it after the response), the
+   * message to send now.
+   */
+  request(socket: S): ConnectionClosedMessage | undefined {
+    const s = this.sockets.get(socket);
+    if (!s) return undefined;
+    s.requests += 1;
+    s.lastAt = this.clock();
+    return s.requests >= this.requestsPerConnection ? this.closed(socket) : undefined;
+  }
+
+  /** `socket` closed: the message to send, unless it was sent at its last request. */
+  closed(socket: S): ConnectionClosedMessage | undefined {
+    const s = this.sockets.get(socket);
+    if (!s) return undefined;
+    this.sockets.delete(socket);
+    return { type: 'connection-closed', active: s.counted };
+  }
+
+  /**
+   * Recounts the active connections: the report to send, unless none was active before or now.
+   * Sent while any is active even if unchanged: a connection in flight to this worker when the
+   * previous report was made is counted here but was not in what the primary read.
+   */
+  report(): LoadMessage | undefined {
+    const now = this.clock();
+    let before = 0;
+    let active = 0;
+    for (const s of this.sockets.values()) {
+      if (s.counted) before += 1;
+      s.counted = now - s.lastAt <= ACTIVE_WINDOW_MS;
+      if (s.counted) active += 1;
+    }
+    return active === 0 && before === 0 ? undefined : { type: 'load', active };
   }
 }
 
@@ -118,8 +175,8 @@ export async function listenBalanced(workers: readonly Worker[], port: number): 
   const balance = new ConnectionBalancer(workers);
   for (const worker of workers) {
     worker.on('message', (message: unknown) => {
-      if (isConnectionClosed(message)) balance.closed(worker);
-      else if (isLoad(message)) balance.served(worker, message.requests);
+      if (isConnectionClosed(message)) balance.closed(worker, message.active);
+      else if (isLoad(message)) balance.reported(worker, message.active);
     });
     worker.once('exit', () => balance.remove(worker));
   }
@@ -129,7 +186,7 @@ export async function listenBalanced(workers: readonly Worker[], port: number): 
     if (!worker) return socket.destroy();
     worker.send({ type: 'connection' } satisfies ConnectionMessage, socket, (error) => {
       if (!error) return;
-      balance.closed(worker);
+      balance.closed(worker, true);
       socket.destroy();
     });
   });

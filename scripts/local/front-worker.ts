@@ -1,10 +1,11 @@
 /**
  * One worker of the local HTTP front (a `node:cluster` worker: the primary listens and hands it
- * connections, the least loaded worker first; `front-balancer.ts`). It runs the real score and
- * events functions, built by their own `index.ts`; accepted events go to the queue process over
- * loopback.
+ * connections, to the worker with the fewest active ones first; `front-balancer.ts`). It runs the
+ * real score and events functions, built by their own `index.ts`; accepted events go to the queue
+ * process over loopback.
  */
 
+import type { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import { createEventsFunction } from '../../functions/events/index';
 import { loadScoreConfig } from '../../functions/score/config';
@@ -15,12 +16,13 @@ import { weightedRoute } from './canary';
 import { divertEmfLines, metricsFileOf, oneRequestAtATime } from './emf-file';
 import {
   type ConnectionClosedMessage,
+  ConnectionTracker,
   isConnectionMessage,
   LOAD_REPORT_MS,
   type LoadMessage,
 } from './front-balancer';
 import { HttpEventQueue } from './http-event-queue';
-import { createFront } from './http-front';
+import { createFront, REQUESTS_PER_CONNECTION } from './http-front';
 import { isPrimeMessage, type PrimedMessage, primeFront } from './prime';
 import { PRIMING_ID_PREFIX } from './priming-ids';
 import { announceReady, childConfig } from './processes';
@@ -77,28 +79,23 @@ async function main(): Promise<void> {
     ? weightedRoute(serve(score.handler), serve(canary.handler), config.canary?.weight ?? 0)
     : serve(score.handler);
   const server = createFront({ score: route, events, openApi: renderOpenApi() }, config.stage);
-  // The primary listens and hands each connection over (`front-balancer.ts`); this worker reports
-  // when one closes, so the primary knows how many each worker holds.
-  server.on('connection', (socket: Socket) =>
-    socket.once('close', () =>
-      process.send?.({ type: 'connection-closed' } satisfies ConnectionClosedMessage),
-    ),
-  );
+  // The primary listens and hands each connection over (`front-balancer.ts`); this worker tells it
+  // which connections are active and when one closes, for its choice of worker for the next one.
+  const tracker = new ConnectionTracker<Socket>(REQUESTS_PER_CONNECTION);
+  const tell = (message: ConnectionClosedMessage | LoadMessage | undefined) => {
+    if (message) process.send?.(message);
+  };
+  server.on('connection', (socket: Socket) => {
+    tracker.opened(socket);
+    socket.once('close', () => tell(tracker.closed(socket)));
+  });
+  server.on('request', (request: IncomingMessage) => tell(tracker.request(request.socket)));
   process.on('message', (message: unknown, handle?: unknown) => {
     if (!isConnectionMessage(message) || !(handle instanceof Socket)) return;
     server.emit('connection', handle);
     handle.resume();
   });
-  // What this worker carries, for the primary's choice of worker for the next connection.
-  let served = 0;
-  server.on('request', () => {
-    served += 1;
-  });
-  setInterval(() => {
-    if (served === 0) return;
-    process.send?.({ type: 'load', requests: served } satisfies LoadMessage);
-    served = 0;
-  }, LOAD_REPORT_MS).unref();
+  setInterval(() => tell(tracker.report()), LOAD_REPORT_MS).unref();
   announceReady({ port: config.port });
   // The primary primes each worker once the data is seeded, before it prints the URL (`prime.ts`).
   process.on('message', (message: unknown) => {
