@@ -1,9 +1,11 @@
 /**
  * The local front's one listening socket, in the primary: each accepted connection goes to the
- * front worker holding the fewest active connections (then the fewest open ones, then in turn),
- * as an IPC handle. A connection is active while it served a request, or was handed over, within
- * the last {@link ACTIVE_WINDOW_MS}; workers report their active connections every
- * {@link LOAD_REPORT_MS}, and the primary counts what it hands out and what closes in between.
+ * front worker holding the fewest active connections, then the one that served the fewest
+ * requests lately, then the fewest open connections, then in turn; as an IPC handle. A
+ * connection is active while it served a request, or was handed over, within the last
+ * {@link ACTIVE_WINDOW_MS}. Workers report their active connections and requests every
+ * {@link LOAD_REPORT_MS}, and say a connection is closing at its last request; the primary
+ * counts what it hands out in between.
  *
  * Why not the cluster's own round-robin: it hands out connections in turn whatever each worker
  * already carries. With the front closing a kept-alive connection every
@@ -12,10 +14,11 @@
  * and one worker carried three quarters of the load. Why not fewest open connections: a client's
  * agent keeps idle sockets open beside the one it reuses, so counts of open connections said
  * little about load, and the busy socket's reconnects kept landing on the same worker. Why not
- * the requests each worker served lately (the choice before this one): a closed connection's
- * requests stayed in its worker's count for hundreds of milliseconds, and clients that
- * reconnected together all went to the worker that looked less busy, so four paced clients
- * ended 10 + 14 connections of 24 on two workers, every run.
+ * recent requests first (the choice before this one): a closed connection's requests stay in its
+ * worker's count for hundreds of milliseconds, so clients that reconnected together all went to
+ * the worker that looked less busy, and four paced clients ended 10 + 14 connections of 24 on two
+ * workers in 5 runs of 6. Active connections alone (tried) left one busy client's reconnects to
+ * the open connections, which idle sockets skew: recent requests break that tie.
  */
 import type { Worker } from 'node:cluster';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -24,6 +27,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 export const LOAD_REPORT_MS = 100;
 /** A connection with no request for this long (and not just handed over) is idle. */
 export const ACTIVE_WINDOW_MS = 250;
+/** Half-life of a worker's recent requests in the balancer. */
+const LOAD_HALF_LIFE_MS = 250;
 
 /** Primary → worker: this handle is a client connection to serve. */
 export interface ConnectionMessage {
@@ -38,10 +43,12 @@ export interface ConnectionClosedMessage {
   /** Whether the connection counted as active in this worker's reports. */
   readonly active: boolean;
 }
-/** Worker → primary: its connections active now (see {@link ACTIVE_WINDOW_MS}). */
+/** Worker → primary: its connections active now (see {@link ACTIVE_WINDOW_MS}), and requests served. */
 export interface LoadMessage {
   readonly type: 'load';
   readonly active: number;
+  /** Requests served since the previous report. */
+  readonly requests: number;
 }
 
 export function isConnectionMessage(message: unknown): message is ConnectionMessage {
@@ -56,43 +63,65 @@ function isLoad(message: unknown): message is LoadMessage {
   return (message as { type?: unknown } | null)?.type === 'load';
 }
 
-/** Which worker gets the next connection: fewest active, then fewest open, then in turn. */
+interface WorkerCounts {
+  open: number;
+  active: number;
+  /** Recent requests, decayed with {@link LOAD_HALF_LIFE_MS} from `at`. */
+  load: number;
+  at: number;
+}
+
+/**
+ * Which worker gets the next connection: fewest active, then fewest requests lately (within half a
+ * request), then fewest open, then in turn.
+ */
 export class ConnectionBalancer<W> {
-  private readonly state = new Map<W, { open: number; active: number }>();
+  private readonly state = new Map<W, WorkerCounts>();
   private turn = 0;
 
-  constructor(workers: readonly W[]) {
-    for (const worker of workers) this.state.set(worker, { open: 0, active: 0 });
+  constructor(
+    workers: readonly W[],
+    private readonly clock: () => number = Date.now,
+  ) {
+    for (const worker of workers) this.state.set(worker, { open: 0, active: 0, load: 0, at: clock() });
+  }
+
+  private static loadAt(s: WorkerCounts, now: number): number {
+    return s.load * 0.5 ** ((now - s.at) / LOAD_HALF_LIFE_MS);
   }
 
   /** The worker for a new connection (counted as open and active), or undefined if none is left. */
   take(): W | undefined {
     const workers = [...this.state.keys()];
+    const now = this.clock();
     let best: W | undefined;
-    let bestState: { open: number; active: number } | undefined;
+    let bestKey: number[] = [];
     for (let i = 0; i < workers.length; i += 1) {
       const worker = workers[(this.turn + i) % workers.length] as W;
-      const s = this.state.get(worker) as { open: number; active: number };
-      if (
-        !bestState ||
-        s.active < bestState.active ||
-        (s.active === bestState.active && s.open < bestState.open)
-      ) {
+      const s = this.state.get(worker) as WorkerCounts;
+      const key = [s.active, Math.round(ConnectionBalancer.loadAt(s, now) * 2), s.open];
+      const k = key.findIndex((value, j) => value !== bestKey[j]);
+      if (best === undefined || (k >= 0 && (key[k] as number) < (bestKey[k] as number))) {
         best = worker;
-        bestState = s;
+        bestKey = key;
       }
     }
-    if (!bestState) return undefined;
+    const chosen = best === undefined ? undefined : this.state.get(best);
+    if (!chosen) return undefined;
     this.turn = (this.turn + 1) % workers.length;
-    bestState.open += 1;
-    bestState.active += 1;
+    chosen.open += 1;
+    chosen.active += 1;
     return best;
   }
 
-  /** `worker` reported its active connections. */
-  reported(worker: W, active: number): void {
+  /** `worker` reported its active connections and the requests it served since its last report. */
+  reported(worker: W, active: number, requests = 0): void {
     const s = this.state.get(worker);
-    if (s) s.active = active;
+    if (!s) return;
+    const now = this.clock();
+    s.active = active;
+    s.load = ConnectionBalancer.loadAt(s, now) + requests;
+    s.at = now;
   }
 
   /** One of `worker`'s connections closed (`active`: whether its last report counted it). */
@@ -109,7 +138,7 @@ export class ConnectionBalancer<W> {
 
   /** Open and active connections per worker, in the order the workers were given. */
   counts(): { open: number; active: number }[] {
-    return [...this.state.values()].map((s) => ({ ...s }));
+    return [...this.state.values()].map(({ open, active }) => ({ open, active }));
   }
 }
 
@@ -121,6 +150,8 @@ export class ConnectionBalancer<W> {
 export class ConnectionTracker<S> {
   /** Open connections not yet reported closed: last request (or handover) and whether counted. */
   private readonly sockets = new Map<S, { requests: number; lastAt: number; counted: boolean }>();
+  /** Requests since the last report. */
+  private served = 0;
 
   constructor(
     private readonly requestsPerConnection: number,
@@ -141,6 +172,7 @@ export class ConnectionTracker<S> {
     if (!s) return undefined;
     s.requests += 1;
     s.lastAt = this.clock();
+    this.served += 1;
     return s.requests >= this.requestsPerConnection ? this.closed(socket) : undefined;
   }
 
@@ -153,9 +185,10 @@ export class ConnectionTracker<S> {
   }
 
   /**
-   * Recounts the active connections: the report to send, unless none was active before or now.
-   * Sent while any is active even if unchanged: a connection in flight to this worker when the
-   * previous report was made is counted here but was not in what the primary read.
+   * Recounts the active connections: the report to send, unless nothing was served and none was
+   * active before or now. Sent while any is active even if unchanged: a connection in flight to
+   * this worker when the previous report was made is counted here but was not in what the
+   * primary read.
    */
   report(): LoadMessage | undefined {
     const now = this.clock();
@@ -166,7 +199,9 @@ export class ConnectionTracker<S> {
       s.counted = now - s.lastAt <= ACTIVE_WINDOW_MS;
       if (s.counted) active += 1;
     }
-    return active === 0 && before === 0 ? undefined : { type: 'load', active };
+    const requests = this.served;
+    this.served = 0;
+    return active === 0 && before === 0 && requests === 0 ? undefined : { type: 'load', active, requests };
   }
 }
 
@@ -176,7 +211,7 @@ export async function listenBalanced(workers: readonly Worker[], port: number): 
   for (const worker of workers) {
     worker.on('message', (message: unknown) => {
       if (isConnectionClosed(message)) balance.closed(worker, message.active);
-      else if (isLoad(message)) balance.reported(worker, message.active);
+      else if (isLoad(message)) balance.reported(worker, message.active, message.requests);
     });
     worker.once('exit', () => balance.remove(worker));
   }

@@ -53,6 +53,32 @@ describe('ConnectionBalancer (the local front: which worker gets a new connectio
     ]);
   });
 
+  it("alternates one busy client's connections between workers that hold idle ones too", () => {
+    // prepare: simulate's pattern, one socket carrying the requests; `b` holds an idle one, so
+    // open connections alone would send every reconnect to `a`
+    let now = 0;
+    const balance = new ConnectionBalancer(['a', 'b'], () => now);
+    for (const _ of [1, 2, 3]) balance.take(); // a, b, a
+    balance.closed('a', true);
+    balance.closed('a', true);
+    balance.reported('b', 0, 0);
+    const placed: string[] = [];
+    let busy = balance.take() as string;
+    // act: 64 requests in 640 ms per connection, reported every 100 ms, then closed and replaced
+    for (let connection = 0; connection < 10; connection += 1) {
+      placed.push(busy);
+      for (let t = 0; t < 6; t += 1) {
+        now += 100;
+        balance.reported(busy, 1, 10);
+        balance.reported(busy === 'a' ? 'b' : 'a', 0, 0);
+      }
+      balance.closed(busy, true);
+      busy = balance.take() as string;
+    }
+    // assert: equal active counts, so the worker that served fewer requests lately takes it
+    expect(placed).toEqual(['a', 'b', 'a', 'b', 'a', 'b', 'a', 'b', 'a', 'b']);
+  });
+
   it('places clients that reconnect together on the workers in turn, before any report', () => {
     // prepare: four busy connections, two per worker
     const balance = new ConnectionBalancer(['a', 'b']);
@@ -143,8 +169,8 @@ describe('ConnectionTracker (a worker: what the primary hears of its connections
     const busyClosed = tracker.closed('busy');
     const afterAll = tracker.report();
     // assert
-    expect(whileBoth).toEqual({ type: 'load', active: 2 });
-    expect(once).toEqual({ type: 'load', active: 1 });
+    expect(whileBoth).toEqual({ type: 'load', active: 2, requests: 1 });
+    expect(once).toEqual({ type: 'load', active: 1, requests: 0 });
     expect(idleClosed).toEqual({ type: 'connection-closed', active: false });
     expect(busyClosed).toEqual({ type: 'connection-closed', active: true });
     expect(afterAll).toBeUndefined(); // the primary counted both closes already
@@ -171,7 +197,7 @@ describe('ConnectionTracker (a worker: what the primary hears of its connections
           ) as Record<string, ConnectionTracker<number>>;
           const open: { worker: string; id: number }[] = [];
           const deliver = (worker: string, message?: LoadMessage | ConnectionClosedMessage) => {
-            if (message?.type === 'load') balance.reported(worker, message.active);
+            if (message?.type === 'load') balance.reported(worker, message.active, message.requests);
             else if (message) balance.closed(worker, message.active);
           };
           let nextId = 0;
