@@ -447,7 +447,7 @@ export function simulateReport(
     summary,
     report: {
       title: 'Fraud scoring simulation',
-      subtitle: `${samples.length} requests at ${rps} rps target, ${new Date(samples[0]?.at ?? Date.now()).toISOString()}`,
+      subtitle: `${samples.length} requests at ${rps} rps target, ${new Date(samples.length > 0 ? firstAt : Date.now()).toISOString()}`,
       sections: [{ title: 'Run', blocks }],
     },
   };

@@ -124,11 +124,12 @@ describe("simulate's summary of the tail", () => {
     const late = completed.splice(200, 1)[0] as Sample;
     completed.splice(150, 0, late);
     // act
-    const { summary } = simulateReport(completed, 30, 10);
-    // assert: three windows from 0, in order, each with its 100 samples
+    const { summary, report } = simulateReport(completed, 30, 10);
+    // assert: three windows from 0, in order, each with its 100 samples; the run dated from then
     const line = summary.split('\n').find((l) => l.includes('p99 ÷ p50')) ?? '';
     expect(line).toContain('by 10 s: 0–10 s 1.0, 10–20 s 1.0, 20–30 s 1.0');
     expect(line).not.toContain('-10');
+    expect(report.subtitle).toContain(new Date(first.at).toISOString());
   });
 
   it('says when steal time was not measured, and leaves it out when not given', () => {
