@@ -14,6 +14,7 @@ import type { ScoreRequest } from '#domain/types';
 import type { createScoreFunction } from '../../functions/score/index';
 import { lambdaContext } from '../local/api-gateway';
 import type { RawDynamoRequest } from '../support/raw-dynamo-request';
+import { sdkSigningRequest } from '../support/sdk-signing-request';
 import { type Row, type Stats, timedPart } from './measure';
 
 /** A score function as the Lambda entry and the local stack build it. */
@@ -133,21 +134,7 @@ export function benchRows(s: BenchSubjects) {
     signSdk: {
       label: "SigV4 of the read, the SDK's signer",
       work: () =>
-        s.sdkSigner.sign({
-          method: 'POST',
-          protocol: s.endpoint.protocol,
-          hostname: s.endpoint.hostname,
-          port: Number(s.endpoint.port),
-          path: s.endpoint.pathname,
-          query: {},
-          headers: {
-            host: s.endpoint.host,
-            'content-type': 'application/x-amz-json-1.0',
-            'x-amz-target': 'DynamoDB_20120810.BatchGetItem',
-            'content-length': String(Buffer.byteLength(s.readBody)),
-          },
-          body: s.readBody,
-        }),
+        s.sdkSigner.sign(sdkSigningRequest(s.endpoint, 'DynamoDB_20120810.BatchGetItem', s.readBody)),
     },
     sign: {
       label: 'SigV4 of the read, DynamoSigner (what is sent)',

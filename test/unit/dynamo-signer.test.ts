@@ -8,6 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SignatureV4 } from '@smithy/signature-v4';
 import fc from 'fast-check';
 import { canonicalPath, DynamoSigner } from '#adapters/dynamo-signer';
+import { sdkSigningRequest } from '../../scripts/support/sdk-signing-request';
 
 /** The SHA-256 the SDK's DynamoDB client signs with. */
 const SDK_SHA256 = new DynamoDBClient({ region: 'eu-west-1' }).config.sha256;
@@ -33,24 +34,7 @@ async function sdkHeaders(
     credentials,
     sha256: SDK_SHA256,
   });
-  const signed = await signer.sign(
-    {
-      method: 'POST',
-      protocol: endpoint.protocol,
-      hostname: endpoint.hostname,
-      port: endpoint.port ? Number(endpoint.port) : undefined,
-      path: endpoint.pathname,
-      query: {},
-      headers: {
-        host: endpoint.host,
-        'content-type': 'application/x-amz-json-1.0',
-        'x-amz-target': target,
-        'content-length': String(Buffer.byteLength(body)),
-      },
-      body,
-    },
-    { signingDate: new Date(at) },
-  );
+  const signed = await signer.sign(sdkSigningRequest(endpoint, target, body), { signingDate: new Date(at) });
   return signed.headers;
 }
 
