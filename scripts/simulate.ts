@@ -19,10 +19,13 @@ import { type Bin, barChart, curveChart, histogramChart, type TimePoint, timeCha
 import { curves, histogram, logEdges, percentile, thin } from './report/curves';
 import { type Block, type Report, reportPath, writeReport } from './report/page';
 import { type StealSample, StealSampler, stealIn } from './support/host-steal';
+import { busyThreads, duringBurst, KernelBurstSampler, type KernelReport } from './support/kernel-bursts';
 import { type PostAnswer, postJson } from './support/post-json';
 
 /** A 10 s window whose mean steal time is above this share is marked in the summary. */
 const STEAL_MARK = 0.05;
+/** An answer in flight during a kernel thread's burst, or this long after it (the queues it left), counts as in it. */
+const BURST_AFTER_MS = 50;
 
 /** One scored request as the client saw it. */
 export interface Sample {
@@ -136,6 +139,7 @@ async function main(): Promise<void> {
     if (event.type !== 'label') payments += 1;
   }
   const steal = new StealSampler().start();
+  const kernel = new KernelBurstSampler().start();
   let sent = 0;
   for (const event of plan) {
     if (event.type === 'label') {
@@ -184,13 +188,14 @@ async function main(): Promise<void> {
   }
   await Promise.all(inflight);
   const stolen = steal.stop();
+  const kernelSeen = kernel.stop();
   agent.destroy();
   bar.stop();
   const elapsed = (performance.now() - (started ?? performance.now())) / 1000;
   // Every answer as the client saw it, one JSON line each, for analysis beyond the report.
   if (values.samples)
     writeFileSync(values.samples, samples.map((sample) => `${JSON.stringify(sample)}\n`).join(''));
-  const { summary, report } = simulateReport(samples, elapsed, rps, stolen);
+  const { summary, report } = simulateReport(samples, elapsed, rps, stolen, kernelSeen);
   process.stdout.write(`${summary}\n`);
   const events = [...eventStatuses].sort((a, b) => a[0] - b[0]);
   process.stdout.write(
@@ -198,6 +203,40 @@ async function main(): Promise<void> {
   );
   const file = writeReport(reportPath(ROOT, 'simulate'), report);
   process.stdout.write(`  report: ${file}\n`);
+}
+
+/**
+ * The kernel threads that took a CPU during the run (`scripts/support/kernel-bursts.ts`), and
+ * how many answers, of all and of the slowest 1 %, were in flight during one of their bursts.
+ */
+function kernelLines(kernel: KernelReport, ok: readonly Sample[]): string[] {
+  const busy = busyThreads(kernel);
+  if (busy.length === 0) return ['  kernel threads: none used 0.5 % of a CPU or more over the run'];
+  const threads = busy
+    .slice(0, 3)
+    .map(
+      (t) =>
+        `${t.name} ${(100 * t.share).toFixed(1)} % of a CPU` +
+        (t.bursts === 1 ? `, 1 burst at half a CPU or more (${t.burstMs.toFixed(0)} ms long)` : '') +
+        (t.bursts > 1
+          ? `, ${t.bursts} bursts at half a CPU or more (p50 ${t.burstMs.toFixed(0)} ms long, ${(t.everyMs / 1000).toFixed(2)} s apart)`
+          : ''),
+    )
+    .join('; ');
+  const timed = ok.filter((s) => s.stages.total !== undefined);
+  if (kernel.bursts.length === 0 || timed.length === 0) return [`  kernel threads: ${threads}`];
+  const inBurst = (s: Sample) => duringBurst(kernel.bursts, s.at, s.at + s.totalMs, BURST_AFTER_MS);
+  const totals = timed.map((s) => s.stages.total as number);
+  const p99 = percentile(totals, 0.99);
+  const slowest = timed.filter((s) => (s.stages.total as number) >= p99);
+  const hit = timed.filter(inBurst).length;
+  const slowHit = slowest.filter(inBurst).length;
+  const rest = timed.filter((s) => !inBurst(s)).map((s) => s.stages.total as number);
+  const pct = (n: number, of: number) => `${((100 * n) / of).toFixed(0)} %`;
+  return [
+    `  kernel threads: ${threads}`,
+    `    answers in flight during a burst or up to ${BURST_AFTER_MS} ms after: ${hit} of ${timed.length} (${pct(hit, timed.length)}), ${slowHit} of the slowest 1 % (${pct(slowHit, slowest.length)}); server total p99 ÷ p50 of the others: ${rest.length > 0 ? (percentile(rest, 0.99) / percentile(rest, 0.5)).toFixed(2) : '–'} (a diagnosis: the goal's measure is the whole run's)`,
+  ];
 }
 
 /**
@@ -210,6 +249,7 @@ export function simulateReport(
   elapsed: number,
   rps: number,
   steal?: readonly StealSample[],
+  kernel?: KernelReport,
 ): { summary: string; report: Report } {
   const ok = samples.filter((s) => s.status === 200);
   const stages = ['features', 'inference', 'total'];
@@ -284,6 +324,7 @@ export function simulateReport(
                   ? `  host steal time: ${(100 * (stealIn(steal, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY) ?? 0)).toFixed(1)} % of CPU time over the run (given to other guests of the hypervisor; windows above ${100 * STEAL_MARK} % are marked)`
                   : '  host steal time: not measured (no /proc/stat)',
               ]),
+          ...(kernel === undefined ? [] : kernelLines(kernel, ok)),
         ];
   const lines = [
     '',
