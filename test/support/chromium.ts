@@ -1,8 +1,8 @@
 /**
  * Headless Chromium (Debian's `chromium` package) for looking at a report as a user would:
- * a screenshot and the DOM after the page's scripts ran. A missing browser fails the test
- * with the command that installs it: installing packages is not a test's business, and a
- * skipped render check would let a blank report pass.
+ * a screenshot and the DOM after the page's scripts ran. `npm test` installs it first where it
+ * is missing (`scripts/ensure-chromium.sh`); a browser still missing fails the test with the
+ * command that installs it: a skipped render check would let a blank report pass.
  */
 import { execFileSync } from 'node:child_process';
 import { runProcess } from './process';
