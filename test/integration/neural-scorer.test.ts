@@ -128,7 +128,9 @@ describe('HttpNeuralScorer against the twin', () => {
       }
       expect(client.breakerState).toBe('open');
       expect(rejected.error.kind).toBe('breaker_open');
-      expect(rejected.ms).toBeLessThan(20);
+      // Rejected without waiting for the budget; the margin is the machine's, not the breaker's
+      // (2026-12-02: a kernel thread held one of the two CPUs for 25–50 ms every 0.54 s).
+      expect(rejected.ms).toBeLessThan(BUDGET_MS);
     } finally {
       paused.child.kill('SIGCONT');
     }
