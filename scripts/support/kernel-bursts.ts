@@ -106,10 +106,10 @@ export function duringBurst(bursts: readonly Burst[], from: number, to: number, 
 
 /** Samples kernel threads' run time until stopped: see the file's comment. */
 export class KernelBurstSampler {
-  private threads: KernelThread[] = [];
+  /** The kernel threads at the start: pid → name. */
+  private threads = new Map<number, string>();
   private readonly lastScan = new Map<number, number>();
   private readonly firstScan = new Map<number, number>();
-  private readonly names = new Map<number, string>();
   /** Each busy thread's fast readings, one segment per stretch it stayed busy. */
   private readonly fast = new Map<number, { at: number; runNs: number }[][]>();
   private hot = new Set<number>();
@@ -128,7 +128,7 @@ export class KernelBurstSampler {
     const threads = this.proc.kernelThreads();
     if (threads === undefined) return this;
     this.measuring = true;
-    this.threads = threads;
+    this.threads = new Map(threads.map(({ pid, name }) => [pid, name]));
     this.startedAt = this.now();
     this.scan();
     this.scanTimer = setInterval(() => this.scan(), scanMs);
@@ -143,10 +143,9 @@ export class KernelBurstSampler {
     const at = this.now();
     const wall = at - this.lastScanAt;
     const hot = new Set<number>();
-    for (const { pid, name } of this.threads) {
+    for (const pid of this.threads.keys()) {
       const runNs = this.proc.runNs(pid);
       if (runNs === undefined) continue;
-      this.names.set(pid, name);
       if (!this.firstScan.has(pid)) this.firstScan.set(pid, runNs);
       const before = this.lastScan.get(pid);
       this.lastScan.set(pid, runNs);
@@ -177,14 +176,14 @@ export class KernelBurstSampler {
     this.scan();
     const threads = [...this.firstScan]
       .map(([pid, first]) => ({
-        name: this.names.get(pid) ?? String(pid),
+        name: this.threads.get(pid) ?? String(pid),
         cpuMs: ((this.lastScan.get(pid) ?? first) - first) / 1e6,
       }))
       .filter((t) => t.cpuMs > 0)
       .sort((a, b) => b.cpuMs - a.cpuMs);
     const bursts = [...this.fast]
       .flatMap(([pid, segments]) =>
-        segments.flatMap((readings) => burstsOf(this.names.get(pid) ?? String(pid), readings)),
+        segments.flatMap((readings) => burstsOf(this.threads.get(pid) ?? String(pid), readings)),
       )
       .sort((a, b) => a.from - b.from);
     return { wallMs: this.now() - this.startedAt, threads, bursts };
