@@ -209,7 +209,7 @@ async function main(): Promise<void> {
  * The kernel threads that took a CPU during the run (`scripts/support/kernel-bursts.ts`), and
  * how many answers, of all and of the slowest 1 %, were in flight during one of their bursts.
  */
-function kernelLines(kernel: KernelReport, ok: readonly Sample[]): string[] {
+function kernelLines(kernel: KernelReport, ok: readonly Sample[], totalP99: number): string[] {
   const busy = busyThreads(kernel);
   if (busy.length === 0) return ['  kernel threads: none used 0.5 % of a CPU or more over the run'];
   const threads = busy
@@ -225,13 +225,13 @@ function kernelLines(kernel: KernelReport, ok: readonly Sample[]): string[] {
     .join('; ');
   const timed = ok.filter((s) => s.stages.total !== undefined);
   if (kernel.bursts.length === 0 || timed.length === 0) return [`  kernel threads: ${threads}`];
-  const inBurst = (s: Sample) => duringBurst(kernel.bursts, s.at, s.at + s.totalMs, BURST_AFTER_MS);
-  const totals = timed.map((s) => s.stages.total as number);
-  const p99 = percentile(totals, 0.99);
-  const slowest = timed.filter((s) => (s.stages.total as number) >= p99);
-  const hit = timed.filter(inBurst).length;
-  const slowHit = slowest.filter(inBurst).length;
-  const rest = timed.filter((s) => !inBurst(s)).map((s) => s.stages.total as number);
+  const inBurst = new Set(
+    timed.filter((s) => duringBurst(kernel.bursts, s.at, s.at + s.totalMs, BURST_AFTER_MS)),
+  );
+  const slowest = timed.filter((s) => (s.stages.total as number) >= totalP99);
+  const hit = inBurst.size;
+  const slowHit = slowest.filter((s) => inBurst.has(s)).length;
+  const rest = timed.filter((s) => !inBurst.has(s)).map((s) => s.stages.total as number);
   const pct = (n: number, of: number) => `${((100 * n) / of).toFixed(0)} %`;
   return [
     `  kernel threads: ${threads}`,
@@ -300,7 +300,8 @@ export function simulateReport(
     values.push(s.stages.total);
     totalsBy10s.set(window, values);
   }
-  const totals = stageStats.find((s) => s.stage === 'total')?.values ?? [];
+  const totalStats = stageStats.find((s) => s.stage === 'total');
+  const totals = totalStats?.values ?? [];
   const tailRatio = (values: readonly number[]) => percentile(values, 0.99) / percentile(values, 0.5);
   const windowSteal = (from: number) =>
     steal ? stealIn(steal, firstAt + from * 1000, firstAt + (from + 10) * 1000) : undefined;
@@ -324,7 +325,7 @@ export function simulateReport(
                   ? `  host steal time: ${(100 * (stealIn(steal, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY) ?? 0)).toFixed(1)} % of CPU time over the run (given to other guests of the hypervisor; windows above ${100 * STEAL_MARK} % are marked)`
                   : '  host steal time: not measured (no /proc/stat)',
               ]),
-          ...(kernel === undefined ? [] : kernelLines(kernel, ok)),
+          ...(kernel === undefined ? [] : kernelLines(kernel, ok, totalStats?.p99 ?? Number.NaN)),
         ];
   const lines = [
     '',
