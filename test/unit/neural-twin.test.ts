@@ -186,13 +186,34 @@ describe('DynamicBatcher', () => {
   });
 
   it('once the oldest request is past the delay, sends everything pending, not a preferred prefix', async () => {
-    // prepare: the first batch keeps the only instance busy past the 20 ms delay
-    const { batches, execute } = recorder(60);
-    const batcher = dynamicBatcher(8, [2], 20_000, execute);
+    // prepare: the first batch keeps the only instance busy until the test releases it (not for a
+    // fixed time: a late timer on a loaded machine left the others younger than the delay)
+    const { batches, execute } = recorder();
+    let started!: () => void;
+    let release!: () => void;
+    const firstStarted = new Promise<void>((r) => {
+      started = r;
+    });
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    const gated: typeof execute = async (inputs, rows) => {
+      const isFirst = batches.length === 0;
+      const outputs = await execute(inputs, rows);
+      if (isFirst) {
+        started();
+        await released;
+      }
+      return outputs;
+    };
+    const batcher = dynamicBatcher(8, [2], 20_000, gated);
     const first = batcher.submit(row(1), 1);
-    await new Promise((r) => setTimeout(r, 30));
-    // act: three requests queue behind the busy instance and age past the delay
+    await firstStarted;
+    // act: three requests queue behind the busy instance and age past the delay (a late timer
+    // only ages them more), then the instance frees up
     const later = [2, 3, 4].map((v) => batcher.submit(row(v), 1));
+    await new Promise((r) => setTimeout(r, 30));
+    release();
     await Promise.all([first, ...later]);
     // assert: Triton's GetDynamicBatch sends all three (the delay is exceeded), not [2] then [1]
     expect(batches).toEqual([1, 3]);
