@@ -18,6 +18,7 @@ import { ROOT, SEED_DEFAULTS, seededWindowStart } from './local/app';
 import { type Bin, barChart, curveChart, histogramChart, type TimePoint, timeChart } from './report/charts';
 import { curves, histogram, logEdges, percentile, thin } from './report/curves';
 import { type Block, type Report, reportPath, writeReport } from './report/page';
+import { CpuWaitReader, type CpuWaits } from './support/cpu-waits';
 import { type StealSample, StealSampler, stealIn } from './support/host-steal';
 import { busyThreads, duringBurst, KernelBurstSampler, type KernelReport } from './support/kernel-bursts';
 import { type PostAnswer, postJson } from './support/post-json';
@@ -140,6 +141,7 @@ async function main(): Promise<void> {
   }
   const steal = new StealSampler().start();
   const kernel = new KernelBurstSampler().start();
+  const waits = new CpuWaitReader().start();
   let sent = 0;
   for (const event of plan) {
     if (event.type === 'label') {
@@ -189,13 +191,18 @@ async function main(): Promise<void> {
   await Promise.all(inflight);
   const stolen = steal.stop();
   const kernelSeen = kernel.stop();
+  const waited = waits.stop() ?? null;
   agent.destroy();
   bar.stop();
   const elapsed = (performance.now() - (started ?? performance.now())) / 1000;
   // Every answer as the client saw it, one JSON line each, for analysis beyond the report.
   if (values.samples)
     writeFileSync(values.samples, samples.map((sample) => `${JSON.stringify(sample)}\n`).join(''));
-  const { summary, report } = simulateReport(samples, elapsed, rps, stolen, kernelSeen);
+  const { summary, report } = simulateReport(samples, elapsed, rps, {
+    steal: stolen,
+    kernel: kernelSeen,
+    waits: waited,
+  });
   process.stdout.write(`${summary}\n`);
   const events = [...eventStatuses].sort((a, b) => a[0] - b[0]);
   process.stdout.write(
@@ -240,6 +247,27 @@ function kernelLines(kernel: KernelReport, ok: readonly Sample[], totalP99: numb
 }
 
 /**
+ * How much the machine's processes ran and how long they waited for a CPU per time slice
+ * (`scripts/support/cpu-waits.ts`); null when nothing was measured.
+ */
+function waitLine(waits: CpuWaits | null): string {
+  if (waits === null) return '  waiting for a CPU: not measured (no /proc)';
+  const cpus = waits.wallMs > 0 ? waits.runNs / 1e6 / waits.wallMs : Number.NaN;
+  const perSlice = waits.slices > 0 ? waits.waitNs / 1e6 / waits.slices : Number.NaN;
+  return `  waiting for a CPU: the machine's processes (${waits.tasks} threads) ran ${cpus.toFixed(2)} CPUs on average and waited ${perSlice.toFixed(2)} ms for a CPU per time slice (mean of ${waits.slices} slices)`;
+}
+
+/** What was read of the machine beside the answers; each absent when not read. */
+export interface MachineReadings {
+  /** The host's steal time (`host-steal.ts`); empty when there is no `/proc/stat`. */
+  readonly steal?: readonly StealSample[];
+  /** Kernel threads' CPU and bursts (`kernel-bursts.ts`). */
+  readonly kernel?: KernelReport;
+  /** Run-queue waits over the run (`cpu-waits.ts`); null when there is no `/proc`. */
+  readonly waits?: CpuWaits | null;
+}
+
+/**
  * The terminal summary and the HTML report of a simulation run: latency per stage (from
  * Server-Timing) and over time, the score distribution by ground truth on log axes, the
  * decision mix and, when the run saw fraud, ROC / PR curves with the policy's operating points.
@@ -248,8 +276,7 @@ export function simulateReport(
   samples: readonly Sample[],
   elapsed: number,
   rps: number,
-  steal?: readonly StealSample[],
-  kernel?: KernelReport,
+  { steal, kernel, waits }: MachineReadings = {},
 ): { summary: string; report: Report } {
   const ok = samples.filter((s) => s.status === 200);
   const stages = ['features', 'inference', 'total'];
@@ -326,6 +353,7 @@ export function simulateReport(
                   : '  host steal time: not measured (no /proc/stat)',
               ]),
           ...(kernel === undefined ? [] : kernelLines(kernel, ok, totalStats?.p99 ?? Number.NaN)),
+          ...(waits === undefined ? [] : [waitLine(waits)]),
         ];
   const lines = [
     '',

@@ -107,7 +107,7 @@ describe("simulate's summary of the tail", () => {
       fraction: s >= 10 && s < 20 ? 0.2 : 0,
     }));
     // act
-    const { summary } = simulateReport(samples(5), 30, 10, steal);
+    const { summary } = simulateReport(samples(5), 30, 10, { steal });
     // assert
     const line = summary.split('\n').find((l) => l.includes('p99 ÷ p50')) ?? '';
     expect(line).toMatch(/^ {2}server total p99 ÷ p50: \d+\.\d\d over the run; by 10 s: /);
@@ -134,7 +134,7 @@ describe("simulate's summary of the tail", () => {
 
   it('says when steal time was not measured, and leaves it out when not given', () => {
     // act
-    const unmeasured = simulateReport(samples(0), 30, 10, []).summary;
+    const unmeasured = simulateReport(samples(0), 30, 10, { steal: [] }).summary;
     const notGiven = simulateReport(samples(0), 30, 10).summary;
     // assert
     expect(unmeasured).toContain('host steal time: not measured');

@@ -184,7 +184,7 @@ describe("simulate's summary of kernel bursts", () => {
       bursts: [{ thread: 'kdamond.0', from: t0 + 190, to: t0 + 250, cpuMs: 58 }],
     };
     // act
-    const { summary } = simulateReport(samples, 1, 100, undefined, kernel);
+    const { summary } = simulateReport(samples, 1, 100, { kernel });
     // assert: the answer sent at 180 ms (back at 184.5) is out; those sent 190–300 ms, 12, are in
     expect(summary).toContain(
       'kernel threads: kdamond.0 4.0 % of a CPU, 1 burst at half a CPU or more (60 ms long)',
@@ -197,10 +197,8 @@ describe("simulate's summary of kernel bursts", () => {
 
   it('says when no kernel thread was busy, and leaves kernel threads out when not measured', () => {
     // act
-    const quiet = simulateReport(samples, 1, 100, undefined, {
-      wallMs: 1000,
-      threads: [],
-      bursts: [],
+    const quiet = simulateReport(samples, 1, 100, {
+      kernel: { wallMs: 1000, threads: [], bursts: [] },
     }).summary;
     const unmeasured = simulateReport(samples, 1, 100).summary;
     // assert
