@@ -12,8 +12,8 @@
  * run; the tasks present at both make the figures. Kernel threads are left out (the busy ones
  * are `kernel-bursts.ts`'s). Linux only; elsewhere nothing is measured.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { parseStat } from './kernel-bursts';
+import { readFileSync } from 'node:fs';
+import { isKernelThread, numberedEntries, readProcesses } from './proc';
 
 /** A task's sums since it started (`/proc/<pid>/task/<tid>/schedstat`). */
 export interface TaskTimes {
@@ -100,38 +100,25 @@ export class CpuWaitReader {
 
   /** The waits since {@link start}; undefined when nothing was measured (no `/proc`). */
   stop(): CpuWaits | undefined {
-    const tasks = this.first === undefined ? undefined : this.source.tasks();
-    if (this.first === undefined || tasks === undefined) return undefined;
-    return cpuWaitsBetween(this.first, { at: this.now(), tasks });
-  }
-}
-
-/** Every entry of a `/proc` directory that is a number, or undefined when it cannot be read. */
-function numbered(dir: string): string[] | undefined {
-  try {
-    return readdirSync(dir).filter((entry) => /^\d+$/.test(entry));
-  } catch {
-    return undefined;
+    if (this.first === undefined) return undefined;
+    const tasks = this.source.tasks();
+    return tasks === undefined ? undefined : cpuWaitsBetween(this.first, { at: this.now(), tasks });
   }
 }
 
 const linuxTasks: TaskSource = {
   tasks() {
-    const pids = numbered('/proc');
-    if (pids === undefined) return undefined;
+    const processes = readProcesses();
+    if (processes === undefined) return undefined;
     const tasks = new Map<string, TaskTimes>();
-    for (const pid of pids) {
-      try {
-        const stat = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-        // kthreadd (pid 2) and its children are the kernel's own threads.
-        if (stat === undefined || pid === '2' || stat.ppid === 2) continue;
-      } catch {
-        continue; // gone meanwhile
-      }
-      for (const tid of numbered(`/proc/${pid}/task`) ?? []) {
+    for (const process of processes) {
+      if (isKernelThread(process)) continue;
+      for (const tid of numberedEntries(`/proc/${process.pid}/task`) ?? []) {
         try {
-          const times = parseTaskSchedstat(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8'));
-          if (times !== undefined) tasks.set(`${pid}/${tid}`, times);
+          const times = parseTaskSchedstat(
+            readFileSync(`/proc/${process.pid}/task/${tid}/schedstat`, 'utf8'),
+          );
+          if (times !== undefined) tasks.set(`${process.pid}/${tid}`, times);
         } catch {
           // gone meanwhile
         }

@@ -13,8 +13,9 @@
  * the intervals in which a thread ran for at least {@link BURST_SHARE} of the time make its
  * bursts. Linux only; elsewhere nothing is measured.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { percentile } from '../report/curves';
+import { readProcesses } from './proc';
 
 /** Run time of all kernel threads is read this often, to find the busy ones. */
 export const SCAN_MS = 1000;
@@ -53,15 +54,6 @@ export interface KernelReport {
   readonly wallMs: number;
   readonly threads: readonly { readonly name: string; readonly cpuMs: number }[];
   readonly bursts: readonly Burst[];
-}
-
-/** `/proc/<pid>/stat` → name and parent pid; undefined when malformed. `comm` may hold spaces and parentheses. */
-export function parseStat(text: string): { name: string; ppid: number } | undefined {
-  const open = text.indexOf('(');
-  const close = text.lastIndexOf(')');
-  if (open < 0 || close < open) return undefined;
-  const ppid = Number(text.slice(close + 2).split(' ')[1]);
-  return Number.isInteger(ppid) ? { name: text.slice(open + 1, close), ppid } : undefined;
 }
 
 /** `/proc/<pid>/schedstat`'s first field: run time in ns; undefined when malformed. */
@@ -192,23 +184,10 @@ export class KernelBurstSampler {
 
 const linuxProc: ProcSource = {
   kernelThreads() {
-    let entries: string[];
-    try {
-      entries = readdirSync('/proc');
-    } catch {
-      return undefined;
-    }
-    const threads: KernelThread[] = [];
-    for (const entry of entries) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const stat = parseStat(readFileSync(`/proc/${entry}/stat`, 'utf8'));
-        if (stat?.ppid === 2) threads.push({ pid: Number(entry), name: stat.name });
-      } catch {
-        // gone meanwhile
-      }
-    }
-    return threads;
+    // kthreadd's children; kthreadd itself (pid 2, ppid 0) was never sampled.
+    return readProcesses()
+      ?.filter((p) => p.ppid === 2)
+      .map(({ pid, name }) => ({ pid, name }));
   },
   runNs(pid) {
     try {

@@ -14,8 +14,8 @@ import {
   KernelBurstSampler,
   type ProcSource,
   parseSchedstat,
-  parseStat,
 } from '../../scripts/support/kernel-bursts';
+import { parseStat } from '../../scripts/support/proc';
 
 describe('reading /proc', () => {
   it("reads a thread's name and parent, whatever its name holds", () => {
